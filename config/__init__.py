@@ -1,0 +1,1 @@
+"""Sintra's shared contract: settings, logging, message schema and the catalog of agents."""

@@ -1,0 +1,149 @@
+"""Declarative shapes of the catalog: agents, integrations, credential fields and actions.
+
+Entries validate when they are built (H6), so a broken catalog fails at import, not on the first job.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Params(BaseModel):
+    """Base of every action's parameter model: unknown parameters are rejected, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoParams(Params):
+    """An action that takes no parameters."""
+
+
+class CredentialField(BaseModel):
+    """One credential field an integration needs; ``secret`` fields are never shown or logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    secret: bool = False
+    required: bool = True
+    description: str = ""
+
+
+class ActionSpec(BaseModel):
+    """An action a worker can run against the provider, with its parameter model."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    name: str
+    description: str
+    params: type[Params] = NoParams
+    #: True when the action changes something at the provider (needs duplicate protection).
+    side_effect: bool = False
+    #: Restricted actions are declared but refused, with the reason (partner-only APIs and the like).
+    restricted: str | None = None
+
+    def schema_json(self) -> dict[str, Any]:
+        """JSON Schema of the parameters, as shown by the API."""
+        return self.params.model_json_schema()
+
+
+class TestConnection(BaseModel):
+    """The cheap authenticated read used by ``connect``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: str = "GET"
+    path: str
+    description: str = ""
+
+
+class IntegrationSpec(BaseModel):
+    """A provider as one agent uses it: credentials, test-connection call, actions, availability."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    provider: str
+    name: str
+    base_url: str
+    auth: Literal["api_key", "basic", "oauth2", "bearer"]
+    docs_url: str = ""
+    credential_fields: tuple[CredentialField, ...]
+    test_connection: TestConnection
+    actions: tuple[ActionSpec, ...]
+    availability: Literal["available", "restricted"] = "available"
+    #: Why the integration is restricted, or what account it needs.
+    reason: str | None = None
+    #: False while Sintra has no client for this provider yet: its actions answer 501.
+    implemented: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> "IntegrationSpec":
+        for ident in (self.id, self.provider, *(a.name for a in self.actions)):
+            if not _ID.match(ident):
+                raise ValueError(f"catalog id {ident!r} must match {_ID.pattern}")
+        names = [a.name for a in self.actions]
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.id}: duplicate action names in {names}")
+        if self.availability == "restricted" and not self.reason:
+            raise ValueError(f"{self.id}: a restricted integration needs a reason")
+        if not any(f.secret for f in self.credential_fields):
+            raise ValueError(f"{self.id}: at least one credential field must be secret")
+        return self
+
+    def action(self, name: str) -> ActionSpec | None:
+        """The action called ``name``, or None."""
+        return next((a for a in self.actions if a.name == name), None)
+
+    @property
+    def secret_fields(self) -> frozenset[str]:
+        """Names of the fields whose values are secrets."""
+        return frozenset(f.name for f in self.credential_fields if f.secret)
+
+
+class AgentSpec(BaseModel):
+    """An agent: its queue, its actor and the integrations it acts through."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    role: str
+    integrations: tuple[IntegrationSpec, ...]
+    max_retries: int = 5
+    time_limit_ms: int = 10 * 60 * 1000
+
+    @property
+    def queue(self) -> str:
+        """The Redis queue this agent's workers consume."""
+        return f"agent.{self.id}"
+
+    @property
+    def actor_name(self) -> str:
+        """Name of the dramatiq actor that runs this agent's jobs."""
+        return f"run_{self.id}_job"
+
+    def integration(self, integration_id: str) -> IntegrationSpec | None:
+        """The integration called ``integration_id``, or None."""
+        return next((i for i in self.integrations if i.id == integration_id), None)
+
+
+def field(name: str, *, secret: bool = False, required: bool = True, description: str = "") -> CredentialField:
+    """Shorthand for a :class:`CredentialField`."""
+    return CredentialField(name=name, secret=secret, required=required, description=description)
+
+
+def act(name: str, description: str, params: type[Params] = NoParams, *, side_effect: bool = False,
+        restricted: str | None = None) -> ActionSpec:
+    """Shorthand for an :class:`ActionSpec`."""
+    return ActionSpec(name=name, description=description, params=params, side_effect=side_effect,
+                      restricted=restricted)
+
+
+#: Common field for actions that page through results.
+LIMIT = Field(default=50, ge=1, le=1000, description="Maximum number of items to fetch across pages.")

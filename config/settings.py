@@ -1,0 +1,71 @@
+"""Typed settings, read from ``SINTRA_*`` environment variables by :func:`get_settings`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Where the embedded defaults (SQLite file, OpenBao data, AppRole files) live.
+DEFAULT_STATE_DIR = Path(".sintra")
+#: Redis database used by the broker.
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+#: Address of the OpenBao/Vault server started by ``make run``.
+DEFAULT_VAULT_ADDR = "http://127.0.0.1:18210"
+
+
+class Settings(BaseSettings):
+    """Every knob of Sintra; each field is ``SINTRA_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="SINTRA_", env_nested_delimiter="__", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    state_dir: Path = DEFAULT_STATE_DIR
+    redis_url: str = DEFAULT_REDIS_URL
+    #: SQLAlchemy URL; empty means the embedded SQLite file ``<state_dir>/sintra.db``.
+    database_url: str = ""
+    vault_addr: str = DEFAULT_VAULT_ADDR
+    #: KV v2 mount holding credentials.
+    vault_mount: str = "secret"
+    #: AppRole login of this process (``role_id``/``secret_id``); empty means "read <approle_dir>/<role>.json".
+    vault_role_id: str = ""
+    vault_secret_id: SecretStr = SecretStr("")
+    #: Token for provisioning only (root in tests); never used by the API or workers at run time.
+    vault_admin_token: SecretStr = SecretStr("")
+    log_format: Literal["console", "json"] = "console"
+    log_level: str = "INFO"
+    #: Per provider base URL override, e.g. ``SINTRA_PROVIDER_URLS__MAILCHIMP=http://127.0.0.1:8100/mailchimp/3.0``.
+    provider_urls: dict[str, str] = Field(default_factory=dict)
+    #: Provider HTTP timeout in seconds.
+    provider_timeout: float = 30.0
+    #: First retry backoff in ms for transient failures (dramatiq's default is 15 s).
+    retry_min_backoff_ms: int = 15_000
+    retry_max_backoff_ms: int = 3_600_000
+    #: How long ``POST .../connect`` waits for the worker before answering 202.
+    connect_wait_seconds: float = 10.0
+    #: Poll interval of the Redis consumer when idle (dramatiq default 1000 ms; see QUEUES.md §2.5).
+    worker_idle_ms: int = 100
+
+    @field_validator("provider_urls")
+    @classmethod
+    def _lower_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k.lower(): v.rstrip("/") for k, v in value.items()}
+
+    @property
+    def db_url(self) -> str:
+        """The database URL in force: the configured one or the embedded SQLite file."""
+        return self.database_url or f"sqlite:///{self.state_dir / 'sintra.db'}"
+
+    @property
+    def approle_dir(self) -> Path:
+        """Directory of the per-identity AppRole files written by provisioning (mode 0600)."""
+        return self.state_dir / "vault"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Build the settings once per process from the environment."""
+    return Settings()

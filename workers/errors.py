@@ -1,0 +1,110 @@
+"""One exception tree for everything that can go wrong while a worker runs a job.
+
+::
+
+    AgentError                      .kind          retried?
+    ├── TransientError              "transient"    yes, with exponential backoff
+    │   ├── ProviderUnavailable     "transient"    5xx, timeout, network error
+    │   ├── RateLimited             "rate_limited" yes, after the provider's own delay
+    │   └── VaultUnavailable        "transient"    Vault sealed, down or slow
+    └── PermanentError              "permanent"    no
+        ├── AuthError               "auth"         credentials rejected: reconnect needed
+        ├── ProviderRejected        "permanent"    any other 4xx
+        ├── MalformedResponse       "permanent"    provider answered something we cannot read
+        ├── CredentialsUnavailable  "disconnected" not configured, disconnected or deleted in Vault
+        ├── IntegrationUnavailable  "unavailable"  restricted or not implemented integration/action
+        └── InvalidPayload          "invalid"      a message or parameters that fail validation
+
+Messages are built by us from status codes and the provider's error text after redaction; they never
+carry credentials, URLs with query strings or raw request bodies. Translate at the boundary with
+``raise NewError(...) from None`` so a foreign exception's text does not travel in tracebacks.
+"""
+
+from __future__ import annotations
+
+
+class AgentError(Exception):
+    """Root of Sintra's worker errors."""
+
+    kind = "error"
+
+    def __init__(self, message: str, *, status: int | None = None, provider_code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.provider_code = provider_code
+
+    def as_dict(self) -> dict[str, object]:
+        """The error as stored on the job and returned by the API."""
+        out: dict[str, object] = {"type": self.kind, "class": type(self).__name__, "message": self.message}
+        if self.status is not None:
+            out["status"] = self.status
+        if self.provider_code is not None:
+            out["provider_code"] = self.provider_code
+        return out
+
+
+class TransientError(AgentError):
+    """A failure that may go away: retry with backoff."""
+
+    kind = "transient"
+
+
+class ProviderUnavailable(TransientError):
+    """The provider answered 5xx, timed out or could not be reached."""
+
+
+class RateLimited(TransientError):
+    """The provider throttled us; retry after ``retry_after`` seconds."""
+
+    kind = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, status: int | None = 429,
+                 provider_code: str | None = None) -> None:
+        super().__init__(message, status=status, provider_code=provider_code)
+        self.retry_after = retry_after
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "retry_after": self.retry_after}
+
+
+class VaultUnavailable(TransientError):
+    """Vault is sealed, down or slow."""
+
+
+class PermanentError(AgentError):
+    """A failure that retrying will not fix."""
+
+    kind = "permanent"
+
+
+class AuthError(PermanentError):
+    """The provider rejected the credentials: the user must reconnect."""
+
+    kind = "auth"
+
+
+class ProviderRejected(PermanentError):
+    """The provider refused the request (4xx other than auth and throttling)."""
+
+
+class MalformedResponse(PermanentError):
+    """The provider's answer was not in the documented shape."""
+
+
+class CredentialsUnavailable(PermanentError):
+    """No credentials: the integration is not configured, or was disconnected."""
+
+    kind = "disconnected"
+
+
+class IntegrationUnavailable(PermanentError):
+    """The integration or action is restricted, or not implemented in Sintra yet."""
+
+    kind = "unavailable"
+
+
+class InvalidPayload(PermanentError):
+    """A queue message or job parameters failed validation."""
+
+    kind = "invalid"

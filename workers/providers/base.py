@@ -1,0 +1,250 @@
+"""The provider client seam: one subclass per provider, each built on an ``httpx.Client``.
+
+A client turns a catalog action into HTTP calls. :meth:`ProviderClient.request` is the only way out
+to the network: it times the call, records an audit entry (method, path without query string, status,
+duration, outcome), reads rate-limit headers into :class:`RateLimit`, and maps failures onto the
+exception tree in :mod:`workers.errors`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from config.logging import redact_text
+from workers.credentials.base import Credentials
+from workers.errors import (
+    AgentError,
+    AuthError,
+    IntegrationUnavailable,
+    MalformedResponse,
+    ProviderRejected,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+#: Fallback delay when a provider throttles without saying for how long.
+DEFAULT_RETRY_AFTER = 30.0
+#: Longest provider error text kept in an error message.
+MAX_ERROR_TEXT = 300
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Rate-limit facts read from a provider's response headers, in one common form."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    #: Seconds until the window resets or until a retry is allowed.
+    reset_after: float | None = None
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """What the audit trail keeps about one provider call: never a body, header or query string."""
+
+    provider: str
+    action: str
+    method: str
+    path: str
+    status: int | None
+    duration_ms: float
+    outcome: str
+    rate_limit: RateLimit | None = None
+
+
+class StepLog(Protocol):
+    """Durable per-job scratchpad: ids of objects already created, so a retry resumes, not repeats."""
+
+    def get(self, key: str) -> Any:
+        """The value stored under ``key`` for this job, or None."""
+        ...
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key`` for this job, durably, before going on."""
+        ...
+
+    def progress(self, step: str, pct: float | None = None) -> None:
+        """Show where the job is (``GET /api/jobs/{id}`` returns it)."""
+        ...
+
+
+@dataclass
+class MemorySteps:
+    """A :class:`StepLog` kept in memory (unit tests, connection tests)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    seen: list[tuple[str, float | None]] = field(default_factory=list)
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+    def progress(self, step: str, pct: float | None = None) -> None:
+        self.seen.append((step, pct))
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when - (time.time() if now is None else now))
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class ProviderClient:
+    """Base of every provider client.
+
+    Subclasses set ``provider``, implement :meth:`auth_headers`, :meth:`test_connection` and one
+    ``action_<name>(params, steps)`` method per catalog action, and may override
+    :meth:`error_for` and :meth:`rate_limit` for the provider's own shapes.
+    """
+
+    provider: ClassVar[str] = ""
+
+    def __init__(self, *, http: httpx.Client, credentials: Credentials,
+                 record: Callable[[CallRecord], None] | None = None, action: str = "") -> None:
+        self.http = http
+        self.credentials = credentials
+        self.record = record or (lambda _call: None)
+        self.action = action
+
+    # -- hooks for subclasses -------------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        """Headers that authenticate a request."""
+        raise NotImplementedError
+
+    def test_connection(self) -> dict[str, Any]:
+        """The provider's cheap authenticated read; returns non-secret account facts."""
+        raise NotImplementedError
+
+    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
+        """Read rate-limit headers; the default understands ``Retry-After`` and ``X-RateLimit-*``."""
+        h = response.headers
+        retry = parse_retry_after(h.get("retry-after"))
+        limit, remaining = _int(h.get("x-ratelimit-limit")), _int(h.get("x-ratelimit-remaining"))
+        if retry is None and limit is None and remaining is None:
+            return None
+        return RateLimit(limit=limit, remaining=remaining, reset_after=retry)
+
+    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """The provider's error message and code from an error body (default: raw text)."""
+        return response.text, None
+
+    def error_for(self, response: httpx.Response) -> AgentError | None:
+        """Map a response to an error, or None when it is a success (override for errors in 200s)."""
+        status = response.status_code
+        if status < 400:
+            return None
+        text, code = self.error_text(response)
+        message = f"{self.provider} answered {status}: {_clip(text)}"
+        if status in (401, 403):
+            return AuthError(message, status=status, provider_code=code)
+        if status == 429:
+            rl = self.rate_limit(response)
+            delay = rl.reset_after if rl and rl.reset_after is not None else DEFAULT_RETRY_AFTER
+            return RateLimited(message, retry_after=delay, status=status, provider_code=code)
+        if status >= 500:
+            return ProviderUnavailable(message, status=status, provider_code=code)
+        return ProviderRejected(message, status=status, provider_code=code)
+
+    # -- machinery -------------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one authenticated request; audit it; raise the mapped error on failure."""
+        headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
+        started = time.perf_counter()
+        status: int | None = None
+        rl: RateLimit | None = None
+        outcome = "ok"
+        try:
+            try:
+                response = self.http.request(method, path, headers=headers, **kwargs)
+            except httpx.TimeoutException:
+                outcome = "timeout"
+                raise ProviderUnavailable(f"{self.provider} timed out on {method} {_path(path)}") from None
+            except httpx.TransportError as exc:
+                outcome = "network_error"
+                raise ProviderUnavailable(
+                    f"{self.provider} unreachable on {method} {_path(path)}: {type(exc).__name__}") from None
+            status = response.status_code
+            rl = self.rate_limit(response)
+            error = self.error_for(response)
+            if error is not None:
+                outcome = error.kind
+                raise error
+            return response
+        finally:
+            self.record(CallRecord(
+                provider=self.provider, action=self.action, method=method, path=_path(path),
+                status=status, duration_ms=(time.perf_counter() - started) * 1000, outcome=outcome,
+                rate_limit=rl))
+
+    def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """:meth:`request` and decode its JSON body, or raise :class:`MalformedResponse`."""
+        response = self.request(method, path, **kwargs)
+        if response.status_code == 204 or not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise MalformedResponse(
+                f"{self.provider} sent a body that is not JSON on {method} {_path(path)}",
+                status=response.status_code) from None
+
+    def run(self, action: str, params: Any, steps: StepLog) -> Any:
+        """Run the catalog action ``action`` with validated ``params``."""
+        method = getattr(self, f"action_{action}", None)
+        if method is None:
+            raise IntegrationUnavailable(f"{self.provider} has no implementation of action {action!r}")
+        self.action = action
+        return method(params, steps)
+
+
+@contextmanager
+def expect_shape(provider: str, what: str) -> Iterator[None]:
+    """Turn a KeyError/TypeError while reading a provider answer into :class:`MalformedResponse`."""
+    try:
+        yield
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        raise MalformedResponse(f"{provider} answered {what} without the expected field "
+                                f"({type(exc).__name__}: {_clip(str(exc), 80)})") from None
+
+
+def _path(path: str) -> str:
+    """The path of a URL or path, without its query string."""
+    return httpx.URL(path).path if "://" in path else path.split("?", 1)[0]
+
+
+def _clip(text: str, limit: int = MAX_ERROR_TEXT) -> str:
+    text = redact_text(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def require(mapping: Mapping[str, Any], key: str, provider: str, what: str) -> Any:
+    """``mapping[key]`` or a :class:`MalformedResponse` naming what was missing."""
+    if not isinstance(mapping, Mapping) or key not in mapping:
+        raise MalformedResponse(f"{provider} answered {what} without {key!r}")
+    return mapping[key]
