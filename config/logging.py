@@ -100,7 +100,7 @@ def _stringify_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[st
     return event
 
 
-def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
+def configure_logging(*, fmt: str = "console", level: str = "INFO", stream: Any = None) -> None:
     """Configure structlog and the stdlib root logger once for this process."""
     json_output = fmt == "json"
     shared: list[Any] = [
@@ -127,7 +127,7 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO") -> None:
         foreign_pre_chain=[*shared, *tail],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     for old in list(root.handlers):

@@ -1,0 +1,83 @@
+"""The message schema shared by producers and workers, and the job request/response shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+#: Version of :class:`JobMessage`; workers reject messages of another version with a clear error.
+SCHEMA_VERSION = 1
+
+JobStatus = Literal["queued", "running", "retrying", "succeeded", "failed", "cancelled"]
+#: Statuses after which a job never changes again.
+TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+JobKind = Literal["action", "test_connection"]
+IntegrationStatus = Literal["not_configured", "configured", "connected", "error", "disconnected"]
+
+_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+
+
+class JobMessage(BaseModel):
+    """What travels on an agent's queue: ids only, never parameters' secrets or credentials."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    v: Literal[1] = SCHEMA_VERSION
+    job_id: str = Field(min_length=1, max_length=64)
+    workspace: str = Field(min_length=1, max_length=64)
+    agent: str = Field(pattern=_ID_PATTERN)
+    integration: str = Field(pattern=_ID_PATTERN)
+    action: str = Field(pattern=_ID_PATTERN)
+    kind: JobKind = "action"
+
+
+class JobCreate(BaseModel):
+    """Body of ``POST /api/jobs``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str
+    integration: str
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class JobError(BaseModel):
+    """Why a job failed (or why its last attempt did)."""
+
+    type: str
+    message: str
+    model_config = ConfigDict(extra="allow")
+
+
+class JobPublic(BaseModel):
+    """A job as the API shows it."""
+
+    id: str
+    workspace: str
+    agent: str
+    integration: str
+    action: str
+    kind: JobKind
+    status: JobStatus
+    attempts: int
+    params: dict[str, Any]
+    result: Any = None
+    error: JobError | None = None
+    progress: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime
+
+
+class CredentialsIn(BaseModel):
+    """Body of ``POST .../configure``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    credentials: dict[str, str]

@@ -1,0 +1,66 @@
+"""The HTTP API: ``create_app(settings)`` builds it; ``uvicorn producers.api.app:app`` serves it."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+
+from config.logging import configure_logging
+from config.settings import Settings, get_settings
+from producers.api.errors import install_error_handlers
+from producers.api.routes import integrations, jobs
+from producers.enqueue import Enqueuer
+from workers.broker import build_broker
+from workers.store.db import build_engine
+
+
+def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
+    lock, holder = threading.Lock(), {}
+
+    def get() -> Any:
+        with lock:
+            if "writer" not in holder:
+                from workers.vault.client import VaultSession
+                from workers.vault.writer import CredentialWriter
+
+                holder["writer"] = CredentialWriter(VaultSession.from_settings(settings, "api"))
+            return holder["writer"]
+
+    return get
+
+
+def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
+    """The API app for ``settings``."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Sintra", version="0.1.0")
+    app.state.settings = settings
+    app.state.engine = build_engine(settings.db_url)
+    app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
+    app.state.writer = _lazy_writer(settings)
+    install_error_handlers(app)
+    app.include_router(integrations.router)
+    app.include_router(jobs.router)
+
+    @app.middleware("http")
+    async def _bind_request(request: Request, call_next: Any) -> Any:
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=request.url.path,
+                                               method=request.method)
+        return await call_next(request)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory producers.api.app:app_factory``."""
+    settings = get_settings()
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    return create_app(settings)

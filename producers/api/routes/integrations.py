@@ -1,0 +1,161 @@
+"""``/api/integrations``: list, configure, connect and disconnect an agent's integrations."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import update
+from sqlmodel import col
+
+from config.catalog import AgentSpec, CatalogError, IntegrationSpec, agent, agents, integration
+from config.messages import CredentialsIn, JobCreate, JobMessage
+from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, get_writer
+from producers.api.errors import ApiError
+from producers.api.views import agent_view, integration_view
+from workers.store import jobs as job_store
+from workers.store.audit import record_event
+from workers.store.integrations import get_state, states_for, upsert_state
+from workers.store.models import Job, utcnow
+
+router = APIRouter(prefix="/api/integrations", tags=["integrations"])
+
+
+def _lookup(agent_id: str, integration_id: str | None = None) -> tuple[AgentSpec, IntegrationSpec | None]:
+    try:
+        a = agent(agent_id)
+        return a, (integration(agent_id, integration_id) if integration_id is not None else None)
+    except CatalogError as exc:
+        raise ApiError(404, "not_found", str(exc)) from None
+
+
+@router.get("/")
+def list_all(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """Every agent with its integrations, actions and this workspace's state."""
+    states = states_for(session=session, workspace=caller.workspace)
+    return {"agents": [agent_view(a, states) for a in agents()]}
+
+
+@router.get("/{agent_id}")
+def list_agent(agent_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """One agent's integrations."""
+    a, _ = _lookup(agent_id)
+    return agent_view(a, states_for(session=session, workspace=caller.workspace))
+
+
+@router.get("/{agent_id}/{integration_id}")
+def get_one(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """One integration: catalog facts, actions, parameter schemas and state."""
+    a, spec = _lookup(agent_id, integration_id)
+    assert spec is not None
+    state = get_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id)
+    return integration_view(a, spec, state)
+
+
+def _check_fields(spec: IntegrationSpec, values: dict[str, str]) -> None:
+    known = {f.name for f in spec.credential_fields}
+    missing = sorted(f.name for f in spec.credential_fields if f.required and not values.get(f.name, "").strip())
+    unknown = sorted(set(values) - known)
+    if missing or unknown:
+        parts = ([f"missing: {', '.join(missing)}"] if missing else []) + \
+                ([f"unknown: {', '.join(unknown)}"] if unknown else [])
+        raise ApiError(422, "invalid_credentials", f"credentials for {spec.id}: {'; '.join(parts)}",
+                       missing=missing, unknown=unknown, expected=sorted(known))
+
+
+@router.post("/{agent_id}/{integration_id}/configure")
+def configure(agent_id: str, integration_id: str, body: CredentialsIn, caller: CallerDep,
+              session: SessionDep, request: Request) -> dict[str, Any]:
+    """Validate credentials against the catalog, write them to Vault only, record which fields are set."""
+    a, spec = _lookup(agent_id, integration_id)
+    assert spec is not None
+    values = {k: v for k, v in body.credentials.items()}
+    _check_fields(spec, values)
+    version = get_writer(request).write(caller.workspace, a.id, spec.id, values)
+    now = utcnow()
+    state = upsert_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
+                         status="configured", message="credentials stored; run connect to test them",
+                         fields_set=sorted(values), vault_version=version, configured_at=now,
+                         disconnected_at=None)
+    record_event(session=session, actor=caller.actor, kind="api", outcome="configured", workspace=caller.workspace,
+                 agent=a.id, integration=spec.id, action="configure", detail={"fields_set": sorted(values)})
+    session.commit()
+    return integration_view(a, spec, state)
+
+
+@router.post("/{agent_id}/{integration_id}/connect")
+def connect(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
+                  enqueuer: EnqueuerDep, settings: SettingsDep) -> JSONResponse:
+    """Run the provider's test call from the agent's worker; answer within a bounded time, else 202."""
+    a, spec = _lookup(agent_id, integration_id)
+    assert spec is not None
+    state = get_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id)
+    if state is None or state.status in ("not_configured", "disconnected"):
+        status = "not configured" if state is None else "disconnected"
+        raise ApiError(409, "not_configured", f"{a.id}/{spec.id} is {status}: configure credentials first")
+    if not spec.implemented:
+        raise ApiError(501, "not_implemented", f"{spec.name} is declared in the catalog but Sintra has no client "
+                       "for it yet, so its connection cannot be tested")
+    req = JobCreate(agent=a.id, integration=spec.id, action="test_connection", params={})
+    job, _ = job_store.create_job(session=session, workspace=caller.workspace, req=req, kind="test_connection")
+    record_event(session=session, actor=caller.actor, kind="api", outcome="connect_requested",
+                 workspace=caller.workspace, agent=a.id, integration=spec.id, action="connect", job_id=job.id)
+    session.commit()
+    _enqueue_or_fail(enqueuer, session, job)
+    deadline = time.monotonic() + settings.connect_wait_seconds
+    while time.monotonic() < deadline:
+        session.expire_all()
+        current = job_store.get_job(session=session, job_id=job.id)
+        if current is not None and current.status in ("succeeded", "failed"):
+            return JSONResponse(_connect_outcome(current))
+        time.sleep(0.05)
+    return JSONResponse({"status": "pending", "job_id": job.id, "poll": f"/api/jobs/{job.id}",
+                         "message": f"the connection test did not finish within {settings.connect_wait_seconds:g} s"},
+                        status_code=202)
+
+
+def _connect_outcome(job: Job) -> dict[str, Any]:
+    if job.status == "succeeded":
+        return {"status": "connected", "job_id": job.id, "account": job.result, "message": "connection test succeeded"}
+    err = job.error or {}
+    outcome = {"auth": "auth_failed", "transient": "provider_unreachable",
+               "rate_limited": "provider_unreachable"}.get(str(err.get("type")), "error")
+    return {"status": outcome, "job_id": job.id, "message": err.get("message"), "error": err}
+
+
+def _enqueue_or_fail(enqueuer: Any, session: Any, job: Job) -> None:
+    msg = JobMessage(job_id=job.id, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
+                     action=job.action, kind=job.kind)  # type: ignore[arg-type]
+    try:
+        enqueuer.enqueue(msg)
+    except Exception as exc:  # the broker is down: the job must not sit "queued" forever
+        job_store.mark_failed(session=session, job_id=job.id,
+                              error={"type": "enqueue_failed", "message": f"could not enqueue: {type(exc).__name__}"})
+        raise ApiError(503, "queue_unavailable", "the job queue is unavailable; nothing was enqueued",
+                       job_id=job.id) from None
+
+
+@router.post("/{agent_id}/{integration_id}/disconnect")
+def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
+               request: Request) -> dict[str, Any]:
+    """Delete the credentials (all versions) and fail this integration's queued jobs."""
+    a, spec = _lookup(agent_id, integration_id)
+    assert spec is not None
+    get_writer(request).delete(caller.workspace, a.id, spec.id)
+    now = utcnow()
+    state = upsert_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
+                         status="disconnected", message="credentials deleted; reconfigure to use it again",
+                         fields_set=[], vault_version=None, disconnected_at=now)
+    reason = {"type": "disconnected",
+              "message": f"integration {a.id}/{spec.id} was disconnected at {now:%Y-%m-%d %H:%M:%S} UTC "
+                         "before the job ran; the provider was not called"}
+    result = session.execute(
+        update(Job).where(col(Job.workspace_id) == caller.workspace, col(Job.agent) == a.id,
+                          col(Job.integration) == spec.id, col(Job.status).in_(("queued", "retrying")))
+        .values(status="failed", error=reason, finished_at=now, updated_at=now))
+    record_event(session=session, actor=caller.actor, kind="api", outcome="disconnected", workspace=caller.workspace,
+                 agent=a.id, integration=spec.id, action="disconnect", detail={"jobs_failed": result.rowcount})
+    session.commit()
+    return {**integration_view(a, spec, state), "jobs_failed": result.rowcount}

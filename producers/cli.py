@@ -1,0 +1,58 @@
+"""The ``sintra`` command: API keys, migrations and local Vault provisioning."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from config.settings import get_settings
+
+
+def _keys_create(args: argparse.Namespace) -> int:
+    from workers.store.db import build_engine, migrate, session_scope
+    from workers.store.keys import create_key, validate_workspace
+
+    try:
+        validate_workspace(args.workspace)
+    except ValueError as exc:
+        print(f"sintra: {exc}", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    migrate(settings.db_url)
+    with session_scope(build_engine(settings.db_url)) as session:
+        key = create_key(session=session, workspace=args.workspace)
+    print(f"Created an API key for workspace {args.workspace!r}. It is shown once; store it now:")
+    print(key)
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from workers.store.db import migrate
+
+    settings = get_settings()
+    migrate(settings.db_url)
+    print(f"database at revision head ({settings.db_url.split('@')[-1]})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``sintra``."""
+    parser = argparse.ArgumentParser(prog="sintra", description="Sintra job system administration.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="create an API key; the key is printed alone on the last line")
+    create.add_argument("--workspace", required=True, help="workspace name (created if new)")
+    create.set_defaults(func=_keys_create)
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.set_defaults(func=_migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sintra`` command."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Cross-cutting worker behaviour: job log context and process resources."""

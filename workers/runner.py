@@ -1,0 +1,199 @@
+"""Runs one job: state transitions, credentials from Vault, the provider call, result and audit rows."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import dramatiq
+import httpx
+import structlog
+from dramatiq.middleware import TimeLimitExceeded
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+
+from config.catalog import CatalogError, integration as integration_spec
+from config.catalog import agent as agent_spec
+from config.messages import JobMessage
+from config.settings import Settings
+from workers.credentials.base import CredentialSource
+from workers.errors import (
+    AgentError,
+    AuthError,
+    CredentialsUnavailable,
+    IntegrationUnavailable,
+    InvalidPayload,
+    PermanentError,
+    RateLimited,
+    TransientError,
+)
+from workers.providers import client_class
+from workers.providers.base import CallRecord
+from workers.store import jobs as job_store
+from workers.store.audit import record_event
+from workers.store.db import session_scope
+from workers.store.integrations import get_state, upsert_state
+from workers.store.models import Job, utcnow
+
+log = structlog.get_logger("sintra.worker")
+
+
+def will_retry(retries: int, exc: BaseException, max_retries: int) -> bool:
+    """The one retry policy: transient errors (and explicit Retry) until ``max_retries``."""
+    return isinstance(exc, (TransientError, dramatiq.Retry)) and retries < max_retries
+
+
+@dataclass
+class WorkerContext:
+    """Process-wide resources of a worker: created after fork, closed at shutdown."""
+
+    settings: Settings
+    engine: Engine
+    credentials: CredentialSource
+    _http: dict[str, httpx.Client] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def http(self, base_url: str) -> httpx.Client:
+        """A pooled HTTP client for ``base_url``."""
+        with self._lock:
+            client = self._http.get(base_url)
+            if client is None:
+                client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
+                                      headers={"User-Agent": "sintra/0.1"})
+                self._http[base_url] = client
+            return client
+
+    def close(self) -> None:
+        """Close pooled HTTP clients."""
+        with self._lock:
+            for client in self._http.values():
+                client.close()
+            self._http.clear()
+
+
+class DbSteps:
+    """A :class:`~workers.providers.base.StepLog` stored in ``job_steps`` and the job's progress."""
+
+    def __init__(self, engine: Engine, job_id: str) -> None:
+        self.engine, self.job_id = engine, job_id
+
+    def get(self, key: str) -> Any:
+        with session_scope(self.engine) as s:
+            return job_store.get_step(session=s, job_id=self.job_id, key=key)
+
+    def put(self, key: str, value: Any) -> None:
+        with session_scope(self.engine) as s:
+            job_store.put_step(session=s, job_id=self.job_id, key=key, value=value)
+
+    def progress(self, step: str, pct: float | None = None) -> None:
+        with session_scope(self.engine) as s:
+            job_store.set_progress(session=s, job_id=self.job_id, step=step, pct=pct)
+        log.info("job.progress", step=step, percent=pct)
+
+
+def parse_message(payload: dict[str, Any]) -> JobMessage:
+    """Validate a queue message or raise :class:`InvalidPayload` naming the bad fields."""
+    try:
+        return JobMessage.model_validate(payload)
+    except ValidationError as exc:
+        names = ", ".join(".".join(str(p) for p in e["loc"]) or "message" for e in exc.errors())
+        raise InvalidPayload(f"queue message failed validation ({names})") from None
+
+
+def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) -> Any:
+    """Run the job a message names; raise a mapped error for the Retries middleware."""
+    msg = parse_message(payload)
+    # a connection test answers a waiting user: no retries, report the first outcome
+    max_retries = 0 if msg.kind == "test_connection" else agent_spec(msg.agent).max_retries
+    with session_scope(ctx.engine) as s:
+        job = job_store.get_job(session=s, job_id=msg.job_id, workspace=msg.workspace)
+        if job is None:
+            raise InvalidPayload(f"job {msg.job_id} does not exist in workspace {msg.workspace}")
+        if not job_store.mark_running(session=s, job_id=job.id):
+            log.info("job.skipped", reason="already finished", status=job.status)
+            return None
+    try:
+        result = _run(job, msg, ctx)
+    except AgentError as exc:
+        _record_failure(ctx, job, msg, exc, retry=will_retry(retries, exc, max_retries))
+        if isinstance(exc, RateLimited) and will_retry(retries, exc, max_retries):
+            raise dramatiq.Retry(exc.message, delay=int(exc.retry_after * 1000)) from None
+        raise exc from None
+    except TimeLimitExceeded:
+        err = TransientError(f"job exceeded its time limit of {agent_spec(msg.agent).time_limit_ms} ms")
+        _record_failure(ctx, job, msg, err, retry=will_retry(retries, err, max_retries))
+        raise err from None
+    except Exception as exc:  # a bug, not a provider failure: keep the traceback in (redacted) logs only
+        log.exception("job.internal_error")
+        err = PermanentError(f"internal error in worker: {type(exc).__name__}")
+        _record_failure(ctx, job, msg, err, retry=False)
+        raise err from None
+    with session_scope(ctx.engine) as s:
+        job_store.mark_succeeded(session=s, job_id=job.id, result=result)
+        if msg.kind == "test_connection":
+            upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
+                         status="connected", message="connection test succeeded", connected_at=utcnow())
+    return result
+
+
+def _run(job: Job, msg: JobMessage, ctx: WorkerContext) -> Any:
+    """Check the integration, load credentials, call the provider."""
+    try:
+        spec = integration_spec(msg.agent, msg.integration)
+    except CatalogError as exc:
+        raise InvalidPayload(str(exc)) from None
+    with session_scope(ctx.engine) as s:
+        state = get_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration)
+    if state is None or state.status in ("not_configured", "disconnected"):
+        when = f" at {state.disconnected_at:%Y-%m-%d %H:%M:%S} UTC" if state and state.disconnected_at else ""
+        raise CredentialsUnavailable(
+            f"integration {msg.agent}/{msg.integration} is {'disconnected' + when if state else 'not configured'}; "
+            "the provider was not called")
+    cls = client_class(spec.provider)
+    if cls is None or not spec.implemented:
+        raise IntegrationUnavailable(f"{spec.name} is not implemented in Sintra yet")
+    action = spec.action(msg.action) if msg.kind == "action" else None
+    if msg.kind == "action" and action is None:
+        raise InvalidPayload(f"{spec.id} has no action {msg.action!r}")
+    if action is not None and action.restricted:
+        raise IntegrationUnavailable(f"{spec.id}.{action.name} is restricted: {action.restricted}")
+    creds = ctx.credentials.get(workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
+                                secret_fields=spec.secret_fields)
+    base_url = ctx.settings.provider_urls.get(spec.provider) or cls.resolve_base_url(spec.base_url, creds)
+    client = cls(http=ctx.http(base_url), credentials=creds, record=_recorder(ctx, msg), action=msg.action)
+    if msg.kind == "test_connection":
+        return client.test_connection()
+    assert action is not None
+    try:
+        params = action.params.model_validate(job.params)
+    except ValidationError as exc:
+        names = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+        raise InvalidPayload(f"parameters failed validation ({names})") from None
+    return client.run(msg.action, params, DbSteps(ctx.engine, job.id))
+
+
+def _recorder(ctx: WorkerContext, msg: JobMessage):  # type: ignore[no-untyped-def]
+    def record(call: CallRecord) -> None:
+        rl = call.rate_limit
+        detail = None if rl is None else {"rate_limit": {"limit": rl.limit, "remaining": rl.remaining,
+                                                         "reset_after": rl.reset_after}}
+        with session_scope(ctx.engine) as s:
+            record_event(session=s, actor=f"worker:{msg.agent}", kind="provider_call", outcome=call.outcome,
+                         workspace=msg.workspace, job_id=msg.job_id, agent=msg.agent,
+                         integration=msg.integration, action=call.action or msg.action, method=call.method,
+                         path=call.path, status=call.status, duration_ms=round(call.duration_ms, 2), detail=detail)
+    return record
+
+
+def _record_failure(ctx: WorkerContext, job: Job, msg: JobMessage, exc: AgentError, *, retry: bool) -> None:
+    error = exc.as_dict()
+    with session_scope(ctx.engine) as s:
+        if retry:
+            job_store.mark_retrying(session=s, job_id=job.id, error=error)
+        else:
+            job_store.mark_failed(session=s, job_id=job.id, error=error)
+        if isinstance(exc, AuthError) or (msg.kind == "test_connection" and not retry):
+            upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
+                         status="error", message=exc.message)
+    log.warning("job.attempt_failed", error_type=exc.kind, error=exc.message, will_retry=retry)

@@ -1,0 +1,1 @@
+"""Persistence for jobs, integration state, API keys and the audit trail (a leaf: imports only config)."""

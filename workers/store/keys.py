@@ -1,0 +1,46 @@
+"""Workspaces and their API keys (stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from sqlmodel import Session, select
+
+from workers.store.models import ApiKey, Workspace, utcnow
+
+KEY_PREFIX = "sk_"
+_WORKSPACE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 hex of a key."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def validate_workspace(name: str) -> str:
+    """The workspace name, or ValueError naming what is wrong with it."""
+    if not _WORKSPACE.match(name):
+        raise ValueError(f"workspace name {name!r} must be 1-63 characters of a-z, 0-9, '-' or '_', "
+                         "starting with a letter or digit")
+    return name
+
+
+def create_key(*, session: Session, workspace: str) -> str:
+    """Create the workspace if needed and a new key for it; return the key (shown once)."""
+    validate_workspace(workspace)
+    if session.get(Workspace, workspace) is None:
+        session.add(Workspace(id=workspace, created_at=utcnow()))
+        session.flush()
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiKey(workspace_id=workspace, prefix=key[:10], key_hash=hash_key(key), created_at=utcnow()))
+    session.commit()
+    return key
+
+
+def workspace_for_key(*, session: Session, key: str) -> str | None:
+    """The workspace a valid, unrevoked key belongs to."""
+    stmt = select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at == None)  # noqa: E711
+    row = session.exec(stmt).first()
+    return None if row is None else row.workspace_id

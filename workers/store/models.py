@@ -1,0 +1,119 @@
+"""Tables. The schema is created and evolved only by the Alembic migrations in ``migrations/``."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+def _ts(nullable: bool = True, **kw: Any) -> Any:
+    return Field(default=None if nullable else None, sa_column=Column(DateTime(timezone=True), nullable=nullable),
+                 **kw)
+
+
+class Workspace(SQLModel, table=True):
+    """A tenant: keys, jobs, integrations and Vault paths belong to one."""
+
+    __tablename__ = "workspaces"
+
+    id: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = _ts(False)
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key, stored as a SHA-256 hash (keys are 256-bit random, so no slow hash is needed)."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    prefix: str = Field(max_length=16, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts(False)
+    revoked_at: datetime | None = _ts()
+
+
+class IntegrationState(SQLModel, table=True):
+    """Non-secret facts about one workspace's integration: which fields are set, status, when."""
+
+    __tablename__ = "integrations"
+    __table_args__ = (UniqueConstraint("workspace_id", "agent", "integration", name="uq_integration"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspaces.id", max_length=64)
+    agent: str = Field(max_length=32)
+    integration: str = Field(max_length=64)
+    status: str = Field(max_length=32)
+    fields_set: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    vault_version: int | None = None
+    message: str | None = Field(default=None, max_length=1000)
+    configured_at: datetime | None = _ts()
+    connected_at: datetime | None = _ts()
+    disconnected_at: datetime | None = _ts()
+    updated_at: datetime = _ts(False)
+
+
+class Job(SQLModel, table=True):
+    """One unit of agent work and its state."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (UniqueConstraint("workspace_id", "idempotency_key", name="uq_job_idempotency"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    agent: str = Field(max_length=32, index=True)
+    integration: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    kind: str = Field(default="action", max_length=32)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=32, index=True)
+    attempts: int = 0
+    result: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    progress: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts(False)
+    started_at: datetime | None = _ts()
+    finished_at: datetime | None = _ts()
+    updated_at: datetime = _ts(False)
+
+
+class JobStep(SQLModel, table=True):
+    """A durable note a job leaves for its own retries (ids of objects already created)."""
+
+    __tablename__ = "job_steps"
+
+    job_id: str = Field(foreign_key="jobs.id", primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=128)
+    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _ts(False)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One provider call or one API mutation. Never a body, a header, a query string or a value."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(False)
+    workspace_id: str | None = Field(default=None, max_length=64, index=True)
+    actor: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    job_id: str | None = Field(default=None, max_length=64, index=True)
+    agent: str | None = Field(default=None, max_length=32)
+    integration: str | None = Field(default=None, max_length=64)
+    action: str | None = Field(default=None, max_length=64)
+    method: str | None = Field(default=None, max_length=16)
+    path: str | None = Field(default=None, max_length=500)
+    status: int | None = None
+    duration_ms: float | None = None
+    outcome: str = Field(max_length=32)
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
