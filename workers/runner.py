@@ -103,7 +103,11 @@ def parse_message(payload: dict[str, Any]) -> JobMessage:
 
 def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) -> Any:
     """Run the job a message names; raise a mapped error for the Retries middleware."""
-    msg = parse_message(payload)
+    try:
+        msg = parse_message(payload)
+    except InvalidPayload as exc:
+        _fail_unparsed(ctx, payload, exc)
+        raise
     # a connection test answers a waiting user: no retries, report the first outcome
     max_retries = 0 if msg.kind == "test_connection" else agent_spec(msg.agent).max_retries
     with session_scope(ctx.engine) as s:
@@ -135,6 +139,15 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
             upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
                          status="connected", message="connection test succeeded", connected_at=utcnow())
     return result
+
+
+def _fail_unparsed(ctx: WorkerContext, payload: dict[str, Any], exc: InvalidPayload) -> None:
+    """A message that fails validation still fails its job (when it names one) instead of vanishing."""
+    job_id = payload.get("job_id") if isinstance(payload, dict) else None
+    log.error("job.invalid_message", error=exc.message, job_id=job_id if isinstance(job_id, str) else None)
+    if isinstance(job_id, str) and job_id:
+        with session_scope(ctx.engine) as s:
+            job_store.mark_failed(session=s, job_id=job_id, error=exc.as_dict())
 
 
 def _run(job: Job, msg: JobMessage, ctx: WorkerContext) -> Any:

@@ -1,0 +1,137 @@
+"""Facebook Graph API for Soshie: Page management, scheduled posts, Page and Ads insights."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+
+class GetPage(Params):
+    """Parameters of ``get_page``."""
+
+    fields: list[str] = Field(
+        default_factory=lambda: ["id", "name", "about", "category", "fan_count", "followers_count", "link",
+                                 "website"],
+        min_length=1, description="Page fields to read.")
+
+
+class UpdatePageInfo(Params):
+    """Parameters of ``update_page_info``: at least one field."""
+
+    about: str | None = Field(default=None, max_length=255, description="Short 'About' text.")
+    description: str | None = Field(default=None, description="Long description.")
+    website: str | None = Field(default=None, pattern=r"^https?://", description="Website URL.")
+    phone: str | None = Field(default=None, description="Phone number.")
+    emails: list[str] | None = Field(default=None, description="Contact e-mail addresses.")
+
+    @model_validator(mode="after")
+    def _something(self) -> "UpdatePageInfo":
+        if all(value is None for value in self.model_dump().values()):
+            raise ValueError("give at least one Page field to change")
+        return self
+
+
+class PublishPagePost(Params):
+    """Parameters of ``publish_page_post``."""
+
+    message: str = Field(min_length=1, max_length=63_206, description="Post text.")
+    link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
+
+
+class ListScheduledPosts(Params):
+    """Parameters of ``list_scheduled_posts``."""
+
+    limit: int = LIMIT
+
+
+class SchedulePost(Params):
+    """Parameters of ``schedule_post``."""
+
+    message: str = Field(min_length=1, max_length=63_206, description="Post text.")
+    link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
+    publish_at: datetime = Field(
+        description="When to publish (timezone-aware): at least 10 minutes and at most about 30 days ahead.")
+
+
+class CancelScheduledPost(Params):
+    """Parameters of ``cancel_scheduled_post``."""
+
+    post_id: str = Field(min_length=1, description="Id of the scheduled post ({page_id}_{post_id}).")
+
+
+class GetAdsInsights(Params):
+    """Parameters of ``get_ads_insights``."""
+
+    level: Literal["account", "campaign", "adset", "ad"] = Field(default="campaign", description="Aggregation level.")
+    fields: list[str] = Field(
+        default_factory=lambda: ["campaign_name", "spend", "impressions", "reach", "clicks", "ctr", "cpc"],
+        min_length=1, description="Insights fields.")
+    date_preset: Literal["today", "yesterday", "last_7d", "last_14d", "last_28d", "last_30d", "last_90d",
+                         "this_month", "last_month"] | None = Field(default="last_7d",
+                                                                     description="Preset range; ignored with since/until.")
+    since: date | None = Field(default=None, description="First day (with until).")
+    until: date | None = Field(default=None, description="Last day (with since).")
+    time_increment: int | Literal["monthly", "all_days"] = Field(default=1, description="Days per row, or a bucket.")
+    limit: int = LIMIT
+
+    @model_validator(mode="after")
+    def _range(self) -> "GetAdsInsights":
+        if (self.since is None) != (self.until is None):
+            raise ValueError("give both since and until, or neither")
+        return self
+
+
+class GetPageInsights(Params):
+    """Parameters of ``get_page_insights``."""
+
+    metrics: list[str] = Field(
+        min_length=1,
+        description="Page Insights metric names. Page impressions and page_fans were retired on 15 Nov 2025: "
+                    "use the views metrics.")
+    period: Literal["day", "week", "days_28", "lifetime"] = Field(default="day", description="Aggregation period.")
+    since: date | None = Field(default=None, description="First day.")
+    until: date | None = Field(default=None, description="Last day.")
+
+
+SPEC = IntegrationSpec(
+    id="facebook",
+    provider="facebook",
+    name="Facebook Pages",
+    base_url="https://graph.facebook.com/v25.0",
+    auth="oauth2",
+    docs_url="https://developers.facebook.com/docs/pages-api",
+    credential_fields=(
+        field("client_id", description="Meta app id."),
+        field("client_secret", secret=True, description="Meta app secret (token exchange and appsecret_proof)."),
+        field("access_token", secret=True,
+              description="Long-lived user token or system-user token (Meta issues no refresh tokens); the Page "
+                          "token is derived from it."),
+        field("page_id", description="Facebook Page id."),
+        field("ad_account_id", required=False, description="Ad account id (act_<id>), for get_ads_insights."),
+    ),
+    test_connection=TestConnection(path="/{page_id}?fields=id,name", description="The Page, read with the token."),
+    actions=(
+        act("get_page", "Read the Page's profile (GET /{page_id}?fields=...).", GetPage),
+        act("update_page_info", "Change the Page's about, description, website, phone or e-mails "
+            "(POST /{page_id}, Page token with pages_manage_metadata).", UpdatePageInfo, side_effect=True),
+        act("publish_page_post", "Publish a post now (POST /{page_id}/feed); the post id is stored for retries.",
+            PublishPagePost, side_effect=True),
+        act("list_scheduled_posts", "Posts waiting to be published (GET /{page_id}/scheduled_posts).",
+            ListScheduledPosts),
+        act("schedule_post", "Schedule a post (POST /{page_id}/feed with published=false and "
+            "scheduled_publish_time). Before a retry, scheduled_posts is checked so it is not scheduled twice.",
+            SchedulePost, side_effect=True),
+        act("cancel_scheduled_post", "Delete a scheduled post before it goes out (DELETE /{post_id}).",
+            CancelScheduledPost, side_effect=True),
+        act("get_ads_insights", "Spend, reach and clicks of the ad account (GET /act_{id}/insights, ads_read; "
+            "large ranges use the async report_run_id flow).", GetAdsInsights),
+        act("get_page_insights", "Page metrics over time (GET /{page_id}/insights, read_insights).",
+            GetPageInsights),
+    ),
+    reason="Needs Meta App Review for pages_manage_posts, pages_read_engagement, read_insights and ads_read "
+           "(for users outside the app's roles).",
+)

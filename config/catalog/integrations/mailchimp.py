@@ -1,0 +1,253 @@
+"""Mailchimp Marketing API v3: campaigns, email sequences, automations, audiences, A/B tests, reports.
+
+Times are UTC. Mailchimp only schedules on a quarter hour (:00, :15, :30, :45): explicit
+``schedule_time`` values must already be on one, while a sequence's ``start_at`` is rounded up.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, model_validator
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+#: Mailchimp accepts schedule times on these minute marks only.
+QUARTER_HOUR = 15
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; a naive datetime is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def round_up_quarter_hour(value: datetime) -> datetime:
+    """The first quarter-hour mark at or after ``value``, in UTC."""
+    value = as_utc(value)
+    floor = value.replace(minute=value.minute - value.minute % QUARTER_HOUR, second=0, microsecond=0)
+    return floor if floor == value else floor + timedelta(minutes=QUARTER_HOUR)
+
+
+def require_quarter_hour(value: datetime) -> datetime:
+    """``value`` in UTC, or a validation error when it is not on a quarter hour."""
+    value = as_utc(value)
+    if value.minute % QUARTER_HOUR or value.second or value.microsecond:
+        raise ValueError("Mailchimp schedules on a quarter hour only (:00, :15, :30, :45 UTC)")
+    return value
+
+
+Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+ScheduleTime = Annotated[datetime, AfterValidator(require_quarter_hour)]
+ListIdParam = Annotated[Id | None, Field(description="Audience (list) id; defaults to the connected audience.")]
+SubjectLine = Annotated[str, Field(min_length=1, max_length=150, description="Subject line of the email.")]
+PreviewText = Annotated[str, Field(default="", max_length=150, description="Preview text shown after the subject.")]
+Html = Annotated[str, Field(min_length=1, max_length=1_000_000, description="Full HTML body of the email.")]
+FromName = Annotated[str, Field(min_length=1, max_length=100, description="Sender name shown to recipients.")]
+ReplyTo = Annotated[Email, Field(description="Reply-to address (must be verified in Mailchimp).")]
+Title = Annotated[str | None, Field(default=None, max_length=100, description="Internal campaign title.")]
+
+
+class CampaignRef(Params):
+    """One campaign."""
+
+    campaign_id: Id = Field(description="Mailchimp campaign id.")
+
+
+class CreateCampaign(Params):
+    """A regular campaign with its content, optionally scheduled."""
+
+    list_id: ListIdParam = None
+    title: Title = None
+    subject_line: SubjectLine
+    preview_text: PreviewText = ""
+    from_name: FromName
+    reply_to: ReplyTo
+    html: Html
+    segment_id: int | None = Field(default=None, ge=1, description="Saved segment to send to.")
+    schedule_time: ScheduleTime | None = Field(default=None, description="UTC send time on a quarter hour.")
+
+
+class ListCampaigns(Params):
+    """Campaigns, newest first."""
+
+    limit: int = LIMIT
+    status: Literal["save", "paused", "schedule", "sending", "sent"] | None = Field(
+        default=None, description="Only campaigns in this status.")
+    type: Literal["regular", "plaintext", "absplit", "rss", "variate"] | None = Field(
+        default=None, description="Only campaigns of this type.")
+
+
+class SetCampaignContent(CampaignRef):
+    """Replace a campaign's HTML content."""
+
+    html: Html
+
+
+class ScheduleCampaign(CampaignRef):
+    """Schedule (or reschedule) a campaign."""
+
+    schedule_time: ScheduleTime = Field(description="UTC send time on a quarter hour.")
+
+
+class SequenceEmail(Params):
+    """One email of a sequence."""
+
+    subject_line: SubjectLine
+    preview_text: PreviewText = ""
+    html: Html
+
+
+class CreateEmailSequence(Params):
+    """A drip sequence: one scheduled regular campaign per email, ``interval_days`` apart."""
+
+    list_id: ListIdParam = None
+    title: str = Field(default="Nurturing sequence", min_length=1, max_length=80,
+                       description="Prefix of each campaign's internal title.")
+    from_name: FromName
+    reply_to: ReplyTo
+    start_at: Annotated[datetime, AfterValidator(round_up_quarter_hour)] = Field(
+        description="UTC time of the first email; rounded up to the next quarter hour.")
+    interval_days: int = Field(default=1, ge=1, le=90, description="Days between consecutive emails.")
+    emails: list[SequenceEmail] = Field(min_length=1, max_length=20, description="The emails, in order.")
+
+    def schedule_times(self) -> list[datetime]:
+        """The UTC send time of each email, in order."""
+        step = timedelta(days=self.interval_days)
+        return [self.start_at + i * step for i in range(len(self.emails))]
+
+
+class ListAutomations(Params):
+    """Classic automation workflows."""
+
+    limit: int = LIMIT
+    status: Literal["save", "paused", "sending"] | None = Field(default=None, description="Only this status.")
+
+
+class AutomationRef(Params):
+    """One classic automation workflow."""
+
+    workflow_id: Id = Field(description="Automation workflow id.")
+
+
+class ListSegments(Params):
+    """Segments and tags of an audience."""
+
+    list_id: ListIdParam = None
+    limit: int = LIMIT
+    type: Literal["saved", "static", "fuzzy"] | None = Field(default=None, description="Only this segment type.")
+
+
+class SegmentCondition(Params):
+    """One segment condition, as Mailchimp's ``options.conditions[]`` item."""
+
+    condition_type: str = Field(min_length=1, max_length=64, description="E.g. TextMerge, EmailAddress, Date.")
+    field: str = Field(min_length=1, max_length=64, description="Field the condition tests, e.g. FNAME.")
+    op: str = Field(min_length=1, max_length=32, description="Operator, e.g. is, contains, greater.")
+    value: str | int | float | bool | None = Field(default=None, description="Value to compare with.")
+    extra: str | None = Field(default=None, max_length=64, description="Extra operand some conditions need.")
+
+
+class CreateSegment(Params):
+    """A static segment (fixed emails) or a saved segment (conditions); exactly one of the two."""
+
+    list_id: ListIdParam = None
+    name: str = Field(min_length=1, max_length=100, description="Segment name.")
+    static_emails: list[Email] | None = Field(default=None, min_length=1, max_length=10_000,
+                                              description="Emails of a static segment.")
+    match: Literal["any", "all"] = Field(default="all", description="How conditions combine.")
+    conditions: list[SegmentCondition] | None = Field(default=None, min_length=1, max_length=5,
+                                                      description="Conditions of a saved segment.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "CreateSegment":
+        if (self.static_emails is None) == (self.conditions is None):
+            raise ValueError("give exactly one of static_emails or conditions")
+        return self
+
+
+class UpsertMember(Params):
+    """Add or update one audience member (idempotent PUT keyed by the email's hash)."""
+
+    list_id: ListIdParam = None
+    email: Email = Field(description="Member email address.")
+    status_if_new: Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional"] = Field(
+        default="subscribed", description="Status when the member is new.")
+    status: Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional"] | None = Field(
+        default=None, description="Status to set on an existing member.")
+    merge_fields: dict[str, str | int | float] = Field(default_factory=dict, max_length=50,
+                                                       description="Merge fields, e.g. {FNAME: 'Ada'}.")
+
+
+class CreateAbTest(Params):
+    """A/B test (``variate`` campaign) over subject lines and/or sender names."""
+
+    list_id: ListIdParam = None
+    title: Title = None
+    subject_lines: list[SubjectLine] = Field(min_length=1, max_length=3, description="Subject lines to test.")
+    from_names: list[FromName] = Field(default_factory=list, max_length=3, description="Sender names to test.")
+    from_name: FromName
+    reply_to: ReplyTo
+    preview_text: PreviewText = ""
+    html: Html
+    winner_criteria: Literal["opens", "clicks", "manual", "total_revenue"] = Field(
+        default="opens", description="How the winner is picked.")
+    wait_time: int = Field(default=240, ge=15, le=43_200, description="Minutes to wait before picking a winner.")
+    test_size: int = Field(default=20, ge=10, le=100, description="Percent of recipients in the test.")
+    schedule_time: ScheduleTime | None = Field(default=None, description="UTC send time on a quarter hour.")
+
+    @model_validator(mode="after")
+    def _combinations(self) -> "CreateAbTest":
+        subjects, senders = len(self.subject_lines), max(1, len(self.from_names))
+        if subjects < 2 and senders < 2:
+            raise ValueError("an A/B test needs at least two subject_lines or two from_names")
+        if subjects * senders > 8:
+            raise ValueError("Mailchimp allows at most 8 combinations")
+        return self
+
+
+class ListReports(Params):
+    """Reports of sent campaigns."""
+
+    limit: int = LIMIT
+    type: Literal["regular", "plaintext", "absplit", "rss", "variate"] | None = Field(
+        default=None, description="Only reports of this campaign type.")
+
+
+SPEC = IntegrationSpec(
+    id="mailchimp",
+    provider="mailchimp",
+    name="Mailchimp",
+    base_url="https://{dc}.api.mailchimp.com/3.0",
+    auth="basic",
+    docs_url="https://mailchimp.com/developer/marketing/api/",
+    implemented=True,
+    credential_fields=(
+        field("api_key", secret=True, description="Marketing API key; ends with the datacenter, e.g. '-us21'."),
+        field("list_id", required=False, description="Default audience (list) id."),
+    ),
+    test_connection=TestConnection(path="/ping", description="Health check with the API key."),
+    actions=(
+        act("create_campaign", "Create a regular campaign with content; optionally schedule it.",
+            CreateCampaign, side_effect=True),
+        act("get_campaign", "Read one campaign.", CampaignRef),
+        act("list_campaigns", "List campaigns (paginated).", ListCampaigns),
+        act("set_campaign_content", "Replace a campaign's HTML content.", SetCampaignContent, side_effect=True),
+        act("schedule_campaign", "Schedule or reschedule a campaign.", ScheduleCampaign, side_effect=True),
+        act("unschedule_campaign", "Unschedule a scheduled campaign.", CampaignRef, side_effect=True),
+        act("send_campaign", "Send a campaign now.", CampaignRef, side_effect=True),
+        act("create_email_sequence", "Create and schedule a sequence of emails (e.g. a 5-email nurture).",
+            CreateEmailSequence, side_effect=True),
+        act("list_automations", "List classic automation workflows.", ListAutomations),
+        act("get_automation", "Read one classic automation workflow.", AutomationRef),
+        act("start_automation", "Start all emails of a classic automation.", AutomationRef, side_effect=True),
+        act("pause_automation", "Pause all emails of a classic automation.", AutomationRef, side_effect=True),
+        act("list_segments", "List an audience's segments (paginated).", ListSegments),
+        act("create_segment", "Create a static or condition-based segment.", CreateSegment, side_effect=True),
+        act("upsert_member", "Add or update an audience member.", UpsertMember, side_effect=True),
+        act("create_ab_test", "Create an A/B test (variate) campaign.", CreateAbTest, side_effect=True),
+        act("get_campaign_report", "Read a campaign's report (opens, clicks, bounces).", CampaignRef),
+        act("list_reports", "List campaign reports (paginated).", ListReports),
+    ),
+)

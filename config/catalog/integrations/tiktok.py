@@ -1,0 +1,82 @@
+"""TikTok for Business (Business API v1.3) for Soshie: account analytics, audience and videos."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+
+class PerformanceAnalytics(Params):
+    """Parameters of ``get_performance_analytics``."""
+
+    start_date: date = Field(description="First day of the time series.")
+    end_date: date = Field(description="Last day of the time series.")
+    fields: list[str] = Field(
+        default_factory=lambda: ["followers_count", "profile_views", "video_views", "likes", "comments",
+                                 "shares"],
+        min_length=1, description="Account metrics to return (GET /business/get/ fields).")
+
+
+class AudienceInsights(Params):
+    """Parameters of ``get_audience_insights``."""
+
+    start_date: date = Field(description="First day.")
+    end_date: date = Field(description="Last day.")
+    fields: list[str] = Field(
+        default_factory=lambda: ["audience_countries", "audience_genders", "audience_activity"],
+        min_length=1, description="Audience fields of GET /business/get/.")
+
+
+class ListVideos(Params):
+    """Parameters of ``list_videos``."""
+
+    fields: list[str] = Field(
+        default_factory=lambda: ["item_id", "create_time", "caption", "video_views", "likes", "comments",
+                                 "shares", "share_url"],
+        min_length=1, description="Video fields to return.")
+    limit: int = LIMIT
+
+
+class TrendingHashtags(Params):
+    """Parameters of ``trending_hashtags``."""
+
+    country_code: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="ISO country code.")
+    limit: int = LIMIT
+
+
+SPEC = IntegrationSpec(
+    id="tiktok",
+    provider="tiktok",
+    name="TikTok for Business",
+    base_url="https://business-api.tiktok.com/open_api/v1.3",
+    auth="oauth2",
+    docs_url="https://business-api.tiktok.com/portal/docs",
+    credential_fields=(
+        field("client_id", description="TikTok developer app id (app_id)."),
+        field("client_secret", secret=True, description="TikTok developer app secret."),
+        field("refresh_token", secret=True, description="Business-account refresh token (about 1 year)."),
+        field("access_token", secret=True, required=False,
+              description="Current access token (about 24 h), sent as the Access-Token header."),
+        field("business_id", description="Open id of the TikTok business account."),
+        field("advertiser_id", required=False, description="Advertiser id, for Marketing API reporting."),
+    ),
+    test_connection=TestConnection(
+        path="/business/get/?business_id={business_id}&fields=[\"display_name\"]",
+        description="The account's display name; an answer with code != 0 is a failure even on HTTP 200."),
+    actions=(
+        act("get_performance_analytics",
+            "Daily account metrics: views, likes, comments, shares, followers, profile views "
+            "(GET /business/get/ with start_date/end_date).", PerformanceAnalytics),
+        act("get_audience_insights",
+            "Audience countries, genders and activity hours of the account (GET /business/get/).",
+            AudienceInsights),
+        act("list_videos", "The account's videos with their metrics (GET /business/video/list/, cursor paging).",
+            ListVideos),
+        act("trending_hashtags", "Trending hashtags in a country.", TrendingHashtags,
+            restricted="No public endpoint for hashtag trends: Creative Center trends are UI-only and the "
+                       "Research API is for academic researchers only."),
+    ),
+)

@@ -1,0 +1,139 @@
+"""``make run``: the whole stack on this machine, then the product's example tasks.
+
+Starts a persistent OpenBao (raft, under .sintra/), provisions it, migrates the database, starts the
+provider simulator, the API on 127.0.0.1:8000 and one worker process per agent, creates an API key,
+runs the examples through the Python client and stays up until Ctrl-C, which stops every process
+it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config.catalog import agents  # noqa: E402
+from config.settings import get_settings  # noqa: E402
+
+API = "http://127.0.0.1:8000"
+SIMULATOR = "http://127.0.0.1:8100"
+VAULT_PORT = 18210
+
+
+def _wait_http(url: str, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{what} did not come up at {url} within {timeout:g} s")
+
+
+def _free(port: int) -> None:
+    import socket
+
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is already in use: stop whatever listens there (an earlier "
+                             "`make run`?) and try again")
+
+
+def main() -> int:
+    """Start everything, run the examples, wait for Ctrl-C."""
+    os.chdir(ROOT)
+    for port in (8000, 8100, VAULT_PORT):
+        _free(port)
+    from workers.store.db import migrate
+    from workers.vault.provision import provision
+    from workers.vault.server import start_persistent_server
+
+    state = Path(os.environ.get("SINTRA_STATE_DIR", ".sintra"))
+    children: list[subprocess.Popen[bytes]] = []
+    bao = start_persistent_server(state, port=VAULT_PORT)
+    try:
+        import hvac
+
+        admin = hvac.Client(url=bao.addr, token=bao.root_token)
+        provision(admin, agents=[a.id for a in agents()], approle_dir=state / "vault")
+        print(f"OpenBao      {bao.addr}  (raft storage in {state / 'openbao'}, unsealed, AppRoles provisioned)")
+        env = {**os.environ, "SINTRA_STATE_DIR": str(state), "SINTRA_VAULT_ADDR": bao.addr,
+               "SINTRA_PROVIDER_URLS__MAILCHIMP": f"{SIMULATOR}/mailchimp/3.0",
+               "SINTRA_PROVIDER_URLS__INSTAGRAM": f"{SIMULATOR}/instagram/v25.0",
+               "dramatiq_worker_timeout": "100"}
+        os.environ.update(env)
+        get_settings.cache_clear()
+        migrate(get_settings().db_url)
+        print(f"Database     {get_settings().db_url} (migrated)")
+        children += _start_processes(env)
+        _wait_http(f"{SIMULATOR}/_sim/calls", "the provider simulator")
+        _wait_http(f"{API}/healthz", "the API")
+        key = _create_key(env)
+        from scripts.examples import run_examples
+
+        run_examples(API, key)
+        print(f"\nSintra is up.\n  API        {API}  (docs: {API}/docs)\n  Simulator  {SIMULATOR}\n"
+              f"  Vault      {bao.addr}\n  API key    {key}\n\nCtrl-C stops every process.")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while all(p.poll() is None for p in children):
+            time.sleep(0.5)
+        dead = [p.args for p in children if p.poll() is not None]
+        print(f"a process exited unexpectedly: {dead}; stopping everything", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping...")
+        return 0
+    finally:
+        _stop(children)
+        bao.stop()
+
+
+def _start_processes(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    py = sys.executable
+    procs = [subprocess.Popen([py, "-m", "simulator", "--host", "127.0.0.1", "--port", "8100"], env=env,
+                              start_new_session=True),
+             subprocess.Popen([py, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
+                               "127.0.0.1", "--port", "8000", "--log-level", "warning"], env=env,
+                              start_new_session=True)]
+    for spec in agents():
+        worker_env = {**env, "SINTRA_WORKER_AGENT": spec.id}
+        procs.append(subprocess.Popen([py, "-m", "dramatiq", "workers.agents", "--queues", spec.queue,
+                                       "--processes", "1", "--threads", "4", "--skip-logging",
+                                       "--worker-shutdown-timeout", "10000"], env=worker_env,
+                                      start_new_session=True))
+    print(f"Processes    simulator, API, {len(agents())} agent workers "
+          f"({', '.join(a.id for a in agents())})")
+    return procs
+
+
+def _create_key(env: dict[str, str]) -> str:
+    out = subprocess.run([sys.executable, "-m", "producers.cli", "keys", "create", "--workspace", "demo"],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for p in children:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for p in children:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
