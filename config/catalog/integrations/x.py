@@ -106,5 +106,6 @@ SPEC = IntegrationSpec(
             "Trending topics for a location (GET /2/trends/by/woeid/{woeid}) with the app-only Bearer token; "
             "billed per request under X's pay-per-use credits.", GetTrends),
     ),
-    reason="X bills every request from pay-per-use credits (posts about $0.015 each, reads per resource).",
+    reason="Needs an X developer app with pay-per-use credits: every request is billed (a post about $0.015, "
+           "reads per resource).",
 )

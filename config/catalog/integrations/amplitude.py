@@ -1,0 +1,98 @@
+"""Amplitude Dashboard REST API and Behavioral Cohorts API for Dexter."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+
+class SegmentFilter(Params):
+    """One user-property condition of a segment."""
+
+    prop: str = Field(min_length=1, description="Property, e.g. country or gp:plan.")
+    op: Literal["is", "is not", "contains", "does not contain", "less", "less or equal", "greater",
+                "greater or equal", "set is", "set is not"] = Field(default="is", description="Operator.")
+    values: list[str] = Field(min_length=1, description="Values.")
+
+
+class EventSegmentation(Params):
+    """Parameters of ``event_segmentation``."""
+
+    event_type: str = Field(min_length=1, description="Event type; _active for any active event.")
+    start: date = Field(description="First day.")
+    end: date = Field(description="Last day.")
+    metric: Literal["uniques", "totals", "pct_dau", "average", "histogram", "sums", "value_avg"] = Field(
+        default="uniques", description="Metric (m=).")
+    interval: Literal["realtime", "hourly", "daily", "weekly", "monthly"] = Field(default="daily",
+                                                                                  description="Bucket size.")
+    group_by: str | None = Field(default=None, description="Property to group by.")
+    segment: list[SegmentFilter] = Field(default_factory=list, description="User filters (all must hold).")
+
+
+class UserSearch(Params):
+    """Parameters of ``user_search``."""
+
+    user: str = Field(min_length=1, description="Amplitude id, user id or device id.")
+
+
+class UserActivity(Params):
+    """Parameters of ``user_activity``."""
+
+    amplitude_id: int = Field(ge=1, description="Amplitude id (from user_search).")
+    direction: Literal["latest", "earliest"] = Field(default="latest", description="Which events first.")
+    limit: int = LIMIT
+
+
+class ListCohorts(Params):
+    """Parameters of ``list_cohorts``."""
+
+    limit: int = LIMIT
+
+
+class GetCohort(Params):
+    """Parameters of ``get_cohort``."""
+
+    cohort_id: str = Field(min_length=1, description="Cohort id (from list_cohorts).")
+    include_properties: bool = Field(default=False, description="Also return user properties (props=1).")
+    property_keys: list[str] = Field(default_factory=list, description="Only these properties.")
+
+
+class Predictions(Params):
+    """Parameters of ``predictive_analytics``."""
+
+    prediction_id: str = Field(min_length=1, description="Prediction id.")
+    limit: int = LIMIT
+
+
+SPEC = IntegrationSpec(
+    id="amplitude",
+    provider="amplitude",
+    name="Amplitude",
+    base_url="https://amplitude.com/api",
+    auth="basic",
+    docs_url="https://amplitude.com/docs/apis/analytics/dashboard-rest",
+    credential_fields=(
+        field("api_key", secret=True, description="Project API key (Basic auth user)."),
+        field("secret_key", secret=True, description="Project secret key (Basic auth password)."),
+        field("region", description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com)."),
+    ),
+    test_connection=TestConnection(path="/2/events/list", description="The project's event types."),
+    actions=(
+        act("event_segmentation", "Uniques, totals or averages of an event over time, optionally grouped "
+            "(GET /2/events/segmentation).", EventSegmentation),
+        act("user_search", "Find a user by Amplitude id, user id or device id (GET /2/usersearch).", UserSearch),
+        act("user_activity", "A user's event stream and summary (GET /2/useractivity).", UserActivity),
+        act("list_cohorts", "Discoverable behavioral cohorts (GET /3/cohorts).", ListCohorts),
+        act("get_cohort", "Members of a cohort, asynchronously: request (GET /5/cohorts/request/{id}), poll "
+            "(/5/cohorts/request-status/{request_id}), download (/5/cohorts/request/{request_id}/file). "
+            "500 downloads a month on Growth and Enterprise.", GetCohort),
+        act("predictive_analytics", "Scores of an Amplitude prediction (propensity to convert or churn).",
+            Predictions,
+            restricted="Amplitude has no public REST endpoint for Predictions; save the prediction as a cohort "
+                       "in the Amplitude UI and read it with get_cohort."),
+    ),
+)

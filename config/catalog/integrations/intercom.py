@@ -1,0 +1,164 @@
+"""Intercom for Cassie: conversations, contacts, tags, segments, reporting exports and workflows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+#: Why workflows cannot be listed or run.
+NO_WORKFLOW_API = (
+    "Intercom's public REST API has no endpoint to list, trigger or run Workflows; only GET "
+    "/export/workflows/{id} (export one workflow's definition, API 2.15+) exists."
+)
+
+Scalar = str | int | float | bool
+
+
+class SearchFilter(Params):
+    """One condition of an Intercom search query."""
+
+    field: str = Field(min_length=1, description="Attribute, e.g. email, state, created_at, custom_attributes.x.")
+    operator: Literal["=", "!=", "IN", "NIN", ">", "<", "~", "!~", "^", "$"] = Field(description="Comparison.")
+    value: Scalar | list[Scalar] | None = Field(description="Value (a list for IN/NIN; unix seconds for dates).")
+
+
+class Search(Params):
+    """Parameters of ``search_contacts`` and ``search_conversations``."""
+
+    filters: list[SearchFilter] = Field(min_length=1, max_length=15, description="Conditions.")
+    combine: Literal["AND", "OR"] = Field(default="AND", description="How the conditions combine.")
+    limit: int = LIMIT
+
+
+class Reply(Params):
+    """Parameters of ``reply_to_conversation``."""
+
+    conversation_id: str = Field(min_length=1, description="Conversation id.")
+    body: str = Field(min_length=1, description="Reply (HTML allowed), sent as the configured admin.")
+    attachment_urls: list[str] = Field(default_factory=list, max_length=10, description="Files to attach.")
+
+
+class Note(Params):
+    """Parameters of ``add_note``."""
+
+    conversation_id: str = Field(min_length=1, description="Conversation id.")
+    body: str = Field(min_length=1, description="Internal note (HTML allowed), visible to teammates only.")
+
+
+class Assign(Params):
+    """Parameters of ``assign_conversation``."""
+
+    conversation_id: str = Field(min_length=1, description="Conversation id.")
+    assignee_id: str = Field(min_length=1, description="Admin or team id; '0' unassigns.")
+    assignee_type: Literal["admin", "team"] = Field(default="admin", description="Kind of assignee.")
+    body: str | None = Field(default=None, description="Optional note added with the assignment.")
+
+
+class Close(Params):
+    """Parameters of ``close_conversation``."""
+
+    conversation_id: str = Field(min_length=1, description="Conversation id.")
+    body: str | None = Field(default=None, description="Optional closing message to the customer.")
+
+
+class ListSegments(Params):
+    """Parameters of ``list_segments``."""
+
+    include_count: bool = Field(default=False, description="Also count the contacts in each segment.")
+    limit: int = LIMIT
+
+
+class ListTags(Params):
+    """Parameters of ``list_tags``."""
+
+    limit: int = LIMIT
+
+
+class TagContact(Params):
+    """Parameters of ``tag_contact``: a tag id, or a name (the tag is created if it does not exist)."""
+
+    contact_id: str = Field(min_length=1, description="Contact id.")
+    tag_id: str | None = Field(default=None, description="Existing tag id.")
+    tag_name: str | None = Field(default=None, description="Tag name, created if needed (POST /tags).")
+
+    @model_validator(mode="after")
+    def _one_tag(self) -> "TagContact":
+        if (self.tag_id is None) == (self.tag_name is None):
+            raise ValueError("give exactly one of tag_id or tag_name")
+        return self
+
+
+class ConversationAnalytics(Params):
+    """Parameters of ``conversation_analytics``."""
+
+    start_time: datetime = Field(description="Start of the period.")
+    end_time: datetime = Field(description="End of the period.")
+    dataset_id: str = Field(default="conversation", description="Reporting dataset (see get_datasets).")
+    attribute_ids: list[str] = Field(
+        default_factory=lambda: ["conversation_id", "conversation_started_at", "first_response_time",
+                                 "time_to_close", "conversation_rating"],
+        min_length=1, description="Dataset attributes to export.")
+
+
+class ExportWorkflow(Params):
+    """Parameters of ``export_workflow``."""
+
+    workflow_id: str = Field(min_length=1, description="Workflow id.")
+
+
+class ListWorkflows(Params):
+    """Parameters of ``list_workflows``."""
+
+    limit: int = LIMIT
+
+
+class RunWorkflow(Params):
+    """Parameters of ``run_workflow``."""
+
+    workflow_id: str = Field(min_length=1, description="Workflow id.")
+    conversation_id: str | None = Field(default=None, description="Conversation to run it on.")
+
+
+SPEC = IntegrationSpec(
+    id="intercom",
+    provider="intercom",
+    name="Intercom",
+    base_url="https://api.intercom.io",
+    auth="bearer",
+    docs_url="https://developers.intercom.com/docs/references/rest-api/api.intercom.io",
+    credential_fields=(
+        field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry)."),
+        field("region", description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au "
+                                    "(api.au.intercom.io)."),
+        field("admin_id", description="Admin that replies, notes, assigns and closes."),
+    ),
+    test_connection=TestConnection(path="/me", description="The admin and workspace behind the token."),
+    actions=(
+        act("reply_to_conversation", "Reply to the customer as the admin (POST /conversations/{id}/reply, "
+            "message_type comment).", Reply, side_effect=True),
+        act("add_note", "Add an internal note (POST /conversations/{id}/reply, message_type note).", Note,
+            side_effect=True),
+        act("assign_conversation", "Assign to an admin or team (POST /conversations/{id}/parts, message_type "
+            "assignment).", Assign, side_effect=True),
+        act("close_conversation", "Close a conversation (POST /conversations/{id}/parts, message_type close).",
+            Close, side_effect=True),
+        act("list_segments", "Contact segments (GET /segments).", ListSegments),
+        act("list_tags", "Workspace tags (GET /tags).", ListTags),
+        act("tag_contact", "Tag a contact (POST /contacts/{id}/tags).", TagContact, side_effect=True),
+        act("search_contacts", "Search contacts (POST /contacts/search, cursor paging).", Search),
+        act("search_conversations", "Search conversations by state, assignee, dates, tags... "
+            "(POST /conversations/search, cursor paging).", Search),
+        act("conversation_analytics", "Conversation metrics for a period from the reporting data export "
+            "(POST /export/reporting_data/enqueue, poll the job, then download; API 2.15+).",
+            ConversationAnalytics),
+        act("export_workflow", "One workflow's definition: trigger, targeting and steps "
+            "(GET /export/workflows/{id}, API 2.15+).", ExportWorkflow),
+        act("list_workflows", "List the workspace's Workflows.", ListWorkflows, restricted=NO_WORKFLOW_API),
+        act("run_workflow", "Run a Workflow on a conversation.", RunWorkflow, side_effect=True,
+            restricted=NO_WORKFLOW_API),
+    ),
+)

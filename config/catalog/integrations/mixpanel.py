@@ -1,0 +1,127 @@
+"""Mixpanel Query API and Raw Export for Dexter: segmentation, insights, funnels, retention, experiments."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field
+
+Unit = Literal["minute", "hour", "day", "week", "month"]
+FromDate = Field(description="First day (project timezone).")
+ToDate = Field(description="Last day.")
+Where = Field(default=None, description='Filter expression, e.g. properties["country"] == "US".')
+
+
+class Segmentation(Params):
+    """Parameters of ``segmentation``."""
+
+    event: str = Field(min_length=1, description="Event name.")
+    from_date: date = FromDate
+    to_date: date = ToDate
+    on: str | None = Field(default=None, description='Property to segment by, e.g. properties["$browser"].')
+    where: str | None = Where
+    unit: Unit = Field(default="day", description="Time bucket.")
+    type: Literal["general", "unique", "average"] = Field(default="general", description="Count type.")
+
+
+class Insights(Params):
+    """Parameters of ``insights``."""
+
+    bookmark_id: int = Field(ge=1, description="Id of a saved Insights report (from its URL).")
+
+
+class Funnels(Params):
+    """Parameters of ``funnels``."""
+
+    funnel_id: int = Field(ge=1, description="Id of a saved funnel.")
+    from_date: date = FromDate
+    to_date: date = ToDate
+    length: int | None = Field(default=None, ge=1, description="Conversion window length.")
+    length_unit: Literal["second", "minute", "hour", "day"] | None = Field(default=None, description="Window unit.")
+    unit: Literal["day", "week", "month"] | None = Field(default=None, description="Time bucket.")
+    on: str | None = Field(default=None, description="Property to segment by.")
+    where: str | None = Where
+
+
+class Flows(Params):
+    """Parameters of ``flows``."""
+
+    start_event: str = Field(min_length=1, description="Event the paths start from.")
+    from_date: date = FromDate
+    to_date: date = ToDate
+    steps: int = Field(default=5, ge=1, le=10, description="Steps after the start event.")
+
+
+class Retention(Params):
+    """Parameters of ``retention``."""
+
+    from_date: date = FromDate
+    to_date: date = ToDate
+    born_event: str | None = Field(default=None, description="Event that puts a user in a cohort.")
+    event: str | None = Field(default=None, description="Event that counts as returning; any event when omitted.")
+    retention_type: Literal["birth", "compounded"] = Field(default="birth", description="Retention type.")
+    unit: Literal["day", "week", "month"] = Field(default="day", description="Bucket size.")
+    interval_count: int = Field(default=8, ge=1, le=100, description="Buckets to return.")
+    on: str | None = Field(default=None, description="Property to segment by.")
+    where: str | None = Where
+
+
+class ExperimentBreakdown(Params):
+    """Parameters of ``experiment_breakdown``."""
+
+    event: str = Field(min_length=1, description="Metric event, e.g. Purchase.")
+    from_date: date = FromDate
+    to_date: date = ToDate
+    variant_property: str = Field(default="Variant name",
+                                  description="Property holding the variant (sent with the events).")
+    experiment_property: str = Field(default="Experiment name", description="Property holding the experiment.")
+    experiment: str | None = Field(default=None, description="Only events of this experiment.")
+    type: Literal["general", "unique", "average"] = Field(default="unique", description="Count type.")
+    unit: Unit = Field(default="day", description="Time bucket.")
+
+
+class ExportEvents(Params):
+    """Parameters of ``export_events``."""
+
+    from_date: date = FromDate
+    to_date: date = ToDate
+    events: list[str] = Field(default_factory=list, description="Only these events; all when empty.")
+    where: str | None = Where
+    limit: int = Field(default=1000, ge=1, le=100_000, description="Maximum events to return.")
+
+
+SPEC = IntegrationSpec(
+    id="mixpanel",
+    provider="mixpanel",
+    name="Mixpanel",
+    base_url="https://mixpanel.com/api",
+    auth="basic",
+    docs_url="https://developer.mixpanel.com/reference/query-api",
+    credential_fields=(
+        field("service_account_username", description="Service-account username."),
+        field("service_account_secret", secret=True, description="Service-account secret."),
+        field("project_id", description="Numeric project id (sent with every query)."),
+        field("region", description="Data residency: us (mixpanel.com, data.mixpanel.com), eu (eu.mixpanel.com, "
+                                    "data-eu.mixpanel.com) or in (in.mixpanel.com, data-in.mixpanel.com)."),
+        field("workspace_id", required=False, description="Workspace id, for projects with data views."),
+    ),
+    test_connection=TestConnection(path="/app/me", description="The service account and its projects."),
+    actions=(
+        act("segmentation", "Event counts over time, optionally split by a property (GET /query/segmentation).",
+            Segmentation),
+        act("insights", "Results of a saved Insights report (GET /query/insights?bookmark_id=).", Insights),
+        act("funnels", "Conversion of a saved funnel by step (GET /query/funnels).", Funnels),
+        act("flows", "User paths after an event.", Flows,
+            restricted="The Query API has no Flows endpoint (it offers Insights, Funnels, Retention, "
+                       "Segmentation, Event Breakdown, Profiles, Cohorts, Activity Feed and JQL); Flows reports "
+                       "are web-app only."),
+        act("retention", "Retention cohorts (GET /query/retention).", Retention),
+        act("experiment_breakdown", "An experiment's metric by variant: segmentation of the metric event on the "
+            "variant property, filtered to the experiment (GET /query/segmentation).", ExperimentBreakdown),
+        act("export_events", "Raw events as JSON lines (GET https://data.mixpanel.com/api/2.0/export; 60 an hour, "
+            "3 a second).", ExportEvents),
+    ),
+)

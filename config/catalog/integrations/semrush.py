@@ -1,0 +1,91 @@
+"""Semrush for Seomi: keyword and domain analytics (Standard API) plus Site Audit and Position Tracking."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+Database = Field(default="us", pattern=r"^[a-z]{2,6}$", description="Regional database, e.g. us, uk, de.")
+
+
+class KeywordOverview(Params):
+    """Parameters of ``keyword_overview``."""
+
+    phrase: str = Field(min_length=1, description="Keyword.")
+    database: str = Database
+    all_databases: bool = Field(default=False, description="Overview in every database (type=phrase_all).")
+
+
+class RelatedKeywords(Params):
+    """Parameters of ``related_keywords``."""
+
+    phrase: str = Field(min_length=1, description="Seed keyword.")
+    database: str = Database
+    limit: int = LIMIT
+
+
+class DomainOrganicKeywords(Params):
+    """Parameters of ``domain_organic_keywords``."""
+
+    domain: str = Field(min_length=3, description="Domain, e.g. example.com.")
+    database: str = Database
+    sort: str = Field(default="tr_desc", description="display_sort, e.g. tr_desc (traffic), po_asc (position).")
+    limit: int = LIMIT
+
+
+class Competitors(Params):
+    """Parameters of ``competitors``."""
+
+    domain: str = Field(min_length=3, description="Domain.")
+    database: str = Database
+    limit: int = LIMIT
+
+
+class ProjectId(Params):
+    """Parameters of the Site Audit actions."""
+
+    project_id: int = Field(ge=1, description="Semrush project with Site Audit set up.")
+
+
+class PositionTracking(Params):
+    """Parameters of ``position_tracking``."""
+
+    project_id: int = Field(ge=1, description="Semrush project with Position Tracking set up.")
+    url: str = Field(min_length=1, description="Tracked domain mask, e.g. *.example.com/*.")
+    date_begin: date | None = Field(default=None, description="First day; the latest data when omitted.")
+    date_end: date | None = Field(default=None, description="Last day.")
+    limit: int = LIMIT
+
+
+SPEC = IntegrationSpec(
+    id="semrush",
+    provider="semrush",
+    name="Semrush",
+    base_url="https://api.semrush.com",
+    auth="api_key",
+    docs_url="https://developer.semrush.com/api/",
+    credential_fields=(field("api_key", secret=True, description="Semrush API key (sent as ?key=)."),),
+    test_connection=TestConnection(
+        path="https://www.semrush.com/users/countapiunits.html",
+        description="Remaining API units as plain text; costs no units (on the www host)."),
+    actions=(
+        act("keyword_overview", "Volume, CPC, competition and trend of a keyword (type=phrase_this, or "
+            "phrase_all); answers are semicolon-separated text.", KeywordOverview),
+        act("related_keywords", "Keywords related to a seed keyword (type=phrase_related).", RelatedKeywords),
+        act("domain_organic_keywords", "Keywords a domain ranks for in organic search (type=domain_organic).",
+            DomainOrganicKeywords),
+        act("competitors", "A domain's organic search competitors (type=domain_organic_organic).", Competitors),
+        act("site_audit_start", "Launch a Site Audit crawl of a project "
+            "(POST /reports/v1/projects/{id}/siteaudit/launch); uses the audit page limit.", ProjectId,
+            side_effect=True),
+        act("site_audit_status", "Status and results of the last audit: health score, errors, warnings, "
+            "notices (GET /reports/v1/projects/{id}/siteaudit/info).", ProjectId),
+        act("position_tracking", "Tracked keyword positions of a project "
+            "(GET /reports/v1/projects/{id}/tracking/?type=tracking_position_organic).", PositionTracking),
+    ),
+    reason="Needs a Semrush SEO Business subscription plus a purchased API-units package; every returned row "
+           "spends units, so results are cached.",
+)

@@ -1,0 +1,82 @@
+"""A canary secret goes through succeeding and failing jobs and shows up nowhere outside Vault."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import pytest
+import redis
+from sqlalchemy import text
+
+from tests.integration.conftest import Stack
+from tests.integration.helpers import configure, fault, submit, wait_job
+
+
+def _db_dump(stack: Stack) -> str:
+    tables = ["workspaces", "api_keys", "integrations", "jobs", "job_steps", "audit_events"]
+    with stack.engine.connect() as conn:  # type: ignore[attr-defined]
+        return "\n".join(repr(row) for t in tables for row in conn.execute(text(f"SELECT * FROM {t}")))
+
+
+def _redis_dump(url: str) -> str:
+    r = redis.Redis.from_url(url)
+    out = []
+    for key in r.scan_iter(count=1000):
+        kind = r.type(key).decode()
+        value = {"string": lambda: r.get(key), "list": lambda: r.lrange(key, 0, -1),
+                 "hash": lambda: r.hgetall(key), "set": lambda: r.smembers(key),
+                 "zset": lambda: r.zrange(key, 0, -1)}.get(kind, lambda: b"")()
+        out.append(f"{key!r} {value!r}")
+    return "\n".join(out)
+
+
+def test_canary_secret_never_leaves_vault(stack: Stack, log_stream: io.StringIO,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    canary = f"CANARY{uuid.uuid4().hex}"
+    responses: list[str] = []
+
+    def keep(r):  # type: ignore[no-untyped-def]
+        responses.append(r.text)
+        return r
+
+    keep(stack.api.post("/api/integrations/emmie/mailchimp/configure", headers=stack.headers(),
+                        json={"credentials": {"api_key": f"{canary}-us21", "list_id": "leads"}}))
+    keep(stack.api.post("/api/integrations/emmie/mailchimp/connect", headers=stack.headers()))
+    ok = submit(stack, "emmie", "mailchimp", "list_campaigns", {})
+    keep(ok)
+    fault(stack, "mailchimp", 401, path="/campaigns")
+    unauthorized = keep(submit(stack, "emmie", "mailchimp", "list_campaigns", {}))
+    fault(stack, "mailchimp", 503, path="/campaigns", times=1)
+    transient = keep(submit(stack, "emmie", "mailchimp", "list_campaigns", {}))
+    for r in (ok, unauthorized, transient):
+        job = wait_job(stack, r.json()["id"])
+        responses.append(str(job))
+    assert [wait_job(stack, r.json()["id"])["status"] for r in (ok, unauthorized, transient)] == \
+        ["succeeded", "failed", "succeeded"]
+
+    from workers.providers.mailchimp import MailchimpClient
+
+    def buggy(self, params, steps):  # type: ignore[no-untyped-def]
+        token = self.credentials["api_key"]
+        raise RuntimeError(f"bug while holding {token}")  # a traceback that names the secret
+
+    monkeypatch.setattr(MailchimpClient, "action_list_campaigns", buggy)
+    crashed = wait_job(stack, keep(submit(stack, "emmie", "mailchimp", "list_campaigns", {})).json()["id"])
+    assert crashed["status"] == "failed" and crashed["error"]["message"] == \
+        "internal error in worker: RuntimeError"
+    responses.append(str(crashed))
+    keep(stack.api.get("/api/integrations/emmie/mailchimp", headers=stack.headers()))
+    keep(stack.api.get("/api/jobs?limit=500", headers=stack.headers()))
+    # a failing connect with a canary-bearing bad key exercises the provider's auth-error body
+    keep(stack.api.post("/api/integrations/emmie/mailchimp/configure", headers=stack.headers(),
+                        json={"credentials": {"api_key": f"bad{canary}-us21", "list_id": "leads"}}))
+    keep(stack.api.post("/api/integrations/emmie/mailchimp/connect", headers=stack.headers()))
+
+    logs = log_stream.getvalue()
+    assert "bug while holding" in logs, "the crash should be logged (with the secret redacted)"
+    places = {"logs": logs, "database": _db_dump(stack), "redis": _redis_dump(stack.settings.redis_url),
+              "api responses": "\n".join(responses)}
+    for where, content in places.items():
+        assert canary not in content, f"canary secret found in {where}"
+    configure(stack, "emmie", "mailchimp", {"api_key": "sandboxkey0123456789-us21", "list_id": "leads"})
