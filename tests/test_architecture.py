@@ -41,8 +41,8 @@ def test_one_actor_per_catalog_agent_on_its_own_queue() -> None:
 def test_catalog_has_seven_agents_and_26_pairs_over_23_providers() -> None:
     pairs = [(a.id, i.id) for a in agents() for i in a.integrations]
     assert len(agents()) == 7 and len(pairs) == 26 == len(set(pairs))
-    assert len({i.provider for a in agents() for i in a.integrations}) == 21  # HubSpot and LinkedIn count once
-    # 23 product integrations: GA4 shared by two agents, LinkedIn and HubSpot each offered in two roles
+    # 23 providers; LinkedIn and HubSpot each serve two agents in two roles, GA4 serves two agents
+    assert len({i.provider for a in agents() for i in a.integrations}) == 23
     assert len({i.id for a in agents() for i in a.integrations}) == 25
 
 

@@ -219,9 +219,9 @@ class InstagramClient(ProviderClient):
         """Container -> poll -> ``media_publish``, resumable at every step."""
         if media_id := steps.get("media_id"):
             return self._result(media_id, steps.get("container_id"), resumed=True)
-        steps.progress("creating media container", 20.0)
+        steps.progress("creating media container", 60.0)
         container_id, status = self._ready(steps, "container_id", body)
-        steps.progress("publishing", 80.0)
+        steps.progress("publishing", 90.0)
         if status == "PUBLISHED":
             media_id = self._find_published(container_id, caption)
         else:
@@ -270,7 +270,8 @@ class InstagramClient(ProviderClient):
         children: list[str] = []
         if not steps.get("container_id") and not steps.get("media_id"):
             for n, item in enumerate(params.children, start=1):
-                steps.progress(f"creating carousel item {n}/{len(params.children)}", 5.0 + 10.0 * n / 2)
+                steps.progress(f"creating carousel item {n}/{len(params.children)}",
+                               round(50.0 * n / len(params.children), 1))
                 body = {"is_carousel_item": "true"}
                 body |= ({"image_url": item.image_url, **({"alt_text": item.alt_text} if item.alt_text else {})}
                          if item.image_url else {"media_type": "VIDEO", "video_url": item.video_url})
@@ -285,9 +286,8 @@ class InstagramClient(ProviderClient):
             return {"media_id": params.media_id, "metrics": metric_values(data)}
 
     def action_get_account_insights(self, params: Any, steps: StepLog) -> dict[str, Any]:
-        query: dict[str, Any] = {"metric": ",".join(params.metrics), "period": params.period}
-        if params.metric_type:
-            query["metric_type"] = params.metric_type
+        query: dict[str, Any] = {"metric": ",".join(params.metrics), "period": params.period,
+                                 "metric_type": params.metric_type}
         for name in ("since", "until"):
             if (value := getattr(params, name)) is not None:
                 query[name] = int(value.timestamp())

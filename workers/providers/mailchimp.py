@@ -145,15 +145,11 @@ class MailchimpClient(ProviderClient):
         """Schedule once: a campaign not created by this very call has its status checked first."""
         if done := steps.get(key):
             return done
-        if not fresh:
-            campaign = self._campaign(campaign_id)
-            if campaign["status"] == "schedule":
-                steps.put(key, campaign.get("send_time") or iso(when))
-                return steps.get(key)
-            if campaign["status"] not in ("save", "paused"):
-                raise ProviderRejected(f"mailchimp campaign {campaign_id} is {campaign['status']!r}; "
-                                       "it cannot be scheduled")
-        self.json("POST", f"/campaigns/{campaign_id}/actions/schedule", json={"schedule_time": iso(when)})
+        status = "save" if fresh else self._campaign(campaign_id)["status"]
+        if status not in ("save", "paused", "schedule"):
+            raise ProviderRejected(f"mailchimp campaign {campaign_id} is {status!r}; it cannot be scheduled")
+        if status != "schedule":  # "schedule": an earlier attempt did it but its answer was lost
+            self.json("POST", f"/campaigns/{campaign_id}/actions/schedule", json={"schedule_time": iso(when)})
         steps.put(key, iso(when))
         return iso(when)
 

@@ -37,8 +37,9 @@ class Backlinks(Target):
 class ReferringDomains(Target):
     """Parameters of ``referring_domains``."""
 
-    select: list[str] = Field(default_factory=lambda: ["domain", "domain_rating", "links_to_target", "first_seen"],
-                              min_length=1, description="Columns to return.")
+    select: list[str] = Field(
+        default_factory=lambda: ["domain", "domain_rating", "links_to_target", "first_seen"],
+        min_length=1, description="Columns to return.")
     history: str = Field(default="live", pattern=r"^(live|all_time|since:\d{4}-\d{2}-\d{2})$",
                          description="live, all_time or since:YYYY-MM-DD.")
     order_by: str | None = Field(default=None, description="e.g. domain_rating:desc.")
@@ -56,7 +57,8 @@ class Overview(Target):
     """Parameters of ``site_explorer_overview``."""
 
     date: dt.date | None = Field(default=None, description="Day of the metrics; today when omitted.")
-    country: str | None = Field(default=None, pattern=r"^[a-z]{2}$", description="Organic metrics for one country.")
+    country: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
+                                description="Organic metrics for one country.")
 
 
 class OrganicCompetitors(Target):
@@ -86,7 +88,8 @@ SPEC = IntegrationSpec(
     base_url="https://api.ahrefs.com/v3",
     auth="bearer",
     docs_url="https://docs.ahrefs.com/docs/api/reference/introduction",
-    credential_fields=(field("api_key", secret=True, description="API v3 key, created by a workspace admin."),),
+    credential_fields=(field("api_key", secret=True,
+                             description="API v3 key, created by a workspace admin."),),
     test_connection=TestConnection(path="/subscription-info/limits-and-usage",
                                    description="Plan limits and units used; costs no units."),
     actions=(
@@ -102,8 +105,8 @@ SPEC = IntegrationSpec(
         act("organic_keywords", "Keywords the target ranks for (GET /site-explorer/organic-keywords).",
             OrganicKeywords),
     ),
-    reason="Plan-gated: API v3 access needs a paid Ahrefs plan that includes it (none on Free or Starter; Lite "
-           "and up per Ahrefs' pricing, Enterprise for large volumes), with a per-plan cap on rows per request. "
-           "Every request spends API units (at least 50; cache hits are free); see Account settings -> Limits "
-           "& usage.",
+    reason="Plan-gated: API v3 access needs a paid Ahrefs plan that includes it (none on Free or Starter; "
+           "Lite and up per Ahrefs' pricing, Enterprise for large volumes), with a per-plan cap on rows per "
+           "request. Every request spends API units (at least 50; cache hits are free); see Account settings "
+           "-> Limits & usage.",
 )

@@ -84,7 +84,8 @@ SPEC = IntegrationSpec(
     actions=(
         act("event_segmentation", "Uniques, totals or averages of an event over time, optionally grouped "
             "(GET /2/events/segmentation).", EventSegmentation),
-        act("user_search", "Find a user by Amplitude id, user id or device id (GET /2/usersearch).", UserSearch),
+        act("user_search",
+            "Find a user by Amplitude id, user id or device id (GET /2/usersearch).", UserSearch),
         act("user_activity", "A user's event stream and summary (GET /2/useractivity).", UserActivity),
         act("list_cohorts", "Discoverable behavioral cohorts (GET /3/cohorts).", ListCohorts),
         act("get_cohort", "Members of a cohort, asynchronously: request (GET /5/cohorts/request/{id}), poll "
@@ -92,7 +93,7 @@ SPEC = IntegrationSpec(
             "500 downloads a month on Growth and Enterprise.", GetCohort),
         act("predictive_analytics", "Scores of an Amplitude prediction (propensity to convert or churn).",
             Predictions,
-            restricted="Amplitude has no public REST endpoint for Predictions; save the prediction as a cohort "
-                       "in the Amplitude UI and read it with get_cohort."),
+            restricted="Amplitude has no public REST endpoint for Predictions; save the prediction as a "
+                       "cohort in the Amplitude UI and read it with get_cohort."),
     ),
 )

@@ -29,7 +29,7 @@ class UpdatePageInfo(Params):
     emails: list[str] | None = Field(default=None, description="Contact e-mail addresses.")
 
     @model_validator(mode="after")
-    def _something(self) -> "UpdatePageInfo":
+    def _something(self) -> UpdatePageInfo:
         if all(value is None for value in self.model_dump().values()):
             raise ValueError("give at least one Page field to change")
         return self
@@ -63,23 +63,28 @@ class CancelScheduledPost(Params):
     post_id: str = Field(min_length=1, description="Id of the scheduled post ({page_id}_{post_id}).")
 
 
+DatePreset = Literal["today", "yesterday", "last_7d", "last_14d", "last_28d", "last_30d", "last_90d",
+                     "this_month", "last_month"]
+
+
 class GetAdsInsights(Params):
     """Parameters of ``get_ads_insights``."""
 
-    level: Literal["account", "campaign", "adset", "ad"] = Field(default="campaign", description="Aggregation level.")
+    level: Literal["account", "campaign", "adset", "ad"] = Field(default="campaign",
+                                                                 description="Aggregation level.")
     fields: list[str] = Field(
         default_factory=lambda: ["campaign_name", "spend", "impressions", "reach", "clicks", "ctr", "cpc"],
         min_length=1, description="Insights fields.")
-    date_preset: Literal["today", "yesterday", "last_7d", "last_14d", "last_28d", "last_30d", "last_90d",
-                         "this_month", "last_month"] | None = Field(default="last_7d",
-                                                                     description="Preset range; ignored with since/until.")
+    date_preset: DatePreset | None = Field(default="last_7d",
+                                           description="Preset range; ignored with since/until.")
     since: date | None = Field(default=None, description="First day (with until).")
     until: date | None = Field(default=None, description="Last day (with since).")
-    time_increment: int | Literal["monthly", "all_days"] = Field(default=1, description="Days per row, or a bucket.")
+    time_increment: int | Literal["monthly", "all_days"] = Field(default=1,
+                                                                 description="Days per row, or a bucket.")
     limit: int = LIMIT
 
     @model_validator(mode="after")
-    def _range(self) -> "GetAdsInsights":
+    def _range(self) -> GetAdsInsights:
         if (self.since is None) != (self.until is None):
             raise ValueError("give both since and until, or neither")
         return self
@@ -92,7 +97,8 @@ class GetPageInsights(Params):
         min_length=1,
         description="Page Insights metric names. Page impressions and page_fans were retired on 15 Nov 2025: "
                     "use the views metrics.")
-    period: Literal["day", "week", "days_28", "lifetime"] = Field(default="day", description="Aggregation period.")
+    period: Literal["day", "week", "days_28", "lifetime"] = Field(default="day",
+                                                                  description="Aggregation period.")
     since: date | None = Field(default=None, description="First day.")
     until: date | None = Field(default=None, description="Last day.")
 
@@ -106,29 +112,33 @@ SPEC = IntegrationSpec(
     docs_url="https://developers.facebook.com/docs/pages-api",
     credential_fields=(
         field("client_id", description="Meta app id."),
-        field("client_secret", secret=True, description="Meta app secret (token exchange and appsecret_proof)."),
+        field("client_secret", secret=True, description="Meta app secret (token exchange and "
+                                                        "appsecret_proof)."),
         field("access_token", secret=True,
-              description="Long-lived user token or system-user token (Meta issues no refresh tokens); the Page "
-                          "token is derived from it."),
+              description="Long-lived user token or system-user token (Meta issues no refresh tokens); the "
+                          "Page token is derived from it."),
         field("page_id", description="Facebook Page id."),
         field("ad_account_id", required=False, description="Ad account id (act_<id>), for get_ads_insights."),
     ),
-    test_connection=TestConnection(path="/{page_id}?fields=id,name", description="The Page, read with the token."),
+    test_connection=TestConnection(path="/{page_id}?fields=id,name",
+                                   description="The Page, read with the token."),
     actions=(
         act("get_page", "Read the Page's profile (GET /{page_id}?fields=...).", GetPage),
         act("update_page_info", "Change the Page's about, description, website, phone or e-mails "
             "(POST /{page_id}, Page token with pages_manage_metadata).", UpdatePageInfo, side_effect=True),
-        act("publish_page_post", "Publish a post now (POST /{page_id}/feed); the post id is stored for retries.",
+        act("publish_page_post", "Publish a post now (POST /{page_id}/feed); the post id is stored for "
+                                 "retries.",
             PublishPagePost, side_effect=True),
         act("list_scheduled_posts", "Posts waiting to be published (GET /{page_id}/scheduled_posts).",
             ListScheduledPosts),
         act("schedule_post", "Schedule a post (POST /{page_id}/feed with published=false and "
-            "scheduled_publish_time). Before a retry, scheduled_posts is checked so it is not scheduled twice.",
+                             "scheduled_publish_time). Before a retry, scheduled_posts is checked so it is "
+                             "not scheduled twice.",
             SchedulePost, side_effect=True),
         act("cancel_scheduled_post", "Delete a scheduled post before it goes out (DELETE /{post_id}).",
             CancelScheduledPost, side_effect=True),
-        act("get_ads_insights", "Spend, reach and clicks of the ad account (GET /act_{id}/insights, ads_read; "
-            "large ranges use the async report_run_id flow).", GetAdsInsights),
+        act("get_ads_insights", "Spend, reach and clicks of the ad account (GET /act_{id}/insights, "
+                                "ads_read; large ranges use the async report_run_id flow).", GetAdsInsights),
         act("get_page_insights", "Page metrics over time (GET /{page_id}/insights, read_insights).",
             GetPageInsights),
     ),

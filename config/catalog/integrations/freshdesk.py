@@ -37,7 +37,7 @@ class CreateTicket(Params):
     custom_fields: dict[str, Any] = Field(default_factory=dict, description="Custom fields by name (cf_...).")
 
     @model_validator(mode="after")
-    def _requester(self) -> "CreateTicket":
+    def _requester(self) -> CreateTicket:
         if (self.email is None) == (self.requester_id is None):
             raise ValueError("give exactly one of email or requester_id")
         return self
@@ -56,7 +56,7 @@ class UpdateTicket(Params):
     custom_fields: dict[str, Any] | None = Field(default=None, description="Custom fields to set.")
 
     @model_validator(mode="after")
-    def _something(self) -> "UpdateTicket":
+    def _something(self) -> UpdateTicket:
         if not _any_set(self, "ticket_id"):
             raise ValueError("give at least one change")
         return self
@@ -77,7 +77,7 @@ class ListTickets(Params):
     filter: Literal["new_and_my_open", "watching", "spam", "deleted"] | None = Field(
         default=None, description="Predefined Freshdesk filter.")
     updated_since: datetime | None = Field(
-        default=None, description="Tickets updated since; without it Freshdesk returns the last 30 days only.")
+        default=None, description="Tickets updated since; without it Freshdesk lists the last 30 days only.")
     limit: int = LIMIT
 
 
@@ -91,7 +91,8 @@ class SearchOverdue(Params):
     """Parameters of ``search_overdue_tickets``."""
 
     due: Literal["resolution", "first_response"] = Field(
-        default="resolution", description="Which SLA target: due_by (resolution) or fr_due_by (first response).")
+        default="resolution", description="Which SLA target: due_by (resolution) or fr_due_by (first "
+                                          "response).")
     as_of: datetime | None = Field(default=None, description="Overdue as of this time; now when omitted.")
     limit: int = Field(default=30, ge=1, le=300,
                        description="Maximum tickets (Freshdesk search stops at 10 pages of 30).")
@@ -105,7 +106,7 @@ class ListSolutionArticles(Params):
     limit: int = LIMIT
 
     @model_validator(mode="after")
-    def _scope(self) -> "ListSolutionArticles":
+    def _scope(self) -> ListSolutionArticles:
         if (self.folder_id is None) == (self.term is None):
             raise ValueError("give exactly one of folder_id or term")
         return self
@@ -126,7 +127,8 @@ class ListContacts(Params):
 
     email: str | None = Field(default=None, description="Only the contact with this e-mail.")
     company_id: int | None = Field(default=None, description="Only contacts of this company.")
-    state: Literal["blocked", "deleted", "unverified", "verified"] | None = Field(default=None, description="State.")
+    state: Literal["blocked", "deleted", "unverified", "verified"] | None = Field(default=None,
+                                                                                  description="State.")
     updated_since: datetime | None = Field(default=None, description="Updated since.")
     limit: int = LIMIT
 
@@ -143,7 +145,7 @@ class CreateContact(Params):
     custom_fields: dict[str, Any] = Field(default_factory=dict, description="Custom contact fields.")
 
     @model_validator(mode="after")
-    def _reachable(self) -> "CreateContact":
+    def _reachable(self) -> CreateContact:
         if not (self.email or self.phone or self.mobile):
             raise ValueError("give at least one of email, phone or mobile")
         return self
@@ -164,19 +166,21 @@ SPEC = IntegrationSpec(
     actions=(
         act("create_ticket", "Create a ticket (POST /tickets). No idempotency key: on retry, the requester's "
             "recent tickets are searched before creating again.", CreateTicket, side_effect=True),
-        act("update_ticket", "Change status, priority, type, group, agent, tags or fields (PUT /tickets/{id}).",
+        act("update_ticket", "Change status, priority, type, group, agent, tags or fields (PUT "
+                             "/tickets/{id}).",
             UpdateTicket, side_effect=True),
         act("reply_to_ticket", "Reply to the requester (POST /tickets/{id}/reply).", ReplyToTicket,
             side_effect=True),
-        act("list_tickets", "Tickets, newest first (GET /tickets). Freshdesk has no channel filter, so the client "
-            "keeps the tickets whose source matches channel.", ListTickets),
+        act("list_tickets", "Tickets, newest first (GET /tickets). Freshdesk has no channel filter, so the "
+                            "client keeps the tickets whose source matches channel.", ListTickets),
         act("list_sla_policies", "SLA policies with their targets per priority (GET /sla_policies).",
             ListSlaPolicies),
         act("search_overdue_tickets", "Open or pending tickets past their SLA due time "
             "(GET /search/tickets?query=\"(status:2 OR status:3) AND due_by:<'...'\").", SearchOverdue),
         act("list_solution_articles", "Knowledge-base articles of a folder "
             "(GET /solutions/folders/{id}/articles) or matching a term.", ListSolutionArticles),
-        act("create_solution_article", "Create a knowledge-base article (POST /solutions/folders/{id}/articles).",
+        act("create_solution_article", "Create a knowledge-base article (POST "
+                                       "/solutions/folders/{id}/articles).",
             CreateSolutionArticle, side_effect=True),
         act("list_contacts", "Contacts (GET /contacts).", ListContacts),
         act("create_contact", "Create a contact (POST /contacts).", CreateContact, side_effect=True),

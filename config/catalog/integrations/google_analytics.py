@@ -15,8 +15,10 @@ from config.catalog.base import CredentialField, IntegrationSpec, Params, TestCo
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today|yesterday|\d+daysAgo)$"
 DOCS = "https://developers.google.com/analytics/devguides/reporting/data/v1"
 
-StartDate = Field(default="28daysAgo", pattern=DATE_PATTERN, description="YYYY-MM-DD, today, yesterday or NdaysAgo.")
-EndDate = Field(default="yesterday", pattern=DATE_PATTERN, description="YYYY-MM-DD, today, yesterday or NdaysAgo.")
+StartDate = Field(default="28daysAgo", pattern=DATE_PATTERN, description="YYYY-MM-DD, today, yesterday or "
+                                                                         "NdaysAgo.")
+EndDate = Field(default="yesterday", pattern=DATE_PATTERN, description="YYYY-MM-DD, today, yesterday or "
+                                                                       "NdaysAgo.")
 RowLimit = Field(default=1000, ge=1, le=250_000, description="Maximum rows (paged with offset).")
 
 
@@ -139,7 +141,7 @@ def _spec(name: str, actions: tuple[Any, ...]) -> IntegrationSpec:
         base_url="https://analyticsdata.googleapis.com", auth="oauth2", docs_url=DOCS,
         credential_fields=_credentials(),
         test_connection=TestConnection(path="/v1beta/properties/{property_id}/metadata",
-                                       description="Dimensions and metrics of the property (uses Core quota)."),
+                                       description="Dimensions and metrics of the property (Core quota)."),
         actions=actions)
 
 
@@ -149,7 +151,8 @@ _CUSTOM = act("run_custom_report", "Any GA4 report: dimensions, metrics, filters
 SEOMI_SPEC = _spec("Google Analytics 4 (SEO)", (
     act("organic_traffic_report", "Sessions, users, engagement and key events from Organic Search by landing "
         "page and day (runReport filtered on sessionDefaultChannelGroup = Organic Search).", OrganicTraffic),
-    act("user_behavior_report", "Page views, engagement time, engagement and bounce rates by page (runReport).",
+    act("user_behavior_report", "Page views, engagement time, engagement and bounce rates by page "
+                                "(runReport).",
         UserBehavior),
     act("conversions_report", "Key events and revenue by event and channel (runReport).", Conversions),
     _CUSTOM,

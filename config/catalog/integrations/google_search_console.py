@@ -10,14 +10,15 @@ from pydantic import Field
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
 Dimension = Literal["query", "page", "country", "device", "date", "searchAppearance"]
+FilterDimension = Literal["query", "page", "country", "device", "searchAppearance"]
+Operator = Literal["equals", "notEquals", "contains", "notContains", "includingRegex", "excludingRegex"]
 
 
 class DimensionFilter(Params):
     """One search-analytics filter."""
 
-    dimension: Literal["query", "page", "country", "device", "searchAppearance"] = Field(description="Dimension.")
-    operator: Literal["equals", "notEquals", "contains", "notContains", "includingRegex", "excludingRegex"] = Field(
-        default="equals", description="Comparison.")
+    dimension: FilterDimension = Field(description="Dimension.")
+    operator: Operator = Field(default="equals", description="Comparison.")
     expression: str = Field(min_length=1, description="Value or RE2 regex.")
 
 
@@ -30,8 +31,10 @@ class SearchAnalytics(Params):
     search_type: Literal["web", "image", "video", "news", "discover", "googleNews"] = Field(
         default="web", description="Search type.")
     filters: list[DimensionFilter] = Field(default_factory=list, description="Conditions, all must hold.")
-    aggregation_type: Literal["auto", "byPage", "byProperty"] = Field(default="auto", description="Aggregation.")
-    data_state: Literal["final", "all"] = Field(default="final", description="'all' includes fresh, partial data.")
+    aggregation_type: Literal["auto", "byPage", "byProperty"] = Field(default="auto",
+                                                                      description="Aggregation.")
+    data_state: Literal["final", "all"] = Field(default="final",
+                                                description="'all' includes fresh, partial data.")
     limit: int = Field(default=1000, ge=1, le=100_000,
                        description="Maximum rows, fetched 25,000 per request with startRow.")
 
@@ -61,7 +64,8 @@ class CrawlIssues(Params):
 
     urls: list[str] = Field(default_factory=list, max_length=100,
                             description="URLs to inspect (URL Inspection quota: 2,000 a day per property).")
-    include_sitemaps: bool = Field(default=True, description="Add the errors and warnings of submitted sitemaps.")
+    include_sitemaps: bool = Field(default=True, description="Add the errors and warnings of submitted "
+                                                             "sitemaps.")
 
 
 SPEC = IntegrationSpec(
@@ -82,7 +86,8 @@ SPEC = IntegrationSpec(
     test_connection=TestConnection(path="/webmasters/v3/sites",
                                    description="Properties the user can see, with permission levels."),
     actions=(
-        act("query_search_analytics", "Clicks, impressions, CTR and position by query, page, country, device or "
+        act("query_search_analytics",
+            "Clicks, impressions, CTR and position by query, page, country, device or "
             "date (POST /webmasters/v3/sites/{site_url}/searchAnalytics/query).", SearchAnalytics),
         act("inspect_url", "Index status, coverage, crawl and mobile-usability result of one URL "
             "(POST /v1/urlInspection/index:inspect).", InspectUrl),

@@ -127,10 +127,12 @@ class MediaInsights(Params):
 class AccountInsights(Params):
     """Metrics of the account."""
 
-    metrics: list[AccountMetric] = Field(default=["reach", "views"], min_length=1, description="Metrics to read.")
+    metrics: list[AccountMetric] = Field(default=["reach", "views", "accounts_engaged", "total_interactions"],
+                                         min_length=1, description="Metrics to read.")
     period: Literal["day", "week", "days_28", "lifetime"] = Field(default="day", description="Aggregation period.")
-    metric_type: Literal["time_series", "total_value"] | None = Field(
-        default=None, description="total_value for one number per metric; some metrics require it.")
+    metric_type: Literal["time_series", "total_value"] = Field(
+        default="total_value", description="total_value: one number per metric (most metrics need it); "
+                                            "time_series: dated values (reach, follower_count, online_followers).")
     since: datetime | None = Field(default=None, description="Start of the range.")
     until: datetime | None = Field(default=None, description="End of the range.")
 

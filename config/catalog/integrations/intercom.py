@@ -16,14 +16,17 @@ NO_WORKFLOW_API = (
 )
 
 Scalar = str | int | float | bool
+Operator = Literal["=", "!=", "IN", "NIN", ">", "<", "~", "!~", "^", "$"]
 
 
 class SearchFilter(Params):
     """One condition of an Intercom search query."""
 
-    field: str = Field(min_length=1, description="Attribute, e.g. email, state, created_at, custom_attributes.x.")
-    operator: Literal["=", "!=", "IN", "NIN", ">", "<", "~", "!~", "^", "$"] = Field(description="Comparison.")
-    value: Scalar | list[Scalar] | None = Field(description="Value (a list for IN/NIN; unix seconds for dates).")
+    field: str = Field(min_length=1, description="Attribute, e.g. email, state, created_at, "
+                                                 "custom_attributes.x.")
+    operator: Operator = Field(description="Comparison.")
+    value: Scalar | list[Scalar] | None = Field(description="Value (a list for IN/NIN; unix seconds for "
+                                                            "dates).")
 
 
 class Search(Params):
@@ -86,7 +89,7 @@ class TagContact(Params):
     tag_name: str | None = Field(default=None, description="Tag name, created if needed (POST /tags).")
 
     @model_validator(mode="after")
-    def _one_tag(self) -> "TagContact":
+    def _one_tag(self) -> TagContact:
         if (self.tag_id is None) == (self.tag_name is None):
             raise ValueError("give exactly one of tag_id or tag_name")
         return self
@@ -144,7 +147,8 @@ SPEC = IntegrationSpec(
             side_effect=True),
         act("assign_conversation", "Assign to an admin or team (POST /conversations/{id}/parts, message_type "
             "assignment).", Assign, side_effect=True),
-        act("close_conversation", "Close a conversation (POST /conversations/{id}/parts, message_type close).",
+        act("close_conversation",
+            "Close a conversation (POST /conversations/{id}/parts, message_type close).",
             Close, side_effect=True),
         act("list_segments", "Contact segments (GET /segments).", ListSegments),
         act("list_tags", "Workspace tags (GET /tags).", ListTags),

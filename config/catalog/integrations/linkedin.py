@@ -24,9 +24,9 @@ from config.catalog.base import (
 
 #: Why Buddy's Sales Navigator, prospecting and messaging actions are refused.
 PARTNER_ONLY = (
-    "Partner-only at LinkedIn: the Sales Navigator Application Platform (SNAP) is closed to new partners, and "
-    "messaging/InMail APIs need a signed partner agreement. Cookie or browser automation breaks LinkedIn's "
-    "terms, so Sintra does not offer it."
+    "Partner-only at LinkedIn: the Sales Navigator Application Platform (SNAP) is closed to new partners, "
+    "and messaging/InMail APIs need a signed partner agreement. Cookie or browser automation breaks "
+    "LinkedIn's terms, so Sintra does not offer it."
 )
 
 DOCS = "https://learn.microsoft.com/en-us/linkedin/marketing/"
@@ -40,7 +40,8 @@ def _oauth_fields() -> tuple[CredentialField, ...]:
         field("client_secret", secret=True, description="Client secret of the LinkedIn developer app."),
         field("refresh_token", secret=True,
               description="Member refresh token (programmatic refresh must be enabled for the app)."),
-        field("access_token", secret=True, required=False, description="Current member access token, if any."),
+        field("access_token", secret=True, required=False,
+              description="Current member access token, if any."),
     )
 
 
@@ -68,9 +69,11 @@ class PublishArticle(Params):
 class GetPostAnalytics(Params):
     """Parameters of ``get_post_analytics``."""
 
-    post_urns: list[str] = Field(min_length=1, max_length=20, description="urn:li:share:... or urn:li:ugcPost:...")
+    post_urns: list[str] = Field(min_length=1, max_length=20, description="urn:li:share:... or "
+                                                                          "urn:li:ugcPost:...")
     start_date: date | None = Field(default=None, description="First day (within the last 12 months).")
-    end_date: date | None = Field(default=None, description="Last day; lifetime totals when both are omitted.")
+    end_date: date | None = Field(default=None,
+                                  description="Last day; lifetime totals when both are omitted.")
 
 
 class GetOrganizationStatistics(Params):
@@ -84,11 +87,13 @@ class GetOrganizationStatistics(Params):
 class GetCompanyInsights(Params):
     """Parameters of ``get_company_insights``: one of the two identifiers."""
 
-    organization_id: str | None = Field(default=None, pattern=r"^\d+$", description="Numeric organization id.")
-    vanity_name: str | None = Field(default=None, description="Vanity name, as in linkedin.com/company/<name>.")
+    organization_id: str | None = Field(default=None, pattern=r"^\d+$",
+                                        description="Numeric organization id.")
+    vanity_name: str | None = Field(default=None, description="Vanity name, as in "
+                                                              "linkedin.com/company/<name>.")
 
     @model_validator(mode="after")
-    def _one_identifier(self) -> "GetCompanyInsights":
+    def _one_identifier(self) -> GetCompanyInsights:
         if (self.organization_id is None) == (self.vanity_name is None):
             raise ValueError("give exactly one of organization_id or vanity_name")
         return self
@@ -184,8 +189,8 @@ SALES_SPEC = IntegrationSpec(
     test_connection=TestConnection(path="/v2/userinfo", description="The signed-in member (OpenID Connect)."),
     actions=(
         act("get_company_insights",
-            "Public facts about any company: name, website, industry, staff-count range and locations "
-            "(GET /rest/organizations?q=vanityName or /rest/organizationsLookup; non-admins see fewer fields) "
+            "Public facts about any company: name, website, industry, staff-count range and locations (GET "
+            "/rest/organizations?q=vanityName or /rest/organizationsLookup; non-admins see fewer fields) "
             "plus its follower count (GET /rest/networkSizes/urn:li:organization:{id}).", GetCompanyInsights),
         act("prospect_search", "Search Sales Navigator for leads.", ProspectSearch, restricted=PARTNER_ONLY),
         act("send_message", "Send a LinkedIn message or InMail.", SendMessage, side_effect=True,
@@ -200,5 +205,6 @@ SALES_SPEC = IntegrationSpec(
         act("sales_navigator_lead_lists", "Saved Sales Navigator lead and account lists.", LeadLists,
             restricted=PARTNER_ONLY),
     ),
-    reason="Only public organization data is available: Sales Navigator (SNAP) and messaging are partner-only.",
+    reason="Only public organization data is available: Sales Navigator (SNAP) and messaging are "
+           "partner-only.",
 )

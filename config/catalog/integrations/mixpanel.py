@@ -40,7 +40,8 @@ class Funnels(Params):
     from_date: date = FromDate
     to_date: date = ToDate
     length: int | None = Field(default=None, ge=1, description="Conversion window length.")
-    length_unit: Literal["second", "minute", "hour", "day"] | None = Field(default=None, description="Window unit.")
+    length_unit: Literal["second", "minute", "hour", "day"] | None = Field(default=None,
+                                                                           description="Window unit.")
     unit: Literal["day", "week", "month"] | None = Field(default=None, description="Time bucket.")
     on: str | None = Field(default=None, description="Property to segment by.")
     where: str | None = Where
@@ -61,7 +62,8 @@ class Retention(Params):
     from_date: date = FromDate
     to_date: date = ToDate
     born_event: str | None = Field(default=None, description="Event that puts a user in a cohort.")
-    event: str | None = Field(default=None, description="Event that counts as returning; any event when omitted.")
+    event: str | None = Field(default=None, description="Event that counts as returning; any event when "
+                                                        "omitted.")
     retention_type: Literal["birth", "compounded"] = Field(default="birth", description="Retention type.")
     unit: Literal["day", "week", "month"] = Field(default="day", description="Bucket size.")
     interval_count: int = Field(default=8, ge=1, le=100, description="Buckets to return.")
@@ -77,7 +79,8 @@ class ExperimentBreakdown(Params):
     to_date: date = ToDate
     variant_property: str = Field(default="Variant name",
                                   description="Property holding the variant (sent with the events).")
-    experiment_property: str = Field(default="Experiment name", description="Property holding the experiment.")
+    experiment_property: str = Field(default="Experiment name",
+                                     description="Property holding the experiment.")
     experiment: str | None = Field(default=None, description="Only events of this experiment.")
     type: Literal["general", "unique", "average"] = Field(default="unique", description="Count type.")
     unit: Unit = Field(default="day", description="Time bucket.")
@@ -104,24 +107,27 @@ SPEC = IntegrationSpec(
         field("service_account_username", description="Service-account username."),
         field("service_account_secret", secret=True, description="Service-account secret."),
         field("project_id", description="Numeric project id (sent with every query)."),
-        field("region", description="Data residency: us (mixpanel.com, data.mixpanel.com), eu (eu.mixpanel.com, "
-                                    "data-eu.mixpanel.com) or in (in.mixpanel.com, data-in.mixpanel.com)."),
+        field("region", description="Data residency: us (mixpanel.com, data.mixpanel.com), eu "
+                                    "(eu.mixpanel.com, data-eu.mixpanel.com) or in (in.mixpanel.com, "
+                                    "data-in.mixpanel.com)."),
         field("workspace_id", required=False, description="Workspace id, for projects with data views."),
     ),
     test_connection=TestConnection(path="/app/me", description="The service account and its projects."),
     actions=(
-        act("segmentation", "Event counts over time, optionally split by a property (GET /query/segmentation).",
+        act("segmentation", "Event counts over time, optionally split by a property (GET "
+                            "/query/segmentation).",
             Segmentation),
         act("insights", "Results of a saved Insights report (GET /query/insights?bookmark_id=).", Insights),
         act("funnels", "Conversion of a saved funnel by step (GET /query/funnels).", Funnels),
         act("flows", "User paths after an event.", Flows,
             restricted="The Query API has no Flows endpoint (it offers Insights, Funnels, Retention, "
-                       "Segmentation, Event Breakdown, Profiles, Cohorts, Activity Feed and JQL); Flows reports "
-                       "are web-app only."),
+                       "Segmentation, Event Breakdown, Profiles, Cohorts, Activity Feed and JQL); Flows "
+                       "reports are web-app only."),
         act("retention", "Retention cohorts (GET /query/retention).", Retention),
-        act("experiment_breakdown", "An experiment's metric by variant: segmentation of the metric event on the "
-            "variant property, filtered to the experiment (GET /query/segmentation).", ExperimentBreakdown),
-        act("export_events", "Raw events as JSON lines (GET https://data.mixpanel.com/api/2.0/export; 60 an hour, "
-            "3 a second).", ExportEvents),
+        act("experiment_breakdown", "An experiment's metric by variant: segmentation of the metric event on "
+                                    "the variant property, filtered to the experiment (GET "
+                                    "/query/segmentation).", ExperimentBreakdown),
+        act("export_events", "Raw events as JSON lines (GET https://data.mixpanel.com/api/2.0/export; 60 an "
+                             "hour, 3 a second).", ExportEvents),
     ),
 )

@@ -32,7 +32,8 @@ class DomainOrganicKeywords(Params):
 
     domain: str = Field(min_length=3, description="Domain, e.g. example.com.")
     database: str = Database
-    sort: str = Field(default="tr_desc", description="display_sort, e.g. tr_desc (traffic), po_asc (position).")
+    sort: str = Field(default="tr_desc", description="display_sort, e.g. tr_desc (traffic), po_asc "
+                                                     "(position).")
     limit: int = LIMIT
 
 
@@ -77,7 +78,8 @@ SPEC = IntegrationSpec(
         act("related_keywords", "Keywords related to a seed keyword (type=phrase_related).", RelatedKeywords),
         act("domain_organic_keywords", "Keywords a domain ranks for in organic search (type=domain_organic).",
             DomainOrganicKeywords),
-        act("competitors", "A domain's organic search competitors (type=domain_organic_organic).", Competitors),
+        act("competitors",
+            "A domain's organic search competitors (type=domain_organic_organic).", Competitors),
         act("site_audit_start", "Launch a Site Audit crawl of a project "
             "(POST /reports/v1/projects/{id}/siteaudit/launch); uses the audit page limit.", ProjectId,
             side_effect=True),

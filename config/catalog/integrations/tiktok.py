@@ -73,7 +73,8 @@ SPEC = IntegrationSpec(
         act("get_audience_insights",
             "Audience countries, genders and activity hours of the account (GET /business/get/).",
             AudienceInsights),
-        act("list_videos", "The account's videos with their metrics (GET /business/video/list/, cursor paging).",
+        act("list_videos", "The account's videos with their metrics (GET /business/video/list/, cursor "
+                           "paging).",
             ListVideos),
         act("trending_hashtags", "Trending hashtags in a country.", TrendingHashtags,
             restricted="No public endpoint for hashtag trends: Creative Center trends are UI-only and the "

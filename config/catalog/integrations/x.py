@@ -49,7 +49,8 @@ class GetPostMetrics(Params):
     post_ids: list[str] = Field(min_length=1, max_length=100, description="Post ids to look up.")
     include_private: bool = Field(
         default=False,
-        description="Also ask for non_public_metrics and organic_metrics (own posts of the last 30 days only).")
+        description="Also ask for non_public_metrics and organic_metrics (own posts of the last 30 days "
+                    "only).")
 
 
 class SearchRecent(Params):
@@ -80,8 +81,8 @@ SPEC = IntegrationSpec(
         field("client_secret", secret=True, required=False,
               description="OAuth 2.0 client secret (confidential apps only; PKCE public apps have none)."),
         field("refresh_token", secret=True,
-              description="User-context refresh token (scopes tweet.read tweet.write users.read offline.access "
-                          "media.write)."),
+              description="User-context refresh token (scopes tweet.read tweet.write users.read "
+                          "offline.access media.write)."),
         field("access_token", secret=True, required=False, description="Current user access token, if any."),
         field("bearer_token", secret=True, required=False,
               description="App-only Bearer token, used for get_trends."),

@@ -35,7 +35,7 @@ class CreateTicket(Params):
     custom_fields: list[CustomField] = Field(default_factory=list, description="Custom field values.")
 
     @model_validator(mode="after")
-    def _one_requester(self) -> "CreateTicket":
+    def _one_requester(self) -> CreateTicket:
         if self.requester_email and self.requester_id:
             raise ValueError("give requester_email or requester_id, not both")
         return self
@@ -53,7 +53,7 @@ class UpdateTicket(Params):
     custom_fields: list[CustomField] | None = Field(default=None, description="Custom field values to set.")
 
     @model_validator(mode="after")
-    def _something(self) -> "UpdateTicket":
+    def _something(self) -> UpdateTicket:
         if all(v is None for k, v in self.model_dump().items() if k != "ticket_id"):
             raise ValueError("give at least one change")
         return self
@@ -77,7 +77,8 @@ class AddInternalNote(Params):
 class SearchTickets(Params):
     """Parameters of ``search_tickets``."""
 
-    query: str = Field(min_length=1, description="Zendesk search query; type:ticket is added, e.g. 'status:open'.")
+    query: str = Field(min_length=1, description="Zendesk search query; type:ticket is added, e.g. "
+                                                 "'status:open'.")
     sort_by: Literal["created_at", "updated_at", "priority", "status", "ticket_type"] | None = Field(
         default=None, description="Sort field.")
     sort_order: Literal["asc", "desc"] = Field(default="desc", description="Sort order.")
@@ -148,8 +149,8 @@ SPEC = IntegrationSpec(
         path="/users/me.json",
         description="The token's user; an anonymous user (no id or role end-user) means bad credentials."),
     actions=(
-        act("create_ticket", "Create a ticket (POST /tickets) with the job key as Idempotency-Key, so a retry "
-            "cannot create a second ticket.", CreateTicket, side_effect=True),
+        act("create_ticket", "Create a ticket (POST /tickets) with the job key as Idempotency-Key, so a "
+                             "retry cannot create a second ticket.", CreateTicket, side_effect=True),
         act("update_ticket", "Change a ticket's status, priority, assignee, group, tags or fields "
             "(PUT /tickets/{id}).", UpdateTicket, side_effect=True),
         act("reply_to_ticket", "Add a public comment to a ticket (PUT /tickets/{id}, comment.public=true).",
@@ -162,8 +163,8 @@ SPEC = IntegrationSpec(
         act("create_article", "Create a Help Center article in a section "
             "(POST /help_center/{locale}/sections/{id}/articles).", CreateArticle, side_effect=True),
         act("list_macros", "Shared and personal macros (GET /macros, or /macros/active).", ListMacros),
-        act("apply_macro", "Apply a macro: read its changes (GET /tickets/{id}/macros/{macro_id}/apply), then "
-            "save them to the ticket (PUT /tickets/{id}).", ApplyMacro, side_effect=True),
+        act("apply_macro", "Apply a macro: read its changes (GET /tickets/{id}/macros/{macro_id}/apply), "
+                           "then save them to the ticket (PUT /tickets/{id}).", ApplyMacro, side_effect=True),
         act("get_satisfaction_ratings", "CSAT ratings with score and comment (GET /satisfaction_ratings).",
             SatisfactionRatings),
     ),

@@ -1,0 +1,157 @@
+"""Brevo API v3 for Emmie: e-mail and SMS campaigns, transactional e-mail, contacts and automation events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+
+class Contact(Params):
+    """An e-mail recipient or sender."""
+
+    email: str = Field(min_length=3, description="Address.")
+    name: str | None = Field(default=None, description="Display name.")
+
+
+class CreateEmailCampaign(Params):
+    """Parameters of ``create_email_campaign``: HTML content or a template."""
+
+    name: str = Field(min_length=1, description="Campaign name.")
+    subject: str = Field(min_length=1, description="Subject.")
+    sender: Contact = Field(description="Verified sender.")
+    html_content: str | None = Field(default=None, description="HTML body.")
+    template_id: int | None = Field(default=None, description="Template id instead of html_content.")
+    list_ids: list[int] = Field(min_length=1, description="Recipient lists.")
+    reply_to: str | None = Field(default=None, description="Reply-to address.")
+    scheduled_at: datetime | None = Field(default=None, description="Send time; a draft when omitted.")
+
+    @model_validator(mode="after")
+    def _content(self) -> CreateEmailCampaign:
+        if (self.html_content is None) == (self.template_id is None):
+            raise ValueError("give exactly one of html_content or template_id")
+        return self
+
+
+class SendEmailCampaign(Params):
+    """Parameters of ``send_email_campaign``."""
+
+    campaign_id: int = Field(ge=1, description="Campaign id.")
+
+
+class SendTransactionalEmail(Params):
+    """Parameters of ``send_transactional_email``: HTML content or a template."""
+
+    to: list[Contact] = Field(min_length=1, max_length=99, description="Recipients.")
+    sender: Contact | None = Field(default=None, description="Sender; the template's when omitted.")
+    subject: str | None = Field(default=None, description="Subject.")
+    html_content: str | None = Field(default=None, description="HTML body.")
+    template_id: int | None = Field(default=None, description="Template id.")
+    params: dict[str, Any] = Field(default_factory=dict, description="Template variables.")
+    tags: list[str] = Field(default_factory=list, description="Tags.")
+    scheduled_at: datetime | None = Field(default=None, description="Send later.")
+    idempotency_key: str | None = Field(default=None, max_length=200,
+                                        description="Dedupe key sent as headers.idempotencyKey; the job key "
+                                                    "when omitted.")
+
+    @model_validator(mode="after")
+    def _content(self) -> SendTransactionalEmail:
+        if (self.html_content is None) == (self.template_id is None):
+            raise ValueError("give exactly one of html_content or template_id")
+        return self
+
+
+class CreateSmsCampaign(Params):
+    """Parameters of ``create_sms_campaign``."""
+
+    name: str = Field(min_length=1, description="Campaign name.")
+    sender: str = Field(min_length=1, max_length=15, description="Sender: up to 11 letters/digits or 15 "
+                                                                 "digits.")
+    content: str = Field(min_length=1, description="Message text.")
+    list_ids: list[int] = Field(min_length=1, description="Recipient lists.")
+    scheduled_at: datetime | None = Field(default=None, description="Send time; a draft when omitted.")
+
+
+class ListWorkflows(Params):
+    """Parameters of ``list_automation_workflows``."""
+
+    limit: int = LIMIT
+
+
+class TrackEvent(Params):
+    """Parameters of ``track_event``."""
+
+    event_name: str = Field(min_length=1, description="Event name used as an automation trigger.")
+    email: str | None = Field(default=None, description="Contact e-mail.")
+    contact_id: int | None = Field(default=None, description="Contact id.")
+    event_properties: dict[str, Any] = Field(default_factory=dict, description="Event data.")
+    contact_properties: dict[str, Any] = Field(default_factory=dict, description="Contact attributes to set.")
+
+    @model_validator(mode="after")
+    def _who(self) -> TrackEvent:
+        if self.email is None and self.contact_id is None:
+            raise ValueError("give email or contact_id")
+        return self
+
+
+class CreateContact(Params):
+    """Parameters of ``create_contact``."""
+
+    email: str = Field(min_length=3, description="E-mail.")
+    attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes, e.g. FIRSTNAME.")
+    list_ids: list[int] = Field(default_factory=list, description="Lists to add the contact to.")
+    update_enabled: bool = Field(default=True, description="Update the contact if it exists (safe to retry).")
+
+
+class UpdateContact(Params):
+    """Parameters of ``update_contact``."""
+
+    identifier: str = Field(min_length=1, description="E-mail or contact id.")
+    attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes to set.")
+    list_ids: list[int] = Field(default_factory=list, description="Lists to add to.")
+    unlink_list_ids: list[int] = Field(default_factory=list, description="Lists to remove from.")
+
+
+class ListContacts(Params):
+    """Parameters of ``list_contacts``."""
+
+    list_id: int | None = Field(default=None, description="Only this list's contacts.")
+    modified_since: datetime | None = Field(default=None, description="Modified since.")
+    limit: int = LIMIT
+
+
+SPEC = IntegrationSpec(
+    id="brevo",
+    provider="brevo",
+    name="Brevo",
+    base_url="https://api.brevo.com/v3",
+    auth="api_key",
+    docs_url="https://developers.brevo.com/reference/getting-started-1",
+    credential_fields=(field("api_key", secret=True, description="API key, sent as the api-key header."),),
+    test_connection=TestConnection(path="/account", description="The account, plan and credits."),
+    actions=(
+        act("create_email_campaign", "Create an e-mail campaign (POST /emailCampaigns).", CreateEmailCampaign,
+            side_effect=True),
+        act("send_email_campaign", "Send a campaign now (POST /emailCampaigns/{id}/sendNow); its status is "
+            "checked before a retry.", SendEmailCampaign, side_effect=True),
+        act("send_transactional_email",
+            "Send a transactional e-mail (POST /smtp/email) with an idempotency key in "
+            "headers.idempotencyKey, so a retry is not sent twice.", SendTransactionalEmail,
+            side_effect=True),
+        act("create_sms_campaign", "Create an SMS campaign (POST /smsCampaigns).", CreateSmsCampaign,
+            side_effect=True),
+        act("list_automation_workflows", "Automation workflows of the account.", ListWorkflows,
+            restricted="Brevo's API has no endpoint to list, start or stop automation workflows; they are "
+                       "triggered by contact events (see track_event) or list membership."),
+        act("track_event", "Record a custom event for a contact (POST /events), which starts any automation "
+            "workflow triggered by it.", TrackEvent, side_effect=True),
+        act("create_contact", "Create a contact, or update it with updateEnabled (POST /contacts).",
+            CreateContact, side_effect=True),
+        act("update_contact", "Update a contact's attributes and lists (PUT /contacts/{identifier}).",
+            UpdateContact, side_effect=True),
+        act("list_contacts", "Contacts (GET /contacts, or GET /contacts/lists/{id}/contacts).", ListContacts),
+    ),
+)

@@ -1,0 +1,103 @@
+"""Copy.ai Workflows API for Penn: run workflows and read their results.
+
+The API runs workflows built in the Copy.ai app; it cannot list or create them. The content actions
+(generate, brainstorm, variations) are thin wrappers around a run of a workflow built for that purpose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+WorkflowId = Field(pattern=r"^WCFG-[A-Za-z0-9-]+$", description="Workflow id (WCFG-...), from the workflow's "
+                                                                "API tab.")
+
+
+class RunWorkflow(Params):
+    """Parameters of ``run_workflow``."""
+
+    workflow_id: str = WorkflowId
+    inputs: dict[str, Any] = Field(description="Start variables, named as in the workflow.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Echoed in webhooks; the job id is "
+                                                                       "added.")
+
+
+class GetWorkflowRun(Params):
+    """Parameters of ``get_workflow_run``."""
+
+    workflow_id: str = WorkflowId
+    run_id: str = Field(min_length=1, description="Run id returned by run_workflow.")
+
+
+class ListWorkflowRuns(Params):
+    """Parameters of ``list_workflow_runs``."""
+
+    workflow_id: str = WorkflowId
+    limit: int = LIMIT
+
+
+class GenerateContent(Params):
+    """Parameters of ``generate_content``."""
+
+    workflow_id: str = WorkflowId
+    brief: str = Field(min_length=1, description="What to write (start variable 'brief').")
+    tone: str | None = Field(default=None, description="Tone of voice (start variable 'tone').")
+    audience: str | None = Field(default=None, description="Audience (start variable 'audience').")
+    extra_inputs: dict[str, Any] = Field(default_factory=dict, description="Other start variables.")
+
+
+class Brainstorm(Params):
+    """Parameters of ``brainstorm``."""
+
+    workflow_id: str = WorkflowId
+    topic: str = Field(min_length=1, description="Topic (start variable 'topic').")
+    count: int = Field(default=10, ge=1, le=50, description="Number of ideas (start variable 'count').")
+    extra_inputs: dict[str, Any] = Field(default_factory=dict, description="Other start variables.")
+
+
+class Variations(Params):
+    """Parameters of ``variations``."""
+
+    workflow_id: str = WorkflowId
+    text: str = Field(min_length=1, description="Copy to rewrite (start variable 'text').")
+    count: int = Field(default=3, ge=1, le=20, description="Number of variations (start variable 'count').")
+    extra_inputs: dict[str, Any] = Field(default_factory=dict, description="Other start variables.")
+
+
+_RUN = ("POST /workflow/{workflow_id}/run, then poll GET /workflow/{workflow_id}/run/{run_id} until COMPLETE "
+        "or FAILED; the run id is stored so a retry polls instead of starting again")
+
+SPEC = IntegrationSpec(
+    id="copy_ai",
+    provider="copy_ai",
+    name="Copy.ai",
+    base_url="https://api.copy.ai/api",
+    auth="api_key",
+    docs_url="https://docs.copy.ai/reference/workflow-api",
+    credential_fields=(
+        field("api_key", secret=True, description="Workspace API key (x-copy-ai-api-key); only Admins and "
+                                                  "Owners can see it."),
+    ),
+    test_connection=TestConnection(path="/webhook", description="The workspace's webhooks (cheap, spends no "
+                                                                "credits)."),
+    actions=(
+        act("run_workflow", f"Run a workflow with its start variables ({_RUN}). The API cannot list "
+            "workflows: take the id from the workflow's API tab.", RunWorkflow, side_effect=True),
+        act("get_workflow_run", "Status and output of a run (GET /workflow/{workflow_id}/run/{run_id}).",
+            GetWorkflowRun),
+        act("list_workflow_runs",
+            "Past runs of a workflow (GET /workflow/{workflow_id}/run).", ListWorkflowRuns),
+        act("generate_content", f"Write copy from a brief with a workflow built for it ({_RUN}).",
+            GenerateContent, side_effect=True),
+        act("brainstorm", f"List ideas on a topic with a workflow built for it ({_RUN}).", Brainstorm,
+            side_effect=True),
+        act("variations", f"Rewrite copy into variations with a workflow built for it ({_RUN}).", Variations,
+            side_effect=True),
+    ),
+    reason="Runs spend the workspace's workflow credits (400 WORKFLOW_CREDIT_LIMIT_REACHED when out). The "
+           "API reference now lives on Fullcast's site, which suggests a change of owner: confirm the plan "
+           "still includes API access.",
+)

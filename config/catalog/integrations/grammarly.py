@@ -1,0 +1,48 @@
+"""Grammarly's enterprise REST APIs for Penn: Writing Score, Plagiarism Detection and AI Detection.
+
+Each check is three steps: create a request (get an id and a pre-signed upload URL), PUT the document
+to that URL, then poll the request until COMPLETED or FAILED. The request id is stored before uploading,
+so a retry polls instead of creating a second request.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field
+
+
+class Document(Params):
+    """The text to check, uploaded as a file."""
+
+    text: str = Field(min_length=30, max_length=200_000, description="Text to check.")
+    filename: str = Field(default="document.txt", pattern=r"^[^/\\]+\.(txt|doc|docx|odt|rtf)$",
+                          description="File name sent with the request; its extension sets the format.")
+
+
+SPEC = IntegrationSpec(
+    id="grammarly",
+    provider="grammarly",
+    name="Grammarly",
+    base_url="https://api.grammarly.com/ecosystem/api",
+    auth="oauth2",
+    docs_url="https://developer.grammarly.com/",
+    credential_fields=(
+        field("client_id",
+              description="API client id, created by an org admin in the Grammarly Admin panel."),
+        field("client_secret", secret=True, description="API client secret (client-credentials grant)."),
+    ),
+    test_connection=TestConnection(
+        method="POST", path="https://auth.grammarly.com/v4/api/oauth2/token",
+        description="Client-credentials token with the scopes the actions need (scores-api, plagiarism-api)"),
+    actions=(
+        act("writing_score", "Overall score plus engagement, correctness, delivery and clarity "
+            "(POST /v2/scores, upload, poll GET /v2/scores/{id}).", Document),
+        act("plagiarism_check", "Originality score against web pages and academic papers "
+            "(POST /v1/plagiarism, upload, poll; beta).", Document),
+        act("ai_detection", "Likelihood that the text was AI-generated (POST /v1/ai-detection, upload, poll; "
+            "beta, path to confirm against the account's API docs).", Document),
+    ),
+    reason="Needs a Grammarly Enterprise or Education account: the developer SDK (Text Editor SDK) was shut "
+           "down on 10 Jan 2024 and only these enterprise REST APIs remain.",
+)

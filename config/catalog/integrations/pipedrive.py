@@ -1,0 +1,146 @@
+"""Pipedrive for Buddy: pipelines, deals, activities and forecasts (API v2; v1 only where v2 has none)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+DealStatus = Literal["open", "won", "lost"]
+
+
+class ListPipelines(Params):
+    """Parameters of ``list_pipelines``."""
+
+    limit: int = LIMIT
+
+
+class ListDeals(Params):
+    """Parameters of ``list_deals``."""
+
+    pipeline_id: int | None = Field(default=None, description="Only this pipeline.")
+    stage_id: int | None = Field(default=None, description="Only this stage.")
+    status: DealStatus | None = Field(default="open", description="Deal status; all when null.")
+    owner_id: int | None = Field(default=None, description="Only this owner's.")
+    updated_since: datetime | None = Field(default=None, description="Updated since.")
+    limit: int = LIMIT
+
+
+class DealFields(Params):
+    """Deal fields shared by create and update."""
+
+    value: float | None = Field(default=None, ge=0, description="Deal value.")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="ISO currency code.")
+    person_id: int | None = Field(default=None, description="Contact person.")
+    org_id: int | None = Field(default=None, description="Organization.")
+    pipeline_id: int | None = Field(default=None, description="Pipeline.")
+    stage_id: int | None = Field(default=None, description="Stage.")
+    owner_id: int | None = Field(default=None, description="Owner (user id).")
+    expected_close_date: date | None = Field(default=None, description="Expected close date.")
+    custom_fields: dict[str, Any] | None = Field(default=None, description="Custom fields by field key.")
+
+
+class CreateDeal(DealFields):
+    """Parameters of ``create_deal``."""
+
+    title: str = Field(min_length=1, description="Deal title.")
+
+
+class UpdateDeal(DealFields):
+    """Parameters of ``update_deal``: at least one change."""
+
+    deal_id: int = Field(ge=1, description="Deal id.")
+    title: str | None = Field(default=None, min_length=1, description="New title.")
+    status: DealStatus | None = Field(default=None, description="Mark open, won or lost.")
+    lost_reason: str | None = Field(default=None, description="Why it was lost.")
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateDeal:
+        if all(v is None for k, v in self.model_dump().items() if k != "deal_id"):
+            raise ValueError("give at least one change")
+        return self
+
+
+class DealHistory(Params):
+    """Parameters of ``get_deal_history``."""
+
+    deal_id: int = Field(ge=1, description="Deal id.")
+    limit: int = LIMIT
+
+
+class CreateActivity(Params):
+    """Parameters of ``create_activity``."""
+
+    subject: str = Field(min_length=1, description="Subject.")
+    type: str = Field(default="call",
+                      description="Activity type key: call, meeting, task, deadline, email...")
+    due_date: date | None = Field(default=None, description="Due date.")
+    due_time: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$", description="Due time, HH:MM (UTC).")
+    duration: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$", description="Duration, HH:MM.")
+    deal_id: int | None = Field(default=None, description="Deal.")
+    person_id: int | None = Field(default=None, description="Person.")
+    org_id: int | None = Field(default=None, description="Organization.")
+    owner_id: int | None = Field(default=None, description="Assignee (user id).")
+    note: str | None = Field(default=None, description="Note (HTML).")
+    done: bool = Field(default=False, description="Already done.")
+
+
+class ListActivities(Params):
+    """Parameters of ``list_activities``."""
+
+    deal_id: int | None = Field(default=None, description="Only this deal's.")
+    owner_id: int | None = Field(default=None, description="Only this user's.")
+    done: bool | None = Field(default=None, description="Done (True), to do (False) or both (null).")
+    updated_since: datetime | None = Field(default=None, description="Updated since.")
+    limit: int = LIMIT
+
+
+class DealSummary(Params):
+    """Parameters of ``deal_summary``."""
+
+    by: Literal["stage", "period"] = Field(default="stage", description="Totals per stage, or a forecast per "
+                                                                        "period.")
+    pipeline_id: int | None = Field(default=None, description="Only this pipeline.")
+    status: DealStatus = Field(default="open", description="Deal status (by stage).")
+    start_date: date | None = Field(default=None, description="First period's start (by period; today if "
+                                                              "omitted).")
+    interval: Literal["day", "week", "month", "quarter"] = Field(default="month", description="Period size.")
+    amount: int = Field(default=3, ge=1, le=24, description="Number of periods.")
+    field_key: str = Field(default="expected_close_date", description="Date field that places deals in "
+                                                                      "periods.")
+
+
+SPEC = IntegrationSpec(
+    id="pipedrive",
+    provider="pipedrive",
+    name="Pipedrive",
+    base_url="https://api.pipedrive.com",
+    auth="api_key",
+    docs_url="https://developers.pipedrive.com/docs/api/v1",
+    credential_fields=(
+        field("api_token", secret=True, description="Personal API token, sent as the x-api-token header."),
+    ),
+    test_connection=TestConnection(path="/v1/users/me", description="The token's user and company."),
+    actions=(
+        act("list_pipelines", "Pipelines and their stages (GET /api/v2/pipelines, /api/v2/stages).",
+            ListPipelines),
+        act("list_deals", "Deals (GET /api/v2/deals, cursor paging).", ListDeals),
+        act("create_deal", "Create a deal (POST /api/v2/deals). No idempotency key: on retry, deals with the "
+            "same title are searched first.", CreateDeal, side_effect=True),
+        act("update_deal",
+            "Update a deal, incl. moving stage or marking won/lost (PATCH /api/v2/deals/{id}).",
+            UpdateDeal, side_effect=True),
+        act("get_deal_history", "Field changes of a deal (GET /v1/deals/{id}/changelog; no v2 version "
+                                "exists).",
+            DealHistory),
+        act("create_activity", "Create a call, meeting or task (POST /api/v2/activities).", CreateActivity,
+            side_effect=True),
+        act("list_activities", "Activities (GET /api/v2/activities, cursor paging).", ListActivities),
+        act("deal_summary", "Deal counts, values and weighted values per stage (GET /v1/deals/summary, once "
+                            "per stage of the pipeline) or a forecast per period (GET /v1/deals/timeline); "
+                            "both are v1 endpoints with no v2 replacement.", DealSummary),
+    ),
+)

@@ -1,0 +1,130 @@
+"""Salesforce REST API (v66.0, Spring '26) for Buddy: records, SOQL, pipeline and reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import Field
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+SObject = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Object API name, e.g. Lead, Contact, "
+                                                                "Opportunity.")
+RecordId = Field(pattern=r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$", description="15- or 18-character record id.")
+Fields = Field(min_length=1, description="Field API names and values, e.g. {\"LastName\": \"Doe\"}.")
+
+
+class CreateRecord(Params):
+    """Parameters of ``create_record``."""
+
+    sobject: str = SObject
+    fields: dict[str, Any] = Fields
+
+
+class UpdateRecord(Params):
+    """Parameters of ``update_record``."""
+
+    sobject: str = SObject
+    record_id: str = RecordId
+    fields: dict[str, Any] = Fields
+
+
+class UpsertRecord(Params):
+    """Parameters of ``upsert_record``."""
+
+    sobject: str = SObject
+    external_id_field: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+                                   description="External-id field, e.g. Sintra_Id__c.")
+    external_id: str = Field(min_length=1, description="Its value for this record.")
+    fields: dict[str, Any] = Fields
+
+
+class Query(Params):
+    """Parameters of ``query``."""
+
+    soql: str = Field(min_length=7, description="SOQL query, e.g. SELECT Id, Name FROM Account.")
+    include_deleted: bool = Field(default=False, description="Include deleted and archived rows (queryAll).")
+    limit: int = LIMIT
+
+
+class ListOpportunities(Params):
+    """Parameters of ``list_opportunities``."""
+
+    stage_names: list[str] = Field(default_factory=list, description="Only these stages.")
+    owner_id: str | None = Field(default=None, description="Only this owner's.")
+    close_date_from: date | None = Field(default=None, description="Close date on or after.")
+    close_date_to: date | None = Field(default=None, description="Close date on or before.")
+    is_closed: bool | None = Field(default=False, description="Open only (False), closed only (True), all "
+                                                              "(null).")
+    limit: int = LIMIT
+
+
+class PipelineSummary(Params):
+    """Parameters of ``pipeline_summary``."""
+
+    group_by: Literal["stage", "forecast_category", "close_month", "owner"] = Field(
+        default="stage", description="How to group amounts and counts.")
+    close_date_from: date | None = Field(default=None, description="Close date on or after.")
+    close_date_to: date | None = Field(default=None, description="Close date on or before.")
+    include_closed: bool = Field(default=False, description="Include closed won/lost.")
+
+
+Operator = Literal["equals", "notEqual", "lessThan", "greaterThan", "lessOrEqual", "greaterOrEqual",
+                   "contains", "notContain", "startsWith", "includes", "excludes"]
+
+
+class ReportFilter(Params):
+    """A report filter that overrides the saved one for this run."""
+
+    column: str = Field(min_length=1, description="Report column, e.g. OPPORTUNITY.STAGE_NAME.")
+    operator: Operator = Field(description="Operator.")
+    value: str = Field(description="Value.")
+
+
+class RunReport(Params):
+    """Parameters of ``run_report``."""
+
+    report_id: str = Field(pattern=r"^00O[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$",
+                           description="Report id (00O...).")
+    include_details: bool = Field(default=True, description="Return detail rows as well as summaries.")
+    filters: list[ReportFilter] = Field(default_factory=list, description="Filters for this run only.")
+
+
+SPEC = IntegrationSpec(
+    id="salesforce",
+    provider="salesforce",
+    name="Salesforce",
+    base_url="{instance_url}/services/data/v66.0",
+    auth="oauth2",
+    docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
+    credential_fields=(
+        field("client_id", description="Consumer key of the connected app or external client app."),
+        field("client_secret", secret=True, description="Consumer secret."),
+        field("refresh_token", secret=True, description="Refresh token (web-server flow)."),
+        field("access_token", secret=True, required=False, description="Current access token, if any."),
+        field("instance_url", description="My Domain URL from the token response, e.g. "
+                                          "https://acme.my.salesforce.com."),
+    ),
+    test_connection=TestConnection(path="/limits",
+                                   description="Org limits, incl. DailyApiRequests remaining."),
+    actions=(
+        act("create_record", "Create a record (POST /sobjects/{sobject}). No idempotency key: prefer "
+            "upsert_record when the record has an external id.", CreateRecord, side_effect=True),
+        act("update_record", "Update fields of a record (PATCH /sobjects/{sobject}/{id}).", UpdateRecord,
+            side_effect=True),
+        act("upsert_record", "Create or update by external id (PATCH /sobjects/{sobject}/{field}/{value}; "
+                             "201 created, 204 updated), safe to retry.", UpsertRecord, side_effect=True),
+        act("query",
+            "Run SOQL (GET /query or /queryAll), following nextRecordsUrl until done or limit.", Query),
+        act("list_opportunities", "Opportunities with stage, amount, close date and owner (SOQL).",
+            ListOpportunities),
+        act("pipeline_summary", "Pipeline totals: count and sum of Amount grouped by stage, forecast "
+                                "category, close month or owner (aggregate SOQL).", PipelineSummary),
+        act("run_report", "Run a saved report synchronously (GET or POST "
+                          "/analytics/reports/{id}?includeDetails=).",
+            RunReport),
+    ),
+    reason="Needs API access (Enterprise, Unlimited, Developer or Performance edition, or the API add-on) "
+           "and a connected app.",
+)

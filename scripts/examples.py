@@ -1,0 +1,84 @@
+"""The product's example tasks, run through the Python client against a running Sintra."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from producers.client import SintraClient
+
+NURTURE = [
+    ("Welcome to Acme: here is what happens next", "Your first week with Acme, step by step."),
+    ("The one feature our best customers use first", "Set it up in five minutes."),
+    ("How Northwind cut reporting time by 60%", "A short customer story."),
+    ("Your questions, answered", "The five things new users ask most."),
+    ("Ready when you are: book a 15-minute call", "Talk to a specialist, no pressure."),
+]
+HASHTAGS = ["newproduct", "launch", "acme", "innovation", "design", "productivity", "smallbusiness",
+            "tech", "startup", "madewithcare"]
+
+
+def _follow(client: SintraClient, job_id: str, title: str, timeout: float = 90.0) -> Any:
+    """Print a job's status and progress as they change; return the finished job."""
+    seen: tuple[Any, ...] = ()
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get_job(job_id)
+        now = (job.status, job.attempts, json.dumps(job.progress))
+        if now != seen:
+            step = f"  {job.progress['step']}" if job.progress else ""
+            print(f"  [{title}] {job.status} (attempt {job.attempts}){step}")
+            seen = now
+        if job.status in ("succeeded", "failed", "cancelled") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def _connect(client: SintraClient, agent: str, integration: str, creds: dict[str, str]) -> None:
+    client.configure(agent, integration, creds)
+    outcome = client.connect(agent, integration)
+    print(f"  {agent}/{integration}: configure -> connect: {outcome['status']} ({outcome.get('message')})")
+
+
+def email_sequence(client: SintraClient) -> None:
+    """Emmie + Mailchimp: 'create a 5-email nurturing sequence for new leads'."""
+    print("\nExample 1 - Emmie + Mailchimp: create a 5-email nurturing sequence for new leads")
+    _connect(client, "emmie", "mailchimp", {"api_key": "sandbox0123456789abcdef-us21", "list_id": "newleads"})
+    start = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    emails = [{"subject_line": s, "preview_text": p,
+               "html": f"<h1>{s}</h1><p>{p}</p><p>Email {i} of 5 in your welcome series.</p>"}
+              for i, (s, p) in enumerate(NURTURE, 1)]
+    job = client.create_job("emmie", "mailchimp", "create_email_sequence",
+                            {"title": "New-lead nurture", "from_name": "Acme", "reply_to": "hello@acme.example",
+                             "start_at": start.isoformat(), "interval_days": 1, "emails": emails})
+    done = _follow(client, job.id, "emmie")
+    if done.status != "succeeded":
+        print(f"  FAILED: {done.error}")
+        return
+    for c in done.result["campaigns"]:
+        print(f"    campaign {c.get('id')}  {c.get('schedule_time')}  {c.get('subject_line', '')}")
+
+
+def instagram_post(client: SintraClient) -> None:
+    """Soshie + Instagram: 'create an Instagram post about our new product with 10 relevant hashtags'."""
+    print("\nExample 2 - Soshie + Instagram: a post about our new product with 10 relevant hashtags")
+    _connect(client, "soshie", "instagram", {"access_token": "sandbox-instagram-token-0123456789",
+                                             "ig_user_id": "17841400000000001"})
+    job = client.create_job("soshie", "instagram", "publish_photo",
+                            {"image_url": "https://cdn.acme.example/launch/hero.jpg",
+                             "caption": "Meet the Acme One: everything you need, nothing you don't.",
+                             "alt_text": "The Acme One on a desk", "hashtags": HASHTAGS})
+    done = _follow(client, job.id, "soshie")
+    if done.status != "succeeded":
+        print(f"  FAILED: {done.error}")
+        return
+    print("    " + json.dumps(done.result, indent=2, default=str).replace("\n", "\n    "))
+
+
+def run_examples(api: str, key: str) -> None:
+    """Run every example against the API at ``api`` with ``key``."""
+    with SintraClient(api, key) as client:
+        email_sequence(client)
+        instagram_post(client)
