@@ -131,7 +131,8 @@ def fault_headers(spec: FaultSpec, extra: dict[str, str] | None = None) -> dict[
     """Headers of a fault answer: the provider's own, Retry-After when asked, then the spec's."""
     headers = dict(extra or {})
     if spec.retry_after is not None:
-        headers["Retry-After"] = str(int(spec.retry_after) if spec.retry_after.is_integer() else spec.retry_after)
+        delay = spec.retry_after
+        headers["Retry-After"] = str(int(delay) if delay.is_integer() else delay)
     return headers | spec.headers
 
 
@@ -166,12 +167,16 @@ def cursor_page(request: Request, items: list[Any], *, default: int = 25) -> dic
     page = items[start: start + limit]
     if not page:
         return {"data": []}
-    cursor = (lambda i: base64.urlsafe_b64encode(str(i).encode()).decode())
     paging: dict[str, Any] = {"cursors": {"before": cursor(start), "after": cursor(start + len(page))}}
     if start + len(page) < len(items):
         query = {k: v for k, v in request.query_params.items() if k not in ("after", "access_token")}
         paging["next"] = str(request.url.replace_query_params(**query, after=cursor(start + len(page))))
     return {"data": page, "paging": paging}
+
+
+def cursor(position: int) -> str:
+    """An opaque Graph-style cursor for a list position."""
+    return base64.urlsafe_b64encode(str(position).encode()).decode()
 
 
 def hex_id(n: int = 10) -> str:
@@ -218,13 +223,17 @@ def install(app: FastAPI, builders: dict[str, FaultBuilder]) -> None:
     app.add_exception_handler(Reply, on_reply)
 
     @app.middleware("http")
-    async def faults_and_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def faults_and_log(request: Request,
+                             call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path, method = request.url.path, request.method
         provider = next((p for p, prefix in PREFIXES.items() if path.startswith(prefix)), None)
         if provider is None:
             return await call_next(request)
         spec = state(request).take_fault(provider, method, path)
-        response = (raw_fault_response(spec) or builders[provider](spec)) if spec else await call_next(request)
+        if spec is None:
+            response = await call_next(request)
+        else:
+            response = raw_fault_response(spec) or builders[provider](spec)
         state(request).record(provider, method, path, response.status_code)
         return response
 

@@ -1,6 +1,7 @@
 """Simulated Instagram Graph API (Instagram Login) under ``/instagram/v25.0``: real paths, bodies, errors.
 
-State is kept per access token; ``GET /me`` tells the token's account id. A container is IN_PROGRESS on
+State is kept per access token; ``GET /me`` tells the token's account id, and any id starting with
+``17841`` (the shape of IG user ids) also names that account. A container is IN_PROGRESS on
 its first status poll and FINISHED on the next (ERROR when its media URL contains ``unreachable``).
 Published feed posts and reels get three comments. A token starting with ``bad`` is rejected (code 190).
 """
@@ -29,8 +30,9 @@ USAGE = '{"call_count":100,"total_cputime":14,"total_time":38}'
 BAD_TOKEN = "Invalid OAuth access token - Cannot parse access token"
 
 
-def graph_error(status: int, message: str, code: int, *, kind: str = "OAuthException", subcode: int | None = None,
-                transient: bool | None = None, headers: dict[str, str] | None = None) -> Response:
+def graph_error(status: int, message: str, code: int, *, kind: str = "OAuthException",
+                subcode: int | None = None, transient: bool | None = None,
+                headers: dict[str, str] | None = None) -> Response:
     """A Graph API error answer: ``{"error": {message, type, code, error_subcode, fbtrace_id}}``."""
     error: dict[str, Any] = {"message": message, "type": kind, "code": code}
     if subcode is not None:
@@ -53,9 +55,9 @@ def invalid(message: str) -> NoReturn:
 
 def unsupported(obj_id: str, method: str) -> NoReturn:
     """Graph's answer for an unknown object or an edge it does not have."""
-    fail(400, f"Unsupported {method.lower()} request. Object with ID '{obj_id}' does not exist, cannot be loaded "
-              "due to missing permissions, or does not support this operation. Please read the Graph API "
-              "documentation at https://developers.facebook.com/docs/graph-api", 100,
+    fail(400, f"Unsupported {method.lower()} request. Object with ID '{obj_id}' does not exist, cannot be "
+              "loaded due to missing permissions, or does not support this operation. Please read the Graph "
+              "API documentation at https://developers.facebook.com/docs/graph-api", 100,
          kind="GraphMethodException", subcode=33)
 
 
@@ -70,8 +72,8 @@ def fault_response(spec: FaultSpec) -> Response:
         return graph_error(403, "(#10) Application does not have permission for this action", 10,
                            headers=fault_headers(spec))
     if spec.status >= 500:
-        return graph_error(spec.status, "An unexpected error has occurred. Please retry your request later.", 2,
-                           transient=True, headers=fault_headers(spec))
+        return graph_error(spec.status, "An unexpected error has occurred. Please retry your request later.",
+                           2, transient=True, headers=fault_headers(spec))
     return graph_error(spec.status, "(#100) Invalid parameter", 100, headers=fault_headers(spec))
 
 
@@ -88,15 +90,16 @@ def stamp(delta: timedelta = timedelta()) -> str:
 def account(request: Request) -> dict[str, Any]:
     """The state of the request's token (Bearer header or ``access_token``); Graph's errors otherwise."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    token = value.strip() if scheme.lower() in ("bearer", "oauth") else request.query_params.get("access_token")
+    token = value.strip() if scheme.lower() in ("bearer", "oauth") else None
+    token = token or request.query_params.get("access_token")
     if not token:
         fail(400, "An active access token must be used to query information about the current user.", 2500)
     if token.startswith("bad"):
         fail(400, BAD_TOKEN, 190)
     user_id = "1784140" + str(number(token, 10**9, 10**10 - 1))
     return state(request).account("instagram", token, lambda: {
-        "user": {"id": user_id, "user_id": user_id, "username": f"sim_{user_id[-4:]}", "account_type": "BUSINESS",
-                 "followers_count": number(token, 500, 50000), "kind": "user"},
+        "user": {"id": user_id, "user_id": user_id, "username": f"sim_{user_id[-4:]}",
+                 "account_type": "BUSINESS", "followers_count": number(token, 500, 50000), "kind": "user"},
         "objects": {}, "order": []})
 
 
@@ -123,14 +126,15 @@ def _container(acct: dict[str, Any], request: Request, p: dict[str, Any]) -> dic
             if not obj or not obj.get("carousel_item") or obj["status_code"] != "FINISHED":
                 invalid(f"Carousel item container {child} is not a finished carousel item")
     elif kind not in (None, "REELS", "STORIES", "VIDEO") or (kind == "VIDEO" and not item):
-        invalid("The parameter media_type must be one of REELS, STORIES, CAROUSEL or VIDEO for carousel items")
+        invalid("The parameter media_type must be REELS, STORIES, CAROUSEL, or VIDEO on a carousel item")
     elif not url or not str(url).startswith(("http://", "https://")):
         invalid("The parameter image_url or video_url is required and must be a public URL")
     if len(str(p.get("caption") or "")) > 2200:
         invalid("The caption is longer than 2200 characters")
     cid = str(17_900_000_000_000_000 + state(request).next_id())
     return {"kind": "container", "id": cid, "media_type": kind or "IMAGE", "carousel_item": item, "url": url,
-            "params": {k: v for k, v in p.items() if k != "access_token"}, "polls": 0, "status_code": "IN_PROGRESS"}
+            "params": {k: v for k, v in p.items() if k != "access_token"}, "polls": 0,
+            "status_code": "IN_PROGRESS"}
 
 
 def _poll(container: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +142,8 @@ def _poll(container: dict[str, Any]) -> dict[str, Any]:
     if container["status_code"] == "IN_PROGRESS" and container["polls"] >= 2:
         container["status_code"] = "ERROR" if "unreachable" in str(container["url"]) else "FINISHED"
     status = {"IN_PROGRESS": "In Progress", "FINISHED": "Finished", "PUBLISHED": "Published",
-              "ERROR": "Error: Media download has failed. The media URI doesn't meet our requirements. (2207052)"}
+              "ERROR": "Error: Media download has failed. The media URI doesn't meet our requirements. "
+                       "(2207052)"}
     return {**container, "status": status.get(container["status_code"], container["status_code"])}
 
 
@@ -182,7 +187,8 @@ def _media_view(acct: dict[str, Any], media: dict[str, Any]) -> dict[str, Any]:
     return {**media, "comments_count": len(media["comments"])}
 
 
-def _insights(obj_id: str, request: Request, *, allowed: tuple[str, ...], account_level: bool) -> dict[str, Any]:
+def _insights(obj_id: str, request: Request, *, allowed: tuple[str, ...],
+              account_level: bool) -> dict[str, Any]:
     q = request.query_params
     metrics = [m for m in (q.get("metric") or "").split(",") if m]
     if not metrics:
@@ -199,12 +205,13 @@ def _insights(obj_id: str, request: Request, *, allowed: tuple[str, ...], accoun
     data = []
     for metric in metrics:
         item: dict[str, Any] = {"name": metric, "period": period, "title": metric.replace("_", " ").title(),
-                                "description": f"Simulated {metric}", "id": f"{obj_id}/insights/{metric}/{period}"}
+                                "description": f"Simulated {metric}",
+                                "id": f"{obj_id}/insights/{metric}/{period}"}
         if total:
             item["total_value"] = {"value": number(f"{obj_id}{metric}", 10, 5000)}
         elif account_level:
-            item["values"] = [{"value": number(f"{obj_id}{metric}{d}", 10, 5000), "end_time": stamp(timedelta(d))}
-                              for d in (-1, 0)]
+            item["values"] = [{"value": number(f"{obj_id}{metric}{d}", 10, 5000),
+                               "end_time": stamp(timedelta(days=d))} for d in (-1, 0)]
         else:
             item["values"] = [{"value": number(f"{obj_id}{metric}", 10, 5000)}]
         data.append(item)
@@ -212,7 +219,7 @@ def _insights(obj_id: str, request: Request, *, allowed: tuple[str, ...], accoun
 
 
 def _lookup(acct: dict[str, Any], obj_id: str, method: str) -> dict[str, Any]:
-    if obj_id in ("me", acct["user"]["id"]):
+    if obj_id == "me" or obj_id.startswith("17841"):
         return acct["user"]
     obj = acct["objects"].get(obj_id)
     if obj is None or obj.get("deleted"):
@@ -222,6 +229,7 @@ def _lookup(acct: dict[str, Any], obj_id: str, method: str) -> dict[str, Any]:
 
 @router.api_route("/{obj_id}", methods=["GET", "POST", "DELETE"])
 async def node(obj_id: str, request: Request) -> dict[str, Any]:
+    """GET, POST (hide a comment) or DELETE (a comment) one Graph object; ``me`` is the account."""
     acct, p, method = account(request), await params(request), request.method
     with state(request).lock:
         obj = _lookup(acct, obj_id, method)
@@ -243,6 +251,7 @@ async def node(obj_id: str, request: Request) -> dict[str, Any]:
 
 @router.api_route("/{obj_id}/{edge}", methods=["GET", "POST"])
 async def edge(obj_id: str, edge: str, request: Request) -> dict[str, Any]:
+    """Edges: media, media_publish, stories, insights, comments, replies."""
     acct, p, key = account(request), await params(request), (request.method, edge)
     with state(request).lock:
         obj = _lookup(acct, obj_id, request.method)
@@ -255,7 +264,8 @@ async def edge(obj_id: str, edge: str, request: Request) -> dict[str, Any]:
             return _publish(acct, request, str(p.get("creation_id") or ""))
         if kind == "user" and key in (("GET", "media"), ("GET", "stories")):
             product = {"media": ("FEED", "REELS"), "stories": ("STORY",)}[edge]
-            items = [acct["objects"][m] for m in acct["order"] if acct["objects"][m]["media_product_type"] in product]
+            items = [acct["objects"][m] for m in acct["order"]
+                     if acct["objects"][m]["media_product_type"] in product]
             return cursor_page(request, [pick(_media_view(acct, m), request) for m in items])
         if key == ("GET", "insights") and kind in ("user", "media"):
             return _insights(obj["id"], request, allowed=ACCOUNT_METRICS if kind == "user" else MEDIA_METRICS,
@@ -268,11 +278,13 @@ async def edge(obj_id: str, edge: str, request: Request) -> dict[str, Any]:
             if not p.get("message"):
                 invalid("The parameter message is required")
             media = acct["objects"][obj["media_id"]]
-            return {"id": _comment(acct, request, media, str(p["message"]), acct["user"]["username"], obj)["id"]}
+            reply = _comment(acct, request, media, str(p["message"]), acct["user"]["username"], obj)
+            return {"id": reply["id"]}
         unsupported(obj_id, request.method)
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "DELETE"], include_in_schema=False)
 def unknown(rest: str, request: Request) -> Response:
+    """Any deeper path: Graph's unknown-path error."""
     account(request)
     fail(400, "Unknown path components: /" + rest, 2500)

@@ -1,7 +1,7 @@
 """Simulated Mailchimp Marketing API v3 under ``/mailchimp/3.0``: real paths, bodies and problem+json errors.
 
-State is kept per API key. Any 10-character lower-case hex list id is an existing audience of 1200
-members plus the members upserted into it. A key starting with ``bad`` is rejected as Mailchimp does.
+State is kept per API key. Every list id is an existing audience (1200 members plus the members upserted
+into it) except ids starting with ``missing``. A key starting with ``bad`` is rejected as Mailchimp does.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ PROBLEM_TYPE = "https://mailchimp.com/developer/marketing/docs/errors/"
 BASE_MEMBERS = 1200
 DEFAULT_LIST = "a1b2c3d4e5"
 TYPES = ("regular", "plaintext", "absplit", "rss", "variate")
-_LIST = re.compile(r"^[0-9a-f]{10}$")
+_LIST = re.compile(r"^(?!missing)[A-Za-z0-9_-]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
-_INVALID = "The resource submitted could not be validated. For field-specific details, see the 'errors' array."
+_INVALID = ("The resource submitted could not be validated. "
+            "For field-specific details, see the 'errors' array.")
 _FAULTS = {
-    401: ("API Key Invalid", "Your API key may be invalid, or you've attempted to access the wrong datacenter."),
+    401: ("API Key Invalid",
+          "Your API key may be invalid, or you've attempted to access the wrong datacenter."),
     403: ("Forbidden", "You don't have permission to access this resource."),
     404: ("Resource Not Found", "The requested resource could not be found."),
     429: ("Too Many Requests", "You have exceeded the limit of 10 simultaneous connections."),
@@ -65,7 +67,8 @@ def not_found() -> NoReturn:
 
 def fault_response(spec: FaultSpec) -> Response:
     """Mailchimp's own error body for a fault status (429 is "Too Many Requests", no rate headers)."""
-    title, detail = _FAULTS.get(spec.status, (HTTPStatus(spec.status).phrase, HTTPStatus(spec.status).description))
+    phrase = HTTPStatus(spec.status)
+    title, detail = _FAULTS.get(spec.status, (phrase.phrase, phrase.description))
     return problem(spec.status, title, detail, headers=fault_headers(spec))
 
 
@@ -135,12 +138,14 @@ def _get(items: dict[Any, Any], key: Any) -> dict[str, Any]:
 
 @router.get("/ping")
 def ping(request: Request) -> dict[str, str]:
+    """GET /ping: the health check."""
     account(request)
     return {"health_status": "Everything's Chimpy!"}
 
 
 @router.get("/")
 def root(request: Request) -> dict[str, Any]:
+    """GET /: account facts (honours ``fields``)."""
     account(request)
     info = {"account_id": "8d3a3db4d97663a9074efcc16", "login_id": "10011", "account_name": "Simulated Co",
             "email": "owner@example.com", "role": "owner", "account_timezone": "UTC",
@@ -173,7 +178,8 @@ def _new_campaign(acct: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
                      "use_conversation": False, "to_name": "", "authenticate": True, **settings},
         "tracking": {"opens": True, "html_clicks": True, "text_clicks": False}}
     if ctype == "variate":
-        combos = max(1, len(variate.get("subject_lines") or [])) * max(1, len(variate.get("from_names") or []))
+        combos = (max(1, len(variate.get("subject_lines") or []))
+                  * max(1, len(variate.get("from_names") or [])))
         campaign["variate_settings"] = {"send_times": [], "contents": [], "combinations": [
             {"id": hex_id(), "recipients": 0} for _ in range(combos)], **variate}
     return campaign
@@ -181,6 +187,7 @@ def _new_campaign(acct: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/campaigns")
 async def create_campaign(request: Request) -> dict[str, Any]:
+    """POST /campaigns."""
     acct, data = account(request), await body_of(request)
     with state(request).lock:
         campaign = _new_campaign(acct, data)
@@ -190,6 +197,7 @@ async def create_campaign(request: Request) -> dict[str, Any]:
 
 @router.get("/campaigns")
 def list_campaigns(request: Request) -> dict[str, Any]:
+    """GET /campaigns (count/offset, status, type)."""
     acct, q = account(request), request.query_params
     with state(request).lock:
         items = [c for c in acct["campaigns"].values()
@@ -201,6 +209,7 @@ def list_campaigns(request: Request) -> dict[str, Any]:
 
 @router.get("/campaigns/{cid}")
 def get_campaign(cid: str, request: Request) -> dict[str, Any]:
+    """GET /campaigns/{id}."""
     acct = account(request)
     with state(request).lock:
         return _get(acct["campaigns"], cid)
@@ -208,6 +217,7 @@ def get_campaign(cid: str, request: Request) -> dict[str, Any]:
 
 @router.get("/campaigns/{cid}/content")
 def get_content(cid: str, request: Request) -> dict[str, Any]:
+    """GET /campaigns/{id}/content."""
     acct = account(request)
     with state(request).lock:
         _get(acct["campaigns"], cid)
@@ -216,6 +226,7 @@ def get_content(cid: str, request: Request) -> dict[str, Any]:
 
 @router.put("/campaigns/{cid}/content")
 async def put_content(cid: str, request: Request) -> dict[str, Any]:
+    """PUT /campaigns/{id}/content."""
     acct, data = account(request), await body_of(request)
     if not isinstance(data.get("html"), str) and "template" not in data:
         invalid("html", "Provide html, template or url content.")
@@ -232,9 +243,10 @@ async def put_content(cid: str, request: Request) -> dict[str, Any]:
 def _check_ready(acct: dict[str, Any], campaign: dict[str, Any]) -> None:
     s, missing = campaign["settings"], []
     subject_ok = s.get("subject_line") or (campaign.get("variate_settings") or {}).get("subject_lines")
+    html = (acct["content"].get(campaign["id"]) or {}).get("html")
     for ok, what in ((subject_ok, "settings.subject_line"), (s.get("from_name"), "settings.from_name"),
-                     (s.get("reply_to"), "settings.reply_to"), (campaign["recipients"]["list_id"],
-                     "recipients.list_id"), ((acct["content"].get(campaign["id"]) or {}).get("html"), "content")):
+                     (s.get("reply_to"), "settings.reply_to"),
+                     (campaign["recipients"]["list_id"], "recipients.list_id"), (html, "content")):
         if not ok:
             missing.append({"field": what, "message": "This value should not be blank."})
     if missing:
@@ -264,11 +276,13 @@ def _send(acct: dict[str, Any], campaign: dict[str, Any]) -> None:
     if campaign["status"] not in ("save", "paused"):
         fail(400, "Bad Request", f"Cannot send a campaign with status '{campaign['status']}'.")
     _check_ready(acct, campaign)
-    campaign |= {"status": "sent", "send_time": now(), "emails_sent": campaign["recipients"]["recipient_count"]}
+    campaign |= {"status": "sent", "send_time": now(),
+                 "emails_sent": campaign["recipients"]["recipient_count"]}
 
 
 @router.post("/campaigns/{cid}/actions/{verb}", status_code=204)
 async def campaign_action(cid: str, verb: str, request: Request) -> Response:
+    """POST /campaigns/{id}/actions/{schedule|unschedule|send}."""
     acct = account(request)
     data = await body_of(request) if verb == "schedule" else {}
     with state(request).lock:
@@ -288,6 +302,7 @@ async def campaign_action(cid: str, verb: str, request: Request) -> Response:
 
 @router.get("/automations")
 def list_automations(request: Request) -> dict[str, Any]:
+    """GET /automations (classic automations)."""
     acct, q = account(request), request.query_params
     with state(request).lock:
         items = [a for a in acct["automations"].values() if q.get("status", a["status"]) == a["status"]]
@@ -297,6 +312,7 @@ def list_automations(request: Request) -> dict[str, Any]:
 
 @router.get("/automations/{wid}")
 def get_automation(wid: str, request: Request) -> dict[str, Any]:
+    """GET /automations/{id}."""
     acct = account(request)
     with state(request).lock:
         return _get(acct["automations"], wid)
@@ -304,6 +320,7 @@ def get_automation(wid: str, request: Request) -> dict[str, Any]:
 
 @router.post("/automations/{wid}/actions/{verb}", status_code=204)
 def automation_action(wid: str, verb: str, request: Request) -> Response:
+    """POST /automations/{id}/actions/{start-all-emails|pause-all-emails}."""
     acct = account(request)
     with state(request).lock:
         automation = _get(acct["automations"], wid)
@@ -322,6 +339,7 @@ def _list(acct: dict[str, Any], list_id: str) -> None:
 
 @router.get("/lists/{list_id}/segments")
 def list_segments(list_id: str, request: Request) -> dict[str, Any]:
+    """GET /lists/{id}/segments."""
     acct, q = account(request), request.query_params
     with state(request).lock:
         _list(acct, list_id)
@@ -332,6 +350,7 @@ def list_segments(list_id: str, request: Request) -> dict[str, Any]:
 
 @router.get("/lists/{list_id}/segments/{sid}")
 def get_segment(list_id: str, sid: int, request: Request) -> dict[str, Any]:
+    """GET /lists/{id}/segments/{id}."""
     acct = account(request)
     with state(request).lock:
         _list(acct, list_id)
@@ -340,6 +359,7 @@ def get_segment(list_id: str, sid: int, request: Request) -> dict[str, Any]:
 
 @router.post("/lists/{list_id}/segments")
 async def create_segment(list_id: str, request: Request) -> dict[str, Any]:
+    """POST /lists/{id}/segments (static or saved)."""
     acct, data = account(request), await body_of(request)
     if not data.get("name"):
         invalid("name", "This value should not be blank.")
@@ -361,6 +381,7 @@ async def create_segment(list_id: str, request: Request) -> dict[str, Any]:
 
 @router.put("/lists/{list_id}/members/{member_hash}")
 async def upsert_member(list_id: str, member_hash: str, request: Request) -> dict[str, Any]:
+    """PUT /lists/{id}/members/{md5 of the lower-case email}."""
     acct, data = account(request), await body_of(request)
     email = str(data.get("email_address") or "")
     if not email:
@@ -375,38 +396,42 @@ async def upsert_member(list_id: str, member_hash: str, request: Request) -> dic
         if member is None:
             if not (data.get("status_if_new") or data.get("status")):
                 invalid("status_if_new", "This value should not be blank.")
-            member = {"id": member_hash, "email_address": email, "unique_email_id": hex_id(), "web_id": 500000
-                      + len(acct["members"]), "email_type": "html", "status": data.get("status_if_new"),
-                      "merge_fields": {"FNAME": "", "LNAME": ""}, "stats": {"avg_open_rate": 0, "avg_click_rate": 0},
-                      "timestamp_signup": now(), "list_id": list_id, "tags_count": 0, "tags": []}
+            member = {"id": member_hash, "email_address": email, "unique_email_id": hex_id(),
+                      "web_id": 500000 + len(acct["members"]), "email_type": "html",
+                      "status": data.get("status_if_new"), "merge_fields": {"FNAME": "", "LNAME": ""},
+                      "stats": {"avg_open_rate": 0, "avg_click_rate": 0}, "timestamp_signup": now(),
+                      "list_id": list_id, "tags_count": 0, "tags": []}
             acct["members"][(list_id, member_hash)] = member
         member["merge_fields"] |= data.get("merge_fields") or {}
-        member |= {"email_address": email, "status": data.get("status") or member["status"], "last_changed": now()}
+        member |= {"email_address": email, "status": data.get("status") or member["status"],
+                   "last_changed": now()}
         return member
 
 
 @router.get("/lists/{list_id}/members/{member_hash}")
 def get_member(list_id: str, member_hash: str, request: Request) -> dict[str, Any]:
+    """GET /lists/{id}/members/{hash}."""
     acct = account(request)
     with state(request).lock:
         return _get(acct["members"], (list_id, member_hash))
 
 
 def _report(campaign: dict[str, Any]) -> dict[str, Any]:
-    sent, seed = campaign["emails_sent"], int(campaign["id"], 16) if re.fullmatch(r"[0-9a-f]+", campaign["id"]) else 7
+    sent, seed = campaign["emails_sent"], int(hashlib.sha256(campaign["id"].encode()).hexdigest()[:6], 16)
     unique_opens, unique_clicks = sent * (22 + seed % 15) // 100, sent * (2 + seed % 4) // 100
-    rate = (lambda n: round(n / sent, 4) if sent else 0)
+    open_rate = round(unique_opens / sent, 4) if sent else 0
+    click_rate = round(unique_clicks / sent, 4) if sent else 0
     return {
         "id": campaign["id"], "campaign_title": campaign["settings"].get("title"), "type": campaign["type"],
-        "list_id": campaign["recipients"]["list_id"], "list_is_active": True, "list_name": "Simulated audience",
+        "list_id": campaign["recipients"]["list_id"], "list_name": "Simulated audience",
         "subject_line": campaign["settings"].get("subject_line"), "emails_sent": sent,
         "abuse_reports": sent // 5000, "unsubscribed": sent // 400, "send_time": campaign["send_time"],
         "bounces": {"hard_bounces": sent // 250, "soft_bounces": sent // 120, "syntax_errors": 0},
         "forwards": {"forwards_count": 0, "forwards_opens": 0},
-        "opens": {"opens_total": unique_opens * 3 // 2, "unique_opens": unique_opens, "open_rate": rate(unique_opens),
+        "opens": {"opens_total": unique_opens * 3 // 2, "unique_opens": unique_opens, "open_rate": open_rate,
                   "last_open": campaign["send_time"] if sent else ""},
         "clicks": {"clicks_total": unique_clicks * 2, "unique_clicks": unique_clicks,
-                   "unique_subscriber_clicks": unique_clicks, "click_rate": rate(unique_clicks),
+                   "unique_subscriber_clicks": unique_clicks, "click_rate": click_rate,
                    "last_click": campaign["send_time"] if sent else ""},
         "list_stats": {"sub_rate": 1.2, "unsub_rate": 0.3, "open_rate": 24.5, "click_rate": 3.1}}
 
@@ -417,6 +442,7 @@ def _reportable(acct: dict[str, Any]) -> list[dict[str, Any]]:
 
 @router.get("/reports")
 def list_reports(request: Request) -> dict[str, Any]:
+    """GET /reports."""
     acct, q = account(request), request.query_params
     with state(request).lock:
         items = [_report(c) for c in _reportable(acct) if q.get("type", c["type"]) == c["type"]]
@@ -426,6 +452,7 @@ def list_reports(request: Request) -> dict[str, Any]:
 
 @router.get("/reports/{cid}")
 def get_report(cid: str, request: Request) -> dict[str, Any]:
+    """GET /reports/{id}."""
     acct = account(request)
     with state(request).lock:
         campaign = next((c for c in _reportable(acct) if c["id"] == cid), None)
@@ -434,5 +461,6 @@ def get_report(cid: str, request: Request) -> dict[str, Any]:
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
 def unknown(rest: str, request: Request) -> JSONResponse:
+    """Any other path: 404 Resource Not Found."""
     account(request)
     not_found()

@@ -34,7 +34,7 @@ class CatalogError(LookupError):
 
 def agents() -> tuple[AgentSpec, ...]:
     """All agents, in product order."""
-    from config.catalog.agents import AGENTS
+    from config.catalog.roster import AGENTS
 
     return AGENTS
 

@@ -20,7 +20,8 @@ class SimControl:
 
     def fault(self, provider: str, status: int, **spec: Any) -> None:
         """Queue a fault (see ``simulator.control.FaultSpec``)."""
-        self.http.post("/_sim/faults", json={"provider": provider, "status": status, **spec}).raise_for_status()
+        body = {"provider": provider, "status": status, **spec}
+        self.http.post("/_sim/faults", json=body).raise_for_status()
 
     def reset(self) -> None:
         """Clear all simulator state."""

@@ -1,4 +1,4 @@
-"""InstagramClient against the simulator over real HTTP: publishing, insights, comments, errors, resumption."""
+"""InstagramClient against the simulator over real HTTP: publishing, insights, comments, errors, resuming."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from workers.providers.base import DEFAULT_RETRY_AFTER, CallRecord, MemorySteps
 from workers.providers.instagram import InstagramClient
 
 TOKEN = "IGAAsimulatedLongLivedToken0001"
+IG_USER = "17841400000000001"
 PHOTO = "https://cdn.example.com/sunset.jpg"
 VIDEO = "https://cdn.example.com/clip.mp4"
 
@@ -33,9 +34,8 @@ def account_id(url: str, token: str = TOKEN) -> str:
 
 
 def make_client(url: str, token: str = TOKEN, record: Any = None, **http: Any) -> InstagramClient:
-    user = "17841400000000000" if token.startswith("bad") else account_id(url, token)
     client = httpx.Client(base_url=url + "/instagram/v25.0", timeout=10, **http)
-    creds = Credentials({"access_token": token, "ig_user_id": user}, secret_fields=SPEC.secret_fields)
+    creds = Credentials({"access_token": token, "ig_user_id": IG_USER}, secret_fields=SPEC.secret_fields)
     return InstagramClient(http=client, credentials=creds, record=record)
 
 
@@ -62,6 +62,7 @@ def feed(client: InstagramClient) -> list[dict[str, Any]]:
 def test_connection_with_good_token_returns_account(client: InstagramClient, simulator: Any) -> None:
     facts = client.test_connection()
     assert facts["id"] == account_id(simulator.url) and facts["username"].startswith("sim_")
+    assert facts["ig_user_id"] == IG_USER
 
 
 def test_connection_with_bad_token_is_auth_error(simulator: Any) -> None:
@@ -82,8 +83,8 @@ def test_token_travels_in_the_header_never_in_the_url(simulator: Any) -> None:
 # -- publishing --------------------------------------------------------------------------------------
 def test_publish_photo_polls_the_container_then_publishes(client: InstagramClient, sim: Any) -> None:
     steps = MemorySteps()
-    result = run(client, "publish_photo", steps, image_url=PHOTO, caption="Sunset", hashtags=["#travel", "sunset"],
-                 alt_text="Orange sky over the sea")
+    result = run(client, "publish_photo", steps, image_url=PHOTO, caption="Sunset",
+                 hashtags=["#travel", "sunset"], alt_text="Orange sky over the sea")
     assert result["media_type"] == "IMAGE" and result["permalink"].startswith("https://www.instagram.com/p/")
     assert steps.values == {"container_id": result["container_id"], "media_id": result["media_id"]}
     polls = sim.calls("instagram", "GET", path=f"/instagram/v25.0/{result['container_id']}")
@@ -98,8 +99,9 @@ def test_hashtags_are_validated() -> None:
         model(image_url=PHOTO, hashtags=[f"tag{i}" for i in range(31)])
     with pytest.raises(ValidationError, match="invalid hashtag"):
         model(image_url=PHOTO, hashtags=["two words"])
+    caption = " ".join(f"#c{i}" for i in range(20))
     with pytest.raises(ValidationError, match="at most 30"):
-        model(image_url=PHOTO, caption=" ".join(f"#c{i}" for i in range(20)), hashtags=[f"h{i}" for i in range(11)])
+        model(image_url=PHOTO, caption=caption, hashtags=[f"h{i}" for i in range(11)])
 
 
 def test_container_error_is_a_clear_permanent_error(client: InstagramClient) -> None:
@@ -107,8 +109,8 @@ def test_container_error_is_a_clear_permanent_error(client: InstagramClient) -> 
         run(client, "publish_photo", image_url="https://cdn.example.com/unreachable.jpg")
 
 
-def test_poll_timeout_is_transient_and_the_rerun_resumes_the_container(client: InstagramClient, sim: Any,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_poll_timeout_is_transient_and_the_rerun_resumes_the_container(
+        client: InstagramClient, sim: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     steps = MemorySteps()
     monkeypatch.setattr(InstagramClient, "POLL_TIMEOUT", 0.0)
     with pytest.raises(ProviderUnavailable, match="IN_PROGRESS"):
@@ -243,8 +245,8 @@ def test_throttle_is_rate_limited_with_default_delay(client: InstagramClient, si
 
 
 def test_throttle_delay_from_business_use_case_header(client: InstagramClient, sim: Any) -> None:
-    usage = {client.ig_user_id: [{"type": "instagram", "call_count": 100, "total_cputime": 10, "total_time": 12,
-                                  "estimated_time_to_regain_access": 3}]}
+    usage = {client.ig_user_id: [{"type": "instagram", "call_count": 100, "total_cputime": 10,
+                                  "total_time": 12, "estimated_time_to_regain_access": 3}]}
     sim.fault("instagram", 429, headers={"X-Business-Use-Case-Usage": json.dumps(usage)})
     with pytest.raises(RateLimited) as info:
         feed(client)
@@ -266,7 +268,8 @@ def test_throttle_code_in_a_400_is_still_rate_limited(client: InstagramClient, s
 
 
 def test_usage_headers_become_rate_limit(client: InstagramClient) -> None:
-    response = httpx.Response(200, headers={"X-App-Usage": '{"call_count":72,"total_cputime":10,"total_time":15}'})
+    usage = '{"call_count":72,"total_cputime":10,"total_time":15}'
+    response = httpx.Response(200, headers={"X-App-Usage": usage})
     rl = client.rate_limit(response)
     assert rl is not None and rl.limit == 100 and rl.remaining == 28 and rl.reset_after is None
 

@@ -90,8 +90,8 @@ def test_resolve_base_url_without_datacenter_is_auth_error() -> None:
 # -- campaigns ---------------------------------------------------------------------------------------
 def test_create_campaign_with_schedule_is_read_back(client: MailchimpClient) -> None:
     when = at(2)
-    created = run(client, "create_campaign", subject_line="Launch", preview_text="Big news", title="Launch day",
-                  html="<h1>Launch</h1>", schedule_time=when, **SENDER)
+    created = run(client, "create_campaign", subject_line="Launch", preview_text="Big news",
+                  title="Launch day", html="<h1>Launch</h1>", schedule_time=when, **SENDER)
     assert created["status"] == "schedule"
     assert created["list_id"] == LIST
     got = run(client, "get_campaign", campaign_id=created["id"])
@@ -102,7 +102,7 @@ def test_create_campaign_with_schedule_is_read_back(client: MailchimpClient) -> 
 
 def test_create_campaign_rejected_field_is_named(client: MailchimpClient) -> None:
     with pytest.raises(ProviderRejected) as info:
-        run(client, "create_campaign", list_id="nothex", subject_line="x", html="<p/>", **SENDER)
+        run(client, "create_campaign", list_id="missing01", subject_line="x", html="<p/>", **SENDER)
     assert info.value.status == 400 and "recipients.list_id" in info.value.message
 
 
@@ -155,7 +155,8 @@ def test_create_email_sequence_schedules_one_campaign_per_email(client: Mailchim
     assert ("creating campaign 2/5", 40.0) in steps.seen
 
 
-def test_email_sequence_rerun_after_midway_fault_creates_nothing_twice(client: MailchimpClient, sim: Any) -> None:
+def test_email_sequence_rerun_after_midway_fault_creates_nothing_twice(client: MailchimpClient,
+                                                                       sim: Any) -> None:
     sim.fault("mailchimp", 503, path="/actions/schedule", after=2)
     steps = MemorySteps()
     params = sequence_params(5)
@@ -172,7 +173,8 @@ def test_email_sequence_rerun_after_midway_fault_creates_nothing_twice(client: M
     assert len(ok_schedules) == 5
 
 
-def test_email_sequence_rerun_checks_status_before_scheduling_again(client: MailchimpClient, sim: Any) -> None:
+def test_email_sequence_rerun_checks_status_before_scheduling_again(client: MailchimpClient,
+                                                                     sim: Any) -> None:
     steps = MemorySteps()
     params = sequence_params(3)
     first = run(client, "create_email_sequence", steps, **params)
@@ -231,7 +233,8 @@ def test_create_segment_needs_exactly_one_kind() -> None:
 def test_create_segment_rerun_returns_the_stored_segment(client: MailchimpClient, sim: Any) -> None:
     steps = MemorySteps()
     first = run(client, "create_segment", steps, name="VIPs", static_emails=["a@x.example"])
-    assert run(client, "create_segment", steps, name="VIPs", static_emails=["a@x.example"])["id"] == first["id"]
+    again = run(client, "create_segment", steps, name="VIPs", static_emails=["a@x.example"])
+    assert again["id"] == first["id"]
     assert len(sim.calls("mailchimp", "POST", "/segments")) == 1
 
 
@@ -260,7 +263,8 @@ def test_ab_test_needs_two_variants() -> None:
         SPEC.action("create_ab_test").params(subject_lines=["one"], html="<p/>", **SENDER)
 
 
-def test_reports_of_sent_and_scheduled_campaigns(client: MailchimpClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reports_of_sent_and_scheduled_campaigns(client: MailchimpClient,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     sent = new_campaign(client)
     run(client, "send_campaign", campaign_id=sent)
     new_campaign(client, schedule_time=at(1))
@@ -304,7 +308,8 @@ def test_non_json_body_is_malformed_response(client: MailchimpClient, sim: Any) 
 
 
 def test_json_without_expected_fields_is_malformed_response(client: MailchimpClient, sim: Any) -> None:
-    sim.fault("mailchimp", 200, path="/campaigns", body='{"unexpected": true}', content_type="application/json")
+    sim.fault("mailchimp", 200, path="/campaigns", body='{"unexpected": true}',
+              content_type="application/json")
     with pytest.raises(MalformedResponse):
         run(client, "list_campaigns")
 

@@ -1,4 +1,4 @@
-"""Credentials through Vault: the API writes, the agent reads (secrets registered for redaction), CAS, delete."""
+"""Credentials through Vault: the API writes, the agent reads (secrets registered for redaction), CAS."""
 
 from __future__ import annotations
 
@@ -39,8 +39,9 @@ def test_written_credentials_are_read_back_by_the_agent_with_secrets_hidden(
     assert canary not in redact_text(f"provider said: bad key {canary}")  # registered for log redaction
     with pytest.raises(TypeError):
         pickle.dumps(creds)
-    assert writer.write(workspace, "emmie", "mailchimp", {"api_key": canary + "2", "server_prefix": "us21"}) == 2
-    assert source.get(workspace=workspace, agent="emmie", integration="mailchimp", secret_fields=SECRET).version == 2
+    assert writer.write(workspace, "emmie", "mailchimp", {"api_key": canary + "2", "server_prefix": "x"}) == 2
+    again = source.get(workspace=workspace, agent="emmie", integration="mailchimp", secret_fields=SECRET)
+    assert again.version == 2 and again["api_key"] == canary + "2"
 
 
 def test_missing_credentials_are_unavailable_not_retried(vault: Vault, workspace: str) -> None:
@@ -61,7 +62,8 @@ def test_deleting_all_versions_disconnects_the_integration(vault: Vault, workspa
     assert writer.delete(workspace, "emmie", "brevo") is False
 
 
-def test_soft_deleted_latest_version_counts_as_disconnected(vault: Vault, workspace: str, canary: str) -> None:
+def test_soft_deleted_latest_version_counts_as_disconnected(
+        vault: Vault, workspace: str, canary: str) -> None:
     writer, source = _pair(vault)
     writer.write(workspace, "emmie", "sendgrid", {"api_key": canary})
     vault.admin.secrets.kv.v2.delete_latest_version_of_secret(f"agents/emmie/tenants/{workspace}/sendgrid")
@@ -82,7 +84,7 @@ def test_check_and_set_conflict_raises_credentials_changed(vault: Vault, workspa
                       values={**seen, "refresh_token": "r-3-" + canary}, cas=seen.version)
     assert isinstance(info.value, TransientError) and info.value.current_version == winner
     assert canary not in str(info.value) and hides_hvac(info.value)
-    assert "r-2-" + canary not in redact_text("refresh_token r-2-" + canary)  # written secrets are registered too
+    assert "r-2-" + canary not in redact_text(f"provider echoed r-2-{canary}")  # written secrets registered
     latest = source.get(workspace=workspace, agent="emmie", integration="mailchimp", secret_fields=SECRET)
     assert latest["refresh_token"] == "r-2-" + canary
 
@@ -103,14 +105,16 @@ def test_write_back_after_disconnect_does_not_resurrect_credentials(
 def test_writer_refuses_non_string_values(vault: Vault, workspace: str) -> None:
     writer, _ = _pair(vault)
     with pytest.raises(TypeError, match="expires_in"):
-        writer.write(workspace, "emmie", "mailchimp", {"api_key": "k", "expires_in": 3600})  # type: ignore[dict-item]
+        writer.write(workspace, "emmie", "mailchimp",
+                     {"api_key": "k", "expires_in": 3600})  # type: ignore[dict-item]
 
 
 def test_reprs_never_show_secrets(vault: Vault, canary: str) -> None:
     role = AppRoleCredentials(role_id="role-1", secret_id=canary)
     creds = Credentials({"api_key": canary, "account": "acme"}, secret_fields=SECRET, version=3)
     session = vault.session("api")
-    for text in (repr(role), str(role), repr(creds), str(creds), repr(session), repr(VaultCredentialSource(session))):
+    source = VaultCredentialSource(session)
+    for text in (repr(role), str(role), repr(creds), str(creds), repr(session), repr(source)):
         assert canary not in text
     assert vault.roles["api"].secret_id not in repr(session) + repr(vault.roles)
     assert "role-1" in repr(role) and "acme" in repr(creds)

@@ -1,4 +1,4 @@
-"""Policies: each agent reads and rewrites only its own credentials; the API writes and deletes, never reads."""
+"""Policies: each agent reads and rewrites only its own credentials; the API writes, deletes, never reads."""
 
 from __future__ import annotations
 
@@ -84,9 +84,9 @@ def test_api_writes_and_deletes_every_agents_credentials_but_cannot_read_them(
 
 def test_api_cannot_write_outside_tenant_paths(vault: Vault) -> None:
     session = vault.session("api")
+    path = "agents/soshie/config"
     with pytest.raises(VaultForbidden):
-        session.call(lambda c: c.secrets.kv.v2.create_or_update_secret("agents/soshie/config", secret={"a": "b"}),
-                     path="agents/soshie/config")
+        session.call(lambda c: c.secrets.kv.v2.create_or_update_secret(path, secret={"a": "b"}), path=path)
 
 
 def test_provisioning_again_keeps_working_logins(vault: Vault) -> None:

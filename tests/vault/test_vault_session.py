@@ -1,4 +1,4 @@
-"""VaultSession: re-login on a revoked token, renewal at 2/3 of the TTL, Vault down, errors that leak nothing."""
+"""VaultSession: re-login on a revoked token, renewal at 2/3 of the TTL, Vault down, errors leak nothing."""
 
 from __future__ import annotations
 
@@ -37,15 +37,20 @@ def _lookup(session: VaultSession) -> dict[str, object]:
 def test_revoked_token_is_replaced_by_a_fresh_login_transparently(vault: Vault, workspace: str) -> None:
     CredentialWriter(vault.session("api")).write(workspace, "soshie", "x", {"api_key": "k-revoke"})
     source = VaultCredentialSource(vault.session("soshie"))
-    assert source.get(workspace=workspace, agent="soshie", integration="x", secret_fields=SECRET)["api_key"] == "k-revoke"
+
+    def read() -> str:
+        creds = source.get(workspace=workspace, agent="soshie", integration="x", secret_fields=SECRET)
+        return creds["api_key"]
+
+    assert read() == "k-revoke"
     old = source.session.token_accessor
     vault.admin.auth.token.revoke_accessor(old)
-    assert source.get(workspace=workspace, agent="soshie", integration="x", secret_fields=SECRET)["api_key"] == "k-revoke"
+    assert read() == "k-revoke"
     assert source.session.token_accessor not in ("", old)
 
 
 def test_token_is_renewed_at_two_thirds_of_its_ttl_and_replaced_at_its_max_ttl(vault: Vault) -> None:
-    sessions = {}
+    sessions: dict[str, VaultSession] = {}
     for name, max_ttl in (("renewable", "60s"), ("capped", "4s")):
         role = f"sintra-test-{name}"
         vault.admin.auth.approle.create_or_update_approle(role, token_policies=["sintra-agent-penn"],
@@ -53,12 +58,12 @@ def test_token_is_renewed_at_two_thirds_of_its_ttl_and_replaced_at_its_max_ttl(v
         role_id = vault.admin.auth.approle.read_role_id(role)["data"]["role_id"]
         secret_id = vault.admin.auth.approle.generate_secret_id(role)["data"]["secret_id"]
         sessions[name] = VaultSession(vault.server.addr, role_id, secret_id, identity=name)
-    first = {name: (_lookup(s), s.token_accessor) for name, s in sessions.items()}
-    time.sleep(2.2)  # past 2/3 of 3 s
+    first = {name: (_lookup(s), s.token_accessor)[1] for name, s in sessions.items()}
+    time.sleep(2.2)  # past 2/3 of 3 s: the next call renews first
     renewed, capped = _lookup(sessions["renewable"]), _lookup(sessions["capped"])
-    assert sessions["renewable"].token_accessor == first["renewable"][1] and int(renewed["ttl"]) >= 2  # type: ignore[call-overload]
-    assert sessions["capped"].token_accessor != first["capped"][1]  # renewal hit max_ttl: logged in again
-    assert int(capped["ttl"]) >= 2  # type: ignore[call-overload]
+    assert sessions["renewable"].token_accessor == first["renewable"] and int(str(renewed["ttl"])) >= 2
+    assert sessions["capped"].token_accessor != first["capped"]  # renewal hit max_ttl: logged in again
+    assert int(str(capped["ttl"])) >= 2
 
 
 def test_policy_denial_is_permanent_and_names_the_path_only(vault: Vault, workspace: str) -> None:
@@ -152,4 +157,5 @@ def test_from_settings_prefers_role_and_secret_from_the_environment(vault: Vault
     role = vault.roles["buddy"]
     settings = Settings(state_dir=tmp_path, vault_addr=vault.server.addr, vault_role_id=role.role_id,
                         vault_secret_id=role.secret_id)  # type: ignore[arg-type]
-    assert _lookup(VaultSession.from_settings(settings, "buddy"))["policies"] == ["default", "sintra-agent-buddy"]
+    session = VaultSession.from_settings(settings, "buddy")
+    assert _lookup(session)["policies"] == ["default", "sintra-agent-buddy"]

@@ -1,4 +1,4 @@
-"""The production CredentialSource: one agent identity's credentials in Vault KV v2, secrets registered for redaction."""
+"""The production CredentialSource: an agent's credentials in Vault KV v2, secrets registered for redaction."""
 
 from __future__ import annotations
 
@@ -33,11 +33,12 @@ class VaultCredentialSource:
     def __repr__(self) -> str:
         return f"VaultCredentialSource({self.session!r})"
 
-    def get(self, *, workspace: str, agent: str, integration: str, secret_fields: frozenset[str]) -> Credentials:
-        """The latest version of the integration's credentials; ``CredentialsUnavailable`` if absent or deleted."""
+    def get(self, *, workspace: str, agent: str, integration: str,
+            secret_fields: frozenset[str]) -> Credentials:
+        """The latest version of the credentials; ``CredentialsUnavailable`` if absent or deleted."""
         path = credential_path(workspace, agent, integration)
-        unavailable = (f"credentials of {agent}/{integration} for workspace {workspace} are not configured or "
-                       "disconnected (nothing in Vault)")
+        unavailable = (f"credentials of {agent}/{integration} for workspace {workspace} are not configured "
+                       "or disconnected (nothing in Vault)")
         kv_mount = self.session.mount
 
         def _read(client: hvac.Client) -> dict[str, Any]:
@@ -59,7 +60,8 @@ class VaultCredentialSource:
         return Credentials(values, secret_fields=frozenset(secret_fields),
                            version=int(data["metadata"]["version"]))
 
-    def update(self, *, workspace: str, agent: str, integration: str, values: Mapping[str, str], cas: int) -> int:
+    def update(self, *, workspace: str, agent: str, integration: str, values: Mapping[str, str],
+               cas: int) -> int:
         """Write ``values`` only if version ``cas`` is still the latest; return the new version."""
         path = credential_path(workspace, agent, integration)
         for name, value in values.items():  # before the write, so even an error about it is redacted

@@ -133,6 +133,15 @@ class ProviderClient:
         self.action = action
 
     # -- hooks for subclasses -------------------------------------------------------------------
+    @classmethod
+    def resolve_base_url(cls, template: str, credentials: Credentials) -> str:
+        """The base URL for these credentials (fills ``{placeholders}`` from non-secret fields)."""
+        fields = {k: v for k, v in credentials.items() if k not in credentials.secret_fields}
+        try:
+            return template.format(**fields)
+        except KeyError as exc:
+            raise IntegrationUnavailable(f"{cls.provider}: base URL needs credential field {exc}") from None
+
     def auth_headers(self) -> dict[str, str]:
         """Headers that authenticate a request."""
         raise NotImplementedError

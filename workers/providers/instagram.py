@@ -29,7 +29,6 @@ from workers.providers.base import (
     RateLimit,
     StepLog,
     expect_shape,
-    parse_retry_after,
     require,
 )
 
@@ -79,6 +78,14 @@ def metric_values(data: Any) -> dict[str, Any]:
     return out
 
 
+def _carousel_item(item: Any) -> dict[str, Any]:
+    """The container parameters of one carousel item."""
+    if item.video_url:
+        return {"is_carousel_item": "true", "media_type": "VIDEO", "video_url": item.video_url}
+    body = {"is_carousel_item": "true", "image_url": item.image_url}
+    return body | ({"alt_text": item.alt_text} if item.alt_text else {})
+
+
 class InstagramClient(ProviderClient):
     """Instagram Graph API with a Bearer user token (never sent in the URL)."""
 
@@ -89,6 +96,11 @@ class InstagramClient(ProviderClient):
     POLL_TIMEOUT: ClassVar[float] = 120.0
     #: Items asked for per page.
     PAGE_SIZE: ClassVar[int] = 100
+
+    @classmethod
+    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+        """The base URL: the Graph host needs nothing from the credentials."""
+        return template
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
@@ -179,8 +191,8 @@ class InstagramClient(ProviderClient):
         """The container stored under ``key``, or a new one (stored before anything else happens)."""
         if container_id := steps.get(key):
             return container_id
-        path = f"/{self.ig_user_id}/media"
-        container_id = str(require(self.json("POST", path, data=body), "id", self.provider, "POST /{ig}/media"))
+        data = self.json("POST", f"/{self.ig_user_id}/media", data=body)
+        container_id = str(require(data, "id", self.provider, "POST /{ig}/media"))
         steps.put(key, container_id)
         return container_id
 
@@ -242,7 +254,8 @@ class InstagramClient(ProviderClient):
     def _result(self, media_id: str, container_id: str | None, *, resumed: bool) -> dict[str, Any]:
         media = self.json("GET", f"/{media_id}", params={"fields": "id,permalink,media_type,timestamp"})
         return {"media_id": media_id, "container_id": container_id, "permalink": media.get("permalink"),
-                "media_type": media.get("media_type"), "timestamp": media.get("timestamp"), "resumed": resumed}
+                "media_type": media.get("media_type"), "timestamp": media.get("timestamp"),
+                "resumed": resumed}
 
     # -- publishing -----------------------------------------------------------------------------------
     def action_publish_photo(self, params: Any, steps: StepLog) -> dict[str, Any]:
@@ -268,14 +281,11 @@ class InstagramClient(ProviderClient):
     def action_publish_carousel(self, params: Any, steps: StepLog) -> dict[str, Any]:
         caption = params.full_caption()
         children: list[str] = []
-        if not steps.get("container_id") and not steps.get("media_id"):
+        if not steps.get("container_id") and not steps.get("media_id"):  # else the children are not needed
+            total = len(params.children)
             for n, item in enumerate(params.children, start=1):
-                steps.progress(f"creating carousel item {n}/{len(params.children)}",
-                               round(50.0 * n / len(params.children), 1))
-                body = {"is_carousel_item": "true"}
-                body |= ({"image_url": item.image_url, **({"alt_text": item.alt_text} if item.alt_text else {})}
-                         if item.image_url else {"media_type": "VIDEO", "video_url": item.video_url})
-                children.append(self._ready(steps, f"child_{n}.container_id", body)[0])
+                steps.progress(f"creating carousel item {n}/{total}", round(50.0 * n / total, 1))
+                children.append(self._ready(steps, f"child_{n}.container_id", _carousel_item(item))[0])
         body = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": caption}
         return self._publish(steps, body, caption)
 

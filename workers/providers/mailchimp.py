@@ -91,7 +91,8 @@ class MailchimpClient(ProviderClient):
             return response.text, None
         fields = [f"{e.get('field') or '-'}: {e.get('message')}" for e in body.get("errors") or []
                   if isinstance(e, dict)]
-        text = " ".join(p for p in (f"{body['title']}:", str(body.get("detail") or ""), "; ".join(fields)) if p)
+        parts = (f"{body['title']}:", str(body.get("detail") or ""), "; ".join(fields))
+        text = " ".join(p for p in parts if p)
         return text, str(body["title"])
 
     def test_connection(self) -> dict[str, Any]:
@@ -131,7 +132,8 @@ class MailchimpClient(ProviderClient):
         """The campaign stored under ``key``, or a new one; True when created by this call."""
         if campaign_id := steps.get(key):
             return campaign_id, False
-        campaign_id = require(self.json("POST", "/campaigns", json=body), "id", self.provider, "POST /campaigns")
+        created = self.json("POST", "/campaigns", json=body)
+        campaign_id = require(created, "id", self.provider, "POST /campaigns")
         steps.put(key, campaign_id)
         return campaign_id, True
 
@@ -204,7 +206,8 @@ class MailchimpClient(ProviderClient):
                         "changed": False}
             self.json("POST", f"/campaigns/{params.campaign_id}/actions/unschedule")
         self.json("POST", f"/campaigns/{params.campaign_id}/actions/schedule", json={"schedule_time": when})
-        return {"campaign_id": params.campaign_id, "status": "schedule", "schedule_time": when, "changed": True}
+        return {"campaign_id": params.campaign_id, "status": "schedule", "schedule_time": when,
+                "changed": True}
 
     def action_unschedule_campaign(self, params: Any, steps: StepLog) -> dict[str, Any]:
         status = self._campaign(params.campaign_id)["status"]

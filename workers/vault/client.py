@@ -65,7 +65,7 @@ class VaultSession:
         self.addr, self.mount, self.timeout, self.identity = addr, mount, timeout, identity
         self._role_id, self._secret_id = role_id, secret_id
         self._client: hvac.Client | None = None
-        self._pid = 0
+        self._pid = os.getpid()
         self._lock = threading.RLock()
         self._accessor = ""
         self._full_ttl = 0
@@ -76,7 +76,7 @@ class VaultSession:
 
     @classmethod
     def from_settings(cls, settings: Settings, identity: str) -> VaultSession:
-        """A session for ``identity`` (``api`` or an agent id) from settings or ``<approle_dir>/<identity>.json``."""
+        """A session for ``identity`` (``api`` or an agent id) from settings or its AppRole file."""
         role_id, secret_id = settings.vault_role_id, settings.vault_secret_id.get_secret_value()
         if not (role_id and secret_id):
             file = settings.approle_dir / f"{identity}.json"
@@ -85,9 +85,9 @@ class VaultSession:
                 role_id, secret_id = saved["role_id"], saved["secret_id"]
             except FileNotFoundError:
                 raise VaultLoginFailed(
-                    f"no AppRole login for Vault identity {identity!r}: {file} does not exist; run `make run` "
-                    "(which provisions Vault) or workers.vault.provision.provision(..., approle_dir=...), or set "
-                    "SINTRA_VAULT_ROLE_ID and SINTRA_VAULT_SECRET_ID") from None
+                    f"no AppRole login for Vault identity {identity!r}: {file} does not exist; run "
+                    "`make run` (which provisions Vault) or workers.vault.provision.provision(..., "
+                    "approle_dir=...), or set SINTRA_VAULT_ROLE_ID and SINTRA_VAULT_SECRET_ID") from None
             except (ValueError, KeyError, TypeError):
                 raise VaultLoginFailed(f"{file} is not an AppRole file with role_id and secret_id; "
                                        "provision Vault again") from None
@@ -106,23 +106,27 @@ class VaultSession:
             try:
                 return fn(client)
             except (hx.Forbidden, hx.Unauthorized):
-                pass  # expired or revoked token: log in again once (outside this block: no chained context)
+                pass  # expired or revoked token: log in again once, outside this block (no chaining)
             return fn(self._relogin(accessor))
         except (hx.Forbidden, hx.Unauthorized):
             raise VaultForbidden(f"Vault denies identity {self.identity!r} access to {where}") from None
         except hx.InvalidPath:
-            raise CredentialsUnavailable(f"nothing at {where} in Vault: not configured or disconnected") from None
+            raise CredentialsUnavailable(
+                f"nothing at {where} in Vault: not configured or disconnected") from None
         except _TRANSIENT as exc:
             raise VaultUnavailable(f"Vault at {self.addr} is unavailable ({type(exc).__name__}) "
                                    f"while accessing {where}") from None
         except hx.VaultError as exc:
-            raise VaultRequestFailed(f"Vault rejected the request for {where} ({type(exc).__name__})") from None
+            raise VaultRequestFailed(
+                f"Vault rejected the request for {where} ({type(exc).__name__})") from None
 
     def _ready(self) -> tuple[hvac.Client, str]:
         """The client with a token that is logged in (after fork too) and renewed at 2/3 of its TTL."""
+        if self._pid != os.getpid():  # forked child: the parent's lock and connection pool are not ours
+            self._lock, self._client, self._pid = threading.RLock(), None, os.getpid()
         with self._lock:
-            if self._client is None or self._pid != os.getpid():
-                self._client, self._pid = hvac.Client(url=self.addr, token="", timeout=self.timeout), os.getpid()
+            if self._client is None:
+                self._client = hvac.Client(url=self.addr, token="", timeout=self.timeout)
                 self._login()
             elif time.monotonic() >= self._renew_at:
                 self._renew()
@@ -149,7 +153,7 @@ class VaultSession:
         self._schedule(self._full_ttl)
 
     def _renew(self) -> None:
-        """Renew the token; log in again if it is gone or renewal no longer grants the full TTL (max_ttl cap)."""
+        """Renew the token; log in again if it is gone or renewal no longer grants the full TTL (max cap)."""
         assert self._client is not None
         try:
             auth = self._client.auth.token.renew_self()["auth"]

@@ -75,7 +75,7 @@ def api_policy(mount: str = "secret") -> str:
 
 def provision(admin: hvac.Client, *, agents: Iterable[str], mount: str = "secret",
               approle_dir: Path | None = None) -> dict[str, AppRoleCredentials]:
-    """Idempotently set up mounts, policies and AppRoles; return (and optionally save) each identity's login."""
+    """Idempotently set up mounts, policies and AppRoles; return (and optionally save) every login."""
     agents = list(agents)
     if API_IDENTITY in agents:
         raise ValueError(f"{API_IDENTITY!r} is the API's identity and cannot be an agent id")
@@ -88,8 +88,8 @@ def provision(admin: hvac.Client, *, agents: Iterable[str], mount: str = "secret
         name = role_name(identity)
         admin.sys.create_or_update_policy(name, hcl)
         admin.auth.approle.create_or_update_approle(
-            name, token_policies=[name], token_ttl=TOKEN_TTL, token_max_ttl=TOKEN_MAX_TTL, token_type="service",
-            secret_id_ttl="0", secret_id_num_uses=0, mount_point=APPROLE_MOUNT)
+            name, token_policies=[name], token_ttl=TOKEN_TTL, token_max_ttl=TOKEN_MAX_TTL,
+            token_type="service", secret_id_ttl="0", secret_id_num_uses=0, mount_point=APPROLE_MOUNT)
         file = approle_dir / f"{identity}.json" if approle_dir is not None else None
         out[identity] = _reuse(admin, name, file) or _issue(admin, name)
         if file is not None:
@@ -136,7 +136,8 @@ def _reuse(admin: hvac.Client, name: str, file: Path | None) -> AppRoleCredentia
         found = admin.auth.approle.read_secret_id(name, saved["secret_id"], mount_point=APPROLE_MOUNT)
     except (ValueError, KeyError, TypeError, hvac.exceptions.InvalidPath, hvac.exceptions.InvalidRequest):
         return None
-    return AppRoleCredentials(role_id, saved["secret_id"]) if isinstance(found, dict) and found.get("data") else None
+    valid = isinstance(found, dict) and found.get("data")  # an unknown secret_id answers 204, no data
+    return AppRoleCredentials(role_id, saved["secret_id"]) if valid else None
 
 
 def _data(response: Mapping[str, object]) -> dict[str, dict[str, object]]:

@@ -53,7 +53,7 @@ class Captioned(Params):
         return list(dict.fromkeys(normalise_hashtag(t) for t in tags))
 
     @model_validator(mode="after")
-    def _limits(self) -> "Captioned":
+    def _limits(self) -> Captioned:
         text = self.full_caption()
         if len(text) > MAX_CAPTION:
             raise ValueError(f"caption with hashtags is {len(text)} chars; Instagram allows {MAX_CAPTION}")
@@ -88,7 +88,7 @@ class _OneMedia(Params):
     video_url: MediaUrl | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> "_OneMedia":
+    def _exactly_one(self) -> _OneMedia:
         if (self.image_url is None) == (self.video_url is None):
             raise ValueError("give exactly one of image_url or video_url")
         return self
@@ -104,7 +104,7 @@ class CarouselItem(_OneMedia):
     alt_text: str | None = Field(default=None, max_length=1000, description="Alternative text (images only).")
 
     @model_validator(mode="after")
-    def _alt_for_images(self) -> "CarouselItem":
+    def _alt_for_images(self) -> CarouselItem:
         if self.alt_text and self.video_url:
             raise ValueError("alt_text is supported on images only")
         return self
@@ -129,10 +129,12 @@ class AccountInsights(Params):
 
     metrics: list[AccountMetric] = Field(default=["reach", "views", "accounts_engaged", "total_interactions"],
                                          min_length=1, description="Metrics to read.")
-    period: Literal["day", "week", "days_28", "lifetime"] = Field(default="day", description="Aggregation period.")
+    period: Literal["day", "week", "days_28", "lifetime"] = Field(default="day",
+                                                                  description="Aggregation period.")
     metric_type: Literal["time_series", "total_value"] = Field(
-        default="total_value", description="total_value: one number per metric (most metrics need it); "
-                                            "time_series: dated values (reach, follower_count, online_followers).")
+        default="total_value",
+        description="total_value: one number per metric (most metrics need it); "
+                    "time_series: dated values (reach, follower_count, online_followers only).")
     since: datetime | None = Field(default=None, description="Start of the range.")
     until: datetime | None = Field(default=None, description="End of the range.")
 
@@ -187,7 +189,8 @@ SPEC = IntegrationSpec(
         act("publish_photo", "Publish a single-image post.", PublishPhoto, side_effect=True),
         act("publish_reel", "Publish a reel.", PublishReel, side_effect=True),
         act("publish_story", "Publish a story.", PublishStory, side_effect=True),
-        act("publish_carousel", "Publish a carousel of 2-10 images/videos.", PublishCarousel, side_effect=True),
+        act("publish_carousel", "Publish a carousel of 2-10 images/videos.", PublishCarousel,
+            side_effect=True),
         act("get_media_insights", "Read engagement metrics of one post.", MediaInsights),
         act("get_account_insights", "Read account metrics over a period.", AccountInsights),
         act("list_media", "List the account's media (paginated).", ListMedia),

@@ -40,9 +40,9 @@ def require_quarter_hour(value: datetime) -> datetime:
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 ScheduleTime = Annotated[datetime, AfterValidator(require_quarter_hour)]
-ListIdParam = Annotated[Id | None, Field(description="Audience (list) id; defaults to the connected audience.")]
+ListIdParam = Annotated[Id | None, Field(description="Audience (list) id; default: the connected audience.")]
 SubjectLine = Annotated[str, Field(min_length=1, max_length=150, description="Subject line of the email.")]
-PreviewText = Annotated[str, Field(default="", max_length=150, description="Preview text shown after the subject.")]
+PreviewText = Annotated[str, Field(default="", max_length=150, description="Preview text after the subject.")]
 Html = Annotated[str, Field(min_length=1, max_length=1_000_000, description="Full HTML body of the email.")]
 FromName = Annotated[str, Field(min_length=1, max_length=100, description="Sender name shown to recipients.")]
 ReplyTo = Annotated[Email, Field(description="Reply-to address (must be verified in Mailchimp).")]
@@ -136,13 +136,13 @@ class ListSegments(Params):
 
     list_id: ListIdParam = None
     limit: int = LIMIT
-    type: Literal["saved", "static", "fuzzy"] | None = Field(default=None, description="Only this segment type.")
+    type: Literal["saved", "static", "fuzzy"] | None = Field(default=None, description="Only this type.")
 
 
 class SegmentCondition(Params):
     """One segment condition, as Mailchimp's ``options.conditions[]`` item."""
 
-    condition_type: str = Field(min_length=1, max_length=64, description="E.g. TextMerge, EmailAddress, Date.")
+    condition_type: str = Field(min_length=1, max_length=64, description="E.g. TextMerge, EmailAddress.")
     field: str = Field(min_length=1, max_length=64, description="Field the condition tests, e.g. FNAME.")
     op: str = Field(min_length=1, max_length=32, description="Operator, e.g. is, contains, greater.")
     value: str | int | float | bool | None = Field(default=None, description="Value to compare with.")
@@ -161,7 +161,7 @@ class CreateSegment(Params):
                                                       description="Conditions of a saved segment.")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "CreateSegment":
+    def _one_kind(self) -> CreateSegment:
         if (self.static_emails is None) == (self.conditions is None):
             raise ValueError("give exactly one of static_emails or conditions")
         return self
@@ -186,19 +186,19 @@ class CreateAbTest(Params):
     list_id: ListIdParam = None
     title: Title = None
     subject_lines: list[SubjectLine] = Field(min_length=1, max_length=3, description="Subject lines to test.")
-    from_names: list[FromName] = Field(default_factory=list, max_length=3, description="Sender names to test.")
+    from_names: list[FromName] = Field(default_factory=list, max_length=3, description="Senders to test.")
     from_name: FromName
     reply_to: ReplyTo
     preview_text: PreviewText = ""
     html: Html
     winner_criteria: Literal["opens", "clicks", "manual", "total_revenue"] = Field(
         default="opens", description="How the winner is picked.")
-    wait_time: int = Field(default=240, ge=15, le=43_200, description="Minutes to wait before picking a winner.")
+    wait_time: int = Field(default=240, ge=15, le=43_200, description="Minutes before picking a winner.")
     test_size: int = Field(default=20, ge=10, le=100, description="Percent of recipients in the test.")
     schedule_time: ScheduleTime | None = Field(default=None, description="UTC send time on a quarter hour.")
 
     @model_validator(mode="after")
-    def _combinations(self) -> "CreateAbTest":
+    def _combinations(self) -> CreateAbTest:
         subjects, senders = len(self.subject_lines), max(1, len(self.from_names))
         if subjects < 2 and senders < 2:
             raise ValueError("an A/B test needs at least two subject_lines or two from_names")
@@ -224,7 +224,7 @@ SPEC = IntegrationSpec(
     docs_url="https://mailchimp.com/developer/marketing/api/",
     implemented=True,
     credential_fields=(
-        field("api_key", secret=True, description="Marketing API key; ends with the datacenter, e.g. '-us21'."),
+        field("api_key", secret=True, description="Marketing API key; ends with its datacenter, e.g. -us21."),
         field("list_id", required=False, description="Default audience (list) id."),
     ),
     test_connection=TestConnection(path="/ping", description="Health check with the API key."),
@@ -233,7 +233,7 @@ SPEC = IntegrationSpec(
             CreateCampaign, side_effect=True),
         act("get_campaign", "Read one campaign.", CampaignRef),
         act("list_campaigns", "List campaigns (paginated).", ListCampaigns),
-        act("set_campaign_content", "Replace a campaign's HTML content.", SetCampaignContent, side_effect=True),
+        act("set_campaign_content", "Replace a campaign's HTML.", SetCampaignContent, side_effect=True),
         act("schedule_campaign", "Schedule or reschedule a campaign.", ScheduleCampaign, side_effect=True),
         act("unschedule_campaign", "Unschedule a scheduled campaign.", CampaignRef, side_effect=True),
         act("send_campaign", "Send a campaign now.", CampaignRef, side_effect=True),
