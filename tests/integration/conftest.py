@@ -82,7 +82,9 @@ def log_stream() -> io.StringIO:
     """Everything every Sintra and library logger writes during the run (JSON lines)."""
     stream = io.StringIO()
     configure_logging(fmt="json", level="DEBUG", stream=stream)
-    logging.getLogger("sintra").setLevel(logging.DEBUG)
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "stream", None) is stream:
+            handler._sintra = False  # type: ignore[attr-defined]  # survive later configure_logging calls
     return stream
 
 

@@ -147,7 +147,7 @@ def test_invalid_queue_message_fails_its_job_and_the_worker_keeps_running(stack:
     from workers.store.jobs import create_job
 
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
-    with Session(stack.engine) as s:  # type: ignore[arg-type]
+    with Session(stack.engine, expire_on_commit=False) as s:  # type: ignore[arg-type]
         job, _ = create_job(session=s, workspace=stack.workspace,
                             req=JobCreate(agent="emmie", integration="mailchimp", action="list_campaigns"))
     bad = dramatiq.Message(queue_name="agent.emmie", actor_name="run_emmie_job", args=(),

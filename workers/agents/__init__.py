@@ -28,13 +28,13 @@ for _mw in (CurrentMessage(), JobLog(), Resources()):
 
 
 def _make_actor(spec: AgentSpec) -> dramatiq.Actor:
-    def run_job(**payload: Any) -> Any:
+    def run_job(**payload: Any) -> None:
         from workers.context import get_context
         from workers.runner import execute
 
         message = CurrentMessage.get_current_message()
         retries = message.options.get("retries", 0) if message is not None else 0
-        return execute(payload, ctx=get_context(), retries=retries)
+        execute(payload, ctx=get_context(), retries=retries)  # the result is stored in the database
 
     run_job.__name__ = run_job.__qualname__ = spec.actor_name
     return dramatiq.actor(

@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from config.catalog import AgentSpec, CatalogError, IntegrationSpec, agent, agents, integration
+from config.logging import register_secrets
 from config.messages import CredentialsIn, JobCreate, JobMessage
 from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, get_writer
 from producers.api.errors import ApiError
@@ -73,6 +74,7 @@ def configure(agent_id: str, integration_id: str, body: CredentialsIn, caller: C
     assert spec is not None
     values = {k: v for k, v in body.credentials.items()}
     _check_fields(spec, values)
+    register_secrets(values[name] for name in spec.secret_fields if values.get(name))
     version = get_writer(request).write(caller.workspace, a.id, spec.id, values)
     now = utcnow()
     state = upsert_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
