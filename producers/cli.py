@@ -35,6 +35,17 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _vault_bootstrap(args: argparse.Namespace) -> int:
+    from config.catalog import agents
+    from workers.vault.bootstrap import bootstrap
+
+    settings = get_settings()
+    identities = bootstrap(args.addr or settings.vault_addr, settings.state_dir, agents=[a.id for a in agents()])
+    print(f"OpenBao at {args.addr or settings.vault_addr} is unsealed and provisioned; AppRole files for "
+          f"{', '.join(sorted(identities))} are in {settings.approle_dir}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``sintra``."""
     parser = argparse.ArgumentParser(prog="sintra", description="Sintra job system administration.")
@@ -45,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=_keys_create)
     mig = sub.add_parser("migrate", help="apply database migrations")
     mig.set_defaults(func=_migrate)
+    vault = sub.add_parser("vault", help="OpenBao/Vault operations").add_subparsers(dest="vault_command",
+                                                                                    required=True)
+    boot = vault.add_parser("bootstrap", help="initialise (first time), unseal and provision a running server")
+    boot.add_argument("--addr", default=None, help="server address (default: SINTRA_VAULT_ADDR)")
+    boot.set_defaults(func=_vault_bootstrap)
     return parser
 
 

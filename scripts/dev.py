@@ -100,7 +100,8 @@ def main() -> int:
 
 def _start_processes(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     py = sys.executable
-    procs = [subprocess.Popen([py, "-m", "simulator", "--host", "127.0.0.1", "--port", "8100"], env=env,
+    procs = [subprocess.Popen([py, "-m", "simulator", "--host", "127.0.0.1", "--port", "8100",
+                               "--log-level", "warning"], env=env,
                               start_new_session=True),
              subprocess.Popen([py, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
                                "127.0.0.1", "--port", "8000", "--log-level", "warning"], env=env,

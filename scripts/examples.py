@@ -58,7 +58,7 @@ def email_sequence(client: SintraClient) -> None:
         print(f"  FAILED: {done.error}")
         return
     for c in done.result["campaigns"]:
-        print(f"    campaign {c.get('id')}  {c.get('schedule_time')}  {c.get('subject_line', '')}")
+        print(f"    campaign {c['campaign_id']}  scheduled {c['schedule_time']}  {NURTURE[c['position'] - 1][0]}")
 
 
 def instagram_post(client: SintraClient) -> None:
@@ -75,6 +75,8 @@ def instagram_post(client: SintraClient) -> None:
         print(f"  FAILED: {done.error}")
         return
     print("    " + json.dumps(done.result, indent=2, default=str).replace("\n", "\n    "))
+    tags = [w for w in (done.result.get("caption") or "").split() if w.startswith("#")]
+    print(f"    published caption carries {len(tags)} hashtags: {' '.join(tags)}")
 
 
 def run_examples(api: str, key: str) -> None:

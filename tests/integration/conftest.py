@@ -126,6 +126,9 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
                         provider_urls={"mailchimp": f"{sim_url}/mailchimp/3.0",
                                        "instagram": f"{sim_url}/instagram/v25.0"},
                         retry_min_backoff_ms=200, retry_max_backoff_ms=2000, connect_wait_seconds=10)
+    from workers.providers.instagram import InstagramClient
+
+    InstagramClient.POLL_INTERVAL = 0.05  # the simulator finishes a container on the next poll
     broker = worker_agents.broker
     broker.flush_all()
     engine = build_engine(db_url)

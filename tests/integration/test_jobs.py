@@ -159,3 +159,20 @@ def test_invalid_queue_message_fails_its_job_and_the_worker_keeps_running(stack:
     assert "action" in failed["error"]["message"] and "v" in failed["error"]["message"]
     later = wait_job(stack, submit(stack, "emmie", "mailchimp", "list_campaigns", {}).json()["id"])
     assert later["status"] == "succeeded"
+
+
+def test_instagram_post_with_ten_hashtags_is_published_through_container_and_poll(stack: Stack) -> None:
+    from tests.integration.helpers import GOOD_INSTAGRAM
+
+    configure(stack, "soshie", "instagram", GOOD_INSTAGRAM)
+    tags = [f"tag{i}" for i in range(10)]
+    r = submit(stack, "soshie", "instagram", "publish_photo",
+               {"image_url": "https://cdn.example.com/a.jpg", "caption": "New product!", "hashtags": tags})
+    job = wait_job(stack, r.json()["id"])
+    assert job["status"] == "succeeded", job
+    assert job["result"]["media_id"] and job["result"]["container_id"]
+    assert [w for w in job["result"]["caption"].split() if w.startswith("#")] == [f"#{t}" for t in tags]
+    paths = [(e.method, e.path) for e in _audit(stack, job["id"]) if e.kind == "provider_call"]
+    assert paths[0] == ("POST", f"/{GOOD_INSTAGRAM['ig_user_id']}/media")
+    assert ("POST", f"/{GOOD_INSTAGRAM['ig_user_id']}/media_publish") in paths
+    assert sum(1 for m, p in paths if m == "GET" and p == f"/{job['result']['container_id']}") >= 1

@@ -252,10 +252,10 @@ class InstagramClient(ProviderClient):
                                "is unknown; check the account before publishing again")
 
     def _result(self, media_id: str, container_id: str | None, *, resumed: bool) -> dict[str, Any]:
-        media = self.json("GET", f"/{media_id}", params={"fields": "id,permalink,media_type,timestamp"})
+        media = self.json("GET", f"/{media_id}", params={"fields": "id,caption,permalink,media_type,timestamp"})
         return {"media_id": media_id, "container_id": container_id, "permalink": media.get("permalink"),
                 "media_type": media.get("media_type"), "timestamp": media.get("timestamp"),
-                "resumed": resumed}
+                "caption": media.get("caption"), "resumed": resumed}
 
     # -- publishing -----------------------------------------------------------------------------------
     def action_publish_photo(self, params: Any, steps: StepLog) -> dict[str, Any]:
