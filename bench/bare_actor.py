@@ -19,5 +19,6 @@ _results = broker.client
 def bare_call(enqueued_at: float) -> None:
     """GET /campaigns?count=10, then record pickup latency and finish time."""
     started = time.time()
+    _results.rpush("bench:bare:start", f"{started:.6f}")
     _client.get("/campaigns", params={"count": 10, "offset": 0}).raise_for_status()
     _results.rpush("bench:bare", f"{started - enqueued_at:.6f} {time.time():.6f}")
