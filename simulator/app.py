@@ -1,10 +1,11 @@
-"""The provider simulator app: Mailchimp and Instagram wire formats plus the ``/_sim`` control API."""
+"""The provider simulator app: every provider module in ``simulator/providers`` plus the ``/_sim`` API."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from simulator import control, instagram, mailchimp
+from simulator import control
+from simulator.providers import provider_modules
 
 
 def create_app() -> FastAPI:
@@ -12,7 +13,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Sintra provider simulator", version="1", openapi_url="/_sim/openapi.json",
                   docs_url="/_sim/docs", redoc_url=None)
     app.state.sim = control.SimState()
-    control.install(app, {"mailchimp": mailchimp.fault_response, "instagram": instagram.fault_response})
-    app.include_router(mailchimp.router)
-    app.include_router(instagram.router)
+    modules = provider_modules()
+    control.install(app, {m.PROVIDER: m.fault_response for m in modules})
+    for module in modules:
+        app.include_router(module.router)
     return app

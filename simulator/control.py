@@ -21,8 +21,6 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-#: Path prefix of each simulated provider.
-PREFIXES = {"mailchimp": "/mailchimp/", "instagram": "/instagram/"}
 
 
 class FaultSpec(BaseModel):
@@ -226,7 +224,8 @@ def install(app: FastAPI, builders: dict[str, FaultBuilder]) -> None:
     async def faults_and_log(request: Request,
                              call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path, method = request.url.path, request.method
-        provider = next((p for p, prefix in PREFIXES.items() if path.startswith(prefix)), None)
+        first = path.split("/", 2)[1] if path.count("/") >= 1 else ""
+        provider = first if first in builders else None  # a provider's paths start with /<PROVIDER>/
         if provider is None:
             return await call_next(request)
         spec = state(request).take_fault(provider, method, path)

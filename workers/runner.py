@@ -29,7 +29,9 @@ from workers.errors import (
     TransientError,
 )
 from workers.providers import client_class
-from workers.providers.base import CallRecord
+from workers.credentials.refresh import StoredRefresher
+from workers.providers.base import CallRecord, record_intent
+from workers.providers.oauth import OAuth2Client
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.db import session_scope
@@ -53,6 +55,16 @@ class WorkerContext:
     credentials: CredentialSource
     _http: dict[str, httpx.Client] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _redis: Any = None
+
+    def redis(self) -> Any:
+        """A Redis client (for cross-process locks), created on first use."""
+        with self._lock:
+            if self._redis is None:
+                import redis
+
+                self._redis = redis.Redis.from_url(self.settings.redis_url)
+            return self._redis
 
     def http(self, base_url: str) -> httpx.Client:
         """A pooled HTTP client for ``base_url``."""
@@ -77,6 +89,8 @@ class DbSteps:
 
     def __init__(self, engine: Engine, job_id: str) -> None:
         self.engine, self.job_id = engine, job_id
+        #: Stamped on objects a job creates (where the provider allows), so a retry can find them.
+        self.marker = f"sintra-{job_id}"
 
     def get(self, key: str) -> Any:
         with session_scope(self.engine) as s:
@@ -85,6 +99,9 @@ class DbSteps:
     def put(self, key: str, value: Any) -> None:
         with session_scope(self.engine) as s:
             job_store.put_step(session=s, job_id=self.job_id, key=key, value=value)
+
+    def intent(self, key: str) -> bool:
+        return record_intent(self, key)
 
     def progress(self, step: str, pct: float | None = None) -> None:
         with session_scope(self.engine) as s:
@@ -174,7 +191,13 @@ def _run(job: Job, msg: JobMessage, ctx: WorkerContext) -> Any:
     creds = ctx.credentials.get(workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
                                 secret_fields=spec.secret_fields)
     base_url = ctx.settings.provider_urls.get(spec.provider) or cls.resolve_base_url(spec.base_url, creds)
-    client = cls(http=ctx.http(base_url), credentials=creds, record=_recorder(ctx, msg), action=msg.action)
+    extra: dict[str, Any] = {}
+    if issubclass(cls, OAuth2Client):
+        extra = {"refresher": StoredRefresher(ctx.credentials, ctx.redis(), msg.workspace, msg.agent,
+                                              msg.integration),
+                 "token_url": ctx.settings.provider_urls.get(f"{spec.provider}_token")}
+    client = cls(http=ctx.http(base_url), credentials=creds, record=_recorder(ctx, msg), action=msg.action,
+                 **extra)
     if msg.kind == "test_connection":
         return client.test_connection()
     assert action is not None

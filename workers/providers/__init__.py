@@ -1,22 +1,23 @@
-"""Provider clients by provider name; a provider without a client here is 'not implemented yet'."""
+"""Provider clients by provider name, discovered: module ``workers.providers.<provider>`` defines
+``CLIENT``. A provider without such a module has no client yet (its actions answer 501)."""
 
 from __future__ import annotations
 
-from importlib import import_module
+import importlib
+from functools import cache
 
 from workers.providers.base import ProviderClient
 
-#: provider name -> "module:Class" of its client.
-CLIENTS: dict[str, str] = {
-    "mailchimp": "workers.providers.mailchimp:MailchimpClient",
-    "instagram": "workers.providers.instagram:InstagramClient",
-}
 
-
+@cache
 def client_class(provider: str) -> type[ProviderClient] | None:
     """The client class of ``provider``, or None when Sintra has none yet."""
-    target = CLIENTS.get(provider)
-    if target is None:
+    if not provider.isidentifier() or provider in ("base", "oauth"):
         return None
-    module, name = target.split(":")
-    return getattr(import_module(module), name)  # type: ignore[no-any-return]
+    try:
+        module = importlib.import_module(f"{__name__}.{provider}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{provider}":
+            return None
+        raise
+    return getattr(module, "CLIENT", None)

@@ -9,6 +9,7 @@ exception tree in :mod:`workers.errors`.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,7 +61,14 @@ class CallRecord:
 
 
 class StepLog(Protocol):
-    """Durable per-job scratchpad: ids of objects already created, so a retry resumes, not repeats."""
+    """Durable per-job scratchpad: ids of objects already created, so a retry resumes, not repeats.
+
+    ``marker`` is unique to the job: stamp it on what the job creates (external id, metadata, tag)
+    where the provider allows, so a retry after a crash between "created" and "recorded" can find
+    the object instead of creating it twice.
+    """
+
+    marker: str
 
     def get(self, key: str) -> Any:
         """The value stored under ``key`` for this job, or None."""
@@ -74,6 +82,11 @@ class StepLog(Protocol):
         """Show where the job is (``GET /api/jobs/{id}`` returns it)."""
         ...
 
+    def intent(self, key: str) -> bool:
+        """Record, before a side effect, that this job is about to create ``key``; True when an earlier
+        attempt already recorded that intent (so the object may exist: look it up before creating)."""
+        ...
+
 
 @dataclass
 class MemorySteps:
@@ -81,6 +94,7 @@ class MemorySteps:
 
     values: dict[str, Any] = field(default_factory=dict)
     seen: list[tuple[str, float | None]] = field(default_factory=list)
+    marker: str = field(default_factory=lambda: f"sintra-{uuid.uuid4().hex}")
 
     def get(self, key: str) -> Any:
         return self.values.get(key)
@@ -90,6 +104,17 @@ class MemorySteps:
 
     def progress(self, step: str, pct: float | None = None) -> None:
         self.seen.append((step, pct))
+
+    def intent(self, key: str) -> bool:
+        return record_intent(self, key)
+
+
+def record_intent(steps: StepLog, key: str) -> bool:
+    """The shared :meth:`StepLog.intent`: a durable ``intent:<key>`` step."""
+    seen = steps.get(f"intent:{key}") is not None
+    if not seen:
+        steps.put(f"intent:{key}", True)
+    return seen
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

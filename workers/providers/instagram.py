@@ -330,3 +330,6 @@ class InstagramClient(ProviderClient):
             self.json("DELETE", f"/{params.comment_id}")
             steps.put("deleted", True)
         return {"comment_id": params.comment_id, "deleted": True}
+
+#: The client Sintra uses for this provider (discovered by workers.providers.client_class).
+CLIENT = InstagramClient

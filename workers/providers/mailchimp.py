@@ -132,10 +132,22 @@ class MailchimpClient(ProviderClient):
         """The campaign stored under ``key``, or a new one; True when created by this call."""
         if campaign_id := steps.get(key):
             return campaign_id, False
+        tag = f"[{hashlib.sha256(f'{steps.marker}:{key}'.encode()).hexdigest()[:12]}]"
+        settings = body["settings"]
+        settings["title"] = f"{settings['title'][:86]} {tag}"  # internal title: never shown to recipients
+        if steps.intent(key) and (found := self._find_tagged(tag)):
+            steps.put(key, found)  # an earlier attempt created it but died before recording the id
+            return found, False
         created = self.json("POST", "/campaigns", json=body)
         campaign_id = require(created, "id", self.provider, "POST /campaigns")
         steps.put(key, campaign_id)
         return campaign_id, True
+
+    def _find_tagged(self, tag: str) -> str | None:
+        """The newest campaign whose internal title ends with ``tag``."""
+        items, _ = self._pages("/campaigns", "campaigns", 1000, {"sort_field": "create_time", "sort_dir": "DESC"})
+        return next((c["id"] for c in items if str((c.get("settings") or {}).get("title", "")).endswith(tag)),
+                    None)
 
     def _ensure_content(self, steps: StepLog, key: str, campaign_id: str, html: str) -> None:
         if not steps.get(key):
@@ -346,3 +358,6 @@ def _same_time(send_time: str | None, when: str) -> bool:
         return bool(send_time) and datetime.fromisoformat(send_time) == datetime.fromisoformat(when)
     except ValueError:
         return False
+
+#: The client Sintra uses for this provider (discovered by workers.providers.client_class).
+CLIENT = MailchimpClient

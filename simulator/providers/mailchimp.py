@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, offset_page, state
 
+PROVIDER = "mailchimp"
 router = APIRouter(prefix="/mailchimp/3.0", tags=["mailchimp"])
 PROBLEM_TYPE = "https://mailchimp.com/developer/marketing/docs/errors/"
 BASE_MEMBERS = 1200

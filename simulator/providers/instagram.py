@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 
 from simulator.control import FaultSpec, Reply, cursor_page, fault_headers, hex_id, json_error, params, state
 
+PROVIDER = "instagram"
 router = APIRouter(prefix="/instagram/v25.0", tags=["instagram"])
 MEDIA_METRICS = ("views", "reach", "likes", "comments", "saved", "shares", "total_interactions", "follows",
                  "profile_visits", "profile_activity", "replies", "navigation", "ig_reels_avg_watch_time",

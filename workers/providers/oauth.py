@@ -1,0 +1,120 @@
+"""OAuth 2.0 provider clients: bearer access token, refreshed before expiry and once on a 401."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import httpx
+
+from workers.credentials.base import Credentials
+from workers.credentials.refresh import LocalRefresher, Refresher
+from workers.errors import AuthError, MalformedResponse
+from workers.providers.base import ProviderClient
+
+#: Refresh this many seconds before the access token expires.
+REFRESH_MARGIN_S = 120
+
+
+class OAuth2Client(ProviderClient):
+    """A provider client whose credentials are client id/secret, a refresh token and an access token.
+
+    Subclasses set ``TOKEN_URL`` (may hold ``{placeholders}`` of non-secret credential fields) and
+    ``TOKEN_AUTH`` ("body": client id/secret in the form; "basic": HTTP Basic). The refreshed access
+    token, its expiry (``expires_at``, epoch seconds) and any rotated refresh token are stored back.
+    """
+
+    TOKEN_URL: ClassVar[str] = ""
+    TOKEN_AUTH: ClassVar[str] = "body"
+
+    def __init__(self, *, refresher: Refresher | None = None, token_url: str | None = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.refresher: Refresher = refresher or LocalRefresher()
+        self._token_url = token_url
+        self._refreshed_once = False
+
+    # -- credentials ------------------------------------------------------------------------------
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
+
+    def token_url(self) -> str:
+        """Where refresh requests go (the settings override wins over the class default)."""
+        if self._token_url:
+            return self._token_url
+        fields = {k: v for k, v in self.credentials.items() if k not in self.credentials.secret_fields}
+        return self.TOKEN_URL.format(**fields)
+
+    @staticmethod
+    def is_fresh(creds: Credentials) -> bool:
+        """True while the access token exists and is not within the refresh margin of expiry."""
+        if not creds.get("access_token"):
+            return False
+        expires_at = creds.get("expires_at")
+        return not expires_at or float(expires_at) - time.time() > REFRESH_MARGIN_S
+
+    def refresh_form(self, creds: Credentials) -> dict[str, str]:
+        """The token request body (override for provider quirks)."""
+        form = {"grant_type": "refresh_token", "refresh_token": creds.get("refresh_token", "")}
+        if self.TOKEN_AUTH == "body":
+            form.update(client_id=creds.get("client_id", ""), client_secret=creds.get("client_secret", ""))
+        return form
+
+    def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
+        """Call the provider's token endpoint; return the new values to store."""
+        auth = (creds.get("client_id", ""), creds.get("client_secret", "")) if self.TOKEN_AUTH == "basic" else None
+        started = time.perf_counter()
+        try:
+            response = self.http.post(self.token_url(), data=self.refresh_form(creds), auth=auth,
+                                      headers={"Accept": "application/json"})
+        except httpx.HTTPError:
+            self._record_token_call(None, started, "network_error")
+            raise
+        self._record_token_call(response.status_code, started, "ok" if response.is_success else "auth")
+        if response.status_code in (400, 401, 403):
+            raise AuthError(f"{self.provider} refused the refresh token ({response.status_code}); "
+                            "reconnect the integration", status=response.status_code)
+        error = self.error_for(response)
+        if error is not None:
+            raise error
+        try:
+            body = response.json()
+            values = {"access_token": str(body["access_token"])}
+        except (ValueError, KeyError, TypeError):
+            raise MalformedResponse(f"{self.provider} token endpoint answered without access_token") from None
+        if body.get("refresh_token"):  # rotated; when omitted the old one stays valid (Nango #298)
+            values["refresh_token"] = str(body["refresh_token"])
+        if body.get("expires_in"):
+            values["expires_at"] = str(int(time.time() + float(body["expires_in"])))
+        for extra in self.TOKEN_EXTRA_FIELDS:
+            if body.get(extra):
+                values[extra] = str(body[extra])
+        return values
+
+    #: Non-secret fields some token responses carry and the client needs (e.g. Salesforce instance_url).
+    TOKEN_EXTRA_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def _record_token_call(self, status: int | None, started: float, outcome: str) -> None:
+        from workers.providers.base import CallRecord
+
+        self.record(CallRecord(provider=self.provider, action="oauth_refresh", method="POST",
+                               path=httpx.URL(self.token_url()).path, status=status,
+                               duration_ms=(time.perf_counter() - started) * 1000, outcome=outcome))
+
+    def refresh_now(self) -> None:
+        """Refresh the access token (single-flight through the refresher)."""
+        self.credentials = self.refresher.refresh(self.credentials, self.fetch_token, is_fresh=self.is_fresh)
+
+    # -- requests ----------------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Refresh an expiring token first; on a 401, refresh once and replay the request."""
+        if not self.is_fresh(self.credentials):
+            self.refresh_now()
+        try:
+            return super().request(method, path, **kwargs)
+        except AuthError as exc:
+            if exc.status != 401 or self._refreshed_once or not self.credentials.get("refresh_token"):
+                raise
+            self._refreshed_once = True
+            self.refresh_now()
+            return super().request(method, path, **kwargs)
