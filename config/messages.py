@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 #: Version of :class:`JobMessage`; workers reject messages of another version with a clear error.
 SCHEMA_VERSION = 1
 
-JobStatus = Literal["queued", "running", "retrying", "succeeded", "failed", "cancelled"]
+JobStatus = Literal["scheduled", "queued", "running", "retrying", "succeeded", "failed", "cancelled"]
 #: Statuses after which a job never changes again.
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 JobKind = Literal["action", "test_connection"]
@@ -43,6 +43,46 @@ class JobCreate(BaseModel):
     action: str
     params: dict[str, Any] = Field(default_factory=dict)
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    #: Run at this time (ISO 8601 with an offset) instead of now; the job is "scheduled" until then.
+    run_at: AwareDatetime | None = None
+
+
+class JobTemplate(BaseModel):
+    """The job a schedule produces at each firing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str
+    integration: str
+    action: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+MisfirePolicy = Literal["run_latest", "skip"]
+
+
+class ScheduleCreate(BaseModel):
+    """Body of ``POST /api/schedules``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(default="", max_length=200)
+    cron: str = Field(min_length=1, max_length=200, description="Five-field cron expression.")
+    timezone: str = Field(default="UTC", min_length=1, max_length=64, description="IANA time zone.")
+    job: JobTemplate
+    misfire_policy: MisfirePolicy = "run_latest"
+
+
+class ScheduleUpdate(BaseModel):
+    """Body of ``PATCH /api/schedules/{id}``: any subset of the fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    cron: str | None = Field(default=None, min_length=1, max_length=200)
+    timezone: str | None = Field(default=None, min_length=1, max_length=64)
+    job: JobTemplate | None = None
+    misfire_policy: MisfirePolicy | None = None
 
 
 class JobError(BaseModel):
@@ -69,6 +109,8 @@ class JobPublic(BaseModel):
     error: JobError | None = None
     progress: dict[str, Any] | None = None
     idempotency_key: str | None = None
+    run_at: datetime | None = None
+    schedule_id: str | None = None
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -106,13 +106,14 @@ def _start_processes(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
              subprocess.Popen([py, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
                                "127.0.0.1", "--port", "8000", "--log-level", "warning"], env=env,
                               start_new_session=True)]
+    procs.append(subprocess.Popen([py, "-m", "schedules"], env=env, start_new_session=True))
     for spec in agents():
         worker_env = {**env, "SINTRA_WORKER_AGENT": spec.id}
         procs.append(subprocess.Popen([py, "-m", "dramatiq", "workers.agents", "--queues", spec.queue,
                                        "--processes", "1", "--threads", "4", "--skip-logging",
                                        "--worker-shutdown-timeout", "10000"], env=worker_env,
                                       start_new_session=True))
-    print(f"Processes    simulator, API, {len(agents())} agent workers "
+    print(f"Processes    simulator, API, scheduler, {len(agents())} agent workers "
           f"({', '.join(a.id for a in agents())})")
     return procs
 

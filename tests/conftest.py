@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 os.environ.setdefault("SINTRA_REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ["SINTRA_ENV"] = "test"
@@ -16,6 +19,7 @@ os.environ["SINTRA_RETRY_MAX_BACKOFF_MS"] = "2000"
 os.environ["SINTRA_LOG_FORMAT"] = "json"
 os.environ["dramatiq_worker_timeout"] = "50"
 
+import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
 #: How to start each local service (from the machine's notes), shown when one is down.
@@ -35,3 +39,24 @@ def require_service(name: str) -> None:
 
 
 PG_ADMIN_URL = os.environ.get("SINTRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each supported kind (PostgreSQL: a new database, dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+    else:
+        yield request.getfixturevalue("pg_fresh_url")
+
+
+@pytest.fixture
+def pg_fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL database, dropped afterwards."""
+    require_service("PostgreSQL")
+    name = f"sintra_t_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
-import pytest
 from alembic import command
 from sqlalchemy import inspect
 
 from config.messages import JobCreate
-from tests.conftest import PG_ADMIN_URL, require_service
 from workers.store import jobs as job_store
 from workers.store.db import alembic_config, build_engine, migrate, session_scope
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
-        return
-    require_service("PostgreSQL")
-    name = f"sintra_mig_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_migrations_create_the_schema_and_match_the_models(fresh_url: str) -> None:

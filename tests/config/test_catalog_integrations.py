@@ -84,9 +84,8 @@ def test_ids_are_unique_per_module_and_across_modules() -> None:
 
 
 @pytest.mark.parametrize("item", SPECS, ids=_spec_id)
-def test_entry_is_complete_and_not_implemented_yet(item: tuple[str, str, IntegrationSpec]) -> None:
+def test_entry_is_complete(item: tuple[str, str, IntegrationSpec]) -> None:
     _, _, spec = item
-    assert spec.implemented is False
     assert spec.docs_url.startswith("https://")
     assert spec.actions and spec.name
     assert any(f.secret for f in spec.credential_fields)

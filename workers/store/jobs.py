@@ -37,7 +37,7 @@ def create_job(*, session: Session, workspace: str, req: JobCreate, kind: str = 
     now = utcnow()
     job = Job(id=new_job_id(), workspace_id=workspace, agent=req.agent, integration=req.integration,
               action=req.action, kind=kind, params=req.params, status=status, attempts=0,
-              idempotency_key=req.idempotency_key, created_at=now, updated_at=now)
+              idempotency_key=req.idempotency_key, run_at=req.run_at, created_at=now, updated_at=now)
     session.add(job)
     try:
         session.commit()
@@ -107,10 +107,10 @@ def mark_failed(*, session: Session, job_id: str, error: dict[str, Any]) -> bool
 
 
 def mark_cancelled(*, session: Session, job_id: str, reason: str) -> bool:
-    """A job that has not started -> cancelled."""
+    """A job that has not started (scheduled, queued or waiting to retry) -> cancelled."""
     return _transition(session, job_id, {"status": "cancelled", "finished_at": utcnow(),
                                          "error": {"type": "cancelled", "message": reason}},
-                       only_from=frozenset({"queued", "retrying"}))
+                       only_from=frozenset({"scheduled", "queued", "retrying"}))
 
 
 def set_progress(*, session: Session, job_id: str, step: str, pct: float | None) -> None:
@@ -141,5 +141,6 @@ def to_public(job: Job) -> JobPublic:
     return JobPublic(id=job.id, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
                      action=job.action, kind=job.kind, status=job.status, attempts=job.attempts,  # type: ignore[arg-type]
                      params=job.params, result=job.result, error=job.error, progress=job.progress,  # type: ignore[arg-type]
-                     idempotency_key=job.idempotency_key, created_at=job.created_at, started_at=job.started_at,
+                     idempotency_key=job.idempotency_key, run_at=job.run_at, schedule_id=job.schedule_id,
+                     created_at=job.created_at, started_at=job.started_at,
                      finished_at=job.finished_at, updated_at=job.updated_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -14,9 +14,27 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _ts(nullable: bool = True, **kw: Any) -> Any:
-    return Field(default=None if nullable else None, sa_column=Column(DateTime(timezone=True), nullable=nullable),
-                 **kw)
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored: use timezone-aware UTC datetimes")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def _ts(nullable: bool = True, *, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
 class Workspace(SQLModel, table=True):
@@ -80,6 +98,9 @@ class Job(SQLModel, table=True):
     error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     progress: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     idempotency_key: str | None = Field(default=None, max_length=200)
+    #: When a scheduled job becomes due (one-shots and schedule firings); None means "now".
+    run_at: datetime | None = _ts(index=True)
+    schedule_id: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = _ts(False)
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()
@@ -117,3 +138,39 @@ class AuditEvent(SQLModel, table=True):
     duration_ms: float | None = None
     outcome: str = Field(max_length=32)
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class Schedule(SQLModel, table=True):
+    """A recurring job: a cron expression in an IANA time zone and the job it produces."""
+
+    __tablename__ = "schedules"
+
+    id: str = Field(primary_key=True, max_length=64)
+    workspace_id: str = Field(foreign_key="workspaces.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    cron: str = Field(max_length=200)
+    timezone: str = Field(max_length=64)
+    agent: str = Field(max_length=32)
+    integration: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    #: After downtime: "run_latest" fires the most recent missed time once; "skip" fires none.
+    misfire_policy: str = Field(default="run_latest", max_length=16)
+    status: str = Field(default="active", max_length=16, index=True)
+    paused_reason: str | None = Field(default=None, max_length=500)
+    next_fire_at: datetime | None = _ts(index=True)
+    last_fired_at: datetime | None = _ts()
+    created_at: datetime = _ts(False)
+    updated_at: datetime = _ts(False)
+
+
+class ScheduleFiring(SQLModel, table=True):
+    """One firing of a schedule; the primary key makes each (schedule, fire time) happen once."""
+
+    __tablename__ = "schedule_firings"
+
+    schedule_id: str = Field(foreign_key="schedules.id", primary_key=True, max_length=64)
+    fire_at: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    job_id: str | None = Field(default=None, max_length=64)
+    outcome: str = Field(max_length=32)
+    created_at: datetime = _ts(False)

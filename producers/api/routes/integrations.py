@@ -20,6 +20,7 @@ from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state, states_for, upsert_state
 from workers.store.models import Job, utcnow
+from workers.store.schedules import pause_for_integration
 
 router = APIRouter(prefix="/api/integrations", tags=["integrations"])
 
@@ -155,9 +156,13 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
                          "before the job ran; the provider was not called"}
     result = session.execute(
         update(Job).where(col(Job.workspace_id) == caller.workspace, col(Job.agent) == a.id,
-                          col(Job.integration) == spec.id, col(Job.status).in_(("queued", "retrying")))
+                          col(Job.integration) == spec.id, col(Job.status).in_(("scheduled", "queued", "retrying")))
         .values(status="failed", error=reason, finished_at=now, updated_at=now))
+    paused = pause_for_integration(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
+                                   reason=f"integration {a.id}/{spec.id} was disconnected at "
+                                          f"{now:%Y-%m-%d %H:%M:%S} UTC; resume it after reconnecting")
     record_event(session=session, actor=caller.actor, kind="api", outcome="disconnected", workspace=caller.workspace,
-                 agent=a.id, integration=spec.id, action="disconnect", detail={"jobs_failed": result.rowcount})
+                 agent=a.id, integration=spec.id, action="disconnect",
+                 detail={"jobs_failed": result.rowcount, "schedules_paused": paused})
     session.commit()
-    return {**integration_view(a, spec, state), "jobs_failed": result.rowcount}
+    return {**integration_view(a, spec, state), "jobs_failed": result.rowcount, "schedules_paused": paused}

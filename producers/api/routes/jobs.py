@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
@@ -16,6 +17,7 @@ from producers.api.routes.integrations import _enqueue_or_fail
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state
+from workers.store.models import utcnow
 
 router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
@@ -44,6 +46,13 @@ def validate_job(req: JobCreate) -> None:
                        "but Sintra has no client for it yet")
 
 
+def validate_run_at(run_at: datetime | None, grace_seconds: float = 60.0) -> None:
+    """A one-shot's ``run_at`` may not lie in the past beyond a small grace."""
+    if run_at is not None and (utcnow() - run_at).total_seconds() > grace_seconds:
+        raise ApiError(422, "invalid_run_at", f"run_at {run_at.isoformat()} is in the past "
+                       f"(more than {grace_seconds:g} s ago)")
+
+
 @router.post("", status_code=202)
 def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> JSONResponse:
     """Validate and enqueue a job; a repeated idempotency key returns the original job and enqueues nothing."""
@@ -53,18 +62,39 @@ def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: Enq
         if existing is not None:
             return _job_response(existing, 200)
     validate_job(req)
+    validate_run_at(req.run_at)
     state = get_state(session=session, workspace=caller.workspace, agent=req.agent, integration=req.integration)
     if state is None or state.status in ("not_configured", "disconnected"):
         raise ApiError(409, "not_configured", f"{req.agent}/{req.integration} is "
                        f"{'not configured' if state is None else state.status}: configure and connect it first")
-    job, created = job_store.create_job(session=session, workspace=caller.workspace, req=req)
+    later = req.run_at is not None and req.run_at > utcnow()
+    job, created = job_store.create_job(session=session, workspace=caller.workspace, req=req,
+                                        status="scheduled" if later else "queued")
     if not created:
         return _job_response(job, 200)
-    record_event(session=session, actor=caller.actor, kind="api", outcome="job_created", workspace=caller.workspace,
+    record_event(session=session, actor=caller.actor, kind="api", outcome="job_scheduled" if later else "job_created",
+                 workspace=caller.workspace, job_id=job.id, agent=job.agent, integration=job.integration,
+                 action=job.action)
+    session.commit()
+    if not later:  # a scheduled job is enqueued by the scheduler when due
+        _enqueue_or_fail(enqueuer, session, job)
+    return _job_response(job, 202)
+
+
+@router.post("/{job_id}/cancel")
+def cancel(job_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
+    """Cancel a job that has not started (scheduled, queued, or waiting to retry)."""
+    job = job_store.get_job(session=session, job_id=job_id, workspace=caller.workspace)
+    if job is None:
+        raise ApiError(404, "not_found", f"no job {job_id!r} in workspace {caller.workspace!r}")
+    if not job_store.mark_cancelled(session=session, job_id=job.id, reason=f"cancelled by {caller.actor}"):
+        raise ApiError(409, "not_cancellable", f"job {job.id} is {job.status}; only scheduled, queued or "
+                       "retrying jobs can be cancelled")
+    record_event(session=session, actor=caller.actor, kind="api", outcome="job_cancelled", workspace=caller.workspace,
                  job_id=job.id, agent=job.agent, integration=job.integration, action=job.action)
     session.commit()
-    _enqueue_or_fail(enqueuer, session, job)
-    return _job_response(job, 202)
+    session.refresh(job)
+    return _job_response(job, 200)
 
 
 def _job_response(job: Any, status: int) -> JSONResponse:

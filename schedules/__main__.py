@@ -1,0 +1,32 @@
+"""The scheduler service: ``python -m schedules`` (several may run at once)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from config.logging import configure_logging
+from config.settings import get_settings
+from producers.enqueue import Enqueuer
+from schedules.runner import Scheduler
+from workers.broker import build_broker
+from workers.store.db import build_engine
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Tick until SIGINT/SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m schedules", description=__doc__)
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks (default 1)")
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    configure_logging(fmt=settings.log_format, level=settings.log_level)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler = Scheduler(build_engine(settings.db_url), Enqueuer(build_broker(settings, set_global=False)).enqueue)
+    scheduler.run(interval=args.interval, stop=stop.is_set)
+
+
+if __name__ == "__main__":
+    main()
