@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic
+from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic, JobTemplate, ScheduleCreate
 
 __all__ = ["AsyncSintraClient", "SintraApiError", "SintraClient"]
 
@@ -36,9 +37,14 @@ def _check(response: httpx.Response) -> Any:
 
 
 def _job_body(agent: str, integration: str, action: str, params: dict[str, Any] | None,
-              idempotency_key: str | None) -> dict[str, Any]:
+              idempotency_key: str | None, run_at: datetime | None = None) -> dict[str, Any]:
     return JobCreate(agent=agent, integration=integration, action=action, params=params or {},
-                     idempotency_key=idempotency_key).model_dump(exclude_none=True)
+                     idempotency_key=idempotency_key, run_at=run_at).model_dump(mode="json", exclude_none=True)
+
+
+def _schedule_body(cron: str, timezone: str, job: dict[str, Any], name: str, misfire_policy: str) -> dict[str, Any]:
+    return ScheduleCreate(cron=cron, timezone=timezone, job=JobTemplate(**job), name=name,
+                          misfire_policy=misfire_policy).model_dump(mode="json")  # type: ignore[arg-type]
 
 
 class SintraClient:
@@ -60,10 +66,46 @@ class SintraClient:
         self._http.close()
 
     def create_job(self, agent: str, integration: str, action: str, params: dict[str, Any] | None = None, *,
-                   idempotency_key: str | None = None) -> JobPublic:
-        """Submit a job; returns it as queued (or the original job for a repeated idempotency key)."""
-        body = _job_body(agent, integration, action, params, idempotency_key)
+                   idempotency_key: str | None = None, run_at: datetime | None = None) -> JobPublic:
+        """Submit a job (at ``run_at`` if given); a repeated idempotency key returns the original job."""
+        body = _job_body(agent, integration, action, params, idempotency_key, run_at)
         return JobPublic.model_validate(_check(self._http.post("/api/jobs", json=body)))
+
+    def cancel_job(self, job_id: str) -> JobPublic:
+        """Cancel a scheduled, queued or retrying job."""
+        return JobPublic.model_validate(_check(self._http.post(f"/api/jobs/{job_id}/cancel")))
+
+    def create_schedule(self, cron: str, job: dict[str, Any], *, timezone: str = "UTC", name: str = "",
+                        misfire_policy: str = "run_latest") -> Any:
+        """Create a recurring job (``job``: agent, integration, action, params)."""
+        return _check(self._http.post("/api/schedules", json=_schedule_body(cron, timezone, job, name,
+                                                                             misfire_policy)))
+
+    def schedules(self) -> Any:
+        """List schedules."""
+        return _check(self._http.get("/api/schedules"))["schedules"]
+
+    def schedule(self, schedule_id: str) -> Any:
+        """One schedule with its next fire times and produced jobs."""
+        return _check(self._http.get(f"/api/schedules/{schedule_id}"))
+
+    def update_schedule(self, schedule_id: str, **changes: Any) -> Any:
+        """Change cron, timezone, job, misfire_policy or name."""
+        return _check(self._http.patch(f"/api/schedules/{schedule_id}", json=changes))
+
+    def pause_schedule(self, schedule_id: str) -> Any:
+        """Pause a schedule."""
+        return _check(self._http.post(f"/api/schedules/{schedule_id}/pause"))
+
+    def resume_schedule(self, schedule_id: str) -> Any:
+        """Resume a schedule from the next fire time after now."""
+        return _check(self._http.post(f"/api/schedules/{schedule_id}/resume"))
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        """Delete a schedule."""
+        response = self._http.delete(f"/api/schedules/{schedule_id}")
+        if response.status_code != 204:
+            _check(response)
 
     def get_job(self, job_id: str) -> JobPublic:
         """Read a job."""
@@ -126,14 +168,24 @@ class AsyncSintraClient:
         await self._http.aclose()
 
     async def create_job(self, agent: str, integration: str, action: str, params: dict[str, Any] | None = None, *,
-                         idempotency_key: str | None = None) -> JobPublic:
+                         idempotency_key: str | None = None, run_at: datetime | None = None) -> JobPublic:
         """Submit a job."""
-        body = _job_body(agent, integration, action, params, idempotency_key)
+        body = _job_body(agent, integration, action, params, idempotency_key, run_at)
         return JobPublic.model_validate(_check(await self._http.post("/api/jobs", json=body)))
 
     async def get_job(self, job_id: str) -> JobPublic:
         """Read a job."""
         return JobPublic.model_validate(_check(await self._http.get(f"/api/jobs/{job_id}")))
+
+    async def cancel_job(self, job_id: str) -> JobPublic:
+        """Cancel a scheduled, queued or retrying job."""
+        return JobPublic.model_validate(_check(await self._http.post(f"/api/jobs/{job_id}/cancel")))
+
+    async def create_schedule(self, cron: str, job: dict[str, Any], *, timezone: str = "UTC", name: str = "",
+                              misfire_policy: str = "run_latest") -> Any:
+        """Create a recurring job."""
+        return _check(await self._http.post("/api/schedules", json=_schedule_body(cron, timezone, job, name,
+                                                                                   misfire_policy)))
 
     async def list_jobs(self, **filters: Any) -> list[JobPublic]:
         """List jobs."""
