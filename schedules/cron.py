@@ -15,6 +15,7 @@ Fire times are wall-clock times in the schedule's zone. Daylight-saving rules (d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -96,6 +97,7 @@ class Cron:
         return dom and dow
 
 
+@lru_cache(maxsize=4096)
 def parse_cron(expr: str) -> Cron:
     """Parse a five-field cron expression or raise :class:`CronError` naming the bad field."""
     parts = expr.split()

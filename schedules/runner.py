@@ -57,10 +57,10 @@ class Scheduler:
         """Fire every due schedule, then enqueue every due scheduled job."""
         stats = TickStats()
         now = self.clock()
-        while self._fire_batch(now, stats) == self.batch:
-            pass
-        while self._promote_batch(now, stats) == self.batch:
-            pass
+        more_firings = more_jobs = True
+        while more_firings or more_jobs:  # interleaved, so the first jobs go out while later ones fire
+            more_firings = more_firings and self._fire_batch(now, stats) == self.batch
+            more_jobs = self._promote_batch(now, stats) == self.batch or more_firings
         return stats
 
     def run(self, *, interval: float = 1.0, stop: Callable[[], bool] = lambda: False) -> None:
