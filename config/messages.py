@@ -13,7 +13,7 @@ SCHEMA_VERSION = 1
 JobStatus = Literal["scheduled", "queued", "running", "retrying", "succeeded", "failed", "cancelled"]
 #: Statuses after which a job never changes again.
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
-JobKind = Literal["action", "test_connection"]
+JobKind = Literal["action", "test_connection", "workflow"]
 IntegrationStatus = Literal["not_configured", "configured", "connected", "error", "disconnected"]
 
 _ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -45,6 +45,15 @@ class JobCreate(BaseModel):
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     #: Run at this time (ISO 8601 with an offset) instead of now; the job is "scheduled" until then.
     run_at: AwareDatetime | None = None
+
+
+class WorkflowCreate(BaseModel):
+    """Body of ``POST /api/workflows/{workflow_id}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class JobTemplate(BaseModel):
@@ -111,6 +120,7 @@ class JobPublic(BaseModel):
     idempotency_key: str | None = None
     run_at: datetime | None = None
     schedule_id: str | None = None
+    parent_id: str | None = None
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

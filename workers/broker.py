@@ -6,7 +6,8 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications, TimeLimit
 
-from config.catalog import agents
+from config.catalog import agent, agents
+from config.messages import JobMessage
 from config.settings import Settings
 
 
@@ -21,3 +22,17 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> RedisBroker:
     if set_global:
         dramatiq.set_broker(broker)
     return broker
+
+
+class Enqueuer:
+    """Builds the dramatiq message for a job from the catalog and enqueues it (by name, no actor import)."""
+
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    def enqueue(self, msg: JobMessage) -> str:
+        """Enqueue ``msg`` on its agent's queue; return the dramatiq message id."""
+        spec = agent(msg.agent)
+        message = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
+                                   kwargs=msg.model_dump(mode="json"), options={})
+        return self.broker.enqueue(message).message_id

@@ -29,7 +29,9 @@ from workers.errors import (
     TransientError,
 )
 from workers.providers import client_class
+from workers.broker import Enqueuer
 from workers.credentials.refresh import StoredRefresher
+from workers.workflows import combine
 from workers.providers.base import CallRecord, record_intent
 from workers.providers.oauth import OAuth2Client
 from workers.store import jobs as job_store
@@ -135,9 +137,11 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
             log.info("job.skipped", reason="already finished", status=job.status)
             return None
     try:
-        result = _run(job, msg, ctx)
+        result = _combine(job, ctx) if msg.kind == "workflow" else _run(job, msg, ctx)
     except AgentError as exc:
         _record_failure(ctx, job, msg, exc, retry=will_retry(retries, exc, max_retries))
+        if not will_retry(retries, exc, max_retries):
+            _after_step(ctx, job)
         if isinstance(exc, RateLimited) and will_retry(retries, exc, max_retries):
             raise dramatiq.Retry(exc.message, delay=int(exc.retry_after * 1000)) from None
         raise exc from None
@@ -149,13 +153,35 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
         log.exception("job.internal_error")
         err = PermanentError(f"internal error in worker: {type(exc).__name__}")
         _record_failure(ctx, job, msg, err, retry=False)
+        _after_step(ctx, job)
         raise err from None
     with session_scope(ctx.engine) as s:
         job_store.mark_succeeded(session=s, job_id=job.id, result=result)
         if msg.kind == "test_connection":
             upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
                          status="connected", message="connection test succeeded", connected_at=utcnow())
+    _after_step(ctx, job)
     return result
+
+
+def _combine(parent: Job, ctx: WorkerContext) -> Any:
+    """Build a workflow job's report from its finished steps."""
+    with session_scope(ctx.engine) as s:
+        steps = job_store.children(session=s, parent_id=parent.id)
+    return combine(parent, steps)
+
+
+def _after_step(ctx: WorkerContext, job: Job) -> None:
+    """When the last step of a workflow finishes, enqueue the workflow's combine, exactly once."""
+    if not job.parent_id:
+        return
+    with session_scope(ctx.engine) as s:
+        claimed = job_store.claim_parent_for_combine(session=s, parent_id=job.parent_id)
+        parent = job_store.get_job(session=s, job_id=job.parent_id) if claimed else None
+    if parent is not None:
+        Enqueuer(dramatiq.get_broker()).enqueue(JobMessage(
+            job_id=parent.id, workspace=parent.workspace_id, agent=parent.agent, integration=parent.integration,
+            action=parent.action, kind="workflow"))
 
 
 def _fail_unparsed(ctx: WorkerContext, payload: dict[str, Any], exc: InvalidPayload) -> None:

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from producers.api.errors import install_error_handlers
-from producers.api.routes import integrations, jobs, schedules
+from producers.api.routes import integrations, jobs, schedules, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.include_router(integrations.router)
     app.include_router(jobs.router)
     app.include_router(schedules.router)
+    app.include_router(workflows.router)
 
     @app.middleware("http")
     async def _bind_request(request: Request, call_next: Any) -> Any:

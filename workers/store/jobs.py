@@ -142,5 +142,23 @@ def to_public(job: Job) -> JobPublic:
                      action=job.action, kind=job.kind, status=job.status, attempts=job.attempts,  # type: ignore[arg-type]
                      params=job.params, result=job.result, error=job.error, progress=job.progress,  # type: ignore[arg-type]
                      idempotency_key=job.idempotency_key, run_at=job.run_at, schedule_id=job.schedule_id,
+                     parent_id=job.parent_id,
                      created_at=job.created_at, started_at=job.started_at,
                      finished_at=job.finished_at, updated_at=job.updated_at)
+
+
+def children(*, session: Session, parent_id: str) -> list[Job]:
+    """The step jobs of a workflow job, oldest first."""
+    stmt = select(Job).where(Job.parent_id == parent_id).order_by(col(Job.created_at), col(Job.id))
+    return list(session.exec(stmt).all())
+
+
+def claim_parent_for_combine(*, session: Session, parent_id: str) -> bool:
+    """When no step is left unfinished, move the workflow job running -> queued exactly once."""
+    unfinished = [j for j in children(session=session, parent_id=parent_id) if j.status not in TERMINAL_STATUSES]
+    done = len(children(session=session, parent_id=parent_id)) - len(unfinished)
+    set_progress(session=session, job_id=parent_id, step=f"{done}/{done + len(unfinished)} sources done",
+                 pct=round(100 * done / max(1, done + len(unfinished)), 1))
+    if unfinished:
+        return False
+    return _transition(session, parent_id, {"status": "queued"}, only_from=frozenset({"running"}))

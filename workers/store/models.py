@@ -101,6 +101,8 @@ class Job(SQLModel, table=True):
     #: When a scheduled job becomes due (one-shots and schedule firings); None means "now".
     run_at: datetime | None = _ts(index=True)
     schedule_id: str | None = Field(default=None, max_length=64, index=True)
+    #: The workflow job this job is a step of.
+    parent_id: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = _ts(False)
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()
