@@ -122,7 +122,8 @@ def raw_fault_response(spec: FaultSpec) -> Response | None:
     """A fault with a raw ``body`` (e.g. not JSON), or None when the provider builds the body."""
     if spec.body is None:
         return None
-    return Response(spec.body, status_code=spec.status, media_type=spec.content_type)
+    return Response(spec.body, status_code=spec.status, media_type=spec.content_type,
+                    headers=fault_headers(spec))
 
 
 def fault_headers(spec: FaultSpec, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -84,7 +84,8 @@ class ListWorkflows(Params):
 class TrackEvent(Params):
     """Parameters of ``track_event``."""
 
-    event_name: str = Field(min_length=1, description="Event name used as an automation trigger.")
+    event_name: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$",
+                            description="Event that triggers automations (letters, digits, - and _).")
     email: str | None = Field(default=None, description="Contact e-mail.")
     contact_id: int | None = Field(default=None, description="Contact id.")
     event_properties: dict[str, Any] = Field(default_factory=dict, description="Event data.")
@@ -154,4 +155,5 @@ SPEC = IntegrationSpec(
             UpdateContact, side_effect=True),
         act("list_contacts", "Contacts (GET /contacts, or GET /contacts/lists/{id}/contacts).", ListContacts),
     ),
+    implemented=True,
 )

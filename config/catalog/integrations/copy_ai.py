@@ -12,8 +12,8 @@ from pydantic import Field
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
-WorkflowId = Field(pattern=r"^WCFG-[A-Za-z0-9-]+$", description="Workflow id (WCFG-...), from the workflow's "
-                                                                "API tab.")
+WorkflowId = Field(pattern=r"^(WCFG|PKGW)-[A-Za-z0-9-]+$",
+                   description="Workflow id (WCFG-... or PKGW-...), from the workflow's API tab.")
 
 
 class RunWorkflow(Params):
@@ -21,8 +21,8 @@ class RunWorkflow(Params):
 
     workflow_id: str = WorkflowId
     inputs: dict[str, Any] = Field(description="Start variables, named as in the workflow.")
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Echoed in webhooks; the job id is "
-                                                                       "added.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Stored on the run and echoed in "
+                                                                       "webhooks; the job's marker is added.")
 
 
 class GetWorkflowRun(Params):
@@ -100,4 +100,5 @@ SPEC = IntegrationSpec(
     reason="Runs spend the workspace's workflow credits (400 WORKFLOW_CREDIT_LIMIT_REACHED when out). The "
            "API reference now lives on Fullcast's site, which suggests a change of owner: confirm the plan "
            "still includes API access.",
+    implemented=True,
 )

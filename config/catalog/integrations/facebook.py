@@ -56,6 +56,12 @@ class SchedulePost(Params):
     publish_at: datetime = Field(
         description="When to publish (timezone-aware): at least 10 minutes and at most about 30 days ahead.")
 
+    @model_validator(mode="after")
+    def _aware(self) -> SchedulePost:
+        if self.publish_at.utcoffset() is None:
+            raise ValueError("publish_at needs a timezone (e.g. 2031-01-01T09:00:00Z)")
+        return self
+
 
 class CancelScheduledPost(Params):
     """Parameters of ``cancel_scheduled_post``."""
@@ -87,20 +93,51 @@ class GetAdsInsights(Params):
     def _range(self) -> GetAdsInsights:
         if (self.since is None) != (self.until is None):
             raise ValueError("give both since and until, or neither")
+        if self.since and self.until and self.until < self.since:
+            raise ValueError("until must be on or after since")
         return self
+
+
+#: Page Insights metrics Meta retired (15 Jun and 15 Nov 2025), with the metric that replaces each.
+RETIRED_PAGE_METRICS: dict[str, str | None] = {
+    "page_impressions": "page_media_view", "page_impressions_unique": "page_total_media_view_unique",
+    "page_impressions_paid": "page_media_view", "page_impressions_paid_unique": None,
+    "page_impressions_viral": None, "page_impressions_viral_unique": None, "page_impressions_nonviral": None,
+    "page_impressions_nonviral_unique": None, "page_posts_impressions": None,
+    "page_posts_impressions_unique": None, "page_posts_impressions_paid": None,
+    "page_posts_impressions_organic_unique": None, "page_fans": "page_follows",
+    "page_fans_city": "page_follows_city", "page_fans_country": "page_follows_country",
+    "page_fans_locale": None, "page_fan_adds": None, "page_fan_adds_unique": None, "page_fan_removes": None,
+    "page_fan_removes_unique": None,
+}
+#: Longest since/until window Page Insights answers.
+MAX_INSIGHTS_DAYS = 90
 
 
 class GetPageInsights(Params):
     """Parameters of ``get_page_insights``."""
 
     metrics: list[str] = Field(
+        default_factory=lambda: ["page_media_view", "page_total_media_view_unique", "page_post_engagements",
+                                 "page_follows"],
         min_length=1,
         description="Page Insights metric names. Page impressions and page_fans were retired on 15 Nov 2025: "
-                    "use the views metrics.")
+                    "use the views metrics (page_media_view, page_total_media_view_unique) and page_follows.")
     period: Literal["day", "week", "days_28", "lifetime"] = Field(default="day",
                                                                   description="Aggregation period.")
     since: date | None = Field(default=None, description="First day.")
-    until: date | None = Field(default=None, description="Last day.")
+    until: date | None = Field(default=None, description="Last day (at most 90 days after since).")
+
+    @model_validator(mode="after")
+    def _check(self) -> GetPageInsights:
+        for metric in self.metrics:
+            if metric.lower() in RETIRED_PAGE_METRICS:
+                instead = RETIRED_PAGE_METRICS[metric.lower()]
+                hint = f"; use {instead}" if instead else ""
+                raise ValueError(f"Meta retired the Page metric {metric}{hint}")
+        if self.since and self.until and not 0 <= (self.until - self.since).days <= MAX_INSIGHTS_DAYS:
+            raise ValueError(f"until must be on or after since and at most {MAX_INSIGHTS_DAYS} days later")
+        return self
 
 
 SPEC = IntegrationSpec(
@@ -144,4 +181,5 @@ SPEC = IntegrationSpec(
     ),
     reason="Needs Meta App Review for pages_manage_posts, pages_read_engagement, read_insights and ads_read "
            "(for users outside the app's roles).",
+    implemented=True,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from config.catalog.base import CredentialField, IntegrationSpec, Params, TestConnection, act, field
 
@@ -105,7 +105,14 @@ class Realtime(Params):
     metrics: list[str] = _metrics("activeUsers")
     minutes_ago_start: int = Field(default=29, ge=0, le=59, description="Window start (59 on GA360).")
     minutes_ago_end: int = Field(default=0, ge=0, le=59, description="Window end.")
-    limit: int = Field(default=100, ge=1, le=100_000, description="Maximum rows.")
+    limit: int = Field(default=100, ge=1, le=100_000, description="Maximum rows (one request: realtime "
+                                                                  "reports have no offset).")
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> "Realtime":
+        if self.minutes_ago_start < self.minutes_ago_end:
+            raise ValueError("minutes_ago_start must be >= minutes_ago_end (it is the older edge)")
+        return self
 
 
 class FunnelStep(Params):
@@ -139,7 +146,7 @@ def _spec(name: str, actions: tuple[Any, ...]) -> IntegrationSpec:
     return IntegrationSpec(
         id="google_analytics", provider="google_analytics", name=name,
         base_url="https://analyticsdata.googleapis.com", auth="oauth2", docs_url=DOCS,
-        credential_fields=_credentials(),
+        credential_fields=_credentials(), implemented=True,
         test_connection=TestConnection(path="/v1beta/properties/{property_id}/metadata",
                                        description="Dimensions and metrics of the property (Core quota)."),
         actions=actions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
@@ -37,6 +37,15 @@ class SearchAnalytics(Params):
                                                 description="'all' includes fresh, partial data.")
     limit: int = Field(default=1000, ge=1, le=100_000,
                        description="Maximum rows, fetched 25,000 per request with startRow.")
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "SearchAnalytics":
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        by_page = "page" in self.dimensions or any(f.dimension == "page" for f in self.filters)
+        if by_page and self.aggregation_type == "byProperty":
+            raise ValueError("grouping or filtering by page cannot aggregate by property (use auto)")
+        return self
 
 
 class InspectUrl(Params):
@@ -85,6 +94,7 @@ SPEC = IntegrationSpec(
     ),
     test_connection=TestConnection(path="/webmasters/v3/sites",
                                    description="Properties the user can see, with permission levels."),
+    implemented=True,
     actions=(
         act("query_search_analytics",
             "Clicks, impressions, CTR and position by query, page, country, device or "

@@ -7,17 +7,29 @@ so a retry polls instead of creating a second request.
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field
+
+#: Grammarly scores nothing below this many words (the result is COMPLETED with a null score).
+MIN_WORDS = 30
 
 
 class Document(Params):
     """The text to check, uploaded as a file."""
 
-    text: str = Field(min_length=30, max_length=200_000, description="Text to check.")
-    filename: str = Field(default="document.txt", pattern=r"^[^/\\]+\.(txt|doc|docx|odt|rtf)$",
-                          description="File name sent with the request; its extension sets the format.")
+    text: str = Field(min_length=30, max_length=100_000,
+                      description="Text to check: at least 30 words and at most 100,000 characters.")
+    filename: str = Field(default="document.txt", pattern=r"^[^/\\]+\.(txt|rtf)$",
+                          description="File name sent with the request. The text is uploaded as is, so "
+                                      "use .txt for plain text or .rtf for RTF markup.")
+
+    @field_validator("text")
+    @classmethod
+    def _enough_words(cls, text: str) -> str:
+        if len(text.split()) < MIN_WORDS:
+            raise ValueError(f"Grammarly needs at least {MIN_WORDS} words to score a text")
+        return text
 
 
 SPEC = IntegrationSpec(
@@ -31,18 +43,25 @@ SPEC = IntegrationSpec(
         field("client_id",
               description="API client id, created by an org admin in the Grammarly Admin panel."),
         field("client_secret", secret=True, description="API client secret (client-credentials grant)."),
+        field("scopes", required=False,
+              description="Scopes granted to the credential, comma separated (default: the read and write "
+                          "scopes of the Writing Score, AI Detection and Plagiarism APIs)."),
+        field("access_token", secret=True, required=False,
+              description="Current access token; Sintra fetches and stores it with the client credentials."),
     ),
     test_connection=TestConnection(
         method="POST", path="https://auth.grammarly.com/v4/api/oauth2/token",
-        description="Client-credentials token with the scopes the actions need (scores-api, plagiarism-api)"),
+        description="Client-credentials token with the scopes the actions need (scores-api, "
+                    "ai-detection-api, plagiarism-api)"),
     actions=(
-        act("writing_score", "Overall score plus engagement, correctness, delivery and clarity "
+        act("writing_score", "Overall score plus engagement, correctness, delivery and clarity, each 0-1 "
             "(POST /v2/scores, upload, poll GET /v2/scores/{id}).", Document),
         act("plagiarism_check", "Originality score against web pages and academic papers "
             "(POST /v1/plagiarism, upload, poll; beta).", Document),
-        act("ai_detection", "Likelihood that the text was AI-generated (POST /v1/ai-detection, upload, poll; "
-            "beta, path to confirm against the account's API docs).", Document),
+        act("ai_detection", "Average confidence that the text was AI-generated and the share of it that "
+            "reads as AI-generated (POST /v1/ai-detection, upload, poll; beta).", Document),
     ),
     reason="Needs a Grammarly Enterprise or Education account: the developer SDK (Text Editor SDK) was shut "
            "down on 10 Jan 2024 and only these enterprise REST APIs remain.",
+    implemented=True,
 )

@@ -7,7 +7,7 @@ are declared but restricted; only public organization data is available to it.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -66,14 +66,29 @@ class PublishArticle(Params):
                                       description="Card thumbnail (urn:li:image:...).")
 
 
+#: A post URN the share statistics accept.
+PostUrn = Annotated[str, Field(pattern=r"^urn:li:(share|ugcPost):\d+$")]
+
+
+def _check_order(start: date | None, end: date | None) -> None:
+    """Reject a date range that ends before it starts."""
+    if start is not None and end is not None and start > end:
+        raise ValueError("start_date must not be after end_date")
+
+
 class GetPostAnalytics(Params):
     """Parameters of ``get_post_analytics``."""
 
-    post_urns: list[str] = Field(min_length=1, max_length=20, description="urn:li:share:... or "
-                                                                          "urn:li:ugcPost:...")
+    post_urns: list[PostUrn] = Field(min_length=1, max_length=20, description="urn:li:share:... or "
+                                                                              "urn:li:ugcPost:...")
     start_date: date | None = Field(default=None, description="First day (within the last 12 months).")
     end_date: date | None = Field(default=None,
                                   description="Last day; lifetime totals when both are omitted.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GetPostAnalytics:
+        _check_order(self.start_date, self.end_date)
+        return self
 
 
 class GetOrganizationStatistics(Params):
@@ -82,6 +97,11 @@ class GetOrganizationStatistics(Params):
     start_date: date = Field(description="First day (organic data covers the last 12 months).")
     end_date: date = Field(description="Last day.")
     granularity: Literal["DAY", "MONTH"] = Field(default="DAY", description="Time bucket.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GetOrganizationStatistics:
+        _check_order(self.start_date, self.end_date)
+        return self
 
 
 class GetCompanyInsights(Params):
@@ -176,6 +196,7 @@ SOCIAL_SPEC = IntegrationSpec(
     ),
     reason="Needs LinkedIn's approval of the app for the Community Management API (w_organization_social, "
            "r_organization_social, rw_organization_admin) and an admin role on the page.",
+    implemented=True,
 )
 
 SALES_SPEC = IntegrationSpec(
@@ -207,4 +228,5 @@ SALES_SPEC = IntegrationSpec(
     ),
     reason="Only public organization data is available: Sales Navigator (SNAP) and messaging are "
            "partner-only.",
+    implemented=True,
 )

@@ -37,6 +37,8 @@ class SendMail(Params):
     def _content(self) -> SendMail:
         if not (self.html or self.text or self.template_id):
             raise ValueError("give html, text or template_id")
+        if not (self.subject or self.template_id):
+            raise ValueError("give a subject (only a dynamic template may carry its own)")
         return self
 
 
@@ -124,4 +126,5 @@ SPEC = IntegrationSpec(
         act("get_stats",
             "Requests, deliveries, opens, clicks, bounces, spam reports (GET /v3/stats).", GetStats),
     ),
+    implemented=True,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
@@ -19,6 +19,12 @@ class PerformanceAnalytics(Params):
                                  "shares"],
         min_length=1, description="Account metrics to return (GET /business/get/ fields).")
 
+    @model_validator(mode="after")
+    def _range(self) -> PerformanceAnalytics:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date must be on or after start_date")
+        return self
+
 
 class AudienceInsights(Params):
     """Parameters of ``get_audience_insights``."""
@@ -28,6 +34,12 @@ class AudienceInsights(Params):
     fields: list[str] = Field(
         default_factory=lambda: ["audience_countries", "audience_genders", "audience_activity"],
         min_length=1, description="Audience fields of GET /business/get/.")
+
+    @model_validator(mode="after")
+    def _range(self) -> AudienceInsights:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date must be on or after start_date")
+        return self
 
 
 class ListVideos(Params):
@@ -80,4 +92,5 @@ SPEC = IntegrationSpec(
             restricted="No public endpoint for hashtag trends: Creative Center trends are UI-only and the "
                        "Research API is for academic researchers only."),
     ),
+    implemented=True,
 )

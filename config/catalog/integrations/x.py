@@ -109,4 +109,5 @@ SPEC = IntegrationSpec(
     ),
     reason="Needs an X developer app with pay-per-use credits: every request is billed (a post about $0.015, "
            "reads per resource).",
+    implemented=True,
 )

@@ -1,0 +1,122 @@
+"""Shared pieces of the simulated Brevo API v3: auth, ``{"code", "message"}`` errors, rate headers, paging."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from simulator.control import Reply, state
+
+PROVIDER = "brevo"
+#: Requests per window that ``x-sib-ratelimit-limit`` reports, and the window in seconds.
+RATE_LIMIT, RATE_WINDOW = 36000, 3600
+#: The authenticated sending domain: senders of other domains are refused.
+SENDER_DOMAIN = "acme.example"
+#: Contact lists of every simulated account; list 2 starts with SEEDED contacts.
+LISTS = {2: "Newsletter", 7: "VIP"}
+SEEDED = 120
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """Brevo's error answer."""
+    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+
+
+def fail(status: int, code: str, message: str) -> NoReturn:
+    """Answer the current request with a Brevo error."""
+    raise Reply(error(status, code, message))
+
+
+def now() -> str:
+    """Current UTC time as Brevo writes it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{datetime.now(UTC).microsecond // 1000:03d}Z"
+
+
+def _seed() -> dict[str, Any]:
+    contacts = {}
+    for n in range(1, SEEDED + 1):
+        contacts[n] = {"id": n, "email": f"member{n:03d}@example.com", "emailBlacklisted": False,
+                       "smsBlacklisted": False, "createdAt": "2026-01-01T00:00:00.000Z",
+                       "modifiedAt": "2026-01-01T00:00:00.000Z", "attributes": {"FIRSTNAME": f"Member {n}"},
+                       "listIds": [2], "listUnsubscribed": [], "statistics": {}}
+    return {"contacts": contacts, "next_contact": SEEDED + 1, "email_campaigns": {}, "sms_campaigns": {},
+            "next_campaign": 1, "smtp": [], "keys": {}, "events": [], "calls": 0}
+
+
+def account(request: Request) -> dict[str, Any]:
+    """The state of the request's ``api-key``; 401 as Brevo answers a missing or unknown key."""
+    key = request.headers.get("api-key", "").strip()
+    if not key or key.startswith("bad"):
+        fail(401, "unauthorized", "Key not found")
+    return state(request).account(PROVIDER, key, _seed)
+
+
+def rate_headers(request: Request, response: Response) -> None:
+    """Add ``x-sib-ratelimit-*`` (reset in seconds) to every answer."""
+    key = request.headers.get("api-key", "").strip()
+    if not key or key.startswith("bad"):
+        return
+    with state(request).lock:
+        acct = account(request)
+        acct["calls"] += 1
+        used = acct["calls"] % RATE_LIMIT
+    response.headers["x-sib-ratelimit-limit"] = str(RATE_LIMIT)
+    response.headers["x-sib-ratelimit-remaining"] = str(RATE_LIMIT - used)
+    response.headers["x-sib-ratelimit-reset"] = str(RATE_WINDOW - int(time.time()) % RATE_WINDOW)
+
+
+async def body_of(request: Request) -> dict[str, Any]:
+    """The JSON object body, or Brevo's 400."""
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        fail(400, "bad_request", "Input must be a valid JSON object")
+    return data
+
+
+def page(request: Request, items: list[Any], *, max_limit: int, default: int = 50) -> tuple[list[Any], int]:
+    """One limit/offset page of ``items`` (sorted newest first unless ``sort=asc``) and the count."""
+    q = request.query_params
+    try:
+        limit, offset = int(q.get("limit") or default), int(q.get("offset") or 0)
+    except ValueError:
+        fail(400, "invalid_parameter", "limit and offset must be integers")
+    if not 0 <= limit <= max_limit or offset < 0:
+        fail(400, "invalid_parameter", f"limit must be between 0 and {max_limit}")
+    ordered = items if q.get("sort") == "asc" else items[::-1]
+    return ordered[offset: offset + limit], len(items)
+
+
+def find_contact(acct: dict[str, Any], identifier: str) -> dict[str, Any] | None:
+    """A contact by id or (case-insensitive) e-mail."""
+    if identifier.isdigit():
+        return acct["contacts"].get(int(identifier))
+    return next((c for c in acct["contacts"].values() if c["email"] == identifier.lower()), None)
+
+
+def new_contact(acct: dict[str, Any], email: str) -> dict[str, Any]:
+    """Create and store a contact."""
+    cid = acct["next_contact"]
+    acct["next_contact"] += 1
+    contact = {"id": cid, "email": email.lower(), "emailBlacklisted": False, "smsBlacklisted": False,
+               "createdAt": now(), "modifiedAt": now(), "attributes": {}, "listIds": [],
+               "listUnsubscribed": [], "statistics": {}}
+    acct["contacts"][cid] = contact
+    return contact
+
+
+def check_lists(list_ids: Any, field: str = "listIds") -> list[int]:
+    """Existing list ids, or Brevo's 400."""
+    if not isinstance(list_ids, list) or not all(isinstance(i, int) for i in list_ids):
+        fail(400, "invalid_parameter", f"{field} should be an array of integers")
+    missing = [i for i in list_ids if i not in LISTS]
+    if missing:
+        fail(404, "document_not_found", f"List ID does not exist: {missing[0]}")
+    return list_ids

@@ -1,0 +1,135 @@
+"""Shared pieces of the simulated SendGrid v3 API: auth, error bodies, rate-limit headers, paging, state."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse
+
+from simulator.control import Reply, state
+
+PROVIDER = "sendgrid"
+#: Per-endpoint window SendGrid reports in ``X-RateLimit-Limit`` (requests per minute).
+RATE_LIMIT = 600
+#: Keys starting with this have no Email Activity add-on (``GET /v3/messages`` answers 403).
+NO_ACTIVITY_PREFIX = "SG.basic"
+#: Verified sender identities: ids for Single Sends, and an authenticated domain for mail send.
+SENDERS = {1: {"id": 1, "nickname": "Acme news", "from": {"email": "news@acme.example", "name": "Acme"},
+               "verified": True},
+           2: {"id": 2, "nickname": "Unverified", "from": {"email": "sales@other.example", "name": "Sales"},
+               "verified": False}}
+AUTHENTICATED_DOMAIN = "acme.example"
+SCOPES = ("mail.send", "marketing.read", "marketing.send", "messages.read", "stats.read", "stats.global.read",
+          "categories.stats.read", "templates.create", "templates.read", "templates.update",
+          "templates.versions.create", "templates.versions.read", "user.profile.read")
+
+
+def errors_body(*errors: tuple[str | None, str], help_url: str | None = None) -> dict[str, Any]:
+    """SendGrid's ``{"errors": [{"message", "field", "help"}]}``."""
+    return {"errors": [{"message": message, "field": field, "help": help_url} for field, message in errors]}
+
+
+def fail(status: int, message: str, field: str | None = None, *, headers: dict[str, str] | None = None
+         ) -> NoReturn:
+    """Answer the current request with one SendGrid error."""
+    raise Reply(JSONResponse(errors_body((field, message)), status_code=status, headers=headers))
+
+
+def not_found() -> NoReturn:
+    """SendGrid's 404."""
+    fail(404, "resource not found", "")
+
+
+def _seed() -> dict[str, Any]:
+    return {"messages": [], "single_sends": {}, "templates": {}, "calls": 0}
+
+
+def api_key(request: Request) -> str:
+    """The bearer key of the request; 401 as SendGrid answers a missing or revoked one."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        fail(401, "authorization required")
+    if key.startswith("bad"):
+        fail(401, "The provided authorization grant is invalid, expired, or revoked")
+    return key.strip()
+
+
+def account(request: Request) -> dict[str, Any]:
+    """The state of the key (and subuser, with ``on-behalf-of``) of the request."""
+    key = api_key(request)
+    subuser = request.headers.get("on-behalf-of", "")
+    return state(request).account(PROVIDER, f"{key}|{subuser}", _seed)
+
+
+def has_activity(request: Request) -> bool:
+    """Whether the key holds the Email Activity add-on."""
+    return not api_key(request).startswith(NO_ACTIVITY_PREFIX)
+
+
+def rate_headers(request: Request, response: Response) -> None:
+    """Add ``X-RateLimit-*`` (reset as an epoch second) to every answer but mail send's."""
+    if request.url.path.endswith("/mail/send"):
+        return
+    key = request.headers.get("authorization", "").partition(" ")[2].strip()
+    if not key or key.startswith("bad"):
+        return
+    with state(request).lock:
+        acct = account(request)
+        acct["calls"] += 1
+        used = acct["calls"] % RATE_LIMIT
+    response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
+    response.headers["X-RateLimit-Remaining"] = str(RATE_LIMIT - used)
+    response.headers["X-RateLimit-Reset"] = str(math.ceil(time.time() / 60) * 60)
+
+
+async def body_of(request: Request) -> dict[str, Any]:
+    """The JSON object body, or SendGrid's parse error."""
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        fail(400, "Bad Request", None)
+    return data
+
+
+def now_iso() -> str:
+    """Current UTC time as the marketing API writes it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_id() -> str:
+    """A UUID like SendGrid's object ids."""
+    return str(uuid.uuid4())
+
+
+def token_page(request: Request, items: list[Any], *, max_size: int, required: bool = False
+               ) -> dict[str, Any]:
+    """One ``page_size`` + ``page_token`` page: ``result`` and ``_metadata`` (self, next, count)."""
+    raw = request.query_params.get("page_size")
+    if raw is None and required:
+        fail(400, "page_size is required", "page_size")
+    try:
+        size = int(float(raw)) if raw is not None else max_size
+    except ValueError:
+        fail(400, "page_size must be a number", "page_size")
+    if not 1 <= size <= max_size:
+        fail(400, f"page_size should be between 1 and {max_size}", "page_size")
+    token = request.query_params.get("page_token")
+    try:
+        start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+    except ValueError:
+        fail(400, "invalid page_token", "page_token")
+    page = items[start: start + size]
+    meta: dict[str, Any] = {"self": str(request.url), "count": len(items)}
+    if start + size < len(items):
+        nxt = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        meta["next"] = str(request.url.include_query_params(page_token=nxt))
+    return {"result": page, "_metadata": meta}

@@ -1,0 +1,166 @@
+"""Simulated Copy.ai Workflows API under ``/copy_ai/api``: runs, run status, run lists and webhooks.
+
+State is kept per API key (``x-copy-ai-api-key``; a key starting with ``bad`` is refused). Any workflow id
+shaped ``WCFG-...`` or ``PKGW-...`` exists unless it contains ``missing``. A run is NEW when started,
+PROCESSING on its first poll and COMPLETE on the next (FAILED when an input says ``FAIL_THIS_RUN``). The
+output is written from the start variables: numbered ideas for ``topic``, numbered rewrites for ``text``,
+a paragraph for ``brief``. Errors are ``{"status": "error", "errorCode": ...}``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+from fastapi import APIRouter, Request, Response
+
+from simulator.control import FaultSpec, Reply, fault_headers, json_error, params, state
+
+PROVIDER = "copy_ai"
+router = APIRouter(prefix="/copy_ai/api", tags=["copy_ai"])
+WORKFLOW = re.compile(r"^(WCFG|PKGW)-[A-Za-z0-9-]+$")
+EVENTS = ("workflowRun.started", "workflowRun.completed", "workflowRun.failed", "workflowCreditLimit.reached")
+CREDITS_PER_RUN = 2
+
+
+def error(status: int, code: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    """Copy.ai's error body."""
+    return json_error(status, {"status": "error", "errorCode": code, **extra}, headers=headers)
+
+
+def fail(status: int, code: str, **extra: Any) -> NoReturn:
+    """Answer the current request with a Copy.ai error."""
+    raise Reply(error(status, code, **extra))
+
+
+def fault_response(spec: FaultSpec) -> Response:
+    """Copy.ai's error body for an injected fault."""
+    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 422: "VALIDATION_ERROR",
+            429: "TOO_MANY_REQUESTS"}.get(spec.status, "INTERNAL_SERVER_ERROR" if spec.status >= 500
+                                           else "BAD_REQUEST")
+    return error(spec.status, code, headers=fault_headers(spec))
+
+
+def workspace(request: Request) -> dict[str, Any]:
+    """The state of the request's API key, or Copy.ai's 401."""
+    key = request.headers.get("x-copy-ai-api-key", "")
+    if not key or key.startswith("bad"):
+        fail(401, "UNAUTHORIZED")
+    return state(request).account(PROVIDER, key, lambda: {"runs": {}, "order": [], "webhooks": []})
+
+
+def _workflow(workflow_id: str) -> str:
+    if not WORKFLOW.match(workflow_id) or "missing" in workflow_id:
+        fail(404, "NOT_FOUND")
+    return workflow_id
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _count(inputs: dict[str, Any], default: int) -> int:
+    try:
+        return max(1, min(int(inputs.get("count") or default), 50))
+    except (TypeError, ValueError):
+        return default
+
+
+def _output(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What a workflow built for these start variables would write."""
+    if "topic" in inputs:
+        n = _count(inputs, 10)
+        text = "\n".join(f"{i}. {inputs['topic']}: idea {i}" for i in range(1, n + 1))
+    elif "text" in inputs:
+        n = _count(inputs, 3)
+        text = "\n".join(f"{i}. {inputs['text']} (take {i})" for i in range(1, n + 1))
+    else:
+        brief = str(inputs.get("brief") or next(iter(inputs.values()), "your brief"))
+        tone = f" in a {inputs['tone']} tone" if inputs.get("tone") else ""
+        text = f"Here is copy for: {brief}{tone}. It speaks to the reader, names the benefit and ends with " \
+               "a clear call to action."
+    return {"generated_text": text}
+
+
+def _advance(run: dict[str, Any]) -> None:
+    """One poll moves NEW -> PROCESSING -> COMPLETE (or FAILED)."""
+    if run["status"] == "NEW":
+        run["status"] = "PROCESSING"
+    elif run["status"] == "PROCESSING":
+        failed = any(v == "FAIL_THIS_RUN" for v in run["input"].values())
+        run["status"] = "FAILED" if failed else "COMPLETE"
+        run["output"] = {} if failed else _output(run["input"])
+        run["credits"] = CREDITS_PER_RUN
+
+
+def _view(run: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in run.items() if not k.startswith("_")}
+
+
+@router.post("/workflow/{workflow_id}/run")
+async def start_run(workflow_id: str, request: Request) -> dict[str, Any]:
+    """Start a run: ``startVariables`` (required) and optional ``metadata``."""
+    ws, body = workspace(request), await params(request)
+    _workflow(workflow_id)
+    start, metadata = body.get("startVariables"), body.get("metadata")
+    if not isinstance(start, dict) or not start:
+        fail(422, "VALIDATION_ERROR", message="startVariables must be an object with the workflow's inputs")
+    if metadata is not None and not isinstance(metadata, dict):
+        fail(422, "VALIDATION_ERROR", message="metadata must be an object")
+    run_id = f"WRUN-{uuid.uuid4()}"
+    with state(request).lock:
+        ws["runs"][run_id] = {"id": run_id, "workflowRunId": run_id, "workflowId": workflow_id,
+                              "status": "NEW", "input": start, "output": {}, "metadata": metadata or None,
+                              "createdAt": _stamp(), "credits": 0}
+        ws["order"].insert(0, run_id)
+    return {"status": "success", "data": {"id": run_id}}
+
+
+@router.get("/workflow/{workflow_id}/run")
+def list_runs(workflow_id: str, request: Request, page: int = 1, size: int = 10) -> dict[str, Any]:
+    """Runs of a workflow, newest first; ``page`` starts at 1, ``size`` up to 100."""
+    ws = workspace(request)
+    _workflow(workflow_id)
+    if page < 1 or not 1 <= size <= 100:
+        fail(422, "VALIDATION_ERROR", message="page must be >= 1 and size between 1 and 100")
+    with state(request).lock:
+        runs = [ws["runs"][r] for r in ws["order"] if ws["runs"][r]["workflowId"] == workflow_id]
+        chunk = [_view(r) for r in runs[(page - 1) * size: page * size]]
+    return {"status": "success", "data": {"total": len(runs), "data": chunk}}
+
+
+@router.get("/workflow/{workflow_id}/run/{run_id}")
+def get_run(workflow_id: str, run_id: str, request: Request) -> dict[str, Any]:
+    """One run; every read is a poll that moves it on."""
+    ws = workspace(request)
+    _workflow(workflow_id)
+    with state(request).lock:
+        run = ws["runs"].get(run_id)
+        if run is None or run["workflowId"] != workflow_id:
+            fail(404, "NOT_FOUND")
+        _advance(run)
+        return {"status": "success", "data": _view(run)}
+
+
+@router.get("/webhook")
+def list_webhooks(request: Request, page: int = 0, size: int = 10) -> dict[str, Any]:
+    """Registered webhooks (``page`` starts at 0 here); the answer has no ``status`` wrapper."""
+    ws = workspace(request)
+    with state(request).lock:
+        hooks = list(ws["webhooks"])
+    return {"total": len(hooks), "data": hooks[page * size: (page + 1) * size]}
+
+
+@router.post("/webhook")
+async def register_webhook(request: Request) -> dict[str, Any]:
+    """Register a webhook for one event type, optionally for one workflow."""
+    ws, body = workspace(request), await params(request)
+    if not str(body.get("url") or "").startswith("https://") or body.get("eventType") not in EVENTS:
+        fail(422, "VALIDATION_ERROR", message=f"url must be https and eventType one of {', '.join(EVENTS)}")
+    hook = {"id": str(uuid.uuid4()), "url": body["url"], "eventType": body["eventType"],
+            "workflowId": body.get("workflowId") or None}
+    with state(request).lock:
+        ws["webhooks"].append(hook)
+    return {"status": "success", "data": hook}
