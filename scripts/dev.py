@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from config.catalog import agents  # noqa: E402
 from config.settings import get_settings  # noqa: E402
+from simulator.urls import settings_env  # noqa: E402
 
 API = "http://127.0.0.1:8000"
 SIMULATOR = "http://127.0.0.1:8100"
@@ -68,8 +69,7 @@ def main() -> int:
         provision(admin, agents=[a.id for a in agents()], approle_dir=state / "vault")
         print(f"OpenBao      {bao.addr}  (raft storage in {state / 'openbao'}, unsealed, AppRoles provisioned)")
         env = {**os.environ, "SINTRA_STATE_DIR": str(state), "SINTRA_VAULT_ADDR": bao.addr,
-               "SINTRA_PROVIDER_URLS__MAILCHIMP": f"{SIMULATOR}/mailchimp/3.0",
-               "SINTRA_PROVIDER_URLS__INSTAGRAM": f"{SIMULATOR}/instagram/v25.0",
+               **settings_env(SIMULATOR),
                "dramatiq_worker_timeout": "100"}
         os.environ.update(env)
         get_settings.cache_clear()

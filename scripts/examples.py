@@ -79,8 +79,41 @@ def instagram_post(client: SintraClient) -> None:
     print(f"    published caption carries {len(tags)} hashtags: {' '.join(tags)}")
 
 
+def seo_analysis(client: SintraClient, api: str, key: str) -> None:
+    """Seomi: 'complete SEO analysis of my site with keyword recommendations' (three sources, one report)."""
+    import httpx
+
+    print("\nExample 3 - Seomi: complete SEO analysis of my site with keyword recommendations")
+    for integration, creds in (
+            ("google_search_console", {"client_id": "sandbox.apps.googleusercontent.com",
+                                       "client_secret": "sandbox-secret", "refresh_token": "1//sandbox-refresh",
+                                       "site_url": "sc-domain:example.com"}),
+            ("semrush", {"api_key": "sandbox-semrush-key-0123456789"}),
+            ("ahrefs", {"api_key": "sandbox-ahrefs-key-0123456789"})):
+        try:
+            _connect(client, "seomi", integration, creds)
+        except Exception as exc:  # noqa: BLE001 - the report will say this source is missing
+            print(f"  seomi/{integration}: not connected ({exc})")
+    r = httpx.post(f"{api}/api/workflows/seo_analysis", json={"params": {"domain": "example.com", "limit": 50}},
+                   headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    r.raise_for_status()
+    done = _follow(client, r.json()["id"], "seomi")
+    report = done.result or {}
+    if done.status != "succeeded":
+        print(f"  FAILED: {done.error}")
+        return
+    print(f"  report: {report['summary']}" + ("  [PARTIAL]" if report["partial"] else ""))
+    for m in report["missing"]:
+        print(f"    missing {m['source']}: {m['reason']}")
+    for title, rows in report["recommendations"].items():
+        shown = ", ".join(f"{e['keyword']} (pos {e.get('position', '?'):.0f})" if "position" in e else e["keyword"]
+                          for e in rows[:5])
+        print(f"    {title.replace('_', ' ')}: {shown or '-'}")
+
+
 def run_examples(api: str, key: str) -> None:
     """Run every example against the API at ``api`` with ``key``."""
     with SintraClient(api, key) as client:
         email_sequence(client)
         instagram_post(client)
+        seo_analysis(client, api, key)
