@@ -164,8 +164,9 @@ SPEC = IntegrationSpec(
     ),
     test_connection=TestConnection(path="/agents/me", description="The agent who owns the API key."),
     actions=(
-        act("create_ticket", "Create a ticket (POST /tickets). No idempotency key: on retry, the requester's "
-            "recent tickets are searched before creating again.", CreateTicket, side_effect=True),
+        act("create_ticket", "Create a ticket (POST /tickets). No idempotency key: the ticket carries a tag "
+            "derived from the job, and on retry the requester's recent tickets are searched for it before "
+            "creating again.", CreateTicket, side_effect=True),
         act("update_ticket", "Change status, priority, type, group, agent, tags or fields (PUT "
                              "/tickets/{id}).",
             UpdateTicket, side_effect=True),
@@ -187,4 +188,5 @@ SPEC = IntegrationSpec(
     ),
     reason="The Free plan has no API access; per-minute limits depend on the plan (Growth 200, Pro 400, "
            "Enterprise 700).",
+    implemented=True,
 )

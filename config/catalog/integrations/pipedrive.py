@@ -128,19 +128,24 @@ SPEC = IntegrationSpec(
         act("list_pipelines", "Pipelines and their stages (GET /api/v2/pipelines, /api/v2/stages).",
             ListPipelines),
         act("list_deals", "Deals (GET /api/v2/deals, cursor paging).", ListDeals),
-        act("create_deal", "Create a deal (POST /api/v2/deals). No idempotency key: on retry, deals with the "
-            "same title are searched first.", CreateDeal, side_effect=True),
+        act("create_deal", "Create a deal (POST /api/v2/deals). No idempotency key: on retry, the newest "
+            "deals are listed first and one with the same title and fields is reused.", CreateDeal,
+            side_effect=True),
         act("update_deal",
             "Update a deal, incl. moving stage or marking won/lost (PATCH /api/v2/deals/{id}).",
             UpdateDeal, side_effect=True),
         act("get_deal_history", "Field changes of a deal (GET /v1/deals/{id}/changelog; no v2 version "
                                 "exists).",
             DealHistory),
-        act("create_activity", "Create a call, meeting or task (POST /api/v2/activities).", CreateActivity,
+        act("create_activity", "Create a call, meeting or task (POST /api/v2/activities; a person becomes "
+            "the primary participant). On retry, the newest activities are listed first.", CreateActivity,
             side_effect=True),
         act("list_activities", "Activities (GET /api/v2/activities, cursor paging).", ListActivities),
         act("deal_summary", "Deal counts, values and weighted values per stage (GET /v1/deals/summary, once "
                             "per stage of the pipeline) or a forecast per period (GET /v1/deals/timeline); "
                             "both are v1 endpoints with no v2 replacement.", DealSummary),
     ),
+    reason="A personal API token; calls draw on the company's daily token budget (30,000 x plan multiplier "
+           "x seats), with a burst limit per 2-second window.",
+    implemented=True,
 )
