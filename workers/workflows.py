@@ -32,7 +32,9 @@ def _keyword(row: dict[str, Any]) -> str | None:
     for key in _KEYWORD_KEYS:
         if isinstance(row.get(key), str):
             return row[key].strip().lower()
-    keys = row.get("keys")
+    keys = row.get("keys")  # Search Console: {"query": ...} per dimension (or Google's raw list)
+    if isinstance(keys, dict) and isinstance(keys.get("query"), str):
+        return keys["query"].strip().lower()
     return str(keys[0]).strip().lower() if isinstance(keys, list) and keys else None
 
 

@@ -82,7 +82,7 @@ def test_every_action_happy_path(case: ProviderCase, sim: Any) -> None:
         result = run(case, client, action, params)
         assert result is not None, action
         if action in case.checks:
-            case.checks[action](result)
+            assert case.checks[action](result) is not False, action
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
