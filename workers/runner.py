@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +59,32 @@ class WorkerContext:
     _http: dict[str, httpx.Client] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _redis: Any = None
+    _creds: dict[tuple[str, ...], tuple[float, Any]] = field(default_factory=dict)
+
+    def credentials_for(self, msg: JobMessage, secret_fields: frozenset[str], version: int | None) -> Any:
+        """Credentials from Vault, kept in this process for ``credential_cache_seconds`` (VAULT.md §2.7).
+
+        The key includes the version the API last wrote, so a re-configure is seen at once; the job's
+        integration state is checked in the database before every use, so a disconnect is too.
+        """
+        key = (msg.workspace, msg.agent, msg.integration, str(version))
+        ttl = self.settings.credential_cache_seconds
+        with self._lock:
+            hit = self._creds.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        creds = self.credentials.get(workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
+                                     secret_fields=secret_fields)
+        if ttl > 0:
+            with self._lock:
+                self._creds[key] = (time.monotonic() + ttl, creds)
+        return creds
+
+    def forget_credentials(self, msg: JobMessage) -> None:
+        """Drop cached credentials of an integration (after the provider rejected them)."""
+        with self._lock:
+            for key in [k for k in self._creds if k[:3] == (msg.workspace, msg.agent, msg.integration)]:
+                del self._creds[key]
 
     def redis(self) -> Any:
         """A Redis client (for cross-process locks), created on first use."""
@@ -139,6 +166,8 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
     try:
         result = _combine(job, ctx) if msg.kind == "workflow" else _run(job, msg, ctx)
     except AgentError as exc:
+        if isinstance(exc, AuthError):
+            ctx.forget_credentials(msg)
         _record_failure(ctx, job, msg, exc, retry=will_retry(retries, exc, max_retries))
         if not will_retry(retries, exc, max_retries):
             _after_step(ctx, job)
@@ -156,10 +185,10 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
         _after_step(ctx, job)
         raise err from None
     with session_scope(ctx.engine) as s:
-        job_store.mark_succeeded(session=s, job_id=job.id, result=result)
         if msg.kind == "test_connection":
             upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
                          status="connected", message="connection test succeeded", connected_at=utcnow())
+        job_store.mark_succeeded(session=s, job_id=job.id, result=result)
     _after_step(ctx, job)
     return result
 
@@ -214,8 +243,7 @@ def _run(job: Job, msg: JobMessage, ctx: WorkerContext) -> Any:
         raise InvalidPayload(f"{spec.id} has no action {msg.action!r}")
     if action is not None and action.restricted:
         raise IntegrationUnavailable(f"{spec.id}.{action.name} is restricted: {action.restricted}")
-    creds = ctx.credentials.get(workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
-                                secret_fields=spec.secret_fields)
+    creds = ctx.credentials_for(msg, spec.secret_fields, state.vault_version)
     base_url = ctx.settings.provider_urls.get(spec.provider) or cls.resolve_base_url(spec.base_url, creds)
     extra: dict[str, Any] = {}
     if issubclass(cls, OAuth2Client):
@@ -251,11 +279,12 @@ def _recorder(ctx: WorkerContext, msg: JobMessage):  # type: ignore[no-untyped-d
 def _record_failure(ctx: WorkerContext, job: Job, msg: JobMessage, exc: AgentError, *, retry: bool) -> None:
     error = exc.as_dict()
     with session_scope(ctx.engine) as s:
+        # the integration state first: whoever sees the job finished must see the state it left
+        if isinstance(exc, AuthError) or (msg.kind == "test_connection" and not retry):
+            upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
+                         status="error", message=exc.message)
         if retry:
             job_store.mark_retrying(session=s, job_id=job.id, error=error)
         else:
             job_store.mark_failed(session=s, job_id=job.id, error=error)
-        if isinstance(exc, AuthError) or (msg.kind == "test_connection" and not retry):
-            upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
-                         status="error", message=exc.message)
     log.warning("job.attempt_failed", error_type=exc.kind, error=exc.message, will_retry=retry)

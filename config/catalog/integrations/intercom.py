@@ -106,6 +106,12 @@ class ConversationAnalytics(Params):
                                  "time_to_close", "conversation_rating"],
         min_length=1, description="Dataset attributes to export.")
 
+    @model_validator(mode="after")
+    def _period(self) -> ConversationAnalytics:
+        if self.end_time <= self.start_time:
+            raise ValueError("end_time must be after start_time")
+        return self
+
 
 class ExportWorkflow(Params):
     """Parameters of ``export_workflow``."""
@@ -133,6 +139,7 @@ SPEC = IntegrationSpec(
     base_url="https://api.intercom.io",
     auth="bearer",
     docs_url="https://developers.intercom.com/docs/references/rest-api/api.intercom.io",
+    implemented=True,
     credential_fields=(
         field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry)."),
         field("region", description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au "

@@ -111,7 +111,8 @@ class ListMacros(Params):
     """Parameters of ``list_macros``."""
 
     active_only: bool = Field(default=True, description="Only active macros.")
-    category: str | None = Field(default=None, description="Only this macro category.")
+    category: str | None = Field(default=None, description="Only macros of this category: the part of the "
+                                                            "title before '::' (case-insensitive).")
     limit: int = LIMIT
 
 
@@ -140,6 +141,7 @@ SPEC = IntegrationSpec(
     base_url="https://{subdomain}.zendesk.com/api/v2",
     auth="basic",
     docs_url="https://developer.zendesk.com/api-reference/",
+    implemented=True,
     credential_fields=(
         field("subdomain", description="Account subdomain, as in <subdomain>.zendesk.com."),
         field("email", description="E-mail of the agent or admin the token acts as (user '{email}/token')."),

@@ -1,0 +1,216 @@
+"""Shared pieces of the simulated Zendesk API: errors, Basic auth, rate-limit headers and pagination."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any, NoReturn
+
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
+
+from simulator.control import FaultSpec, Reply, json_error, state
+
+PROVIDER = "zendesk"
+PREFIX = "/zendesk/api/v2"
+#: Requests per minute of the simulated plan (Suite Professional).
+RATE_LIMIT = 700
+#: Largest page Zendesk serves.
+MAX_PAGE = 100
+#: The search API returns at most this many results per query.
+SEARCH_CAP = 1000
+NO_AUTH = "Couldn't authenticate you"
+
+
+def now() -> str:
+    """Current UTC time as Zendesk writes it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def error(status: int, name: str, description: str | None = None,
+          details: dict[str, list[dict[str, str]]] | None = None,
+          headers: dict[str, str] | None = None) -> Response:
+    """Zendesk's classic error body ``{"error", "description", "details"}``."""
+    body: dict[str, Any] = {"error": name}
+    if description is not None:
+        body["description"] = description
+    if details:
+        body["details"] = details
+    return json_error(status, body, headers=headers)
+
+
+def fail(status: int, name: str, description: str | None = None,
+         details: dict[str, list[dict[str, str]]] | None = None) -> NoReturn:
+    """Answer the current request with a Zendesk error."""
+    raise Reply(error(status, name, description, details))
+
+
+def not_found() -> NoReturn:
+    """Zendesk's 404."""
+    fail(404, "RecordNotFound", "Not found")
+
+
+def invalid(field: str, description: str, code: str = "InvalidValue") -> NoReturn:
+    """Zendesk's 422 ``RecordInvalid`` naming one field."""
+    details = {field: [{"description": description, "error": code}]}
+    fail(422, "RecordInvalid", "Record validation errors", details)
+
+
+def bad_attribute(message: str) -> NoReturn:
+    """The newer ``{"error": {"title", "message"}}`` shape Zendesk uses for bad query parameters."""
+    raise Reply(json_error(400, {"error": {"title": "Invalid attribute", "message": message}}))
+
+
+def rate_headers(remaining: int | None = None) -> dict[str, str]:
+    """The account-wide rate-limit headers Zendesk sends on every answer."""
+    left = RATE_LIMIT - 1 if remaining is None else remaining
+    return {"X-Rate-Limit": str(RATE_LIMIT), "X-Rate-Limit-Remaining": str(left),
+            "ratelimit-limit": str(RATE_LIMIT), "ratelimit-remaining": str(left),
+            "ratelimit-reset": str(60 - datetime.now(UTC).second)}
+
+
+def fault_response(spec: FaultSpec) -> Response:
+    """Zendesk's own answer for a fault: a 429 is plain text with ``Retry-After``."""
+    if spec.status == 429:
+        delay = spec.retry_after if spec.retry_after is not None else 60
+        headers = rate_headers(0) | {"Retry-After": str(int(delay) if float(delay).is_integer() else delay)}
+        return Response("Rate limit exceeded: too many requests per minute for this account",
+                        status_code=429, media_type="text/plain", headers=headers | spec.headers)
+    headers = rate_headers() | spec.headers
+    if spec.status == 401:
+        return error(401, NO_AUTH, headers=headers)
+    if spec.status == 403:
+        return error(403, "Forbidden", "You do not have access to this page. Please contact the account "
+                                       "owner of this help desk for further help.", headers=headers)
+    if spec.status == 404:
+        return error(404, "RecordNotFound", "Not found", headers=headers)
+    if spec.retry_after is not None:
+        headers["Retry-After"] = str(spec.retry_after)
+    phrase = HTTPStatus(spec.status).phrase
+    return error(spec.status, phrase.replace(" ", ""), phrase, headers=headers)
+
+
+class ZendeskRoute(APIRoute):
+    """A route whose answers (errors included) carry Zendesk's rate-limit headers."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def with_headers(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except Reply as reply:
+                response = reply.response
+            acct = getattr(request.state, "zendesk", None)
+            used = acct["calls"] if acct else 1
+            response.headers.update(rate_headers(max(0, RATE_LIMIT - used % RATE_LIMIT)))
+            return response
+
+        return with_headers
+
+
+def new_router(prefix: str = PREFIX) -> APIRouter:
+    """A router (under the Zendesk prefix unless it is mounted in one) whose answers carry the rate-limit
+    headers."""
+    return APIRouter(prefix=prefix, tags=["zendesk"], route_class=ZendeskRoute)
+
+
+def route(router: APIRouter, method: str, path: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a handler at ``path`` and ``path.json`` (Zendesk accepts both; ``.json`` first so
+    ``/tickets/1.json`` does not reach ``/tickets/{id}``)."""
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        for variant in (f"{path}.json", path):
+            router.add_api_route(variant, fn, methods=[method])
+        return fn
+    return register
+
+
+def credentials(request: Request) -> tuple[str, str] | None:
+    """``(email, token)`` of a ``{email}/token:{api_token}`` Basic header; 401 when malformed."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if not value:
+        return None
+    try:
+        user, _, secret = base64.b64decode(value).decode().partition(":")
+    except ValueError:
+        fail(401, NO_AUTH)
+    email, sep, kind = user.rpartition("/")
+    if scheme.lower() != "basic" or not sep or kind != "token" or not email or not secret:
+        fail(401, NO_AUTH)
+    if secret.startswith("bad"):
+        fail(401, NO_AUTH)
+    return email, secret
+
+
+def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymous: bool = False
+            ) -> dict[str, Any] | None:
+    """The state of the request's API token; 401 without credentials unless ``anonymous`` is allowed."""
+    creds = credentials(request)
+    if creds is None:
+        if anonymous:
+            return None
+        fail(401, NO_AUTH)
+    email, token = creds
+    acct = state(request).account(PROVIDER, token, lambda: seed(email))
+    with state(request).lock:
+        acct["calls"] += 1
+    request.state.zendesk = acct
+    return acct
+
+
+async def body_of(request: Request, root: str) -> dict[str, Any]:
+    """The JSON body's ``root`` object, or Zendesk's parse error."""
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get(root), dict):
+        fail(400, "InvalidValue", f"Expected a JSON object with a '{root}' object")
+    return data
+
+
+def _position(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(token.encode()).decode())
+    except ValueError:
+        bad_attribute("page[after] is not a valid cursor")
+
+
+def cursor_page(request: Request, items: list[Any], key: str) -> dict[str, Any]:
+    """One cursor page: ``page[size]``/``page[after]`` in, ``meta.has_more`` and ``links.next`` out."""
+    raw = request.query_params.get("page[size]") or str(MAX_PAGE)
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        bad_attribute(f"page[size] must be an integer from 1 to {MAX_PAGE}")
+    size, start = int(raw), _position(request.query_params.get("page[after]"))
+    page = items[start: start + size]
+    more = start + size < len(items)
+    after = base64.urlsafe_b64encode(str(start + len(page)).encode()).decode()
+    query = {k: v for k, v in request.query_params.items() if k != "page[after]"}
+    next_url = str(request.url.replace_query_params(**query, **{"page[after]": after})) if more else None
+    return {key: page, "meta": {"has_more": more, "after_cursor": after if page else None,
+                                "before_cursor": None},
+            "links": {"next": next_url, "prev": None}}
+
+
+def offset_page(request: Request, items: list[Any], key: str, *, cap: int | None = None) -> dict[str, Any]:
+    """One offset page: ``per_page``/``page`` in, ``next_page`` and ``count`` out (``cap`` results max)."""
+    q = request.query_params
+    per_page, page = q.get("per_page") or str(MAX_PAGE), q.get("page") or "1"
+    if not per_page.isdigit() or not 1 <= int(per_page) <= MAX_PAGE or not page.isdigit() or page == "0":
+        bad_attribute(f"per_page must be 1 to {MAX_PAGE} and page a positive integer")
+    size, number = int(per_page), int(page)
+    if cap is not None and (number - 1) * size >= cap:
+        raise Reply(json_error(422, {"error": {"title": "Invalid search", "message": "Requested response "
+                                               "size was greater than Search Response Limits"}}))
+    visible = items[:cap] if cap is not None else items
+    chunk = visible[(number - 1) * size: number * size]
+    more = number * size < len(visible)
+    others = {k: v for k, v in q.items() if k != "page"}
+    next_page = str(request.url.replace_query_params(**others, page=number + 1)) if more else None
+    prev = str(request.url.replace_query_params(**others, page=number - 1)) if number > 1 else None
+    return {key: chunk, "count": len(items), "next_page": next_page, "previous_page": prev}
