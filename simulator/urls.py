@@ -7,7 +7,7 @@ from __future__ import annotations
 #: provider -> base path of its API in the simulator (the client's base URL is root + this).
 BASES: dict[str, str] = {
     "ahrefs": "/ahrefs/v3",
-    "amplitude": "/amplitude",
+    "amplitude": "/amplitude/api",
     "brevo": "/brevo/v3",
     "copy_ai": "/copy_ai/api",
     "facebook": "/facebook/v25.0",
@@ -21,7 +21,7 @@ BASES: dict[str, str] = {
     "jasper": "/jasper",
     "linkedin": "/linkedin",
     "mailchimp": "/mailchimp/3.0",
-    "mixpanel": "/mixpanel",
+    "mixpanel": "/mixpanel/api",
     "pipedrive": "/pipedrive",
     "salesforce": "/salesforce/services/data/v66.0",
     "semrush": "/semrush",

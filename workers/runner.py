@@ -39,7 +39,7 @@ from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.db import session_scope
 from workers.store.integrations import get_state, upsert_state
-from workers.store.models import Job, utcnow
+from workers.store.models import IntegrationState, Job, utcnow
 
 log = structlog.get_logger("sintra.worker")
 
@@ -156,15 +156,16 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
         raise
     # a connection test answers a waiting user: no retries, report the first outcome
     max_retries = 0 if msg.kind == "test_connection" else agent_spec(msg.agent).max_retries
-    with session_scope(ctx.engine) as s:
+    with session_scope(ctx.engine) as s:  # one transaction: the job, its integration's state, running
         job = job_store.get_job(session=s, job_id=msg.job_id, workspace=msg.workspace)
         if job is None:
             raise InvalidPayload(f"job {msg.job_id} does not exist in workspace {msg.workspace}")
+        state = get_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration)
         if not job_store.mark_running(session=s, job_id=job.id):
             log.info("job.skipped", reason="already finished", status=job.status)
             return None
     try:
-        result = _combine(job, ctx) if msg.kind == "workflow" else _run(job, msg, ctx)
+        result = _combine(job, ctx) if msg.kind == "workflow" else _run(job, msg, ctx, state)
     except AgentError as exc:
         if isinstance(exc, AuthError):
             ctx.forget_credentials(msg)
@@ -222,14 +223,12 @@ def _fail_unparsed(ctx: WorkerContext, payload: dict[str, Any], exc: InvalidPayl
             job_store.mark_failed(session=s, job_id=job_id, error=exc.as_dict())
 
 
-def _run(job: Job, msg: JobMessage, ctx: WorkerContext) -> Any:
+def _run(job: Job, msg: JobMessage, ctx: WorkerContext, state: IntegrationState | None) -> Any:
     """Check the integration, load credentials, call the provider."""
     try:
         spec = integration_spec(msg.agent, msg.integration)
     except CatalogError as exc:
         raise InvalidPayload(str(exc)) from None
-    with session_scope(ctx.engine) as s:
-        state = get_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration)
     if state is None or state.status in ("not_configured", "disconnected"):
         when = f" at {state.disconnected_at:%Y-%m-%d %H:%M:%S} UTC" if state and state.disconnected_at else ""
         raise CredentialsUnavailable(

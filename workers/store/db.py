@@ -43,7 +43,8 @@ def build_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # no pre-ping (a round trip per checkout); recycle instead, and a pool as large as a worker's threads
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]
