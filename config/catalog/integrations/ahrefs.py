@@ -105,6 +105,7 @@ SPEC = IntegrationSpec(
         act("organic_keywords", "Keywords the target ranks for (GET /site-explorer/organic-keywords).",
             OrganicKeywords),
     ),
+    implemented=True,
     reason="Plan-gated: API v3 access needs a paid Ahrefs plan that includes it (none on Free or Starter; "
            "Lite and up per Ahrefs' pricing, Enterprise for large volumes), with a per-plan cap on rows per "
            "request. Every request spends API units (at least 50; cache hits are free); see Account settings "

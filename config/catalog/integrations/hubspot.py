@@ -177,6 +177,7 @@ CRM_SPEC = IntegrationSpec(
             "enrollments?userId=); needs an assigned Sales Hub or Service Hub Professional/Enterprise seat "
             "and the automation.sequences scopes.", EnrollInSequence, side_effect=True),
     ),
+    implemented=True,
 )
 
 
@@ -297,4 +298,5 @@ MARKETING_SPEC = IntegrationSpec(
     ),
     reason="Workflows need Marketing, Sales or Service Hub Professional or higher; API publishing and "
            "single-send need Marketing Hub Enterprise.",
+    implemented=True,
 )

@@ -127,4 +127,5 @@ SPEC = IntegrationSpec(
     ),
     reason="Needs API access (Enterprise, Unlimited, Developer or Performance edition, or the API add-on) "
            "and a connected app.",
+    implemented=True,
 )

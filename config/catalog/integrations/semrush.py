@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
-Database = Field(default="us", pattern=r"^[a-z]{2,6}$", description="Regional database, e.g. us, uk, de.")
+Database = Field(default="us", pattern=r"^(mobile-)?[a-z]{2}(-ext)?$",
+                 description="Regional database, e.g. us, uk, de, mobile-us, il-ext (gb is read as uk).")
 
 
 class KeywordOverview(Params):
@@ -54,11 +56,17 @@ class ProjectId(Params):
 class PositionTracking(Params):
     """Parameters of ``position_tracking``."""
 
-    project_id: int = Field(ge=1, description="Semrush project with Position Tracking set up.")
+    campaign_id: str = Field(pattern=r"^\d+(_\d+)?$", description="Position Tracking campaign id as Semrush "
+                             "shows it (projectID_campaignNumber, e.g. 6647718_272401), or the project id.")
     url: str = Field(min_length=1, description="Tracked domain mask, e.g. *.example.com/*.")
     date_begin: date | None = Field(default=None, description="First day; the latest data when omitted.")
     date_end: date | None = Field(default=None, description="Last day.")
     limit: int = LIMIT
+
+    @field_validator("campaign_id", mode="before")
+    @classmethod
+    def _digits(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 SPEC = IntegrationSpec(
@@ -81,13 +89,15 @@ SPEC = IntegrationSpec(
         act("competitors",
             "A domain's organic search competitors (type=domain_organic_organic).", Competitors),
         act("site_audit_start", "Launch a Site Audit crawl of a project "
-            "(POST /reports/v1/projects/{id}/siteaudit/launch); uses the audit page limit.", ProjectId,
-            side_effect=True),
+            "(POST /reports/v1/projects/{id}/siteaudit/launch), poll it and return the results; uses the "
+            "audit page limit. A retried job resumes the audit it launched.", ProjectId, side_effect=True),
         act("site_audit_status", "Status and results of the last audit: health score, errors, warnings, "
             "notices (GET /reports/v1/projects/{id}/siteaudit/info).", ProjectId),
         act("position_tracking", "Tracked keyword positions of a project "
-            "(GET /reports/v1/projects/{id}/tracking/?type=tracking_position_organic).", PositionTracking),
+            "(GET /reports/v1/projects/{campaign_id}/tracking/?type=tracking_position_organic).",
+            PositionTracking),
     ),
+    implemented=True,
     reason="Needs a Semrush SEO Business subscription plus a purchased API-units package; every returned row "
-           "spends units, so results are cached.",
+           "spends units (Site Audit info 100 per call), so ask for what you need.",
 )
