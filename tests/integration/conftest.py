@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from config.catalog import agents
 from config.logging import configure_logging
 from config.settings import Settings
+from simulator.urls import provider_urls
 from tests.conftest import PG_ADMIN_URL, require_service
 
 
@@ -123,8 +124,7 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
 
     sim_url = simulator.url  # type: ignore[attr-defined]
     settings = Settings(database_url=db_url, state_dir=state_dir, vault_addr=vault_server.addr,  # type: ignore[attr-defined]
-                        provider_urls={"mailchimp": f"{sim_url}/mailchimp/3.0",
-                                       "instagram": f"{sim_url}/instagram/v25.0"},
+                        provider_urls=provider_urls(sim_url),
                         retry_min_backoff_ms=200, retry_max_backoff_ms=2000, connect_wait_seconds=10)
     from workers.providers.instagram import InstagramClient
 
