@@ -1,11 +1,11 @@
-"""Amplitude Dashboard REST API and Behavioral Cohorts API for Dexter."""
+"""Amplitude Dashboard REST API, Behavioral Cohorts API and User Profile API for Dexter."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
@@ -59,6 +59,25 @@ class GetCohort(Params):
     cohort_id: str = Field(min_length=1, description="Cohort id (from list_cohorts).")
     include_properties: bool = Field(default=False, description="Also return user properties (props=1).")
     property_keys: list[str] = Field(default_factory=list, description="Only these properties.")
+    limit: int = Field(default=1000, ge=1, le=100_000,
+                       description="Most members to return (member_count still counts them all).")
+
+
+class UserPropensity(Params):
+    """Parameters of ``user_propensity``."""
+
+    prediction_ids: list[str] = Field(min_length=1, max_length=20,
+                                      description="Prediction ids (end of the prediction's Audiences URL).")
+    user_id: str | None = Field(default=None, min_length=1, description="User id; or pass device_id.")
+    device_id: str | None = Field(default=None, min_length=1, description="Device id; or pass user_id.")
+    propensity_type: Literal["score", "pct"] = Field(default="pct",
+                                                     description="Raw score, or percentile among users.")
+
+    @model_validator(mode="after")
+    def _one_user(self) -> "UserPropensity":
+        if not (self.user_id or self.device_id):
+            raise ValueError("pass user_id or device_id")
+        return self
 
 
 class Predictions(Params):
@@ -75,6 +94,7 @@ SPEC = IntegrationSpec(
     base_url="https://amplitude.com/api",
     auth="basic",
     docs_url="https://amplitude.com/docs/apis/analytics/dashboard-rest",
+    implemented=True,
     credential_fields=(
         field("api_key", secret=True, description="Project API key (Basic auth user)."),
         field("secret_key", secret=True, description="Project secret key (Basic auth password)."),
@@ -91,9 +111,14 @@ SPEC = IntegrationSpec(
         act("get_cohort", "Members of a cohort, asynchronously: request (GET /5/cohorts/request/{id}), poll "
             "(/5/cohorts/request-status/{request_id}), download (/5/cohorts/request/{request_id}/file). "
             "500 downloads a month on Growth and Enterprise.", GetCohort),
+        act("user_propensity", "One user's propensity (raw score or percentile) for predictions synced to "
+            "the Profile API (GET https://profile-api.amplitude.com/v1/userprofile?get_propensity=true; "
+            "Api-Key auth with the secret key; not offered in the EU region).", UserPropensity),
         act("predictive_analytics", "Scores of an Amplitude prediction (propensity to convert or churn).",
             Predictions,
-            restricted="Amplitude has no public REST endpoint for Predictions; save the prediction as a "
-                       "cohort in the Amplitude UI and read it with get_cohort."),
+            restricted="Amplitude has no public REST endpoint that lists a prediction's scores: the User "
+                       "Profile API answers one user at a time (user_propensity); for the whole audience "
+                       "save the prediction as a cohort in Amplitude and read it with get_cohort "
+                       "(list_cohorts flags it is_predictive)."),
     ),
 )

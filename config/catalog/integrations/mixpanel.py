@@ -9,7 +9,8 @@ from pydantic import Field
 
 from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field
 
-Unit = Literal["minute", "hour", "day", "week", "month"]
+#: Segmentation buckets: the Query API accepts no "week" here (funnels and retention do).
+Unit = Literal["minute", "hour", "day", "month"]
 FromDate = Field(description="First day (project timezone).")
 ToDate = Field(description="Last day.")
 Where = Field(default=None, description='Filter expression, e.g. properties["country"] == "US".')
@@ -103,6 +104,7 @@ SPEC = IntegrationSpec(
     base_url="https://mixpanel.com/api",
     auth="basic",
     docs_url="https://developer.mixpanel.com/reference/query-api",
+    implemented=True,
     credential_fields=(
         field("service_account_username", description="Service-account username."),
         field("service_account_secret", secret=True, description="Service-account secret."),
