@@ -66,6 +66,8 @@ def test_every_implemented_integration_has_a_case() -> None:
 def test_case_covers_every_available_action(case: ProviderCase) -> None:
     available = {a.name for a in case.spec.actions if not a.restricted}
     assert set(case.actions) == available
+    if any(a.side_effect for a in case.spec.actions if not a.restricted):
+        assert case.create and case.count_created, "a provider with side effects needs the crash test"
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
