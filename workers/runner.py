@@ -198,6 +198,9 @@ def _combine(parent: Job, ctx: WorkerContext) -> Any:
     """Build a workflow job's report from its finished steps."""
     with session_scope(ctx.engine) as s:
         steps = job_store.children(session=s, parent_id=parent.id)
+        # steps report progress concurrently and may land out of order: settle it here
+        job_store.set_progress(session=s, job_id=parent.id, step=f"{len(steps)}/{len(steps)} sources done, combined",
+                               pct=100.0)
     return combine(parent, steps)
 
 
