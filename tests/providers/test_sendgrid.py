@@ -19,6 +19,7 @@ from workers.errors import (
     InvalidPayload,
     PermanentError,
     ProviderRejected,
+    ProviderUnavailable,
     RateLimited,
 )
 from workers.providers.base import CallRecord, MemorySteps
@@ -139,7 +140,7 @@ def test_crash_without_email_activity_refuses_to_send_again(simulator: Any, sim:
 def test_retry_whose_first_send_never_arrived_sends_once(client: SendGridClient, sim: Any) -> None:
     sim.fault("sendgrid", 503, path=SEND)
     steps = MemorySteps()
-    with pytest.raises(Exception):
+    with pytest.raises(ProviderUnavailable):
         run(client, "send_mail", steps, **MAIL)
     assert run(client, "send_mail", steps, **MAIL)["message_id"]
     assert [c["status"] for c in sim.calls("sendgrid", "POST", path=SEND)] == [503, 202]

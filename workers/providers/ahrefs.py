@@ -38,10 +38,6 @@ class AhrefsClient(ProviderClient):
 
     provider: ClassVar[str] = "ahrefs"
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Any) -> str:
-        """The API host needs nothing from the credentials."""
-        return template
 
     def auth_headers(self) -> dict[str, str]:
         key = self.credentials.get("api_key")

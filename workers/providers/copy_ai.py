@@ -79,10 +79,6 @@ class CopyAiClient(ProviderClient):
     PAGE_SIZE: ClassVar[int] = 100
     LOOKUP_LIMIT: ClassVar[int] = 1000
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
-        """The base URL: one host for every workspace."""
-        return template
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:

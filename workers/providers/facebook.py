@@ -82,10 +82,6 @@ class FacebookClient(ProviderClient):
         super().__init__(**kw)
         self._page_token: str | None = None
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Any) -> str:
-        """The Graph host needs nothing from the credentials."""
-        return template
 
     # -- credentials -------------------------------------------------------------------------------
     def _field(self, name: str) -> str:

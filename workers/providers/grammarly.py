@@ -46,10 +46,6 @@ class GrammarlyClient(OAuth2Client):
     POLL_INTERVAL: ClassVar[float] = 2.0
     POLL_TIMEOUT: ClassVar[float] = 120.0
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Credentials) -> str:
-        """The base URL: the same host for every organisation."""
-        return template
 
     # -- auth -------------------------------------------------------------------------------------------
     def refresh_form(self, creds: Credentials) -> dict[str, str]:

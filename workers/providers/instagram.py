@@ -97,10 +97,6 @@ class InstagramClient(ProviderClient):
     #: Items asked for per page.
     PAGE_SIZE: ClassVar[int] = 100
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
-        """The base URL: the Graph host needs nothing from the credentials."""
-        return template
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:

@@ -69,10 +69,6 @@ class JasperClient(ProviderClient):
     #: Voices asked for per page.
     PAGE_SIZE: ClassVar[int] = 50
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
-        """The base URL: one host for every workspace."""
-        return template
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import httpx
 
 from config.catalog.integrations.linkedin import SALES_SPEC, SOCIAL_SPEC
-from workers.credentials.base import Credentials
 from workers.errors import (
     AuthError,
     CredentialsUnavailable,
@@ -56,10 +55,6 @@ class LinkedInClient(OAuth2Client):
     #: Most posts asked for per page of the author finder (LinkedIn's maximum).
     PAGE_SIZE: ClassVar[int] = 100
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Credentials) -> str:
-        """The base URL: one host for every member."""
-        return template
 
     def auth_headers(self) -> dict[str, str]:
         return {**super().auth_headers(), "LinkedIn-Version": VERSION, "X-Restli-Protocol-Version": "2.0.0"}

@@ -71,10 +71,6 @@ class SemrushClient(ProviderClient):
     ADOPT_WINDOW_MS: ClassVar[int] = 6 * 3600 * 1000
 
     # -- provider shapes -------------------------------------------------------------------------------
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Any) -> str:
-        """The API host needs nothing from the credentials."""
-        return template
 
     def auth_headers(self) -> dict[str, str]:
         return {}  # the key is a query parameter (see _params)

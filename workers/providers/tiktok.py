@@ -61,10 +61,6 @@ class TikTokClient(OAuth2Client):
     #: Largest ``max_count`` of ``/business/video/list/``.
     PAGE_SIZE: ClassVar[int] = 20
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Any) -> str:
-        """The Business API host needs nothing from the credentials."""
-        return template
 
     def auth_headers(self) -> dict[str, str]:
         return {"Access-Token": self.credentials.get("access_token", "")}

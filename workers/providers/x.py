@@ -58,10 +58,6 @@ class XClient(OAuth2Client):
 
     _me: dict[str, Any] | None = None
 
-    @classmethod
-    def resolve_base_url(cls, template: str, credentials: Credentials) -> str:
-        """The base URL: one host for every account."""
-        return template
 
     # -- OAuth 2.0 token refresh ------------------------------------------------------------------
     def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
