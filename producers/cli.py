@@ -19,8 +19,12 @@ def _keys_create(args: argparse.Namespace) -> int:
         return 2
     settings = get_settings()
     migrate(settings.db_url)
+    from workers.store.audit import record_event
+
     with session_scope(build_engine(settings.db_url)) as session:
         key = create_key(session=session, workspace=args.workspace)
+        record_event(session=session, actor="cli", kind="api", outcome="key_created", workspace=args.workspace,
+                     detail={"key_prefix": key[:10]})
     print(f"Created an API key for workspace {args.workspace!r}. It is shown once; store it now:")
     print(key)
     return 0

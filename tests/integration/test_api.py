@@ -144,3 +144,21 @@ def test_actions_of_a_provider_not_built_yet_answer_501(stack: Stack, monkeypatc
     monkeypatch.setattr(jobs_route, "integration", unbuilt)
     r = submit(stack, "cassie", "zendesk", "search_tickets", {"query": "status:open"})
     assert r.status_code == 501 and "no client" in r.json()["error"]["message"]
+
+
+def test_connect_that_does_not_finish_in_time_answers_202_with_the_job_to_poll(stack: Stack) -> None:
+    from tests.integration.helpers import wait_job
+
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP, connect=False)
+    settings = stack.api.app.state.settings  # type: ignore[attr-defined]
+    saved = settings.connect_wait_seconds
+    settings.connect_wait_seconds = 0.0
+    stack.worker.pause()  # type: ignore[attr-defined]
+    try:
+        r = stack.api.post("/api/integrations/emmie/mailchimp/connect", headers=stack.headers())
+    finally:
+        settings.connect_wait_seconds = saved
+        stack.worker.resume()  # type: ignore[attr-defined]
+    assert r.status_code == 202 and r.json()["poll"] == f"/api/jobs/{r.json()['job_id']}"
+    assert wait_job(stack, r.json()["job_id"])["status"] == "succeeded"
+    assert stack.api.get("/api/integrations/emmie/mailchimp", headers=stack.headers()).json()["status"] == "connected"
