@@ -10,7 +10,7 @@ import redis
 from sqlalchemy import text
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import configure, fault, submit, wait_job
+from tests.integration.helpers import configure, fault, sim_calls, submit, wait_job
 
 
 def _db_dump(stack: Stack) -> str:
@@ -77,3 +77,24 @@ def test_canary_secret_never_leaves_vault(stack: Stack, log_stream: io.StringIO,
     for where, content in places.items():
         assert canary not in content, f"canary secret found in {where}"
     configure(stack, "emmie", "mailchimp", {"api_key": "sandboxkey0123456789-us21", "list_id": "leads"})
+
+
+def test_canary_oauth_secrets_stay_secret_through_a_refresh(stack: Stack, log_stream: io.StringIO) -> None:
+    import httpx
+
+    httpx.post(f"{stack.simulator.url}/_sim/reset").raise_for_status()  # type: ignore[attr-defined]
+    canary = f"CANARY{uuid.uuid4().hex}"
+    creds = {"client_id": "sintra-x-app", "client_secret": f"cs-{canary}", "refresh_token": f"rt-{canary}",
+             "access_token": f"at-{canary}"}
+    responses = [stack.api.post("/api/integrations/soshie/x/configure", headers=stack.headers(),
+                                json={"credentials": creds}).text]
+    fault(stack, "x", 401, path="/x/2/users", times=1)  # the access token is refused once: refresh, replay
+    job = wait_job(stack, submit(stack, "soshie", "x", "get_user_metrics", {}).json()["id"])
+    assert job["status"] == "succeeded", job
+    refreshes = [c for c in sim_calls(stack, "x") if c["path"] == "/x/2/oauth2/token"]
+    assert len(refreshes) == 1  # the refresh really happened (and its new tokens went back to Vault)
+    responses += [str(job), stack.api.get("/api/integrations/soshie/x", headers=stack.headers()).text]
+    places = {"logs": log_stream.getvalue(), "database": _db_dump(stack),
+              "redis": _redis_dump(stack.settings.redis_url), "api responses": "\n".join(responses)}
+    for where, content in places.items():
+        assert canary not in content, f"canary OAuth secret found in {where}"
