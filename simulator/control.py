@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 
@@ -133,6 +134,38 @@ def fault_headers(spec: FaultSpec, extra: dict[str, str] | None = None) -> dict[
         delay = spec.retry_after
         headers["Retry-After"] = str(int(delay) if delay.is_integer() else delay)
     return headers | spec.headers
+
+
+async def json_object(request: Request) -> dict[str, Any] | None:
+    """The request's JSON body when it is an object (an empty body reads as ``{}``), else None."""
+    try:
+        data = json.loads(await request.body() or b"{}")
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def rate_header_route(attr: str, limit: int, headers: Callable[[int], dict[str, str]]) -> type[APIRoute]:
+    """A route class whose answers (errors included) carry ``headers(remaining)`` for the account that a
+    handler stored in ``request.state.<attr>`` (its ``calls`` counted against ``limit``)."""
+
+    class RateHeaderRoute(APIRoute):
+        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+            handler = super().get_route_handler()
+
+            async def with_headers(request: Request) -> Response:
+                try:
+                    response = await handler(request)
+                except Reply as reply:
+                    response = reply.response
+                acct = getattr(request.state, attr, None)
+                used = acct["calls"] if acct else 1
+                response.headers.update(headers(max(0, limit - used % limit)))
+                return response
+
+            return with_headers
+
+    return RateHeaderRoute
 
 
 async def params(request: Request) -> dict[str, Any]:

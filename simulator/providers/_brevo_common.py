@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any, NoReturn
@@ -10,7 +9,7 @@ from typing import Any, NoReturn
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import Reply, state
+from simulator.control import Reply, json_object, state
 
 PROVIDER = "brevo"
 #: Requests per window that ``x-sib-ratelimit-limit`` reports, and the window in seconds.
@@ -72,11 +71,7 @@ def rate_headers(request: Request, response: Response) -> None:
 
 async def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or Brevo's 400."""
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    if (data := await json_object(request)) is None:
         fail(400, "bad_request", "Input must be a valid JSON object")
     return data
 

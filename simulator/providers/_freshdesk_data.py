@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import Reply
+from simulator.control import Reply, json_object
 
 JSON = "application/json; charset=utf-8"
 #: Per-minute limit the simulated account has (a Pro plan).
@@ -186,11 +186,7 @@ def page(request: Request, items: list[Any]) -> JSONResponse:
 
 async def body_of(request: Request) -> dict[str, Any]:
     """The JSON body, or Freshdesk's 400 for one that does not parse."""
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    if (data := await json_object(request)) is None:
         fail(400, {"code": "invalid_json", "message": "Request body has invalid json format"})
     return data
 

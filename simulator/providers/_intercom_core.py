@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import base64
-import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, NoReturn
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 
-from simulator.control import FaultSpec, Reply, json_error, state
+from simulator.control import FaultSpec, Reply, json_error, json_object, rate_header_route, state
 
 PROVIDER = "intercom"
 #: Calls per minute of one app, spread over 10-second windows.
@@ -69,23 +67,8 @@ def fault_response(spec: FaultSpec) -> Response:
     return error_list(spec.status, code, message, rate_headers(RATE_LIMIT - 1) | spec.headers)
 
 
-class IntercomRoute(APIRoute):
-    """A route whose answers (errors included) carry Intercom's rate-limit headers."""
-
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def with_headers(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except Reply as reply:
-                response = reply.response
-            acct = getattr(request.state, "intercom", None)
-            used = acct["calls"] if acct else 1
-            response.headers.update(rate_headers(max(0, RATE_LIMIT - used % RATE_LIMIT)))
-            return response
-
-        return with_headers
+#: A route whose answers (errors included) carry Intercom's rate-limit headers.
+IntercomRoute = rate_header_route("intercom", RATE_LIMIT, rate_headers)
 
 
 def account(request: Request, seed: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -122,11 +105,7 @@ def require_version(request: Request, least: tuple[int, int]) -> None:
 
 async def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or Intercom's 400."""
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    if (data := await json_object(request)) is None:
         fail(400, "parameter_invalid", "The request body is not a JSON object")
     return data
 

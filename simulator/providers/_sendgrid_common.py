@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import math
 import time
 import uuid
@@ -13,7 +12,7 @@ from typing import Any, NoReturn
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import Reply, state
+from simulator.control import Reply, json_object, state
 
 PROVIDER = "sendgrid"
 #: Per-endpoint window SendGrid reports in ``X-RateLimit-Limit`` (requests per minute).
@@ -91,11 +90,7 @@ def rate_headers(request: Request, response: Response) -> None:
 
 async def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or SendGrid's parse error."""
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    if (data := await json_object(request)) is None:
         fail(400, "Bad Request", None)
     return data
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
 
-from simulator.control import FaultSpec, Reply, json_error, state
+from simulator.control import FaultSpec, Reply, json_error, json_object, rate_header_route, state
 
 PROVIDER = "zendesk"
 PREFIX = "/zendesk/api/v2"
@@ -93,23 +92,8 @@ def fault_response(spec: FaultSpec) -> Response:
     return error(spec.status, phrase.replace(" ", ""), phrase, headers=headers)
 
 
-class ZendeskRoute(APIRoute):
-    """A route whose answers (errors included) carry Zendesk's rate-limit headers."""
-
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
-        handler = super().get_route_handler()
-
-        async def with_headers(request: Request) -> Response:
-            try:
-                response = await handler(request)
-            except Reply as reply:
-                response = reply.response
-            acct = getattr(request.state, "zendesk", None)
-            used = acct["calls"] if acct else 1
-            response.headers.update(rate_headers(max(0, RATE_LIMIT - used % RATE_LIMIT)))
-            return response
-
-        return with_headers
+#: A route whose answers (errors included) carry Zendesk's rate-limit headers.
+ZendeskRoute = rate_header_route("zendesk", RATE_LIMIT, rate_headers)
 
 
 def new_router(prefix: str = PREFIX) -> APIRouter:
@@ -163,11 +147,8 @@ def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymou
 
 async def body_of(request: Request, root: str) -> dict[str, Any]:
     """The JSON body's ``root`` object, or Zendesk's parse error."""
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict) or not isinstance(data.get(root), dict):
+    data = await json_object(request)
+    if data is None or not isinstance(data.get(root), dict):
         fail(400, "InvalidValue", f"Expected a JSON object with a '{root}' object")
     return data
 

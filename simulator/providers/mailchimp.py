@@ -18,7 +18,16 @@ from uuid import uuid4
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, offset_page, state
+from simulator.control import (
+    FaultSpec,
+    Reply,
+    fault_headers,
+    hex_id,
+    json_error,
+    json_object,
+    offset_page,
+    state,
+)
 
 PROVIDER = "mailchimp"
 router = APIRouter(prefix="/mailchimp/3.0", tags=["mailchimp"])
@@ -117,11 +126,7 @@ def account(request: Request) -> dict[str, Any]:
 
 async def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or Mailchimp's parse error."""
-    try:
-        data = json.loads(await request.body() or b"{}")
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
+    if (data := await json_object(request)) is None:
         fail(400, "JSON Parse Exception", "We encountered an unspecified JSON parsing error.")
     return data
 

@@ -10,7 +10,6 @@ starting with ``bad`` is rejected with Pipedrive's 401. Every answer carries the
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from datetime import date, datetime
@@ -20,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, state
+from simulator.control import FaultSpec, Reply, fault_headers, json_object, state
 from simulator.providers._pipedrive_data import (
     ACTIVITY_TYPES,
     BURST,
@@ -97,11 +96,7 @@ def data(request: Request, value: Any) -> JSONResponse:
 
 async def body_of(request: Request) -> dict[str, Any]:
     """The JSON object body, or a 400."""
-    try:
-        loaded = json.loads(await request.body() or b"{}")
-    except ValueError:
-        loaded = None
-    if not isinstance(loaded, dict):
+    if (loaded := await json_object(request)) is None:
         invalid("request body must be a JSON object")
     return loaded
 

@@ -9,10 +9,10 @@ for a new one. A synchronous request Meta finds too large is moved to the async 
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 from workers.errors import ProviderRejected, ProviderUnavailable
+from workers.providers._polling import poll
 from workers.providers.base import StepLog, expect_shape, require
 
 if TYPE_CHECKING:
@@ -78,19 +78,22 @@ def _async_rows(client: FacebookClient, account: str, query: dict[str, Any], lim
 
 def _wait(client: FacebookClient, run_id: str, steps: StepLog) -> None:
     """Poll an async report until it completes; a failed report is forgotten so the retry starts anew."""
-    deadline = time.monotonic() + client.POLL_TIMEOUT
-    while True:
+
+    def fetch() -> tuple[Any, float]:
         data = client.json("GET", f"/{run_id}", params={"fields": "async_status,async_percent_completion"})
         with expect_shape(client.provider, "GET /{report_run_id}"):
-            status, pct = data["async_status"], float(data.get("async_percent_completion") or 0)
+            return data["async_status"], float(data.get("async_percent_completion") or 0)
+
+    def done(state: tuple[Any, float]) -> bool:
+        status, pct = state
         if status == ASYNC_DONE:
-            return
+            return True
         if status in ASYNC_FAILED:
             steps.put("report_run_id", None)
             raise ProviderUnavailable(f"facebook insights report {run_id} ended with {status!r}; the retry "
                                       "starts a new report")
         steps.progress(f"insights report {pct:.0f}% done", round(10.0 + 0.8 * pct, 1))
-        if time.monotonic() + client.POLL_INTERVAL > deadline:
-            raise ProviderUnavailable(f"facebook insights report {run_id} still {status!r} after "
-                                      f"{client.POLL_TIMEOUT:.0f} s; the retry resumes it")
-        time.sleep(client.POLL_INTERVAL)
+        return False
+
+    poll(fetch, done, interval=client.POLL_INTERVAL, timeout=client.POLL_TIMEOUT,
+         what=lambda state: f"facebook insights report {run_id} still {state[0]!r}")

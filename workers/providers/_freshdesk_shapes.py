@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from workers.errors import CredentialsUnavailable
+from workers.providers._parse import int_or_none
 from workers.providers.base import RateLimit, parse_retry_after
 
 #: Ticket channels and their ``source`` codes.
@@ -44,17 +45,6 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def when(value: Any) -> datetime | None:
-    """A Freshdesk timestamp as an aware datetime, or None."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def job_tag(marker: str, key: str) -> str:
     """A short tag that names what one job created (found again after a crash)."""
     return "sintra-" + hashlib.sha256(f"{marker}:{key}".encode()).hexdigest()[:12]
@@ -75,16 +65,10 @@ def text_of(body: str) -> str:
     return " ".join(html.unescape(_TAGS.sub(" ", body)).split())
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def freshdesk_rate_limit(headers: httpx.Headers) -> RateLimit | None:
     """``X-RateLimit-Total`` / ``-Remaining`` and, on a 429, ``Retry-After`` (seconds)."""
-    limit, remaining = _int(headers.get("x-ratelimit-total")), _int(headers.get("x-ratelimit-remaining"))
+    limit = int_or_none(headers.get("x-ratelimit-total"))
+    remaining = int_or_none(headers.get("x-ratelimit-remaining"))
     retry = parse_retry_after(headers.get("retry-after"))
     if limit is None and remaining is None and retry is None:
         return None

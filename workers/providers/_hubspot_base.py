@@ -10,7 +10,8 @@ import httpx
 
 from config.logging import redact_text
 from workers.errors import AgentError, RateLimited
-from workers.providers._hubspot_shape import body_of, crm_object, to_int
+from workers.providers._hubspot_shape import body_of, crm_object
+from workers.providers._parse import int_or_none
 from workers.providers.base import MAX_ERROR_TEXT, RateLimit, expect_shape, parse_retry_after, require
 from workers.providers.oauth import OAuth2Client
 
@@ -34,11 +35,12 @@ class HubSpotBase(OAuth2Client):
         """``X-HubSpot-RateLimit-Max/-Remaining/-Interval-Milliseconds`` (else the daily pair)."""
         h = response.headers
         retry = parse_retry_after(h.get("retry-after"))
-        limit = to_int(h.get("x-hubspot-ratelimit-max")) or to_int(h.get("x-hubspot-ratelimit-daily"))
-        remaining = to_int(h.get("x-hubspot-ratelimit-remaining"))
+        limit = (int_or_none(h.get("x-hubspot-ratelimit-max"))
+                 or int_or_none(h.get("x-hubspot-ratelimit-daily")))
+        remaining = int_or_none(h.get("x-hubspot-ratelimit-remaining"))
         if remaining is None:
-            remaining = to_int(h.get("x-hubspot-ratelimit-daily-remaining"))
-        interval = to_int(h.get("x-hubspot-ratelimit-interval-milliseconds"))
+            remaining = int_or_none(h.get("x-hubspot-ratelimit-daily-remaining"))
+        interval = int_or_none(h.get("x-hubspot-ratelimit-interval-milliseconds"))
         if retry is None and remaining == 0 and interval:
             retry = interval / 1000
         if retry is None and limit is None and remaining is None:

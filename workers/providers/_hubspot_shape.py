@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from workers.providers._parse import int_or_none
+
 #: Fields of a legacy e-mail event worth keeping, and their names in Sintra's result.
 EVENT_FIELDS = {"id": "id", "type": "type", "recipient": "recipient", "emailCampaignId": "email_campaign_id",
                 "appName": "app_name", "url": "url", "category": "category", "status": "status",
@@ -18,14 +20,6 @@ def body_of(response: httpx.Response) -> Any:
     """The decoded JSON body, or None when it is not JSON."""
     try:
         return response.json()
-    except ValueError:
-        return None
-
-
-def to_int(value: str | None) -> int | None:
-    """A header value as an int, or None."""
-    try:
-        return int(value) if value is not None else None
     except ValueError:
         return None
 
@@ -90,7 +84,7 @@ def crm_list(item: Mapping[str, Any]) -> dict[str, Any]:
     """A list (segment) of the v3 Lists API."""
     extra = item.get("additionalProperties") or {}
     size = extra.get("hs_list_size")
-    size = to_int(size) if isinstance(size, str) else size
+    size = int_or_none(size) if isinstance(size, str) else size
     return {"id": str(item["listId"]), "name": item.get("name"), "object_type_id": item.get("objectTypeId"),
             "processing_type": item.get("processingType"), "processing_status": item.get("processingStatus"),
             "size": size, "created_at": item.get("createdAt"), "updated_at": item.get("updatedAt")}

@@ -62,17 +62,6 @@ def rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def when(value: Any) -> datetime | None:
-    """A Pipedrive timestamp (RFC 3339, or v1's ``YYYY-MM-DD HH:MM:SS`` in UTC) as an aware datetime."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 DEAL_FIELDS = ("id", "title", "value", "currency", "status", "pipeline_id", "stage_id", "owner_id",
                "person_id", "org_id", "probability", "expected_close_date", "lost_reason", "add_time",
                "update_time", "stage_change_time", "won_time", "lost_time", "close_time")

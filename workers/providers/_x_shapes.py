@@ -19,14 +19,6 @@ def json_dict(response: httpx.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def as_int(value: str | None) -> int | None:
-    """A header value as an int, or None."""
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 def problem_summary(error: Mapping[str, Any]) -> dict[str, Any]:
     """One entry of X's ``errors[]`` in a short, stable form."""
     kind = str(error.get("type") or "")

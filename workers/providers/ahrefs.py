@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from workers.errors import CredentialsUnavailable, MalformedResponse
+from workers.errors import MalformedResponse
 from workers.providers.base import ProviderClient, StepLog, require
 
 #: Ahrefs uses ISO country codes; ``uk`` (Semrush's name) means ``gb``.
@@ -40,9 +40,7 @@ class AhrefsClient(ProviderClient):
 
 
     def auth_headers(self) -> dict[str, str]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("ahrefs credentials have no api_key")
+        key = self.credential("api_key")
         return {"Authorization": f"Bearer {key}", "Accept": "application/json"}
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:

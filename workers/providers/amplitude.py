@@ -13,7 +13,6 @@ cohort is a redirect to a pre-signed S3 URL, fetched without our credentials.
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -32,6 +31,8 @@ from workers.errors import (
     RateLimited,
 )
 from workers.providers import _amplitude_shapes as shapes
+from workers.providers._parse import json_object
+from workers.providers._polling import poll
 from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -85,7 +86,7 @@ class AmplitudeClient(ProviderClient):
         """The HTTP status first; a 2xx JSON body carrying ``error`` (the Profile API's way) is one too."""
         if response.status_code >= 300:
             return super().error_for(response)
-        body = _json_object(response)
+        body = json_object(response)
         message = body.get("error") if body is not None else None
         if not isinstance(message, str) or not message:
             return None
@@ -198,12 +199,12 @@ class AmplitudeClient(ProviderClient):
 
     def _await_cohort(self, request_id: str, steps: StepLog) -> None:
         """Poll until ``JOB COMPLETED``; past the timeout the job is retried and resumes this request."""
-        deadline, polls = time.monotonic() + self.POLL_TIMEOUT, 0
-        while True:
-            data = self.json("GET", f"/5/cohorts/request-status/{request_id}")
-            status = str(require(data, "async_status", self.provider, "GET /5/cohorts/request-status/{id}"))
+        polls = 0
+
+        def done(status: str) -> bool:
+            nonlocal polls
             if status == "JOB COMPLETED":
-                return
+                return True
             if "FAIL" in status.upper() or "ERROR" in status.upper():
                 steps.put("cohort_request_id", None)
                 raise ProviderRejected(f"amplitude cohort export {request_id} ended with {status!r}")
@@ -211,10 +212,16 @@ class AmplitudeClient(ProviderClient):
                 raise MalformedResponse(f"amplitude cohort export {request_id} has unknown status {status!r}")
             polls += 1
             steps.progress(f"waiting for the cohort export ({polls} polls)", min(80.0, 10.0 + 5 * polls))
-            if time.monotonic() + self.POLL_INTERVAL > deadline:
-                raise ProviderUnavailable(f"amplitude cohort export {request_id} still in progress after "
-                                          f"{self.POLL_TIMEOUT:.0f} s; the retry resumes it")
-            time.sleep(self.POLL_INTERVAL)
+            return False
+
+        poll(lambda: self._cohort_status(request_id), done,
+             interval=self.POLL_INTERVAL, timeout=self.POLL_TIMEOUT,
+             what=lambda _: f"amplitude cohort export {request_id} still in progress")
+
+    def _cohort_status(self, request_id: str) -> str:
+        """The ``async_status`` of a cohort export request."""
+        data = self.json("GET", f"/5/cohorts/request-status/{request_id}")
+        return str(require(data, "async_status", self.provider, "GET /5/cohorts/request-status/{id}"))
 
     def _cohort_file(self, request_id: str) -> str:
         """The cohort file: inline for small cohorts, else from the pre-signed S3 link it redirects to."""
@@ -248,17 +255,6 @@ class AmplitudeClient(ProviderClient):
         steps.progress("cohort downloaded", 100.0)
         return {"cohort_id": params.cohort_id, "request_id": request_id, "member_count": count,
                 "returned": len(rows), "columns": columns, "members": rows}
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    """The body as a JSON object when it is one (never for a cohort CSV)."""
-    if "json" not in response.headers.get("content-type", ""):
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _code(value: Any) -> str | None:

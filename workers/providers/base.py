@@ -23,12 +23,14 @@ from workers.credentials.base import Credentials
 from workers.errors import (
     AgentError,
     AuthError,
+    CredentialsUnavailable,
     IntegrationUnavailable,
     MalformedResponse,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
 )
+from workers.providers._parse import int_or_none
 
 #: Fallback delay when a provider throttles without saying for how long.
 DEFAULT_RETRY_AFTER = 30.0
@@ -133,13 +135,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when - (time.time() if now is None else now))
 
 
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 class ProviderClient:
     """Base of every provider client.
 
@@ -171,6 +166,12 @@ class ProviderClient:
         """Headers that authenticate a request."""
         raise NotImplementedError
 
+    def credential(self, name: str) -> str:
+        """The credential field ``name``, or :class:`CredentialsUnavailable` when it is missing or empty."""
+        if not (value := self.credentials.get(name)):
+            raise CredentialsUnavailable(f"{self.provider} credentials have no {name}")
+        return str(value)
+
     def test_connection(self) -> dict[str, Any]:
         """The provider's cheap authenticated read; returns non-secret account facts."""
         raise NotImplementedError
@@ -179,7 +180,7 @@ class ProviderClient:
         """Read rate-limit headers; the default understands ``Retry-After`` and ``X-RateLimit-*``."""
         h = response.headers
         retry = parse_retry_after(h.get("retry-after"))
-        limit, remaining = _int(h.get("x-ratelimit-limit")), _int(h.get("x-ratelimit-remaining"))
+        limit, remaining = (int_or_none(h.get(f"x-ratelimit-{k}")) for k in ("limit", "remaining"))
         if retry is None and limit is None and remaining is None:
             return None
         return RateLimit(limit=limit, remaining=remaining, reset_after=retry)

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from workers.errors import CredentialsUnavailable, InvalidPayload, ProviderRejected
+from workers.errors import InvalidPayload, ProviderRejected
 from workers.providers._brevo_shapes import (
     EVENT_REF,
     campaign_summary,
@@ -28,6 +28,7 @@ from workers.providers._brevo_shapes import (
     sms_campaign_body,
     smtp_body,
 )
+from workers.providers._parse import float_or_none
 from workers.providers.base import (
     ProviderClient,
     RateLimit,
@@ -39,13 +40,6 @@ from workers.providers.base import (
 
 #: Campaign statuses meaning the campaign is sent or on its way.
 SENDING = frozenset({"sent", "in_process", "inProcess", "archive"})
-
-
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _future(value: datetime | None) -> None:
@@ -64,18 +58,16 @@ class BrevoClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("brevo credentials have no api_key")
+        key = self.credential("api_key")
         return {"api-key": key, "accept": "application/json"}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``x-sib-ratelimit-limit/remaining`` and ``-reset`` in seconds (Retry-After first)."""
         h = response.headers
-        limit = _number(h.get("x-sib-ratelimit-limit"))
-        remaining = _number(h.get("x-sib-ratelimit-remaining"))
+        limit = float_or_none(h.get("x-sib-ratelimit-limit"))
+        remaining = float_or_none(h.get("x-sib-ratelimit-remaining"))
         delay = parse_retry_after(h.get("retry-after"))
-        if delay is None and (reset := _number(h.get("x-sib-ratelimit-reset"))) is not None:
+        if delay is None and (reset := float_or_none(h.get("x-sib-ratelimit-reset"))) is not None:
             delay = max(0.0, reset)
         if limit is None and remaining is None and delay is None:
             return None

@@ -9,7 +9,6 @@ second one.
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -18,12 +17,12 @@ import httpx
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     MalformedResponse,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
 )
+from workers.providers._polling import poll
 from workers.providers.base import (
     DEFAULT_RETRY_AFTER,
     ProviderClient,
@@ -39,6 +38,11 @@ RUNNING = frozenset({"NEW", "WAITING", "PROCESSING", "RETRYING"})
 #: Error codes that mean "throttled" (Copy.ai documents none; these are the conventional ones).
 THROTTLE_CODES = frozenset({"TOO_MANY_REQUESTS", "RATE_LIMITED", "RATE_LIMIT_EXCEEDED"})
 _BULLET = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s*")
+
+
+def _status(run: Any) -> Any:
+    """The status of a run answer, or None when the answer is not an object."""
+    return run.get("status") if isinstance(run, dict) else None
 
 
 def run_summary(run: Mapping[str, Any], workflow_id: str) -> dict[str, Any]:
@@ -82,9 +86,7 @@ class CopyAiClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("copy_ai credentials have no api_key")
+        key = self.credential("api_key")
         return {"x-copy-ai-api-key": key, "Accept": "application/json"}
 
     @staticmethod
@@ -169,21 +171,21 @@ class CopyAiClient(ProviderClient):
 
     def _wait(self, workflow_id: str, run_id: str, steps: StepLog) -> dict[str, Any]:
         """Poll a run until COMPLETE; FAILED is permanent, a long run is transient (the retry resumes)."""
-        deadline = time.monotonic() + self.POLL_TIMEOUT
-        while True:
-            run = self._data("GET", f"/workflow/{workflow_id}/run/{run_id}")
-            status = run.get("status") if isinstance(run, dict) else None
+
+        def done(run: Any) -> bool:
+            status = _status(run)
             if status == "COMPLETE":
-                return run
+                return True
             if status == "FAILED":
                 raise ProviderRejected(f"copy_ai workflow run {run_id} FAILED; see the run in Copy.ai")
             if status not in RUNNING:
                 raise MalformedResponse(f"copy_ai run {run_id} has unknown status {status!r}")
             steps.progress(f"workflow run {status}", 50.0)
-            if time.monotonic() + self.POLL_INTERVAL > deadline:
-                raise ProviderUnavailable(f"copy_ai run {run_id} still {status} after "
-                                          f"{self.POLL_TIMEOUT:.0f} s; the retry resumes it")
-            time.sleep(self.POLL_INTERVAL)
+            return False
+
+        return poll(lambda: self._data("GET", f"/workflow/{workflow_id}/run/{run_id}"), done,
+                    interval=self.POLL_INTERVAL, timeout=self.POLL_TIMEOUT,
+                    what=lambda run: f"copy_ai run {run_id} still {_status(run)}")
 
     def _run(self, workflow_id: str, inputs: dict[str, Any], metadata: dict[str, Any],
              steps: StepLog) -> dict[str, Any]:

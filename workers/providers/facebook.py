@@ -19,35 +19,11 @@ from typing import Any, ClassVar
 
 import httpx
 
-from config.logging import redact_text, register_secret
-from workers.errors import (
-    AgentError,
-    AuthError,
-    CredentialsUnavailable,
-    InvalidPayload,
-    ProviderRejected,
-    ProviderUnavailable,
-    RateLimited,
-)
+from config.logging import register_secret
+from workers.errors import AuthError, InvalidPayload, ProviderRejected
 from workers.providers._facebook_ads import ads_insights
-from workers.providers._facebook_graph import (
-    AUTH_CODES,
-    MISSING,
-    TRANSIENT_CODES,
-    GraphObjectMissing,
-    describe,
-    graph_error,
-    is_throttle,
-    usage_rate_limit,
-)
-from workers.providers.base import (
-    DEFAULT_RETRY_AFTER,
-    ProviderClient,
-    RateLimit,
-    StepLog,
-    expect_shape,
-    require,
-)
+from workers.providers._graph import GraphClient, GraphObjectMissing, usage_rate_limit
+from workers.providers.base import RateLimit, StepLog, expect_shape, require
 
 POST_FIELDS = "id,message,created_time,scheduled_publish_time,is_published,permalink_url"
 #: Meta's lower bound for ``scheduled_publish_time``.
@@ -66,12 +42,12 @@ def _epoch(value: Any) -> float | None:
         return None
 
 
-class FacebookClient(ProviderClient):
+class FacebookClient(GraphClient):
     """Facebook Pages and Ads insights over the Graph API with Bearer tokens."""
 
     provider: ClassVar[str] = "facebook"
-    #: Items asked for per page of a cursor-paginated edge.
-    PAGE_SIZE: ClassVar[int] = 100
+    #: (code, subcode) pairs meaning "this object does not exist or this token cannot see it".
+    MISSING: ClassVar[frozenset[tuple[int, int | None]]] = frozenset({(100, 33), (803, None)})
     #: Ads insights spanning more days than this use the async report_run_id flow.
     ASYNC_AFTER_DAYS: ClassVar[int] = 31
     #: Seconds between two async report polls, and the longest wait before the job is retried.
@@ -84,15 +60,10 @@ class FacebookClient(ProviderClient):
 
 
     # -- credentials -------------------------------------------------------------------------------
-    def _field(self, name: str) -> str:
-        if not (value := self.credentials.get(name)):
-            raise CredentialsUnavailable(f"facebook credentials have no {name}")
-        return str(value)
-
     @property
     def page_id(self) -> str:
         """The Page the actions act on."""
-        return self._field("page_id")
+        return self.credential("page_id")
 
     @property
     def ad_account(self) -> str:
@@ -102,7 +73,7 @@ class FacebookClient(ProviderClient):
         return value if value.startswith("act_") else f"act_{value}"
 
     def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._field('access_token')}"}
+        return {"Authorization": f"Bearer {self.credential('access_token')}"}
 
     def page_token(self) -> str:
         """The Page access token, read once per client with the connected token."""
@@ -135,58 +106,12 @@ class FacebookClient(ProviderClient):
         """Meta's JSON usage headers (and Retry-After) as one :class:`RateLimit`."""
         return usage_rate_limit(response.headers)
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        error = graph_error(response)
-        if error is None:
-            return response.text, None
-        return describe(error), None if error.get("code") is None else str(error.get("code"))
-
-    def error_for(self, response: httpx.Response) -> AgentError | None:
-        """Map by Graph error code first: throttles and auth errors come back as 400 or 403 too."""
-        status, error = response.status_code, graph_error(response)
-        if status < 400 or error is None:
-            return super().error_for(response)
-        text, code_text = self.error_text(response)
-        message, code = f"facebook answered {status}: {redact_text(text)[:300]}", error.get("code")
-        kw: dict[str, Any] = {"status": status, "provider_code": code_text}
-        if is_throttle(code):
-            rl = self.rate_limit(response)
-            delay = rl.reset_after if rl and rl.reset_after is not None else DEFAULT_RETRY_AFTER
-            return RateLimited(message, retry_after=delay, **kw)
-        if code in AUTH_CODES or status == 401:
-            return AuthError(message, **kw)
-        if code in TRANSIENT_CODES or error.get("is_transient") or status >= 500:
-            return ProviderUnavailable(message, **kw)
-        if (code, error.get("error_subcode")) in MISSING or (code, None) in MISSING:
-            return GraphObjectMissing(message, **kw)
-        return ProviderRejected(message, **kw)
-
     def test_connection(self) -> dict[str, Any]:
         page = self.json("GET", f"/{self.page_id}", params={"fields": "id,name"})
         return {"page_id": require(page, "id", self.provider, "GET /{page_id}"), "name": page.get("name"),
                 "ad_account_id": self.credentials.get("ad_account_id")}
 
     # -- helpers ---------------------------------------------------------------------------------------
-    def pages(self, path: str, limit: int, params: dict[str, Any], *, page_token: bool = False
-               ) -> list[dict[str, Any]]:
-        """Up to ``limit`` items of a cursor-paginated edge, following ``paging.cursors.after``."""
-        call = self.page_json if page_token else self.json
-        items: list[dict[str, Any]] = []
-        after: str | None = None
-        while len(items) < limit:
-            query = {**params, "limit": min(self.PAGE_SIZE, limit - len(items))}
-            if after:
-                query["after"] = after
-            page = call("GET", path, params=query)
-            with expect_shape(self.provider, f"GET {path}"):
-                batch = list(page["data"])
-                paging = page.get("paging") or {}
-                after = (paging.get("cursors") or {}).get("after")
-            items.extend(batch)
-            if not batch or not after or not paging.get("next"):
-                break
-        return items[:limit]
-
     def _post(self, post_id: str) -> dict[str, Any] | None:
         """A post of the Page, or None when Graph says it does not exist."""
         try:
@@ -218,7 +143,7 @@ class FacebookClient(ProviderClient):
     def _find_published(self, message: str) -> str | None:
         since = time.time() - RECENT_POST_S
         for post in self.pages(f"/{self.page_id}/posts", 25, {"fields": "id,message,created_time"},
-                                page_token=True):
+                               call=self.page_json):
             created = _epoch(post.get("created_time"))
             if post.get("message") == message and (created is None or created >= since):
                 return str(post["id"])
@@ -226,7 +151,7 @@ class FacebookClient(ProviderClient):
 
     def _find_scheduled(self, message: str, when: int) -> str | None:
         fields = {"fields": "id,message,scheduled_publish_time"}
-        for post in self.pages(f"/{self.page_id}/scheduled_posts", 100, fields, page_token=True):
+        for post in self.pages(f"/{self.page_id}/scheduled_posts", 100, fields, call=self.page_json):
             if post.get("message") == message and _epoch(post.get("scheduled_publish_time")) == when:
                 return str(post["id"])
         return None
@@ -250,8 +175,8 @@ class FacebookClient(ProviderClient):
     # -- scheduled posts ------------------------------------------------------------------------------
     def action_list_scheduled_posts(self, params: Any, steps: StepLog) -> dict[str, Any]:
         posts = self.pages(f"/{self.page_id}/scheduled_posts", params.limit,
-                            {"fields": "id,message,scheduled_publish_time,created_time,permalink_url"},
-                            page_token=True)
+                           {"fields": "id,message,scheduled_publish_time,created_time,permalink_url"},
+                           call=self.page_json)
         return {"page_id": self.page_id, "scheduled_posts": posts, "count": len(posts)}
 
     def action_schedule_post(self, params: Any, steps: StepLog) -> dict[str, Any]:

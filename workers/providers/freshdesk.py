@@ -17,7 +17,6 @@ import httpx
 
 from workers.errors import (
     AgentError,
-    CredentialsUnavailable,
     IntegrationUnavailable,
     MalformedResponse,
     ProviderRejected,
@@ -38,8 +37,8 @@ from workers.providers._freshdesk_shapes import (
     sla_policy,
     text_of,
     ticket,
-    when,
 )
+from workers.providers._parse import aware_time
 from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, require
 
 #: How far back a retry looks for the object an earlier attempt may have created.
@@ -60,9 +59,7 @@ class FreshdeskClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("freshdesk credentials have no api_key")
+        key = self.credential("api_key")
         return {"Authorization": "Basic " + base64.b64encode(f"{key}:X".encode()).decode()}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
@@ -220,12 +217,12 @@ class FreshdeskClient(ProviderClient):
         query = f"(status:2 OR status:3) AND {field}:<'{as_of.date().isoformat()}'"
 
         def overdue(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [t for t in items if (due := when(t.get(field))) is not None and due < as_of]
+            return [t for t in items if (due := aware_time(t.get(field))) is not None and due < as_of]
 
         results, total = self._search(query, lambda items: len(overdue(items)) >= params.limit)
         with expect_shape(self.provider, "GET /search/tickets"):
             late = sorted(overdue(results), key=lambda t: t[field])[: params.limit]
-            tickets = [{**ticket(t), "overdue_seconds": int((as_of - when(t[field])).total_seconds())}
+            tickets = [{**ticket(t), "overdue_seconds": int((as_of - aware_time(t[field])).total_seconds())}
                        for t in late]
         return {"as_of": iso(as_of), "due": field, "tickets": tickets, "count": len(tickets),
                 "searched": len(results), "search_total": total}
@@ -250,7 +247,7 @@ class FreshdeskClient(ProviderClient):
         if steps.intent("article"):
             since = datetime.now(UTC) - RETRY_WINDOW
             same = [a for a in self._pages(path, {}, 1000)
-                    if a.get("title") == params.title and (when(a.get("created_at")) or since) >= since]
+                    if a.get("title") == params.title and (aware_time(a.get("created_at")) or since) >= since]
             if same:
                 steps.put("article_id", same[-1]["id"])
                 return article(same[-1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from workers.errors import AuthError, CredentialsUnavailable
+from workers.errors import AuthError
 from workers.providers._google import GoogleClient, path_segment
 from workers.providers.base import StepLog, expect_shape, require
 
@@ -76,9 +76,7 @@ class GoogleSearchConsoleClient(GoogleClient):
     @property
     def site_url(self) -> str:
         """The property the actions act on."""
-        if not (site := self.credentials.get("site_url")):
-            raise CredentialsUnavailable("google_search_console credentials have no site_url")
-        return site
+        return self.credential("site_url")
 
     @property
     def _site(self) -> str:

@@ -17,6 +17,7 @@ import httpx
 
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, MalformedResponse, ProviderRejected, ProviderUnavailable
+from workers.providers._polling import poll
 from workers.providers.base import CallRecord, ProviderClient, RateLimit, StepLog, require
 from workers.providers.oauth import OAuth2Client
 
@@ -135,21 +136,18 @@ class GrammarlyClient(OAuth2Client):
 
     def _wait(self, path: str, request_id: str) -> dict[str, Any]:
         """Poll until COMPLETED; FAILED is permanent, a long PENDING is transient (the retry resumes)."""
-        deadline = time.monotonic() + self.POLL_TIMEOUT
-        while True:
-            data = self.json("GET", f"{path}/{request_id}")
+
+        def done(data: Any) -> bool:
             status = data.get("status") if isinstance(data, dict) else None
-            if status == "COMPLETED":
-                return data
             if status == "FAILED":
                 raise ProviderRejected(f"grammarly could not score request {request_id} (FAILED); check the "
                                        "file format and length")
-            if status != "PENDING":
+            if status not in ("COMPLETED", "PENDING"):
                 raise MalformedResponse(f"grammarly request {request_id} has unknown status {status!r}")
-            if time.monotonic() + self.POLL_INTERVAL > deadline:
-                raise ProviderUnavailable(f"grammarly request {request_id} still PENDING after "
-                                          f"{self.POLL_TIMEOUT:.0f} s; the retry resumes it")
-            time.sleep(self.POLL_INTERVAL)
+            return status == "COMPLETED"
+
+        return poll(lambda: self.json("GET", f"{path}/{request_id}"), done, interval=self.POLL_INTERVAL,
+                    timeout=self.POLL_TIMEOUT, what=lambda _: f"grammarly request {request_id} still PENDING")
 
     def _check(self, action: str, params: Any, steps: StepLog) -> dict[str, Any]:
         """Create (or resume) the request of ``action`` and return its scores."""

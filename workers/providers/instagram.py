@@ -6,59 +6,18 @@ and the media id right after ``media_publish``, so a retry never publishes twice
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
 
 from config.logging import redact_text
-from workers.errors import (
-    AgentError,
-    AuthError,
-    CredentialsUnavailable,
-    MalformedResponse,
-    ProviderRejected,
-    ProviderUnavailable,
-    RateLimited,
-)
-from workers.providers.base import (
-    DEFAULT_RETRY_AFTER,
-    ProviderClient,
-    RateLimit,
-    StepLog,
-    expect_shape,
-    require,
-)
+from workers.errors import MalformedResponse, ProviderRejected
+from workers.providers._graph import GraphClient, usage_entries
+from workers.providers._polling import poll
+from workers.providers.base import RateLimit, StepLog, expect_shape, require
 
-#: Graph error codes that mean "throttled" (plus the 80000-series business use case codes).
-THROTTLE_CODES = frozenset({4, 17, 32, 613})
-#: Graph error codes that mean the token is invalid, expired, missing or lacks permission.
-AUTH_CODES = frozenset({102, 190, 2500, 10, *range(200, 300)})
-#: Graph error codes for a temporary fault at Meta.
-TRANSIENT_CODES = frozenset({1, 2})
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
 COMMENT_FIELDS = "id,text,username,timestamp,like_count,hidden"
-
-
-def _json_header(value: str | None) -> Any:
-    try:
-        return json.loads(value) if value else None
-    except ValueError:
-        return None
-
-
-def usage_entries(headers: httpx.Headers) -> list[dict[str, Any]]:
-    """The usage objects of ``X-App-Usage`` and every ``X-Business-Use-Case-Usage`` entry."""
-    entries: list[dict[str, Any]] = []
-    app = _json_header(headers.get("x-app-usage"))
-    if isinstance(app, dict):
-        entries.append(app)
-    buc = _json_header(headers.get("x-business-use-case-usage"))
-    for group in buc.values() if isinstance(buc, dict) else ():
-        entries.extend(e for e in (group if isinstance(group, list) else [group]) if isinstance(e, dict))
-    return entries
 
 
 def _number(value: Any) -> float | None:
@@ -86,36 +45,32 @@ def _carousel_item(item: Any) -> dict[str, Any]:
     return body | ({"alt_text": item.alt_text} if item.alt_text else {})
 
 
-class InstagramClient(ProviderClient):
+class InstagramClient(GraphClient):
     """Instagram Graph API with a Bearer user token (never sent in the URL)."""
 
     provider: ClassVar[str] = "instagram"
+    #: Instagram treats the whole 80000-series as Business Use Case throttles.
+    LAST_BUC_CODE: ClassVar[int] = 80999
     #: Seconds between two container status polls.
     POLL_INTERVAL: ClassVar[float] = 1.0
     #: Longest wait for a container to finish processing before the job is retried.
     POLL_TIMEOUT: ClassVar[float] = 120.0
-    #: Items asked for per page.
-    PAGE_SIZE: ClassVar[int] = 100
 
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        token = self.credentials.get("access_token")
-        if not token:
-            raise CredentialsUnavailable("instagram credentials have no access_token")
+        token = self.credential("access_token")
         return {"Authorization": f"Bearer {token}"}
 
     @property
     def ig_user_id(self) -> str:
         """The professional account the actions act on."""
-        if not (user_id := self.credentials.get("ig_user_id")):
-            raise CredentialsUnavailable("instagram credentials have no ig_user_id")
-        return user_id
+        return self.credential("ig_user_id")
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """Usage percentages from Meta's JSON headers; delay from ``estimated_time_to_regain_access``."""
         base = super().rate_limit(response)
-        entries = usage_entries(response.headers)
+        entries = usage_entries(response.headers, ("x-app-usage",))
         if not entries:
             return base
         used = [n for e in entries for k in ("call_count", "total_cputime", "total_time")
@@ -125,64 +80,12 @@ class InstagramClient(ProviderClient):
         remaining = max(0, 100 - int(max(used))) if used else None
         return RateLimit(limit=100, remaining=remaining, reset_after=reset)
 
-    def _graph_error(self, response: httpx.Response) -> dict[str, Any] | None:
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        error = body.get("error") if isinstance(body, dict) else None
-        return error if isinstance(error, dict) else None
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        error = self._graph_error(response)
-        if error is None:
-            return response.text, None
-        code, sub = error.get("code"), error.get("error_subcode")
-        text = f"{error.get('type', 'GraphError')} (code {code}{f', subcode {sub}' if sub else ''}): " \
-               f"{error.get('message', '')}"
-        return text, None if code is None else str(code)
-
-    def error_for(self, response: httpx.Response) -> AgentError | None:
-        """Map by Graph error code first: throttles and auth errors come back as 400 or 403 too."""
-        status, error = response.status_code, self._graph_error(response)
-        if status < 400 or error is None:
-            return super().error_for(response)
-        text, code_text = self.error_text(response)
-        message, code = f"instagram answered {status}: {redact_text(text)[:300]}", error.get("code")
-        kw: dict[str, Any] = {"status": status, "provider_code": code_text}
-        if code in THROTTLE_CODES or (isinstance(code, int) and 80000 <= code < 81000):
-            rl = self.rate_limit(response)
-            delay = rl.reset_after if rl and rl.reset_after is not None else DEFAULT_RETRY_AFTER
-            return RateLimited(message, retry_after=delay, **kw)
-        if code in AUTH_CODES or status == 401:
-            return AuthError(message, **kw)
-        if code in TRANSIENT_CODES or error.get("is_transient") or status >= 500:
-            return ProviderUnavailable(message, **kw)
-        return ProviderRejected(message, **kw)
-
     def test_connection(self) -> dict[str, Any]:
         me = self.json("GET", "/me", params={"fields": "id,username"})
         return {"id": require(me, "id", self.provider, "GET /me"), "username": me.get("username"),
                 "ig_user_id": self.credentials.get("ig_user_id")}
 
     # -- helpers --------------------------------------------------------------------------------------
-    def _pages(self, path: str, limit: int, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Up to ``limit`` items of a cursor-paginated edge, following ``paging.cursors.after``."""
-        items: list[dict[str, Any]] = []
-        after: str | None = None
-        while len(items) < limit:
-            query = {**params, "limit": min(self.PAGE_SIZE, limit - len(items))}
-            if after:
-                query["after"] = after
-            page = self.json("GET", path, params=query)
-            with expect_shape(self.provider, f"GET {path}"):
-                items.extend(page["data"])
-                paging = page.get("paging") or {}
-                after = (paging.get("cursors") or {}).get("after")
-            if not page["data"] or not after or not paging.get("next"):
-                break
-        return items[:limit]
-
     def _create(self, steps: StepLog, key: str, body: dict[str, Any]) -> str:
         """The container stored under ``key``, or a new one (stored before anything else happens)."""
         if container_id := steps.get(key):
@@ -194,21 +97,20 @@ class InstagramClient(ProviderClient):
 
     def _wait(self, container_id: str) -> str:
         """Poll a container until it is FINISHED (or PUBLISHED/EXPIRED); ERROR is permanent."""
-        deadline = time.monotonic() + self.POLL_TIMEOUT
-        while True:
-            data = self.json("GET", f"/{container_id}", params={"fields": "status_code,status"})
+
+        def done(data: Any) -> bool:
             code = data.get("status_code") if isinstance(data, dict) else None
-            if code in ("FINISHED", "PUBLISHED", "EXPIRED"):
-                return code
             if code == "ERROR":
                 detail = redact_text(str(data.get("status") or "no detail"))[:200]
                 raise ProviderRejected(f"instagram could not process container {container_id}: {detail}")
-            if code != "IN_PROGRESS":
+            if code not in ("FINISHED", "PUBLISHED", "EXPIRED", "IN_PROGRESS"):
                 raise MalformedResponse(f"instagram container {container_id} has unknown status {code!r}")
-            if time.monotonic() + self.POLL_INTERVAL > deadline:
-                raise ProviderUnavailable(f"instagram container {container_id} still IN_PROGRESS after "
-                                          f"{self.POLL_TIMEOUT:.0f} s; the retry resumes it")
-            time.sleep(self.POLL_INTERVAL)
+            return code != "IN_PROGRESS"
+
+        data = poll(lambda: self.json("GET", f"/{container_id}", params={"fields": "status_code,status"}),
+                    done, interval=self.POLL_INTERVAL, timeout=self.POLL_TIMEOUT,
+                    what=lambda _: f"instagram container {container_id} still IN_PROGRESS")
+        return data["status_code"]
 
     def _ready(self, steps: StepLog, key: str, body: dict[str, Any]) -> tuple[str, str]:
         """A processed container: created or resumed; an expired resumed one is replaced once."""
@@ -241,7 +143,7 @@ class InstagramClient(ProviderClient):
     def _find_published(self, container_id: str, caption: str | None) -> str:
         """The media an earlier attempt published from this container, found by its caption."""
         if caption:
-            for media in self._pages(f"/{self.ig_user_id}/media", 25, {"fields": "id,caption"}):
+            for media in self.pages(f"/{self.ig_user_id}/media", 25, {"fields": "id,caption"}):
                 if media.get("caption") == caption:
                     return str(media["id"])
         raise ProviderRejected(f"instagram container {container_id} was already published but its media id "
@@ -302,12 +204,12 @@ class InstagramClient(ProviderClient):
             return {"ig_user_id": self.ig_user_id, "period": params.period, "metrics": metric_values(data)}
 
     def action_list_media(self, params: Any, steps: StepLog) -> dict[str, Any]:
-        media = self._pages(f"/{self.ig_user_id}/media", params.limit, {"fields": MEDIA_FIELDS})
+        media = self.pages(f"/{self.ig_user_id}/media", params.limit, {"fields": MEDIA_FIELDS})
         return {"media": media, "count": len(media)}
 
     # -- comments -------------------------------------------------------------------------------------
     def action_list_comments(self, params: Any, steps: StepLog) -> dict[str, Any]:
-        comments = self._pages(f"/{params.media_id}/comments", params.limit, {"fields": COMMENT_FIELDS})
+        comments = self.pages(f"/{params.media_id}/comments", params.limit, {"fields": COMMENT_FIELDS})
         return {"media_id": params.media_id, "comments": comments, "count": len(comments)}
 
     def action_reply_to_comment(self, params: Any, steps: StepLog) -> dict[str, Any]:

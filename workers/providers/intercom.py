@@ -18,7 +18,6 @@ import httpx
 
 from config.catalog.integrations.intercom import SPEC
 from workers.errors import (
-    CredentialsUnavailable,
     IntegrationUnavailable,
     MalformedResponse,
     ProviderUnavailable,
@@ -71,9 +70,7 @@ class IntercomClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        token = self.credentials.get("access_token")
-        if not token:
-            raise CredentialsUnavailable("intercom credentials have no access_token")
+        token = self.credential("access_token")
         return {"Authorization": f"Bearer {token}", "Intercom-Version": self.VERSION,
                 "Accept": "application/json"}
 

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from workers.errors import CredentialsUnavailable
 from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, require
 
 #: Jasper's limits are per workspace per minute and it names no header: wait out the window.
@@ -72,9 +71,7 @@ class JasperClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("jasper credentials have no api_key")
+        key = self.credential("api_key")
         return {"X-API-Key": key, "Accept": "application/json"}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:

@@ -19,7 +19,6 @@ import httpx
 from config.catalog.integrations.linkedin import SALES_SPEC, SOCIAL_SPEC
 from workers.errors import (
     AuthError,
-    CredentialsUnavailable,
     IntegrationUnavailable,
     MalformedResponse,
     ProviderRejected,
@@ -89,9 +88,7 @@ class LinkedInClient(OAuth2Client):
     @property
     def org_id(self) -> str:
         """The company page the Soshie actions act on."""
-        if not (org := self.credentials.get("organization_id")):
-            raise CredentialsUnavailable("linkedin credentials have no organization_id")
-        return org
+        return self.credential("organization_id")
 
     @property
     def org_urn(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from workers.errors import AuthError, CredentialsUnavailable, InvalidPayload, ProviderRejected
+from workers.errors import AuthError, InvalidPayload, ProviderRejected
 from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 
 _DC = re.compile(r"^[a-z]{2,5}\d{1,3}$")
@@ -76,9 +76,7 @@ class MailchimpClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("mailchimp credentials have no api_key")
+        key = self.credential("api_key")
         return {"Authorization": "Basic " + base64.b64encode(f"sintra:{key}".encode()).decode()}
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:

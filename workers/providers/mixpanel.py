@@ -20,6 +20,7 @@ import httpx
 
 from workers.errors import AgentError, AuthError, CredentialsUnavailable, InvalidPayload, ProviderRejected
 from workers.providers import _mixpanel_shapes as shapes
+from workers.providers._parse import json_object
 from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 
 
@@ -48,7 +49,7 @@ class MixpanelClient(ProviderClient):
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """The ``error`` of ``{"error": ..., "status": "error"}`` / ``{"request": ..., "error": ...}``."""
-        body = _json_object(response)
+        body = json_object(response)
         if body is not None and body.get("error"):
             return str(body["error"]), None
         return response.text, None
@@ -57,7 +58,7 @@ class MixpanelClient(ProviderClient):
         """HTTP status first; a 200 whose JSON body says ``"status": "error"`` is a rejection too."""
         if response.status_code >= 400:
             return super().error_for(response)
-        body = _json_object(response)
+        body = json_object(response)
         if body is not None and body.get("status") == "error":
             text, _ = self.error_text(response)
             return ProviderRejected(f"mixpanel answered {response.status_code} with an error: {text[:300]}",
@@ -67,9 +68,7 @@ class MixpanelClient(ProviderClient):
     @property
     def project_id(self) -> str:
         """The project every query reads."""
-        if not (value := self.credentials.get("project_id")):
-            raise CredentialsUnavailable("mixpanel credentials have no project_id")
-        return value
+        return self.credential("project_id")
 
     def _scope(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """``params`` without empty values, plus ``project_id`` and ``workspace_id``."""
@@ -200,17 +199,6 @@ class MixpanelClient(ProviderClient):
         return {"from_date": params.from_date.isoformat(), "to_date": params.to_date.isoformat(),
                 "count": len(events), "limit_reached": len(events) >= params.limit, "windows": len(parts),
                 "events": events}
-
-
-def _json_object(response: httpx.Response) -> dict[str, Any] | None:
-    """The body as a JSON object when it is one (never for JSON-lines export bodies)."""
-    if "json" not in response.headers.get("content-type", ""):
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 #: The client Sintra uses for this provider (discovered by workers.providers.client_class).

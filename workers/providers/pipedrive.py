@@ -18,12 +18,12 @@ from config.logging import redact_text
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     IntegrationUnavailable,
     MalformedResponse,
     ProviderRejected,
     RateLimited,
 )
+from workers.providers._parse import aware_time
 from workers.providers._pipedrive_shapes import (
     CHANGELOG_PAGE,
     V2_PAGE,
@@ -36,7 +36,6 @@ from workers.providers._pipedrive_shapes import (
     pipeline,
     rfc3339,
     stage_summary,
-    when,
 )
 from workers.providers.base import MAX_ERROR_TEXT, ProviderClient, RateLimit, StepLog, expect_shape, require
 
@@ -57,9 +56,7 @@ class PipedriveClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        token = self.credentials.get("api_token")
-        if not token:
-            raise CredentialsUnavailable("pipedrive credentials have no api_token")
+        token = self.credential("api_token")
         return {"x-api-token": token}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
@@ -165,7 +162,7 @@ class PipedriveClient(ProviderClient):
         since = datetime.now(UTC) - RETRY_WINDOW
         query = {**filters, "sort_by": "add_time", "sort_direction": "desc"}
         for item in self._cursor(path, query, 100, size=100):
-            added = when(item.get("add_time"))
+            added = aware_time(item.get("add_time"))
             if added is not None and added < since:
                 break
             if same(item):

@@ -20,13 +20,13 @@ import httpx
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     MalformedResponse,
     ProviderRejected,
     ProviderUnavailable,
     RateLimited,
 )
 from workers.providers import _semrush_shapes as shapes
+from workers.providers._polling import poll
 from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 
 #: The www host answering the free unit-balance check, beside the API host.
@@ -76,9 +76,7 @@ class SemrushClient(ProviderClient):
         return {}  # the key is a query parameter (see _params)
 
     def _params(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("semrush credentials have no api_key")
+        key = self.credential("api_key")
         return {**(params or {}), "key": key}
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
@@ -225,21 +223,20 @@ class SemrushClient(ProviderClient):
 
     def _wait(self, project_id: int, snapshot_id: str | None, steps: StepLog) -> dict[str, Any]:
         """Poll ``/siteaudit/info`` until the audit is FINISHED; a long crawl is retried (and resumed)."""
-        deadline = time.monotonic() + self.POLL_TIMEOUT
-        while True:
-            info = self._info(project_id)
+
+        def finished(info: dict[str, Any]) -> bool:
             current = info.get("current_snapshot") if isinstance(info.get("current_snapshot"), dict) else {}
             if info["status"] == "FINISHED" and (snapshot_id is None
                                                  or current.get("snapshot_id") == snapshot_id):
-                return info
+                return True
             done, total = info.get("running_pages_crawled") or 0, info.get("running_pages_limit") or 0
             pct = 10.0 + 85.0 * min(1.0, done / total) if total else 10.0
             steps.progress(f"site audit {info['status']}: {done}/{total or '?'} pages", round(pct, 1))
-            if time.monotonic() + self.POLL_INTERVAL > deadline:
-                raise ProviderUnavailable(f"semrush site audit of project {project_id} still "
-                                          f"{info['status']} after {self.POLL_TIMEOUT:.0f} s; the retry "
-                                          "resumes polling it")
-            time.sleep(self.POLL_INTERVAL)
+            return False
+
+        return poll(lambda: self._info(project_id), finished, interval=self.POLL_INTERVAL,
+                    timeout=self.POLL_TIMEOUT,
+                    what=lambda info: f"semrush site audit of project {project_id} still {info['status']}")
 
     def action_position_tracking(self, params: Any, steps: StepLog) -> dict[str, Any]:
         query: dict[str, Any] = {"action": "report", "type": "tracking_position_organic", "url": params.url}

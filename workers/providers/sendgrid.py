@@ -20,12 +20,12 @@ import httpx
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     IntegrationUnavailable,
     InvalidPayload,
     PermanentError,
     ProviderRejected,
 )
+from workers.providers._parse import float_or_none
 from workers.providers._sendgrid_shapes import (
     MARKER_ARG,
     job_tag,
@@ -51,13 +51,6 @@ EU_BASE_URL = "https://api.eu.sendgrid.com"
 MAX_SEND_AHEAD = timedelta(hours=72)
 
 
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 class SendGridClient(ProviderClient):
     """SendGrid v3 over a bearer API key (optionally acting for a subuser with ``on-behalf-of``)."""
 
@@ -78,9 +71,7 @@ class SendGridClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        key = self.credentials.get("api_key")
-        if not key:
-            raise CredentialsUnavailable("sendgrid credentials have no api_key")
+        key = self.credential("api_key")
         headers = {"Authorization": f"Bearer {key}"}
         if subuser := self.credentials.get("on_behalf_of"):
             headers["on-behalf-of"] = subuser
@@ -89,9 +80,9 @@ class SendGridClient(ProviderClient):
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``X-RateLimit-Limit/Remaining`` and ``X-RateLimit-Reset``, an epoch second (Retry-After first)."""
         h = response.headers
-        limit, remaining = _number(h.get("x-ratelimit-limit")), _number(h.get("x-ratelimit-remaining"))
+        limit, remaining = (float_or_none(h.get(f"x-ratelimit-{k}")) for k in ("limit", "remaining"))
         delay = parse_retry_after(h.get("retry-after"))
-        if delay is None and (reset := _number(h.get("x-ratelimit-reset"))) is not None:
+        if delay is None and (reset := float_or_none(h.get("x-ratelimit-reset"))) is not None:
             delay = max(0.0, reset - time.time())
         if limit is None and remaining is None and delay is None:
             return None

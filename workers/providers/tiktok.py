@@ -20,7 +20,6 @@ from workers.credentials.base import Credentials
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     MalformedResponse,
     ProviderRejected,
     ProviderUnavailable,
@@ -75,9 +74,7 @@ class TikTokClient(OAuth2Client):
     @property
     def business_id(self) -> str:
         """The TikTok account (open id) the actions read."""
-        if not (value := self.credentials.get("business_id")):
-            raise CredentialsUnavailable("tiktok credentials have no business_id")
-        return value
+        return self.credential("business_id")
 
     # -- provider shapes -------------------------------------------------------------------------------
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:

@@ -24,8 +24,8 @@ from workers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
+from workers.providers._parse import int_or_none
 from workers.providers._x_shapes import (
-    as_int,
     json_dict,
     post_view,
     problem_summary,
@@ -75,7 +75,8 @@ class XClient(OAuth2Client):
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``x-rate-limit-*``; the reset header is an epoch second, turned into a delay."""
         h = response.headers
-        limit, remaining, reset = (as_int(h.get(f"x-rate-limit-{k}")) for k in ("limit", "remaining", "reset"))
+        limit, remaining, reset = (int_or_none(h.get(f"x-rate-limit-{k}"))
+                                   for k in ("limit", "remaining", "reset"))
         retry = parse_retry_after(h.get("retry-after"))
         if reset is not None:
             retry = max(0.0, reset - time.time()) if retry is None else retry

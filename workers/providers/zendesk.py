@@ -21,6 +21,7 @@ from workers.errors import (
     MalformedResponse,
     ProviderUnavailable,
 )
+from workers.providers._parse import float_or_none
 from workers.providers._zendesk_shapes import (
     article_summary,
     csat,
@@ -48,13 +49,6 @@ from workers.providers.base import (
 Item = dict[str, Any]
 
 
-def _number(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
-
-
 class ZendeskClient(ProviderClient):
     """Zendesk API v2 over Basic auth with ``{email}/token`` and the API token."""
 
@@ -77,10 +71,10 @@ class ZendeskClient(ProviderClient):
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``X-Rate-Limit(-Remaining)``, ``ratelimit-*`` (reset in seconds) and ``Retry-After``."""
         h = response.headers
-        limit = _number(h.get("x-rate-limit") or h.get("ratelimit-limit"))
-        remaining = _number(h.get("x-rate-limit-remaining") or h.get("ratelimit-remaining"))
+        limit = float_or_none(h.get("x-rate-limit") or h.get("ratelimit-limit"))
+        remaining = float_or_none(h.get("x-rate-limit-remaining") or h.get("ratelimit-remaining"))
         retry = parse_retry_after(h.get("retry-after"))
-        reset = retry if retry is not None else _number(h.get("ratelimit-reset"))
+        reset = retry if retry is not None else float_or_none(h.get("ratelimit-reset"))
         if limit is None and remaining is None and reset is None:
             return None
         return RateLimit(limit=None if limit is None else int(limit),
