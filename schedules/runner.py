@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from config.messages import JobMessage
 from schedules.cron import CronError, latest_fire, next_fire, parse_cron, zone
+from workers.store.jobs import message_for
 from workers.store.models import Job, Schedule, ScheduleFiring, utcnow
 
 log = structlog.get_logger("sintra.scheduler")
@@ -142,10 +143,8 @@ class Scheduler:
                     claimed.append(job)
             session.commit()
         for job in claimed:
-            msg = JobMessage(job_id=job.id, workspace=job.workspace_id, agent=job.agent,
-                             integration=job.integration, action=job.action)
             try:
-                self.enqueue(msg)
+                self.enqueue(message_for(job))
                 stats.enqueued += 1
             except Exception:  # broker down: put it back so a later tick enqueues it
                 log.exception("scheduler.enqueue_failed", job_id=job.id)

@@ -212,9 +212,7 @@ def _after_step(ctx: WorkerContext, job: Job) -> None:
         claimed = job_store.claim_parent_for_combine(session=s, parent_id=job.parent_id)
         parent = job_store.get_job(session=s, job_id=job.parent_id) if claimed else None
     if parent is not None:
-        Enqueuer(dramatiq.get_broker()).enqueue(JobMessage(
-            job_id=parent.id, workspace=parent.workspace_id, agent=parent.agent, integration=parent.integration,
-            action=parent.action, kind="workflow"))
+        Enqueuer(dramatiq.get_broker()).enqueue(job_store.message_for(parent))
 
 
 def _fail_unparsed(ctx: WorkerContext, payload: dict[str, Any], exc: InvalidPayload) -> None:

@@ -176,3 +176,16 @@ def test_instagram_post_with_ten_hashtags_is_published_through_container_and_pol
     assert paths[0] == ("POST", f"/{GOOD_INSTAGRAM['ig_user_id']}/media")
     assert ("POST", f"/{GOOD_INSTAGRAM['ig_user_id']}/media_publish") in paths
     assert sum(1 for m, p in paths if m == "GET" and p == f"/{job['result']['container_id']}") >= 1
+
+
+def test_broker_down_answers_503_and_the_job_is_failed_not_left_queued(stack: Stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+
+    def down(_msg):  # type: ignore[no-untyped-def]
+        raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr(stack.api.app.state.enqueuer, "enqueue", down)  # type: ignore[attr-defined]
+    r = submit(stack, "emmie", "mailchimp", "list_campaigns", {})
+    assert r.status_code == 503 and r.json()["error"]["code"] == "queue_unavailable"
+    job = stack.api.get(f"/api/jobs/{r.json()['error']['job_id']}", headers=stack.headers()).json()
+    assert job["status"] == "failed" and job["error"]["type"] == "enqueue_failed"

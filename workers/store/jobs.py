@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic
+from config.messages import TERMINAL_STATUSES, JobCreate, JobMessage, JobPublic
 from workers.store.models import Job, JobStep, utcnow
 
 #: Most jobs a list call returns.
@@ -162,3 +162,9 @@ def claim_parent_for_combine(*, session: Session, parent_id: str) -> bool:
     if unfinished:
         return False
     return _transition(session, parent_id, {"status": "queued"}, only_from=frozenset({"running"}))
+
+
+def message_for(job: Job) -> JobMessage:
+    """The queue message that runs ``job`` (ids only)."""
+    return JobMessage(job_id=job.id, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
+                      action=job.action, kind=job.kind)  # type: ignore[arg-type]

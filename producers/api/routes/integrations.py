@@ -12,8 +12,8 @@ from sqlmodel import col
 
 from config.catalog import AgentSpec, CatalogError, IntegrationSpec, agent, agents, integration
 from config.logging import register_secrets
-from config.messages import CredentialsIn, JobCreate, JobMessage
-from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, get_writer
+from config.messages import CredentialsIn, JobCreate
+from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, enqueue_or_fail, get_writer
 from producers.api.errors import ApiError
 from producers.api.views import agent_view, integration_view
 from workers.store import jobs as job_store
@@ -106,7 +106,7 @@ def connect(agent_id: str, integration_id: str, caller: CallerDep, session: Sess
     record_event(session=session, actor=caller.actor, kind="api", outcome="connect_requested",
                  workspace=caller.workspace, agent=a.id, integration=spec.id, action="connect", job_id=job.id)
     session.commit()
-    _enqueue_or_fail(enqueuer, session, job)
+    enqueue_or_fail(enqueuer, session, job)
     deadline = time.monotonic() + settings.connect_wait_seconds
     while time.monotonic() < deadline:
         session.expire_all()
@@ -126,18 +126,6 @@ def _connect_outcome(job: Job) -> dict[str, Any]:
     outcome = {"auth": "auth_failed", "transient": "provider_unreachable",
                "rate_limited": "provider_unreachable"}.get(str(err.get("type")), "error")
     return {"status": outcome, "job_id": job.id, "message": err.get("message"), "error": err}
-
-
-def _enqueue_or_fail(enqueuer: Any, session: Any, job: Job) -> None:
-    msg = JobMessage(job_id=job.id, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
-                     action=job.action, kind=job.kind)  # type: ignore[arg-type]
-    try:
-        enqueuer.enqueue(msg)
-    except Exception as exc:  # the broker is down: the job must not sit "queued" forever
-        job_store.mark_failed(session=session, job_id=job.id,
-                              error={"type": "enqueue_failed", "message": f"could not enqueue: {type(exc).__name__}"})
-        raise ApiError(503, "queue_unavailable", "the job queue is unavailable; nothing was enqueued",
-                       job_id=job.id) from None
 
 
 @router.post("/{agent_id}/{integration_id}/disconnect")

@@ -11,9 +11,8 @@ from pydantic import ValidationError
 
 from config.catalog import CatalogError, integration
 from config.messages import JobCreate, JobPublic, JobStatus
-from producers.api.deps import CallerDep, EnqueuerDep, SessionDep
+from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, enqueue_or_fail
 from producers.api.errors import ApiError
-from producers.api.routes.integrations import _enqueue_or_fail
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state
@@ -77,7 +76,7 @@ def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: Enq
                  action=job.action)
     session.commit()
     if not later:  # a scheduled job is enqueued by the scheduler when due
-        _enqueue_or_fail(enqueuer, session, job)
+        enqueue_or_fail(enqueuer, session, job)
     return _job_response(job, 202)
 
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from config.catalog import CatalogError, integration
 from config.catalog.workflows import WORKFLOWS, WorkflowSpec
-from config.messages import JobCreate, JobMessage, WorkflowCreate
+from config.messages import JobCreate, WorkflowCreate
 from producers.api.deps import CallerDep, EnqueuerDep, SessionDep
 from producers.api.errors import ApiError
 from workers.store import jobs as job_store
@@ -87,10 +87,8 @@ def start(workflow_id: str, body: WorkflowCreate, caller: CallerDep, session: Se
     session.commit()
     for job, problem in steps:
         if problem is None:
-            enqueuer.enqueue(JobMessage(job_id=job.id, workspace=job.workspace_id, agent=job.agent,
-                                        integration=job.integration, action=job.action))
+            enqueuer.enqueue(job_store.message_for(job))
     if job_store.claim_parent_for_combine(session=session, parent_id=parent.id):  # every step failed at once
-        enqueuer.enqueue(JobMessage(job_id=parent.id, workspace=parent.workspace_id, agent=parent.agent,
-                                    integration="workflow", action=spec.id, kind="workflow"))
+        enqueuer.enqueue(job_store.message_for(parent))
     session.refresh(parent)
     return JSONResponse(job_store.to_public(parent).model_dump(mode="json"), status_code=202)
