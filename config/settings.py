@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Where the embedded defaults (SQLite file, OpenBao data, AppRole files) live.
@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_keys(cls, value: dict[str, str]) -> dict[str, str]:
         return {k.lower(): v.rstrip("/") for k, v in value.items()}
+
+    @model_validator(mode="after")
+    def _json_logs_in_prod(self) -> "Settings":
+        if self.env == "prod" and "log_format" not in self.model_fields_set:
+            self.log_format = "json"  # console for people, JSON for log pipelines
+        return self
 
     @property
     def db_url(self) -> str:

@@ -53,6 +53,9 @@ def _free(port: int) -> None:
 def main() -> int:
     """Start everything, run the examples, wait for Ctrl-C."""
     os.chdir(ROOT)
+    # Ctrl-C and SIGTERM stop everything, even if the shell started us with SIGINT ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     for port in (8000, 8100, VAULT_PORT):
         _free(port)
     from workers.store.db import migrate
@@ -84,7 +87,6 @@ def main() -> int:
         run_examples(API, key)
         print(f"\nSintra is up.\n  API        {API}  (docs: {API}/docs)\n  Simulator  {SIMULATOR}\n"
               f"  Vault      {bao.addr}\n  API key    {key}\n\nCtrl-C stops every process.")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while all(p.poll() is None for p in children):
             time.sleep(0.5)
         dead = [p.args for p in children if p.poll() is not None]
