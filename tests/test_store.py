@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from alembic import command
 from sqlalchemy import inspect
 
@@ -47,10 +49,35 @@ def test_terminal_jobs_never_change_state(fresh_url: str) -> None:
         create_key(session=s, workspace="a")
         job, _ = job_store.create_job(session=s, workspace="a",
                                       req=JobCreate(agent="emmie", integration="mailchimp", action="ping"))
-        assert job_store.mark_running(session=s, job_id=job.id)
+        assert job_store.mark_running(session=s, job_id=job.id, lease=LEASE)
         assert job_store.mark_succeeded(session=s, job_id=job.id, result={"ok": True})
-        assert not job_store.mark_running(session=s, job_id=job.id)
+        assert not job_store.mark_running(session=s, job_id=job.id, lease=LEASE)
         assert not job_store.mark_failed(session=s, job_id=job.id, error={"type": "x", "message": "y"})
         s.expire_all()
         assert job_store.get_job(session=s, job_id=job.id).status == "succeeded"  # type: ignore[union-attr]
+    engine.dispose()
+
+
+LEASE = timedelta(minutes=10)
+
+
+def test_a_running_job_is_taken_over_only_after_its_lease(fresh_url: str) -> None:
+    from sqlalchemy import update
+
+    from workers.store.keys import create_key
+    from workers.store.models import Job, utcnow
+
+    migrate(fresh_url)
+    engine = build_engine(fresh_url)
+    with session_scope(engine) as s:
+        create_key(session=s, workspace="a")
+        job, _ = job_store.create_job(session=s, workspace="a",
+                                      req=JobCreate(agent="emmie", integration="mailchimp", action="ping"))
+        assert job_store.mark_running(session=s, job_id=job.id, lease=LEASE)
+        assert not job_store.mark_running(session=s, job_id=job.id, lease=LEASE)  # a duplicate delivery
+        s.execute(update(Job).where(Job.id == job.id).values(started_at=utcnow() - timedelta(minutes=11)))
+        s.commit()
+        assert job_store.mark_running(session=s, job_id=job.id, lease=LEASE)  # its worker died: take over
+        s.expire_all()
+        assert job_store.get_job(session=s, job_id=job.id).attempts == 2  # type: ignore[union-attr]
     engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -14,11 +15,14 @@ from dramatiq.middleware import TimeLimitExceeded
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
-from config.catalog import CatalogError, integration as integration_spec
+from config.catalog import CatalogError
 from config.catalog import agent as agent_spec
-from config.messages import JobMessage
+from config.catalog import integration as integration_spec
+from config.messages import TERMINAL_STATUSES, JobMessage
 from config.settings import Settings
+from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
+from workers.credentials.refresh import StoredRefresher
 from workers.errors import (
     AgentError,
     AuthError,
@@ -30,9 +34,6 @@ from workers.errors import (
     TransientError,
 )
 from workers.providers import client_class
-from workers.broker import Enqueuer
-from workers.credentials.refresh import StoredRefresher
-from workers.workflows import combine
 from workers.providers.base import CallRecord, record_intent
 from workers.providers.oauth import OAuth2Client
 from workers.store import jobs as job_store
@@ -40,8 +41,12 @@ from workers.store.audit import record_event
 from workers.store.db import session_scope
 from workers.store.integrations import get_state, upsert_state
 from workers.store.models import IntegrationState, Job, utcnow
+from workers.workflows import combine
 
 log = structlog.get_logger("sintra.worker")
+
+#: How long past an attempt's time limit its "running" state still holds off a second delivery.
+LEASE_MARGIN = timedelta(seconds=30)
 
 
 def will_retry(retries: int, exc: BaseException, max_retries: int) -> bool:
@@ -161,9 +166,9 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
         if job is None:
             raise InvalidPayload(f"job {msg.job_id} does not exist in workspace {msg.workspace}")
         state = get_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration)
-        if not job_store.mark_running(session=s, job_id=job.id):
-            log.info("job.skipped", reason="already finished", status=job.status)
-            return None
+        lease = timedelta(milliseconds=agent_spec(msg.agent).time_limit_ms) + LEASE_MARGIN
+        if not job_store.mark_running(session=s, job_id=job.id, lease=lease):
+            return _not_started(job, lease)
     try:
         result = _combine(job, ctx) if msg.kind == "workflow" else _run(job, msg, ctx, state)
     except AgentError as exc:
@@ -192,6 +197,18 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) ->
         job_store.mark_succeeded(session=s, job_id=job.id, result=result)
     _after_step(ctx, job)
     return result
+
+
+def _not_started(job: Job, lease: timedelta) -> None:
+    """A message for a job that is finished (skip it) or running elsewhere (come back after its lease)."""
+    if job.status in TERMINAL_STATUSES:
+        log.info("job.skipped", reason="already finished", status=job.status)
+        return None
+    started = job.started_at or utcnow()
+    wait_ms = max(1000, int((started + lease - utcnow()).total_seconds() * 1000))
+    log.warning("job.duplicate_delivery", status=job.status, retry_in_ms=wait_ms)
+    raise dramatiq.Retry(f"job {job.id} is running in another worker; checking again after its lease",
+                         delay=wait_ms)
 
 
 def _combine(parent: Job, ctx: WorkerContext) -> Any:

@@ -189,3 +189,33 @@ def test_broker_down_answers_503_and_the_job_is_failed_not_left_queued(stack: St
     assert r.status_code == 503 and r.json()["error"]["code"] == "queue_unavailable"
     job = stack.api.get(f"/api/jobs/{r.json()['error']['job_id']}", headers=stack.headers()).json()
     assert job["status"] == "failed" and job["error"]["type"] == "enqueue_failed"
+
+
+def test_a_duplicate_delivery_does_not_run_a_job_twice_at_the_same_time(stack: Stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from workers.providers.mailchimp import MailchimpClient
+    from workers.store.jobs import message_for
+
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    runs, original = [], MailchimpClient.action_list_campaigns
+    gate = threading.Event()
+
+    def slow(self, params, steps):  # type: ignore[no-untyped-def]
+        runs.append(1)
+        gate.wait(5)  # hold the first attempt while the duplicate arrives
+        return original(self, params, steps)
+
+    monkeypatch.setattr(MailchimpClient, "action_list_campaigns", slow)
+    stack.worker.pause()  # type: ignore[attr-defined]
+    job_id = submit(stack, "emmie", "mailchimp", "list_campaigns", {}).json()["id"]
+    with Session(stack.engine, expire_on_commit=False) as s:  # type: ignore[arg-type]
+        job = s.get(Job, job_id)
+    stack.broker.enqueue(dramatiq.Message(queue_name="agent.emmie", actor_name="run_emmie_job", args=(),  # type: ignore[attr-defined]
+                                          kwargs=message_for(job).model_dump(mode="json"), options={}))
+    stack.worker.resume()  # type: ignore[attr-defined]
+    time.sleep(1.0)  # both messages have been picked up by now
+    gate.set()
+    done = wait_job(stack, job_id)
+    assert done["status"] == "succeeded" and done["attempts"] == 1
+    assert len(runs) == 1

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -83,11 +84,20 @@ def _transition(session: Session, job_id: str, values: dict[str, Any], *, only_f
     return bool(result.rowcount)
 
 
-def mark_running(*, session: Session, job_id: str) -> bool:
-    """queued/retrying -> running, counting the attempt; False if the job is already finished."""
+def mark_running(*, session: Session, job_id: str, lease: timedelta) -> bool:
+    """queued/retrying -> running, counting the attempt.
+
+    A job already ``running`` is taken over only once its lease (the attempt's time limit plus a
+    margin) has run out: that is a worker that died mid-job. Within the lease another message for
+    the same job is a duplicate delivery, and must not run it a second time concurrently.
+    """
     now = utcnow()
-    return _transition(session, job_id, {"status": "running", "attempts": Job.attempts + 1, "started_at": now},
-                       only_from=frozenset({"queued", "retrying", "running"}))
+    startable = or_(col(Job.status).in_(("queued", "retrying")),
+                    and_(col(Job.status) == "running", col(Job.started_at) < now - lease))
+    result = session.execute(update(Job).where(col(Job.id) == job_id, startable)
+                             .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now))
+    session.commit()
+    return bool(result.rowcount)
 
 
 def mark_succeeded(*, session: Session, job_id: str, result: Any) -> bool:
