@@ -13,7 +13,6 @@ from config.catalog.base import (
 )
 
 __all__ = [
-    "AGENTS",
     "ActionSpec",
     "AgentSpec",
     "CatalogError",
@@ -55,8 +54,3 @@ def integration(agent_id: str, integration_id: str) -> IntegrationSpec:
         raise CatalogError(f"agent {agent_id!r} has no integration {integration_id!r}; it has: {known}")
     return spec
 
-
-def __getattr__(name: str) -> object:
-    if name == "AGENTS":
-        return agents()
-    raise AttributeError(name)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from config.catalog import agents
 from workers.credentials.vault import VaultCredentialSource
 from workers.vault.client import VaultForbidden
 from workers.vault.provision import agent_policy, api_policy, provision
@@ -16,8 +17,8 @@ from workers.vault.writer import CredentialWriter
 if TYPE_CHECKING:
     from conftest import Vault
 
-#: The seven agents (conftest.AGENTS; repeated because parametrize needs it at import time).
-AGENTS = ("soshie", "cassie", "seomi", "dexter", "buddy", "emmie", "penn")
+#: The seven agents, from the catalog (pure data: safe to read at import time for parametrize).
+AGENTS = tuple(a.id for a in agents())
 INTEGRATION = "demo-integration"
 
 
