@@ -107,6 +107,49 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = _ts()
     finished_at: datetime | None = _ts()
     updated_at: datetime = _ts(False)
+    #: Every attempt's outcome, oldest first: ``{"attempt", "at", "kind", "message", ...}``.
+    attempt_log: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: The outbox: when set, a relay must (re)send this job's message at or after this time.
+    dispatch_at: datetime | None = _ts(index=True)
+    #: The message id of the last message sent for this job (to tell a lost message from a queued one).
+    message_id: str | None = Field(default=None, max_length=64)
+    #: The worker process running it, and until when its heartbeat holds the job.
+    worker_id: str | None = Field(default=None, max_length=64, index=True)
+    lease_expires_at: datetime | None = _ts()
+    #: A retry waits until this time (a message that arrives earlier is ignored).
+    not_before: datetime | None = _ts()
+    #: When the job was first throttled in its current run of 429s (the rate-limit budget counts from it).
+    rate_limited_since: datetime | None = _ts()
+    cancel_requested_at: datetime | None = _ts()
+
+
+class Event(SQLModel, table=True):
+    """A job's or integration's change, in order: the status timeline, the live stream, webhooks."""
+
+    __tablename__ = "events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(False)
+    workspace_id: str = Field(max_length=64, index=True)
+    type: str = Field(max_length=64)
+    job_id: str | None = Field(default=None, max_length=64, index=True)
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class WorkerProcess(SQLModel, table=True):
+    """A worker process and its heartbeat (its running jobs' leases are renewed with it)."""
+
+    __tablename__ = "worker_processes"
+
+    id: str = Field(primary_key=True, max_length=64)
+    agent: str | None = Field(default=None, max_length=32)
+    hostname: str = Field(max_length=255)
+    pid: int
+    queues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = _ts(False)
+    heartbeat_at: datetime = _ts(False, index=True)
+    in_flight: int = 0
+    stopped_at: datetime | None = _ts()
 
 
 class JobStep(SQLModel, table=True):

@@ -1,0 +1,32 @@
+"""The event log: each job state change and integration change, in order, in the same transaction.
+
+It is the job's status timeline, the feed of the live stream and the source of webhooks. Types:
+``job.queued``, ``job.running``, ``job.retrying``, ``job.succeeded``, ``job.failed``, ``job.cancelled``,
+``job.progress``, ``integration.connected``, ``integration.error``, ``integration.disconnected``,
+``schedule.paused``. ``data`` never holds a secret (messages are redacted before they are stored).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from workers.store.models import Event, utcnow
+
+
+def record(session: Session, *, workspace: str, type: str, job_id: str | None = None,
+           data: dict[str, Any] | None = None) -> None:
+    """Append one event; the caller's transaction commits it with the change it describes."""
+    session.add(Event(at=utcnow(), workspace_id=workspace, type=type, job_id=job_id, data=data))
+
+
+def since(session: Session, *, workspace: str | None, after_id: int = 0, job_id: str | None = None,
+          limit: int = 500) -> list[Event]:
+    """Events after ``after_id``, oldest first (``workspace=None``: every workspace, for operators)."""
+    stmt = select(Event).where(col(Event.id) > after_id)
+    if workspace is not None:
+        stmt = stmt.where(Event.workspace_id == workspace)
+    if job_id is not None:
+        stmt = stmt.where(Event.job_id == job_id)
+    return list(session.exec(stmt.order_by(col(Event.id)).limit(limit)).all())
