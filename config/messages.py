@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 #: Version of :class:`JobMessage`; workers reject messages of another version with a clear error.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 JobStatus = Literal["scheduled", "queued", "running", "retrying", "succeeded", "failed", "cancelled"]
 #: Statuses after which a job never changes again.
@@ -16,21 +16,18 @@ TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled
 JobKind = Literal["action", "test_connection", "workflow"]
 IntegrationStatus = Literal["not_configured", "configured", "connected", "error", "disconnected"]
 
-_ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-
-
 class JobMessage(BaseModel):
-    """What travels on an agent's queue: ids only, never parameters' secrets or credentials."""
+    """What travels on an agent's queue: a wake-up naming the job, nothing else.
+
+    The worker reads agent, integration, action and params from the job row, never from the message,
+    so a forged or stale message can at most wake a job up; the row decides whether it runs.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    v: Literal[1] = SCHEMA_VERSION
-    job_id: str = Field(min_length=1, max_length=64)
+    v: Literal[2] = SCHEMA_VERSION
+    job_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     workspace: str = Field(min_length=1, max_length=64)
-    agent: str = Field(pattern=_ID_PATTERN)
-    integration: str = Field(pattern=_ID_PATTERN)
-    action: str = Field(pattern=_ID_PATTERN)
-    kind: JobKind = "action"
 
 
 class JobCreate(BaseModel):
@@ -121,6 +118,11 @@ class JobPublic(BaseModel):
     run_at: datetime | None = None
     schedule_id: str | None = None
     parent_id: str | None = None
+    #: Every attempt's outcome, oldest first (``attempt``, ``at``, ``kind``, ``message``).
+    attempt_log: list[dict[str, Any]] = Field(default_factory=list)
+    #: When a retrying job runs again.
+    not_before: datetime | None = None
+    cancel_requested_at: datetime | None = None
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

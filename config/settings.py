@@ -50,6 +50,29 @@ class Settings(BaseSettings):
     credential_cache_seconds: float = 60.0
     #: Poll interval of the Redis consumer when idle (dramatiq default 1000 ms; see QUEUES.md §2.5).
     worker_idle_ms: int = 100
+    #: The message transport: ``redis://...`` (default: ``redis_url``) or ``amqp://...`` (RabbitMQ).
+    broker_url: str = ""
+    #: Seconds between a worker process's heartbeats; each renews the leases of its running jobs.
+    heartbeat_seconds: float = 3.0
+    #: A running job whose worker has not renewed its lease for this long is taken over (resumed elsewhere).
+    lease_seconds: float = 15.0
+    #: Seconds between sweeps for expired leases, lost messages and finished workflows.
+    sweep_seconds: float = 5.0
+    #: Seconds between outbox relay passes (retries and messages the API could not send).
+    relay_seconds: float = 0.5
+    #: How long the relay leaves a new job to the API's own immediate send before sending it itself.
+    dispatch_grace_seconds: float = 5.0
+    #: A queued job whose message is neither in the queue nor started after this long is sent again.
+    stale_message_seconds: float = 60.0
+    #: How long a job keeps waiting on a provider's 429/Retry-After before it fails (per agent override
+    #: in the catalog); these waits do not spend the retry budget of failures.
+    rate_limit_budget_seconds: float = 900.0
+    #: How long a worker retries its own bookkeeping while the database is unreachable.
+    db_outage_seconds: float = 120.0
+    #: A job whose worker died this many times is failed instead of being run again (a poison job).
+    max_worker_losses: int = 5
+    #: Most credential sets a worker keeps in memory (least recently used evicted).
+    credential_cache_size: int = 1000
 
     @field_validator("provider_urls")
     @classmethod
@@ -66,6 +89,11 @@ class Settings(BaseSettings):
     def db_url(self) -> str:
         """The database URL in force: the configured one or the embedded SQLite file."""
         return self.database_url or f"sqlite:///{self.state_dir / 'sintra.db'}"
+
+    @property
+    def transport_url(self) -> str:
+        """The broker URL in force: ``broker_url`` or the Redis URL."""
+        return self.broker_url or self.redis_url
 
     @property
     def approle_dir(self) -> Path:

@@ -11,6 +11,7 @@ from config.settings import get_settings
 from producers.enqueue import Enqueuer
 from schedules.runner import Scheduler
 from workers.broker import build_broker
+from workers.dispatch import Maintenance
 from workers.store.db import build_engine
 
 
@@ -24,8 +25,17 @@ def main(argv: list[str] | None = None) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    scheduler = Scheduler(build_engine(settings.db_url), Enqueuer(build_broker(settings, set_global=False)).enqueue)
-    scheduler.run(interval=args.interval, stop=stop.is_set)
+    engine = build_engine(settings.db_url)
+    enqueuer = Enqueuer(build_broker(settings))
+    # the outbox relay and the sweeper (lost messages, dead workers' jobs, finished workflows) run here
+    # too, so a system with no idle worker still recovers; any number of replicas is safe
+    maintenance = Maintenance(engine, enqueuer, settings)
+    maintenance.start()
+    scheduler = Scheduler(engine, lambda msg, agent: enqueuer.enqueue(msg, agent))
+    try:
+        scheduler.run(interval=args.interval, stop=stop.is_set)
+    finally:
+        maintenance.stop()
 
 
 if __name__ == "__main__":

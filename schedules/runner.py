@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from config.messages import JobMessage
 from schedules.cron import CronError, latest_fire, next_fire, parse_cron, zone
+from workers.store import events
 from workers.store.jobs import message_for
 from workers.store.models import Job, Schedule, ScheduleFiring, utcnow
 
@@ -49,7 +50,7 @@ class TickStats:
 class Scheduler:
     """Fires schedules and promotes due jobs; ``clock`` is injectable for tests."""
 
-    def __init__(self, engine: Engine, enqueue: Callable[[JobMessage], object], *,
+    def __init__(self, engine: Engine, enqueue: Callable[[JobMessage, str], object], *,
                  clock: Callable[[], datetime] = utcnow, grace: timedelta = DEFAULT_GRACE,
                  batch: int = BATCH) -> None:
         self.engine, self.enqueue, self.clock, self.grace, self.batch = engine, enqueue, clock, grace, batch
@@ -135,21 +136,20 @@ class Scheduler:
             stmt = (select(Job).where(col(Job.status) == "scheduled", col(Job.run_at) <= now)
                     .order_by(col(Job.run_at)).limit(self.batch).with_for_update(skip_locked=True))
             due = list(session.exec(stmt).all())
-            claimed = []
             for job in due:
+                # sent while the row is still locked (no relay can take it); if the broker is down, the
+                # job is queued with its outbox entry due now, and a relay sends it when the broker is back
+                try:
+                    message_id: object = self.enqueue(message_for(job), job.agent)
+                    values: dict[str, object] = {"dispatch_at": None, "message_id": str(message_id or "")}
+                    stats.enqueued += 1
+                except Exception:
+                    log.warning("scheduler.enqueue_deferred", job_id=job.id)
+                    values = {"dispatch_at": now}
                 res = session.execute(update(Job).where(col(Job.id) == job.id, col(Job.status) == "scheduled")
-                                      .values(status="queued", updated_at=now))
+                                      .values(status="queued", updated_at=now, **values))
                 if res.rowcount:
-                    claimed.append(job)
+                    events.record(session, workspace=job.workspace_id, type="job.queued", job_id=job.id,
+                                  data={"reason": "due", "schedule_id": job.schedule_id})
             session.commit()
-        for job in claimed:
-            try:
-                self.enqueue(message_for(job))
-                stats.enqueued += 1
-            except Exception:  # broker down: put it back so a later tick enqueues it
-                log.exception("scheduler.enqueue_failed", job_id=job.id)
-                with Session(self.engine) as session:
-                    session.execute(update(Job).where(col(Job.id) == job.id, col(Job.status) == "queued")
-                                    .values(status="scheduled", updated_at=self.clock()))
-                    session.commit()
         return len(due)

@@ -63,7 +63,7 @@ def main() -> int:
     from workers.vault.server import start_persistent_server
 
     state = Path(os.environ.get("SINTRA_STATE_DIR", ".sintra"))
-    children: list[subprocess.Popen[bytes]] = []
+    children: list[Child] = []
     bao = start_persistent_server(state, port=VAULT_PORT)
     try:
         import hvac
@@ -87,11 +87,8 @@ def main() -> int:
         run_examples(API, key)
         print(f"\nSintra is up.\n  API        {API}  (docs: {API}/docs)\n  Simulator  {SIMULATOR}\n"
               f"  Vault      {bao.addr}\n  API key    {key}\n\nCtrl-C stops every process.")
-        while all(p.poll() is None for p in children):
-            time.sleep(0.5)
-        dead = [p.args for p in children if p.poll() is not None]
-        print(f"a process exited unexpectedly: {dead}; stopping everything", file=sys.stderr)
-        return 1
+        _supervise(children)
+        return 0
     except KeyboardInterrupt:
         print("\nstopping...")
         return 0
@@ -100,23 +97,64 @@ def main() -> int:
         bao.stop()
 
 
-def _start_processes(env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+class Child:
+    """A supervised process: restarted when it dies (a dead worker is not a reason to stop everything)."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        self.name, self.cmd, self.env = name, cmd, env
+        self.restarts, self.next_start = 0, 0.0
+        self.proc = self._spawn()
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(self.cmd, env=self.env, start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def poll(self) -> int | None:
+        return self.proc.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self.proc.wait(timeout=timeout)
+
+    def check(self, now: float) -> None:
+        """Restart the process if it exited, backing off 1, 2, 4 ... 30 s when it keeps dying."""
+        if self.proc.poll() is None:
+            return
+        if self.next_start == 0.0:
+            delay = min(30.0, 2.0 ** min(self.restarts, 5))
+            print(f"{self.name} exited with {self.proc.returncode}; restarting in {delay:g} s", file=sys.stderr)
+            self.next_start = now + delay
+        elif now >= self.next_start:
+            self.restarts += 1
+            self.next_start = 0.0
+            self.proc = self._spawn()
+
+
+def _supervise(children: list[Child]) -> None:
+    """Keep every process running until Ctrl-C."""
+    while True:
+        now = time.monotonic()
+        for child in children:
+            child.check(now)
+        time.sleep(0.5)
+
+
+def _start_processes(env: dict[str, str]) -> list[Child]:
     py = sys.executable
-    procs = [subprocess.Popen([py, "-m", "simulator", "--host", "127.0.0.1", "--port", "8100",
-                               "--log-level", "warning"], env=env,
-                              start_new_session=True),
-             subprocess.Popen([py, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
-                               "127.0.0.1", "--port", "8000", "--log-level", "warning"], env=env,
-                              start_new_session=True)]
-    procs.append(subprocess.Popen([py, "-m", "schedules"], env=env, start_new_session=True))
+    procs = [Child("simulator", [py, "-m", "simulator", "--host", "127.0.0.1", "--port", "8100",
+                                 "--log-level", "warning"], env),
+             Child("api", [py, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
+                           "127.0.0.1", "--port", "8000", "--log-level", "warning"], env),
+             Child("scheduler", [py, "-m", "schedules"], env)]
     for spec in agents():
         worker_env = {**env, "SINTRA_WORKER_AGENT": spec.id}
-        procs.append(subprocess.Popen([py, "-m", "dramatiq", "workers.agents", "--queues", spec.queue,
-                                       "--processes", "1", "--threads", "4", "--skip-logging",
-                                       "--worker-shutdown-timeout", "10000"], env=worker_env,
-                                      start_new_session=True))
+        procs.append(Child(f"worker {spec.id}", [py, "-m", "dramatiq", "workers.agents", "--queues", spec.queue,
+                                                 "--processes", "1", "--threads", "4", "--skip-logging",
+                                                 "--worker-shutdown-timeout", "10000"], worker_env))
     print(f"Processes    simulator, API, scheduler, {len(agents())} agent workers "
-          f"({', '.join(a.id for a in agents())})")
+          f"({', '.join(a.id for a in agents())}); any that dies is restarted")
     return procs
 
 
@@ -126,7 +164,7 @@ def _create_key(env: dict[str, str]) -> str:
     return out.strip().splitlines()[-1]
 
 
-def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+def _stop(children: list[Child]) -> None:
     for p in children:
         if p.poll() is None:
             os.killpg(p.pid, signal.SIGTERM)

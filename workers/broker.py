@@ -1,22 +1,42 @@
-"""The dramatiq broker: Redis in every real process, with every catalog queue declared."""
+"""The message transport: Redis or RabbitMQ, chosen by ``SINTRA_BROKER_URL``; every agent queue declared.
+
+The broker only carries wake-ups (a job id): the database decides whether a job runs, when it is
+retried and when it is finished. So the broker runs no retries of its own (no ``Retries``
+middleware): a message is acked once its job has recorded its outcome, and a lost message is
+found and sent again by the sweeper (:mod:`workers.dispatch`).
+"""
 
 from __future__ import annotations
 
+import uuid
+
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
 
 from config.catalog import agent, agents
 from config.messages import JobMessage
 from config.settings import Settings
 
 
-def build_broker(settings: Settings, *, set_global: bool = True) -> RedisBroker:
-    """A Redis broker with our middleware list and every agent queue declared."""
-    middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(),
-                  Retries(min_backoff=settings.retry_min_backoff_ms, max_backoff=settings.retry_max_backoff_ms)]
-    broker = RedisBroker(url=settings.redis_url, middleware=middleware,
-                         dead_message_ttl=7 * 86_400_000, heartbeat_timeout=60_000)
+def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Broker:
+    """A broker for ``settings.transport_url`` with our middleware and every agent queue declared.
+
+    Building it opens no connection (both brokers connect on first use).
+    """
+    middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications()]
+    url = settings.transport_url
+    broker: dramatiq.Broker
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True)
+    elif url.startswith(("redis://", "rediss://", "unix://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=url, middleware=middleware, dead_message_ttl=7 * 86_400_000,
+                             heartbeat_timeout=60_000)
+    else:
+        raise ValueError(f"SINTRA_BROKER_URL must start with redis:// or amqp://, not {url.split(':', 1)[0]!r}")
     for spec in agents():
         broker.declare_queue(spec.queue)
     if set_global:
@@ -24,15 +44,47 @@ def build_broker(settings: Settings, *, set_global: bool = True) -> RedisBroker:
     return broker
 
 
+def new_message_id() -> str:
+    """A fresh dramatiq message id."""
+    return str(uuid.uuid4())
+
+
 class Enqueuer:
-    """Builds the dramatiq message for a job from the catalog and enqueues it (by name, no actor import)."""
+    """Sends a job's wake-up message on its agent's queue (by actor name: producers never import actors)."""
 
     def __init__(self, broker: dramatiq.Broker) -> None:
         self.broker = broker
 
-    def enqueue(self, msg: JobMessage) -> str:
-        """Enqueue ``msg`` on its agent's queue; return the dramatiq message id."""
-        spec = agent(msg.agent)
+    def enqueue(self, msg: JobMessage, agent_id: str, *, message_id: str | None = None) -> str:
+        """Enqueue ``msg`` on ``agent_id``'s queue; return the id the broker keeps it under.
+
+        (Redis stores each enqueued copy under its own ``redis_message_id``; that is what
+        :meth:`has_message` looks up.)
+        """
+        spec = agent(agent_id)
         message = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
-                                   kwargs=msg.model_dump(mode="json"), options={})
-        return self.broker.enqueue(message).message_id
+                                   kwargs=msg.model_dump(mode="json"), options={},
+                                   message_id=message_id or new_message_id())
+        sent = self.broker.enqueue(message)
+        return str(sent.options.get("redis_message_id", sent.message_id))
+
+    def has_message(self, agent_id: str, message_id: str) -> bool | None:
+        """Whether the broker still holds this message (queued or being worked on); None if it cannot tell.
+
+        Redis keeps every message body in ``<ns>:<queue>.msgs`` until it is acked, so a missing body is a
+        lost message (Redis restarted without persistence, a crash between two calls). RabbitMQ cannot
+        be asked about one message.
+        """
+        client = getattr(self.broker, "client", None)
+        namespace = getattr(self.broker, "namespace", None)
+        if client is None or namespace is None:
+            return None
+        return bool(client.hexists(f"{namespace}:{agent(agent_id).queue}.msgs", message_id))
+
+    def is_waiting(self, agent_id: str, message_id: str) -> bool | None:
+        """Whether the message is still in the queue itself (not yet fetched by any worker)."""
+        client = getattr(self.broker, "client", None)
+        namespace = getattr(self.broker, "namespace", None)
+        if client is None or namespace is None:
+            return None
+        return client.lpos(f"{namespace}:{agent(agent_id).queue}", message_id) is not None

@@ -1,39 +1,118 @@
-"""The worker process's resources, built once after fork (hvac and httpx pools are not fork-safe)."""
+"""The worker process's resources: built at worker boot (after fork), closed at shutdown.
+
+Nothing happens at import. The ``Resources`` middleware calls :func:`boot` from dramatiq's
+``after_worker_boot`` hook: it configures logging, builds the context (database engine, Vault
+identity, HTTP pools), checks that the database, Redis and Vault answer (a worker that cannot reach
+them says so and does not start), and starts the heartbeat and the relay/sweeper threads.
+:func:`shutdown` runs after dramatiq has stopped and joined the worker threads, so in-flight jobs
+finish with their connections open; jobs still running then are handed back.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
+import structlog
+
+from config.logging import configure_logging
 from config.settings import get_settings
+from workers.broker import Enqueuer
 from workers.credentials.routing import PerAgentCredentials
-from workers.runner import WorkerContext
+from workers.dispatch import Maintenance
+from workers.runner import Heartbeat, WorkerContext
 from workers.store.db import build_engine
 
+log = structlog.get_logger("sintra.worker")
+
 _lock = threading.Lock()
-_ctx: WorkerContext | None = None
+#: One context per broker (a process normally has one; tests run a Redis and a RabbitMQ worker side by side).
+_contexts: dict[int, WorkerContext] = {}
+_owned: set[int] = set()  # built here (and so disposed here), not installed by a test
+_threads: dict[int, list[Any]] = {}
 
 
-def get_context() -> WorkerContext:
-    """This process's :class:`WorkerContext`, created on first use.
+class BootError(RuntimeError):
+    """A dependency the worker needs does not answer at boot."""
 
-    ``SINTRA_WORKER_AGENT`` pins the process to one agent's Vault identity (the run command and
-    docker-compose set it); without it the process logs in as whichever agent a job belongs to.
-    """
-    global _ctx
+
+def get_context(broker: Any) -> WorkerContext:
+    """The :class:`WorkerContext` of ``broker``'s worker in this process (built at worker boot)."""
+    ctx = _contexts.get(id(broker))
+    if ctx is None:
+        raise BootError("the worker context is built at worker boot by the Resources middleware; "
+                        "run workers with `dramatiq workers.agents`")
+    return ctx
+
+
+def install(broker: Any, ctx: WorkerContext | None) -> None:
+    """Use ``ctx`` for ``broker``'s worker (tests build their own); None removes it."""
     with _lock:
-        if _ctx is None:
+        if ctx is None:
+            _contexts.pop(id(broker), None)
+        else:
+            _contexts[id(broker)] = ctx
+
+
+def check_dependencies(ctx: WorkerContext) -> None:
+    """Fail with a clear message when the database, Redis or Vault does not answer."""
+    import httpx
+    import redis
+    from sqlalchemy import text
+
+    s = ctx.settings
+    try:
+        with ctx.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        raise BootError(f"worker cannot reach the database ({ctx.engine.url.render_as_string(hide_password=True)}): "
+                        f"{type(exc).__name__}") from None
+    try:
+        redis.Redis.from_url(s.redis_url, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        raise BootError(f"worker cannot reach Redis at {s.redis_url.split('@')[-1]}: {type(exc).__name__}") from None
+    try:
+        httpx.get(f"{s.vault_addr}/v1/sys/health", timeout=3)
+    except httpx.HTTPError as exc:
+        raise BootError(f"worker cannot reach Vault at {s.vault_addr}: {type(exc).__name__}") from None
+
+
+def boot(broker: Any, worker: Any = None) -> WorkerContext:
+    """Build (or adopt) the context, check dependencies, start heartbeat and maintenance."""
+    key = id(broker)
+    with _lock:
+        if key not in _contexts:
             settings = get_settings()
+            configure_logging(fmt=settings.log_format, level=settings.log_level)
             source = PerAgentCredentials(settings, only=os.environ.get("SINTRA_WORKER_AGENT"))
-            _ctx = WorkerContext(settings=settings, engine=build_engine(settings.db_url), credentials=source)
-        return _ctx
+            built = WorkerContext(settings=settings, engine=build_engine(settings.db_url), credentials=source)
+            check_dependencies(built)
+            _contexts[key] = built
+            _owned.add(key)
+        ctx = _contexts[key]
+        if ctx.enqueuer is None:
+            ctx.enqueuer = Enqueuer(broker)
+        queues = sorted(getattr(worker, "consumer_whitelist", None) or broker.get_declared_queues())
+        heartbeat = Heartbeat(ctx, agent=os.environ.get("SINTRA_WORKER_AGENT"), queues=queues)
+        heartbeat.start()
+        maintenance = Maintenance(ctx.engine, ctx.enqueuer, ctx.settings)
+        maintenance.start()
+        _threads[key] = [maintenance, heartbeat]
+        log.info("worker.booted", worker_id=ctx.worker_id, queues=queues)
+        return ctx
 
 
-def close_context() -> None:
-    """Close pooled connections at worker shutdown."""
-    global _ctx
+def shutdown(broker: Any) -> None:
+    """Stop maintenance and heartbeat (handing back unfinished jobs), close pools."""
+    key = id(broker)
     with _lock:
-        if _ctx is not None:
-            _ctx.close()
-            _ctx.engine.dispose()
-            _ctx = None
+        for thread in _threads.pop(key, []):
+            thread.stop()
+        ctx = _contexts.get(key)
+        if ctx is not None:
+            ctx.close()
+            if key in _owned:
+                ctx.engine.dispose()
+                del _contexts[key]
+                _owned.discard(key)

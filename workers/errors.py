@@ -5,8 +5,10 @@
     AgentError                      .kind          retried?
     ├── TransientError              "transient"    yes, with exponential backoff
     │   ├── ProviderUnavailable     "transient"    5xx, timeout, network error
-    │   ├── RateLimited             "rate_limited" yes, after the provider's own delay
-    │   └── VaultUnavailable        "transient"    Vault sealed, down or slow
+    │   ├── RateLimited             "rate_limited" yes, after the provider's own delay (time budget)
+    │   ├── VaultUnavailable        "transient"    Vault sealed, down or slow
+    │   └── TimeLimitError          "time_limit"   the attempt ran past the agent's time limit
+    ├── JobCancelled                "cancelled"    no: cancelled while running
     └── PermanentError              "permanent"    no
         ├── AuthError               "auth"         credentials rejected: reconnect needed
         ├── ProviderRejected        "permanent"    any other 4xx
@@ -60,9 +62,11 @@ class RateLimited(TransientError):
     kind = "rate_limited"
 
     def __init__(self, message: str, *, retry_after: float, status: int | None = 429,
-                 provider_code: str | None = None) -> None:
+                 provider_code: str | None = None, shared_pause: bool = False) -> None:
         super().__init__(message, status=status, provider_code=provider_code)
         self.retry_after = retry_after
+        #: True when no call was made: the account was already paused by another job's 429.
+        self.shared_pause = shared_pause
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "retry_after": self.retry_after}
@@ -70,6 +74,18 @@ class RateLimited(TransientError):
 
 class VaultUnavailable(TransientError):
     """Vault is sealed, down or slow."""
+
+
+class TimeLimitError(TransientError):
+    """The attempt ran past the agent's time limit (retried; resumes from the step log)."""
+
+    kind = "time_limit"
+
+
+class JobCancelled(AgentError):
+    """Someone cancelled the job while it ran; it stopped between steps or provider calls."""
+
+    kind = "cancelled"
 
 
 class PermanentError(AgentError):

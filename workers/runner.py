@@ -1,24 +1,44 @@
-"""Runs one job: state transitions, credentials from Vault, the provider call, result and audit rows."""
+"""Runs one job: start it, call the provider, and record the one decision about its outcome.
+
+A message only wakes a job up. :func:`execute` starts the job only if its row says it is waiting and
+due (so duplicate or early messages change nothing), runs it, asks the one retry policy
+(:mod:`workers.lifecycle`) what the outcome means, and writes the job's state, attempt log, event,
+integration state, audit rows and (for a retry) its outbox entry in one transaction. The actor never
+raises for a job's outcome; dramatiq acks the message and runs no retries of its own.
+
+Bookkeeping survives a database outage: each write is retried for ``db_outage_seconds``, so a side
+effect done just before the outage is recorded when the database is back (the step log holds it),
+never done twice. A worker process heartbeats every ``heartbeat_seconds``, renewing the leases of its
+running jobs; a job whose worker stops heartbeating is taken over by the sweeper within
+``lease_seconds`` plus one sweep, and resumes from its step log.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-import dramatiq
 import httpx
 import structlog
 from dramatiq.middleware import TimeLimitExceeded
 from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session, col, select
 
-from config.catalog import CatalogError
+from config.catalog import AgentSpec, CatalogError
 from config.catalog import agent as agent_spec
 from config.catalog import integration as integration_spec
-from config.messages import TERMINAL_STATUSES, JobMessage
+from config.messages import JobMessage
 from config.settings import Settings
 from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
@@ -29,86 +49,141 @@ from workers.errors import (
     CredentialsUnavailable,
     IntegrationUnavailable,
     InvalidPayload,
+    JobCancelled,
     PermanentError,
     RateLimited,
+    TimeLimitError,
     TransientError,
 )
+from workers.lifecycle import Decision, RetryPolicy, next_rate_limited_since, retry_at
 from workers.providers import client_class
 from workers.providers.base import CallRecord, record_intent
 from workers.providers.oauth import OAuth2Client
+from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.db import session_scope
 from workers.store.integrations import get_state, upsert_state
-from workers.store.models import IntegrationState, Job, utcnow
+from workers.store.models import IntegrationState, Job, WorkerProcess, utcnow
 from workers.workflows import combine
 
 log = structlog.get_logger("sintra.worker")
-
-#: How long past an attempt's time limit its "running" state still holds off a second delivery.
-LEASE_MARGIN = timedelta(seconds=30)
+T = TypeVar("T")
 
 
 def will_retry(retries: int, exc: BaseException, max_retries: int) -> bool:
-    """The one retry policy: transient errors (and explicit Retry) until ``max_retries``."""
-    return isinstance(exc, (TransientError, dramatiq.Retry)) and retries < max_retries
+    """Whether an error is of a retried kind and the budget allows another attempt (see workers.lifecycle)."""
+    return isinstance(exc, TransientError) and retries < max_retries
 
 
 @dataclass
 class WorkerContext:
-    """Process-wide resources of a worker: created after fork, closed at shutdown."""
+    """Process-wide resources of a worker: built at boot (after fork), closed at shutdown."""
 
     settings: Settings
     engine: Engine
     credentials: CredentialSource
-    _http: dict[str, httpx.Client] = field(default_factory=dict)
+    enqueuer: Enqueuer | None = None
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    _http: OrderedDict[str, httpx.Client] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _redis: Any = None
-    _creds: dict[tuple[str, ...], tuple[float, Any]] = field(default_factory=dict)
+    _creds: OrderedDict[tuple[str, ...], tuple[float, Any]] = field(default_factory=OrderedDict)
+    #: Jobs running in this process, and those asked to cancel (polled with the heartbeat).
+    running: set[str] = field(default_factory=set)
+    cancelled: set[str] = field(default_factory=set)
+    #: Most HTTP pools kept (one per provider base URL); the least recently used is closed.
+    max_http_clients: int = 256
 
-    def credentials_for(self, msg: JobMessage, secret_fields: frozenset[str], version: int | None) -> Any:
+    def credentials_for(self, job: Job, secret_fields: frozenset[str], version: int | None) -> Any:
         """Credentials from Vault, kept in this process for ``credential_cache_seconds`` (VAULT.md §2.7).
 
         The key includes the version the API last wrote, so a re-configure is seen at once; the job's
-        integration state is checked in the database before every use, so a disconnect is too.
+        integration state is checked in the database before every use, so a disconnect is too. The cache
+        is bounded (``credential_cache_size``, least recently used first) and drops expired entries.
         """
-        key = (msg.workspace, msg.agent, msg.integration, str(version))
+        key = (job.workspace_id, job.agent, job.integration, str(version))
         ttl = self.settings.credential_cache_seconds
+        now = time.monotonic()
         with self._lock:
             hit = self._creds.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        creds = self.credentials.get(workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
+            if hit is not None and hit[0] > now:
+                self._creds.move_to_end(key)
+                return hit[1]
+        creds = self.credentials.get(workspace=job.workspace_id, agent=job.agent, integration=job.integration,
                                      secret_fields=secret_fields)
         if ttl > 0:
             with self._lock:
-                self._creds[key] = (time.monotonic() + ttl, creds)
+                self._creds[key] = (now + ttl, creds)
+                for stale in [k for k, (exp, _) in self._creds.items() if exp <= now]:
+                    del self._creds[stale]
+                while len(self._creds) > self.settings.credential_cache_size:
+                    self._creds.popitem(last=False)
         return creds
 
-    def forget_credentials(self, msg: JobMessage) -> None:
+    def forget_credentials(self, job: Job) -> None:
         """Drop cached credentials of an integration (after the provider rejected them)."""
         with self._lock:
-            for key in [k for k in self._creds if k[:3] == (msg.workspace, msg.agent, msg.integration)]:
+            for key in [k for k in self._creds if k[:3] == (job.workspace_id, job.agent, job.integration)]:
                 del self._creds[key]
 
     def redis(self) -> Any:
-        """A Redis client (for cross-process locks), created on first use."""
+        """A Redis client (cross-process locks, the shared rate-limit pause), created on first use."""
         with self._lock:
             if self._redis is None:
                 import redis
 
-                self._redis = redis.Redis.from_url(self.settings.redis_url)
+                self._redis = redis.Redis.from_url(self.settings.redis_url, socket_timeout=2,
+                                                   socket_connect_timeout=2)
             return self._redis
 
     def http(self, base_url: str) -> httpx.Client:
-        """A pooled HTTP client for ``base_url``."""
+        """A pooled HTTP client for ``base_url`` (bounded: the least recently used pool is closed)."""
         with self._lock:
             client = self._http.get(base_url)
             if client is None:
                 client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
                                       headers={"User-Agent": "sintra/0.1"})
                 self._http[base_url] = client
+                while len(self._http) > self.max_http_clients:
+                    self._http.popitem(last=False)[1].close()
+            else:
+                self._http.move_to_end(base_url)
             return client
+
+    def db(self, fn: Callable[[], T], what: str) -> T:
+        """Run a bookkeeping transaction, retrying while the database is unreachable (``db_outage_seconds``)."""
+        deadline = time.monotonic() + self.settings.db_outage_seconds
+        delay = 0.2
+        while True:
+            try:
+                return fn()
+            except DBAPIError as exc:
+                if not _is_outage(exc) or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("db.unavailable", during=what, retry_in_s=delay, error=type(exc.orig).__name__)
+                time.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # -- the shared rate-limit pause -------------------------------------------------------------
+    @staticmethod
+    def _pause_key(job: Job) -> str:
+        return f"sintra:pause:{job.workspace_id}:{job.agent}:{job.integration}"
+
+    def pause(self, job: Job, seconds: float) -> None:
+        """The provider throttled this account: every job of it waits ``seconds`` before calling."""
+        try:
+            self.redis().set(self._pause_key(job), "1", px=max(1, int(seconds * 1000)))
+        except Exception as exc:  # noqa: BLE001 - without Redis each job waits on its own
+            log.warning("pause.unavailable", error=type(exc).__name__)
+
+    def paused_for(self, job: Job) -> float:
+        """Seconds left of the account's shared pause (0 when none, or when Redis cannot tell)."""
+        try:
+            ms = self.redis().pttl(self._pause_key(job))
+        except Exception:  # noqa: BLE001
+            return 0.0
+        return ms / 1000 if ms and ms > 0 else 0.0
 
     def close(self) -> None:
         """Close pooled HTTP clients."""
@@ -118,29 +193,142 @@ class WorkerContext:
             self._http.clear()
 
 
-class DbSteps:
-    """A :class:`~workers.providers.base.StepLog` stored in ``job_steps`` and the job's progress."""
+def _is_outage(exc: DBAPIError) -> bool:
+    """A lost or refused connection (retry later), not a bug in a statement."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
 
-    def __init__(self, engine: Engine, job_id: str) -> None:
-        self.engine, self.job_id = engine, job_id
+    return exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError))
+
+
+class Heartbeat:
+    """A worker process's heartbeat: its row in ``worker_processes``, its jobs' leases, cancel requests."""
+
+    def __init__(self, ctx: WorkerContext, *, agent: str | None, queues: list[str]) -> None:
+        self.ctx, self.agent, self.queues = ctx, agent, queues
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        now = utcnow()
+        with session_scope(self.ctx.engine) as s:
+            s.add(WorkerProcess(id=self.ctx.worker_id, agent=self.agent, hostname=socket.gethostname(),
+                                pid=os.getpid(), queues=self.queues, started_at=now, heartbeat_at=now))
+        self._thread = threading.Thread(target=self._loop, name="sintra-heartbeat", daemon=True)
+        self._thread.start()
+
+    def beat(self) -> None:
+        """Renew this process's row and its running jobs' leases; learn of cancel requests."""
+        ctx = self.ctx
+        now = utcnow()
+        with session_scope(ctx.engine) as s:
+            s.execute(update(WorkerProcess).where(col(WorkerProcess.id) == ctx.worker_id)
+                      .values(heartbeat_at=now, in_flight=len(ctx.running)))
+            s.execute(update(Job).where(col(Job.worker_id) == ctx.worker_id, col(Job.status) == "running")
+                      .values(lease_expires_at=now + timedelta(seconds=ctx.settings.lease_seconds)))
+            if ctx.running:
+                ctx.cancelled.update(s.exec(select(Job.id).where(Job.worker_id == ctx.worker_id,
+                                                                 col(Job.cancel_requested_at).is_not(None))).all())
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.ctx.settings.heartbeat_seconds):
+            try:
+                self.beat()
+            except Exception as exc:  # noqa: BLE001 - database down: the next beat tries again
+                log.warning("heartbeat.failed", error=type(exc).__name__)
+
+    def stop(self) -> None:
+        """Stop beating; hand this process's still-running jobs back (they run again elsewhere)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        now = utcnow()
+        try:
+            with session_scope(self.ctx.engine) as s:
+                handed = hand_back(s, self.ctx.worker_id, now)
+                s.execute(update(WorkerProcess).where(col(WorkerProcess.id) == self.ctx.worker_id)
+                          .values(stopped_at=now, heartbeat_at=now, in_flight=0))
+            if handed:
+                log.warning("worker.handed_back", jobs=handed)
+        except Exception as exc:  # noqa: BLE001 - the sweeper takes them over after their lease
+            log.warning("worker.hand_back_failed", error=type(exc).__name__)
+
+
+def hand_back(session: Session, worker_id: str, now: Any) -> int:
+    """Jobs still running on a stopping worker -> retrying, sent again at once (no failure counted)."""
+    n = 0
+    for job in session.exec(select(Job).where(Job.worker_id == worker_id, Job.status == "running")).all():
+        entry = {"attempt": job.attempts, "at": now.isoformat(), "kind": "handed_back",
+                 "message": "worker shut down before the attempt finished", "worker": worker_id}
+        if job_store.finish_attempt(session=session, job_id=job.id, worker_id=worker_id,
+                                    values={"status": "retrying", "dispatch_at": now, "not_before": None,
+                                            "attempt_log": [*(job.attempt_log or []), entry]}):
+            events.record(session, workspace=job.workspace_id, type="job.retrying", job_id=job.id,
+                          data={"reason": "handed_back"})
+            n += 1
+    return n
+
+
+class DbSteps:
+    """A :class:`~workers.providers.base.StepLog` in ``job_steps``; also buffers the attempt's audit rows.
+
+    Provider calls are audited in batches: written with the next step, progress or the outcome, in
+    the same transaction (a crash loses at most the rows since the last step).
+    """
+
+    def __init__(self, ctx: WorkerContext, job: Job) -> None:
+        self.ctx, self.job, self.job_id = ctx, job, job.id
         #: Stamped on objects a job creates (where the provider allows), so a retry can find them.
-        self.marker = f"sintra-{job_id}"
+        self.marker = f"sintra-{job.id}"
+        self.calls: list[CallRecord] = []
+
+    def record(self, call: CallRecord) -> None:
+        self.calls.append(call)
+
+    def flush(self, s: Session) -> None:
+        """Write the buffered audit rows in ``s``'s transaction."""
+        job = self.job
+        for call in self.calls:
+            rl = call.rate_limit
+            detail = None if rl is None else {"rate_limit": {"limit": rl.limit, "remaining": rl.remaining,
+                                                             "reset_after": rl.reset_after}}
+            record_event(session=s, actor=f"worker:{job.agent}", kind="provider_call", outcome=call.outcome,
+                         workspace=job.workspace_id, job_id=job.id, agent=job.agent, integration=job.integration,
+                         action=call.action or job.action, method=call.method, path=call.path, status=call.status,
+                         duration_ms=round(call.duration_ms, 2), detail=detail)
+        self.calls = []
 
     def get(self, key: str) -> Any:
-        with session_scope(self.engine) as s:
-            return job_store.get_step(session=s, job_id=self.job_id, key=key)
+        def read() -> Any:
+            with session_scope(self.ctx.engine) as s:
+                return job_store.get_step(session=s, job_id=self.job_id, key=key)
+        return self.ctx.db(read, "step.get")
 
     def put(self, key: str, value: Any) -> None:
-        with session_scope(self.engine) as s:
-            job_store.put_step(session=s, job_id=self.job_id, key=key, value=value)
+        def write() -> None:
+            with Session(self.ctx.engine, expire_on_commit=False) as s:
+                self.flush(s)
+                job_store.put_step(session=s, job_id=self.job_id, key=key, value=value)  # commits
+        self.ctx.db(write, "step.put")
+        self.check()
 
     def intent(self, key: str) -> bool:
         return record_intent(self, key)
 
     def progress(self, step: str, pct: float | None = None) -> None:
-        with session_scope(self.engine) as s:
-            job_store.set_progress(session=s, job_id=self.job_id, step=step, pct=pct)
+        def write() -> None:
+            with session_scope(self.ctx.engine) as s:
+                self.flush(s)
+                events.record(s, workspace=self.job.workspace_id, type="job.progress", job_id=self.job_id,
+                              data={"step": step, "percent": pct})
+                job_store.set_progress(session=s, job_id=self.job_id, step=step, pct=pct)
+        self.ctx.db(write, "progress")
         log.info("job.progress", step=step, percent=pct)
+        self.check()
+
+    def check(self) -> None:
+        """Stop here if the job was cancelled (called between steps and before each provider call)."""
+        if self.job_id in self.ctx.cancelled:
+            raise JobCancelled("cancelled while running; stopped before the next provider call")
 
 
 def parse_message(payload: dict[str, Any]) -> JobMessage:
@@ -152,84 +340,158 @@ def parse_message(payload: dict[str, Any]) -> JobMessage:
         raise InvalidPayload(f"queue message failed validation ({names})") from None
 
 
-def execute(payload: dict[str, Any], *, ctx: WorkerContext, retries: int = 0) -> Any:
-    """Run the job a message names; raise a mapped error for the Retries middleware."""
+def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
+    """Run the job a message wakes up, if its row says it should run now; record the outcome."""
     try:
         msg = parse_message(payload)
     except InvalidPayload as exc:
         _fail_unparsed(ctx, payload, exc)
-        raise
-    # a connection test answers a waiting user: no retries, report the first outcome
-    max_retries = 0 if msg.kind == "test_connection" else agent_spec(msg.agent).max_retries
-    with session_scope(ctx.engine) as s:  # one transaction: the job, its integration's state, running
-        job = job_store.get_job(session=s, job_id=msg.job_id, workspace=msg.workspace)
-        if job is None:
-            raise InvalidPayload(f"job {msg.job_id} does not exist in workspace {msg.workspace}")
-        state = get_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration)
-        lease = timedelta(milliseconds=agent_spec(msg.agent).time_limit_ms) + LEASE_MARGIN
-        if not job_store.mark_running(session=s, job_id=job.id, lease=lease):
-            return _not_started(job, lease)
+        return None
+    lease = timedelta(seconds=ctx.settings.lease_seconds)
+
+    def start() -> tuple[Job | None, IntegrationState | None, bool]:
+        with session_scope(ctx.engine) as s:  # one transaction: the job, its integration's state, running
+            job = job_store.get_job(session=s, job_id=msg.job_id, workspace=msg.workspace)
+            if job is None or not job_store.mark_running(session=s, job_id=job.id, worker_id=ctx.worker_id,
+                                                         lease=lease):
+                return job, None, False
+            events.record(s, workspace=job.workspace_id, type="job.running", job_id=job.id,
+                          data={"attempt": job.attempts + 1, "worker": ctx.worker_id})
+            state = None if job.kind == "workflow" else get_state(session=s, workspace=job.workspace_id,
+                                                                   agent=job.agent, integration=job.integration)
+            return job, state, True
+
+    job, state, started = ctx.db(start, "start")
+    if job is None:
+        log.error("job.unknown", job_id=msg.job_id, workspace=msg.workspace)
+        return None
+    structlog.contextvars.bind_contextvars(agent=job.agent, integration=job.integration, action=job.action)
+    if not started:  # finished, running elsewhere, or a retry not yet due: the row's own schedule stands
+        log.info("job.skipped", status=job.status, reason="not waiting or not due")
+        return None
+    job.attempts += 1
+    steps = DbSteps(ctx, job)
+    ctx.running.add(job.id)
+    result: Any = None
+    error: AgentError | None = None
+    began = time.perf_counter()
     try:
-        result = _combine(job, ctx) if msg.kind == "workflow" else _run(job, msg, ctx, state)
+        if job.cancel_requested_at is not None:
+            ctx.cancelled.add(job.id)
+        steps.check()
+        result = _combine(job, ctx) if job.kind == "workflow" else _run(job, ctx, state, steps)
     except AgentError as exc:
-        if isinstance(exc, AuthError):
-            ctx.forget_credentials(msg)
-        _record_failure(ctx, job, msg, exc, retry=will_retry(retries, exc, max_retries))
-        if not will_retry(retries, exc, max_retries):
-            _after_step(ctx, job)
-        if isinstance(exc, RateLimited) and will_retry(retries, exc, max_retries):
-            raise dramatiq.Retry(exc.message, delay=int(exc.retry_after * 1000)) from None
-        raise exc from None
+        error = exc
     except TimeLimitExceeded:
-        err = TransientError(f"job exceeded its time limit of {agent_spec(msg.agent).time_limit_ms} ms")
-        _record_failure(ctx, job, msg, err, retry=will_retry(retries, err, max_retries))
-        raise err from None
+        error = TimeLimitError(f"job exceeded its time limit of {agent_spec(job.agent).time_limit_ms} ms")
     except Exception as exc:  # a bug, not a provider failure: keep the traceback in (redacted) logs only
         log.exception("job.internal_error")
-        err = PermanentError(f"internal error in worker: {type(exc).__name__}")
-        _record_failure(ctx, job, msg, err, retry=False)
-        _after_step(ctx, job)
-        raise err from None
-    with session_scope(ctx.engine) as s:
-        if msg.kind == "test_connection":
-            upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
-                         status="connected", message="connection test succeeded", connected_at=utcnow())
-        job_store.mark_succeeded(session=s, job_id=job.id, result=result)
-    _after_step(ctx, job)
+        error = PermanentError(f"internal error in worker: {type(exc).__name__}")
+    finally:
+        ctx.running.discard(job.id)
+    try:
+        _finish(ctx, job, steps, result, error, duration_ms=(time.perf_counter() - began) * 1000)
+    finally:
+        ctx.cancelled.discard(job.id)
     return result
 
 
-def _not_started(job: Job, lease: timedelta) -> None:
-    """A message for a job that is finished (skip it) or running elsewhere (come back after its lease)."""
-    if job.status in TERMINAL_STATUSES:
-        log.info("job.skipped", reason="already finished", status=job.status)
-        return None
-    started = job.started_at or utcnow()
-    wait_ms = max(1000, int((started + lease - utcnow()).total_seconds() * 1000))
-    log.warning("job.duplicate_delivery", status=job.status, retry_in_ms=wait_ms)
-    raise dramatiq.Retry(f"job {job.id} is running in another worker; checking again after its lease",
-                         delay=wait_ms)
+def _policy(ctx: WorkerContext, spec: AgentSpec) -> RetryPolicy:
+    s = ctx.settings
+    budget = spec.rate_limit_budget_seconds or s.rate_limit_budget_seconds
+    return RetryPolicy(min_backoff=s.retry_min_backoff_ms / 1000, max_backoff=s.retry_max_backoff_ms / 1000,
+                       rate_limit_budget=budget)
+
+
+def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: AgentError | None, *,
+            duration_ms: float) -> Decision:
+    """Decide once, then write everything that follows from the decision in one transaction."""
+    now = utcnow()
+    spec = agent_spec(job.agent)
+    max_retries = 0 if job.kind == "test_connection" else spec.max_retries
+    entry: dict[str, Any] = {"attempt": job.attempts, "at": now.isoformat(), "worker": ctx.worker_id,
+                             "duration_ms": round(duration_ms, 1),
+                             "kind": error.kind if error else "succeeded"}
+    if error is not None:
+        entry["message"] = error.message
+        if error.status is not None:
+            entry["status"] = error.status
+    attempt_log = [*(job.attempt_log or []), entry]
+    rl_since = next_rate_limited_since(error, job.rate_limited_since, now)
+    decision = _policy(ctx, spec).decide(error=error, cancelled=isinstance(error, JobCancelled),
+                                         attempt_log=attempt_log, max_retries=max_retries,
+                                         rate_limited_since=rl_since, now=now)
+    err = None if error is None else {**error.as_dict(), **({"reason": decision.reason} if decision.reason else {})}
+    values: dict[str, Any] = {"status": decision.status, "attempt_log": attempt_log, "rate_limited_since": rl_since}
+    if decision.status == "succeeded":
+        values.update(result=result, error=None, finished_at=now, not_before=None)
+    elif decision.status == "retrying":
+        at = retry_at(decision, now)
+        values.update(error=err, not_before=at, dispatch_at=at)
+    else:
+        values.update(error=err, finished_at=now, not_before=None)
+
+    def write() -> tuple[bool, bool]:
+        with Session(ctx.engine, expire_on_commit=False) as s:
+            steps.flush(s)
+            # the integration state first: whoever sees the job finished must see the state it left
+            if isinstance(error, AuthError) or (job.kind == "test_connection" and decision.terminal):
+                ok = decision.status == "succeeded"
+                message = "connection test succeeded" if ok else (error.message if error else decision.status)
+                upsert_state(session=s, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
+                             status="connected" if ok else "error", message=message,
+                             **({"connected_at": now} if ok else {}))
+                events.record(s, workspace=job.workspace_id, type="integration.connected" if ok else "integration.error",
+                              data={"agent": job.agent, "integration": job.integration, "message": message})
+            owned = job_store.finish_attempt(session=s, job_id=job.id, worker_id=ctx.worker_id, values=values)
+            if owned:
+                events.record(s, workspace=job.workspace_id, type=f"job.{decision.status}", job_id=job.id,
+                              data={"attempt": job.attempts, "reason": decision.reason or None,
+                                    **({"error": err} if err else {}),
+                                    **({"retry_in_s": round(decision.delay, 3)} if decision.status == "retrying"
+                                       else {})})
+            s.commit()
+            claimed = bool(owned and decision.terminal and job.parent_id
+                           and job_store.claim_parent_for_combine(session=s, parent_id=job.parent_id))
+            return owned, claimed
+
+    owned, claimed = ctx.db(write, "finish")
+    if isinstance(error, AuthError):
+        ctx.forget_credentials(job)
+    if isinstance(error, RateLimited) and not error.shared_pause:
+        ctx.pause(job, error.retry_after)
+    if claimed and ctx.enqueuer is not None:
+        _dispatch(ctx, job.parent_id)
+    elif owned and decision.status == "retrying" and decision.delay <= 0 and ctx.enqueuer is not None:
+        _dispatch(ctx, job.id)
+    log.info("job.finished", outcome=decision.status if owned else "taken_over", attempt=job.attempts,
+             duration_ms=round(duration_ms, 1), reason=decision.reason or None,
+             error_type=error.kind if error else None, error=error.message if error else None,
+             retry_in_s=round(decision.delay, 3) if decision.status == "retrying" else None)
+    return decision
+
+
+def _dispatch(ctx: WorkerContext, job_id: str | None) -> None:
+    """Send a job's outbox entry now instead of waiting for the relay."""
+    from workers.dispatch import dispatch_now
+
+    assert ctx.enqueuer is not None and job_id is not None
+    with Session(ctx.engine, expire_on_commit=False) as s:
+        job = s.get(Job, job_id)
+        if job is not None and job.dispatch_at is not None:
+            dispatch_now(s, ctx.enqueuer, job)
 
 
 def _combine(parent: Job, ctx: WorkerContext) -> Any:
     """Build a workflow job's report from its finished steps."""
-    with session_scope(ctx.engine) as s:
-        steps = job_store.children(session=s, parent_id=parent.id)
-        # steps report progress concurrently and may land out of order: settle it here
-        job_store.set_progress(session=s, job_id=parent.id, step=f"{len(steps)}/{len(steps)} sources done, combined",
-                               pct=100.0)
-    return combine(parent, steps)
-
-
-def _after_step(ctx: WorkerContext, job: Job) -> None:
-    """When the last step of a workflow finishes, enqueue the workflow's combine, exactly once."""
-    if not job.parent_id:
-        return
-    with session_scope(ctx.engine) as s:
-        claimed = job_store.claim_parent_for_combine(session=s, parent_id=job.parent_id)
-        parent = job_store.get_job(session=s, job_id=job.parent_id) if claimed else None
-    if parent is not None:
-        Enqueuer(dramatiq.get_broker()).enqueue(job_store.message_for(parent))
+    def read() -> list[Job]:
+        with session_scope(ctx.engine) as s:
+            steps = job_store.children(session=s, parent_id=parent.id)
+            # steps report progress concurrently and may land out of order: settle it here
+            job_store.set_progress(session=s, job_id=parent.id,
+                                   step=f"{len(steps)}/{len(steps)} sources done, combined", pct=100.0)
+            return steps
+    return combine(parent, ctx.db(read, "combine"))
 
 
 def _fail_unparsed(ctx: WorkerContext, payload: dict[str, Any], exc: InvalidPayload) -> None:
@@ -241,35 +503,47 @@ def _fail_unparsed(ctx: WorkerContext, payload: dict[str, Any], exc: InvalidPayl
             job_store.mark_failed(session=s, job_id=job_id, error=exc.as_dict())
 
 
-def _run(job: Job, msg: JobMessage, ctx: WorkerContext, state: IntegrationState | None) -> Any:
-    """Check the integration, load credentials, call the provider."""
+def _checkpoint(ctx: WorkerContext, job: Job, steps: DbSteps) -> Callable[[], None]:
+    """Before each provider call: stop if cancelled; wait (without calling) while the account is paused."""
+    def check() -> None:
+        steps.check()
+        remaining = ctx.paused_for(job)
+        if remaining > 0:
+            raise RateLimited(f"{job.integration} is rate limited for this account (another job got a 429); "
+                              f"waiting {remaining:.1f} s without calling", retry_after=remaining,
+                              shared_pause=True)
+    return check
+
+
+def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: DbSteps) -> Any:
+    """Check the integration, load credentials, call the provider (everything read from the job row)."""
     try:
-        spec = integration_spec(msg.agent, msg.integration)
+        spec = integration_spec(job.agent, job.integration)
     except CatalogError as exc:
         raise InvalidPayload(str(exc)) from None
     if state is None or state.status in ("not_configured", "disconnected"):
         when = f" at {state.disconnected_at:%Y-%m-%d %H:%M:%S} UTC" if state and state.disconnected_at else ""
         raise CredentialsUnavailable(
-            f"integration {msg.agent}/{msg.integration} is {'disconnected' + when if state else 'not configured'}; "
+            f"integration {job.agent}/{job.integration} is {'disconnected' + when if state else 'not configured'}; "
             "the provider was not called")
     cls = client_class(spec.provider)
     if cls is None or not spec.implemented:
         raise IntegrationUnavailable(f"{spec.name} is not implemented in Sintra yet")
-    action = spec.action(msg.action) if msg.kind == "action" else None
-    if msg.kind == "action" and action is None:
-        raise InvalidPayload(f"{spec.id} has no action {msg.action!r}")
+    action = spec.action(job.action) if job.kind == "action" else None
+    if job.kind == "action" and action is None:
+        raise InvalidPayload(f"{spec.id} has no action {job.action!r}")
     if action is not None and action.restricted:
         raise IntegrationUnavailable(f"{spec.id}.{action.name} is restricted: {action.restricted}")
-    creds = ctx.credentials_for(msg, spec.secret_fields, state.vault_version)
+    creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)
     base_url = ctx.settings.provider_urls.get(spec.provider) or cls.resolve_base_url(spec.base_url, creds)
     extra: dict[str, Any] = {}
     if issubclass(cls, OAuth2Client):
-        extra = {"refresher": StoredRefresher(ctx.credentials, ctx.redis(), msg.workspace, msg.agent,
-                                              msg.integration),
+        extra = {"refresher": StoredRefresher(ctx.credentials, ctx.redis(), job.workspace_id, job.agent,
+                                              job.integration),
                  "token_url": ctx.settings.provider_urls.get(f"{spec.provider}_token")}
-    client = cls(http=ctx.http(base_url), credentials=creds, record=_recorder(ctx, msg), action=msg.action,
-                 **extra)
-    if msg.kind == "test_connection":
+    client = cls(http=ctx.http(base_url), credentials=creds, record=steps.record, action=job.action, **extra)
+    client.checkpoint = _checkpoint(ctx, job, steps)  # type: ignore[method-assign]
+    if job.kind == "test_connection":
         return client.test_connection()
     assert action is not None
     try:
@@ -277,31 +551,4 @@ def _run(job: Job, msg: JobMessage, ctx: WorkerContext, state: IntegrationState 
     except ValidationError as exc:
         names = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors())
         raise InvalidPayload(f"parameters failed validation ({names})") from None
-    return client.run(msg.action, params, DbSteps(ctx.engine, job.id))
-
-
-def _recorder(ctx: WorkerContext, msg: JobMessage):  # type: ignore[no-untyped-def]
-    def record(call: CallRecord) -> None:
-        rl = call.rate_limit
-        detail = None if rl is None else {"rate_limit": {"limit": rl.limit, "remaining": rl.remaining,
-                                                         "reset_after": rl.reset_after}}
-        with session_scope(ctx.engine) as s:
-            record_event(session=s, actor=f"worker:{msg.agent}", kind="provider_call", outcome=call.outcome,
-                         workspace=msg.workspace, job_id=msg.job_id, agent=msg.agent,
-                         integration=msg.integration, action=call.action or msg.action, method=call.method,
-                         path=call.path, status=call.status, duration_ms=round(call.duration_ms, 2), detail=detail)
-    return record
-
-
-def _record_failure(ctx: WorkerContext, job: Job, msg: JobMessage, exc: AgentError, *, retry: bool) -> None:
-    error = exc.as_dict()
-    with session_scope(ctx.engine) as s:
-        # the integration state first: whoever sees the job finished must see the state it left
-        if isinstance(exc, AuthError) or (msg.kind == "test_connection" and not retry):
-            upsert_state(session=s, workspace=msg.workspace, agent=msg.agent, integration=msg.integration,
-                         status="error", message=exc.message)
-        if retry:
-            job_store.mark_retrying(session=s, job_id=job.id, error=error)
-        else:
-            job_store.mark_failed(session=s, job_id=job.id, error=error)
-    log.warning("job.attempt_failed", error_type=exc.kind, error=exc.message, will_retry=retry)
+    return client.run(job.action, params, steps)

@@ -115,8 +115,11 @@ class AgentSpec(BaseModel):
     name: str
     role: str
     integrations: tuple[IntegrationSpec, ...]
+    #: Retries after transient failures (5xx, timeouts, network); 429 waits are budgeted by time instead.
     max_retries: int = 5
     time_limit_ms: int = 10 * 60 * 1000
+    #: Seconds a job keeps waiting on the provider's Retry-After (None: the setting's default, 15 min).
+    rate_limit_budget_seconds: float | None = None
 
     @property
     def queue(self) -> str:

@@ -12,9 +12,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from producers.api.errors import ApiError
 from producers.enqueue import Enqueuer
-from workers.store import jobs as job_store
 from workers.store.keys import workspace_for_key
-from workers.store.models import Job
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -69,14 +67,3 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-
-
-def enqueue_or_fail(enqueuer: Enqueuer, session: Session, job: Job) -> None:
-    """Enqueue a job's message; if the broker is down, fail the job (never leave it queued) and answer 503."""
-    try:
-        enqueuer.enqueue(job_store.message_for(job))
-    except Exception as exc:  # the broker is down: the job must not sit "queued" forever
-        job_store.mark_failed(session=session, job_id=job.id,
-                              error={"type": "enqueue_failed", "message": f"could not enqueue: {type(exc).__name__}"})
-        raise ApiError(503, "queue_unavailable", "the job queue is unavailable; nothing was enqueued",
-                       job_id=job.id) from None

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger("sintra.api")
+
+#: Seconds a client is told to wait when the database is unreachable.
+DB_RETRY_AFTER = 5
 
 
 class ApiError(Exception):
@@ -44,6 +51,18 @@ def install_error_handlers(app: FastAPI) -> None:
         fields = [{"field": _field(tuple(e["loc"])), "problem": e["msg"]} for e in errors]
         names = ", ".join(f["field"] for f in fields)
         return JSONResponse(_body("invalid_request", f"invalid request: {names}", fields=fields), status_code=422)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_req: Request, exc: DBAPIError) -> JSONResponse:
+        # a lost or refused connection is an outage: say so and when to come back; nothing was changed
+        # (the request's transaction was rolled back). Anything else is a bug: log it, answer 500 JSON.
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            log.warning("api.database_unavailable", error=type(exc.orig).__name__)
+            return JSONResponse(_body("database_unavailable", "the database is unavailable; nothing was changed, "
+                                      f"try again in {DB_RETRY_AFTER} s"), status_code=503,
+                                headers={"Retry-After": str(DB_RETRY_AFTER)})
+        log.error("api.database_error", error=type(exc).__name__)
+        return JSONResponse(_body("internal_error", "internal database error"), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -132,8 +132,8 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
     broker = worker_agents.broker
     broker.flush_all()
     engine = build_engine(db_url)
-    worker_context._ctx = WorkerContext(settings=settings, engine=engine,
-                                        credentials=PerAgentCredentials(settings))
+    worker_context.install(broker, WorkerContext(settings=settings, engine=engine,
+                                                 credentials=PerAgentCredentials(settings)))
     worker = dramatiq.Worker(broker, worker_threads=4, worker_timeout=50)
     worker.start()
     app = create_app(settings, broker=broker)
@@ -144,5 +144,5 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
         yield Stack(settings=settings, api=api, key=key, workspace=workspace, simulator=simulator,
                     broker=broker, worker=worker, engine=engine)
     worker.stop()
-    worker_context._ctx = None
+    worker_context.install(broker, None)
     engine.dispose()

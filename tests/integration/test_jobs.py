@@ -17,7 +17,7 @@ from tests.integration.helpers import (
     submit,
     wait_job,
 )
-from workers.store.models import AuditEvent, Job
+from workers.store.models import AuditEvent, Job, utcnow
 
 
 def _audit(stack: Stack, job_id: str) -> list[AuditEvent]:
@@ -151,8 +151,8 @@ def test_invalid_queue_message_fails_its_job_and_the_worker_keeps_running(stack:
         job, _ = create_job(session=s, workspace=stack.workspace,
                             req=JobCreate(agent="emmie", integration="mailchimp", action="list_campaigns"))
     bad = dramatiq.Message(queue_name="agent.emmie", actor_name="run_emmie_job", args=(),
-                           kwargs={"job_id": job.id, "workspace": stack.workspace, "agent": "emmie",
-                                   "integration": "mailchimp", "action": "BAD ACTION", "v": 99}, options={})
+                           kwargs={"job_id": job.id, "workspace": stack.workspace, "action": "BAD ACTION",
+                                   "v": 99}, options={})
     stack.broker.enqueue(bad)  # type: ignore[attr-defined]
     failed = wait_job(stack, job.id)
     assert failed["status"] == "failed" and failed["error"]["type"] == "invalid"
@@ -178,17 +178,31 @@ def test_instagram_post_with_ten_hashtags_is_published_through_container_and_pol
     assert sum(1 for m, p in paths if m == "GET" and p == f"/{job['result']['container_id']}") >= 1
 
 
-def test_broker_down_answers_503_and_the_job_is_failed_not_left_queued(stack: Stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+def test_broker_down_at_submit_keeps_the_job_and_the_relay_sends_it_when_the_broker_is_back(
+        stack: Stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
 
-    def down(_msg):  # type: ignore[no-untyped-def]
+    from workers.dispatch import relay_once
+
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    enqueuer = stack.api.app.state.enqueuer  # type: ignore[attr-defined]
+    real = enqueuer.enqueue
+
+    def down(*_a, **_k):  # type: ignore[no-untyped-def]
         raise ConnectionError("redis unreachable")
 
-    monkeypatch.setattr(stack.api.app.state.enqueuer, "enqueue", down)  # type: ignore[attr-defined]
+    monkeypatch.setattr(enqueuer, "enqueue", down)
     r = submit(stack, "emmie", "mailchimp", "list_campaigns", {})
-    assert r.status_code == 503 and r.json()["error"]["code"] == "queue_unavailable"
-    job = stack.api.get(f"/api/jobs/{r.json()['error']['job_id']}", headers=stack.headers()).json()
-    assert job["status"] == "failed" and job["error"]["type"] == "enqueue_failed"
+    assert r.status_code == 202, r.text  # accepted: the job and its outbox entry are committed together
+    job_id = r.json()["id"]
+    time.sleep(0.5)
+    assert stack.api.get(f"/api/jobs/{job_id}", headers=stack.headers()).json()["status"] == "queued"
+    monkeypatch.setattr(enqueuer, "enqueue", real)
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        s.execute(update(Job).where(Job.id == job_id).values(dispatch_at=utcnow()))  # skip the grace
+        s.commit()
+    assert relay_once(stack.engine, enqueuer) >= 1  # type: ignore[arg-type]
+    assert wait_job(stack, job_id)["status"] == "succeeded"
 
 
 def test_a_duplicate_delivery_does_not_run_a_job_twice_at_the_same_time(stack: Stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -219,3 +233,5 @@ def test_a_duplicate_delivery_does_not_run_a_job_twice_at_the_same_time(stack: S
     done = wait_job(stack, job_id)
     assert done["status"] == "succeeded" and done["attempts"] == 1
     assert len(runs) == 1
+    kinds = [e["type"] for e in stack.api.get(f"/api/jobs/{job_id}/timeline", headers=stack.headers()).json()["events"]]
+    assert kinds == ["job.queued", "job.running", "job.succeeded"]

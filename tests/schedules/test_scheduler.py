@@ -39,7 +39,7 @@ def env(fresh_url: str) -> Iterator[Any]:
         create_key(session=s, workspace="w")
     clock = Clock(datetime(2026, 3, 27, 6, 0, tzinfo=UTC))
     sent: list[JobMessage] = []
-    scheduler = Scheduler(engine, sent.append, clock=clock)
+    scheduler = Scheduler(engine, lambda msg, _agent: sent.append(msg), clock=clock)
 
     class Env:
         pass
@@ -157,7 +157,7 @@ def test_paused_schedule_does_not_fire_and_resume_starts_from_now(env: Any) -> N
 
 def test_two_schedulers_on_one_database_fire_each_time_once(env: Any) -> None:
     sid = add_schedule(env, cron="*/10 * * * *", tz="UTC")
-    other = Scheduler(env.engine, env.sent.append, clock=env.clock)
+    other = Scheduler(env.engine, lambda msg, _agent: env.sent.append(msg), clock=env.clock)
     for _ in range(30):
         env.clock.now += timedelta(minutes=10)
         env.scheduler.tick()

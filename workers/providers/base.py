@@ -144,6 +144,8 @@ class ProviderClient:
     """
 
     provider: ClassVar[str] = ""
+    #: Called before every request: raises to stop the job (cancelled, or the account's shared 429 pause).
+    checkpoint: Callable[[], None] = staticmethod(lambda: None)
 
     def __init__(self, *, http: httpx.Client, credentials: Credentials,
                  record: Callable[[CallRecord], None] | None = None, action: str = "") -> None:
@@ -209,6 +211,7 @@ class ProviderClient:
     # -- machinery -------------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send one authenticated request; audit it; raise the mapped error on failure."""
+        self.checkpoint()
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
         started = time.perf_counter()
         status: int | None = None

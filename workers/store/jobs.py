@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from config.messages import TERMINAL_STATUSES, JobCreate, JobMessage, JobPublic
+from workers.store import events
 from workers.store.models import Job, JobStep, utcnow
 
 #: Most jobs a list call returns.
@@ -28,9 +29,18 @@ def find_by_idempotency_key(*, session: Session, workspace: str, key: str) -> Jo
     return session.exec(stmt).first()
 
 
+#: How long a new job's outbox entry waits for the creator's own immediate send before a relay sends it.
+DISPATCH_GRACE = timedelta(seconds=5)
+
+
 def create_job(*, session: Session, workspace: str, req: JobCreate, kind: str = "action",
-               status: str = "queued") -> tuple[Job, bool]:
-    """Insert a job; with an idempotency key already used, return the original and False."""
+               status: str = "queued", grace: timedelta = DISPATCH_GRACE) -> tuple[Job, bool]:
+    """Insert a job and, when queued, its outbox entry (in the same commit).
+
+    With an idempotency key already used, return the original and False. The caller sends the
+    message at once (:func:`workers.dispatch.dispatch_now`); if it dies first, a relay sends it
+    after ``grace``.
+    """
     if req.idempotency_key:
         existing = find_by_idempotency_key(session=session, workspace=workspace, key=req.idempotency_key)
         if existing is not None:
@@ -38,8 +48,11 @@ def create_job(*, session: Session, workspace: str, req: JobCreate, kind: str = 
     now = utcnow()
     job = Job(id=new_job_id(), workspace_id=workspace, agent=req.agent, integration=req.integration,
               action=req.action, kind=kind, params=req.params, status=status, attempts=0,
-              idempotency_key=req.idempotency_key, run_at=req.run_at, created_at=now, updated_at=now)
+              idempotency_key=req.idempotency_key, run_at=req.run_at, created_at=now, updated_at=now,
+              dispatch_at=now + grace if status == "queued" else None)
     session.add(job)
+    events.record(session, workspace=workspace, type=f"job.{status}", job_id=job.id,
+                  data={"agent": req.agent, "integration": req.integration, "action": req.action})
     try:
         session.commit()
     except IntegrityError:  # a concurrent request with the same key won the race
@@ -73,54 +86,108 @@ def list_jobs(*, session: Session, workspace: str, agent: str | None = None, int
     return list(session.exec(stmt).all())
 
 
+def matching_finished(*, session: Session, workspace: str, status: str, agent: str | None = None,
+                      integration: str | None = None, action: str | None = None, error_type: str | None = None,
+                      after: Any = None, before: Any = None, limit: int = 1000) -> list[Job]:
+    """Finished jobs of a workspace matching a bulk-retry filter, oldest first."""
+    stmt = select(Job).where(Job.workspace_id == workspace, Job.status == status)
+    for column, value in ((Job.agent, agent), (Job.integration, integration), (Job.action, action)):
+        if value:
+            stmt = stmt.where(column == value)
+    if after is not None:
+        stmt = stmt.where(col(Job.finished_at) >= after)
+    if before is not None:
+        stmt = stmt.where(col(Job.finished_at) < before)
+    rows = list(session.exec(stmt.order_by(col(Job.finished_at), col(Job.id)).limit(limit)).all())
+    if error_type:
+        rows = [j for j in rows if (j.error or {}).get("type") == error_type]
+    return rows
+
+
 def _transition(session: Session, job_id: str, values: dict[str, Any], *, only_from: frozenset[str] | None = None,
-                ) -> bool:
-    """Update a non-terminal job atomically; False when it was already terminal (or not in ``only_from``)."""
+                event: str | None = None, data: dict[str, Any] | None = None) -> bool:
+    """Update a non-terminal job atomically and record ``event``; False when it was already terminal
+    (or not in ``only_from``). Commits."""
     stmt = update(Job).where(col(Job.id) == job_id, col(Job.status).not_in(TERMINAL_STATUSES))
     if only_from is not None:
         stmt = stmt.where(col(Job.status).in_(only_from))
-    result = session.execute(stmt.values(**values, updated_at=utcnow()))
+    workspace = session.execute(stmt.values(**values, updated_at=utcnow()).returning(Job.workspace_id)).scalar()
+    if workspace is not None and event:
+        events.record(session, workspace=workspace, type=event, job_id=job_id, data=data)
     session.commit()
-    return bool(result.rowcount)
+    return workspace is not None
 
 
-def mark_running(*, session: Session, job_id: str, lease: timedelta) -> bool:
-    """queued/retrying -> running, counting the attempt.
+def mark_running(*, session: Session, job_id: str, worker_id: str, lease: timedelta) -> bool:
+    """queued/retrying -> running on ``worker_id``, counting the attempt (the caller commits).
 
-    A job already ``running`` is taken over only once its lease (the attempt's time limit plus a
-    margin) has run out: that is a worker that died mid-job. Within the lease another message for
-    the same job is a duplicate delivery, and must not run it a second time concurrently.
+    Only a job that is waiting and due starts: a message for a running, finished or not-yet-due job
+    (a duplicate delivery, a message that outlived a takeover, a retry's message arriving early) is
+    ignored, and the database's own schedule for the job stands. The lease is renewed by the worker's
+    heartbeat; a job whose lease ran out is taken over by the sweeper, not here.
     """
     now = utcnow()
-    startable = or_(col(Job.status).in_(("queued", "retrying")),
-                    and_(col(Job.status) == "running", col(Job.started_at) < now - lease))
-    result = session.execute(update(Job).where(col(Job.id) == job_id, startable)
-                             .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now))
-    session.commit()
+    due = or_(col(Job.not_before).is_(None), col(Job.not_before) <= now)
+    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status).in_(("queued", "retrying")),
+                                               due)
+                             .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now,
+                                     worker_id=worker_id, lease_expires_at=now + lease, dispatch_at=None))
     return bool(result.rowcount)
 
 
-def mark_succeeded(*, session: Session, job_id: str, result: Any) -> bool:
-    """running -> succeeded with its result."""
-    return _transition(session, job_id, {"status": "succeeded", "result": result, "error": None,
-                                         "finished_at": utcnow()})
+def finish_attempt(*, session: Session, job_id: str, worker_id: str, values: dict[str, Any]) -> bool:
+    """Record an attempt's outcome on a job this worker still owns (the caller commits).
+
+    False when the job was taken over meanwhile (its lease ran out): the outcome is then not ours to write.
+    """
+    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
+                                               col(Job.worker_id) == worker_id)
+                             .values(**values, worker_id=None, lease_expires_at=None, updated_at=utcnow()))
+    return bool(result.rowcount)
 
 
-def mark_retrying(*, session: Session, job_id: str, error: dict[str, Any]) -> bool:
-    """running -> retrying, keeping the last attempt's error."""
-    return _transition(session, job_id, {"status": "retrying", "error": error})
+def mark_dispatched(*, session: Session, job_id: str, message_id: str) -> None:
+    """The job's message was sent: clear its outbox entry (the caller commits)."""
+    session.execute(update(Job).where(col(Job.id) == job_id)
+                    .values(dispatch_at=None, message_id=message_id, updated_at=utcnow()))
+
+
+def request_retry(*, session: Session, job: Job, reason: str, actor: str) -> bool:
+    """A finished (failed or cancelled) job -> queued again, same id, resuming from its step log."""
+    now = utcnow()
+    log_entry = {"attempt": job.attempts, "at": now.isoformat(), "kind": "replay", "message": reason}
+    result = session.execute(update(Job).where(col(Job.id) == job.id, col(Job.status).in_(("failed", "cancelled")))
+                             .values(status="queued", error=None, finished_at=None, not_before=None,
+                                     rate_limited_since=None, cancel_requested_at=None, dispatch_at=now,
+                                     attempt_log=[*(job.attempt_log or []), log_entry], updated_at=now))
+    if result.rowcount:
+        events.record(session, workspace=job.workspace_id, type="job.queued", job_id=job.id,
+                      data={"reason": reason, "by": actor})
+    return bool(result.rowcount)
 
 
 def mark_failed(*, session: Session, job_id: str, error: dict[str, Any]) -> bool:
-    """Any non-terminal state -> failed with a typed error."""
-    return _transition(session, job_id, {"status": "failed", "error": error, "finished_at": utcnow()})
+    """Any non-terminal state -> failed with a typed error (jobs that never ran: disconnect, bad message)."""
+    return _transition(session, job_id, {"status": "failed", "error": error, "finished_at": utcnow(),
+                                         "dispatch_at": None}, event="job.failed", data={"error": error})
 
 
 def mark_cancelled(*, session: Session, job_id: str, reason: str) -> bool:
     """A job that has not started (scheduled, queued or waiting to retry) -> cancelled."""
-    return _transition(session, job_id, {"status": "cancelled", "finished_at": utcnow(),
-                                         "error": {"type": "cancelled", "message": reason}},
-                       only_from=frozenset({"scheduled", "queued", "retrying"}))
+    error = {"type": "cancelled", "message": reason}
+    return _transition(session, job_id, {"status": "cancelled", "finished_at": utcnow(), "error": error,
+                                         "dispatch_at": None},
+                       only_from=frozenset({"scheduled", "queued", "retrying"}), event="job.cancelled",
+                       data={"error": error})
+
+
+def request_cancel(*, session: Session, job_id: str) -> bool:
+    """Ask a running job to stop: its worker checks between steps and before each provider call. Commits."""
+    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
+                                               col(Job.cancel_requested_at).is_(None))
+                             .values(cancel_requested_at=utcnow()))
+    session.commit()
+    return bool(result.rowcount)
 
 
 def set_progress(*, session: Session, job_id: str, step: str, pct: float | None) -> None:
@@ -152,7 +219,8 @@ def to_public(job: Job) -> JobPublic:
                      action=job.action, kind=job.kind, status=job.status, attempts=job.attempts,  # type: ignore[arg-type]
                      params=job.params, result=job.result, error=job.error, progress=job.progress,  # type: ignore[arg-type]
                      idempotency_key=job.idempotency_key, run_at=job.run_at, schedule_id=job.schedule_id,
-                     parent_id=job.parent_id,
+                     parent_id=job.parent_id, attempt_log=job.attempt_log or [], not_before=job.not_before,
+                     cancel_requested_at=job.cancel_requested_at,
                      created_at=job.created_at, started_at=job.started_at,
                      finished_at=job.finished_at, updated_at=job.updated_at)
 
@@ -171,10 +239,10 @@ def claim_parent_for_combine(*, session: Session, parent_id: str) -> bool:
                  pct=round(100 * done / max(1, done + len(unfinished)), 1))
     if unfinished:
         return False
-    return _transition(session, parent_id, {"status": "queued"}, only_from=frozenset({"running"}))
+    return _transition(session, parent_id, {"status": "queued", "dispatch_at": utcnow()},
+                       only_from=frozenset({"running"}), event="job.queued", data={"reason": "steps finished"})
 
 
 def message_for(job: Job) -> JobMessage:
     """The queue message that runs ``job`` (ids only)."""
-    return JobMessage(job_id=job.id, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
-                      action=job.action, kind=job.kind)  # type: ignore[arg-type]
+    return JobMessage(job_id=job.id, workspace=job.workspace_id)

@@ -13,9 +13,11 @@ from sqlmodel import col
 from config.catalog import AgentSpec, CatalogError, IntegrationSpec, agent, agents, integration
 from config.logging import register_secrets
 from config.messages import CredentialsIn, JobCreate
-from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, enqueue_or_fail, get_writer
+from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, get_writer
 from producers.api.errors import ApiError
 from producers.api.views import agent_view, integration_view
+from workers.dispatch import dispatch_now
+from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state, states_for, upsert_state
@@ -106,7 +108,7 @@ def connect(agent_id: str, integration_id: str, caller: CallerDep, session: Sess
     record_event(session=session, actor=caller.actor, kind="api", outcome="connect_requested",
                  workspace=caller.workspace, agent=a.id, integration=spec.id, action="connect", job_id=job.id)
     session.commit()
-    enqueue_or_fail(enqueuer, session, job)
+    dispatch_now(session, enqueuer, job)
     deadline = time.monotonic() + settings.connect_wait_seconds
     while time.monotonic() < deadline:
         session.expire_all()
@@ -145,12 +147,16 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
     result = session.execute(
         update(Job).where(col(Job.workspace_id) == caller.workspace, col(Job.agent) == a.id,
                           col(Job.integration) == spec.id, col(Job.status).in_(("scheduled", "queued", "retrying")))
-        .values(status="failed", error=reason, finished_at=now, updated_at=now))
+        .values(status="failed", error=reason, finished_at=now, updated_at=now, dispatch_at=None)
+        .returning(Job.id))
+    failed_ids = list(result.scalars())
+    for job_id in failed_ids:
+        events.record(session, workspace=caller.workspace, type="job.failed", job_id=job_id, data={"error": reason})
     paused = pause_for_integration(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
                                    reason=f"integration {a.id}/{spec.id} was disconnected at "
                                           f"{now:%Y-%m-%d %H:%M:%S} UTC; resume it after reconnecting")
     record_event(session=session, actor=caller.actor, kind="api", outcome="disconnected", workspace=caller.workspace,
                  agent=a.id, integration=spec.id, action="disconnect",
-                 detail={"jobs_failed": result.rowcount, "schedules_paused": paused})
+                 detail={"jobs_failed": len(failed_ids), "schedules_paused": paused})
     session.commit()
-    return {**integration_view(a, spec, state), "jobs_failed": result.rowcount, "schedules_paused": paused}
+    return {**integration_view(a, spec, state), "jobs_failed": len(failed_ids), "schedules_paused": paused}

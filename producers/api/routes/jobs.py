@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from config.catalog import CatalogError, integration
 from config.messages import JobCreate, JobPublic, JobStatus
-from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, enqueue_or_fail
+from producers.api.deps import CallerDep, EnqueuerDep, SessionDep
 from producers.api.errors import ApiError
+from workers.dispatch import dispatch_now
+from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state
@@ -76,24 +78,99 @@ def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: Enq
                  action=job.action)
     session.commit()
     if not later:  # a scheduled job is enqueued by the scheduler when due
-        enqueue_or_fail(enqueuer, session, job)
+        # committed with its outbox entry: if the broker is down now, a relay sends it when it is back
+        dispatch_now(session, enqueuer, job)
     return _job_response(job, 202)
 
 
 @router.post("/{job_id}/cancel")
 def cancel(job_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
-    """Cancel a job that has not started (scheduled, queued, or waiting to retry)."""
-    job = job_store.get_job(session=session, job_id=job_id, workspace=caller.workspace)
-    if job is None:
-        raise ApiError(404, "not_found", f"no job {job_id!r} in workspace {caller.workspace!r}")
-    if not job_store.mark_cancelled(session=session, job_id=job.id, reason=f"cancelled by {caller.actor}"):
-        raise ApiError(409, "not_cancellable", f"job {job.id} is {job.status}; only scheduled, queued or "
-                       "retrying jobs can be cancelled")
-    record_event(session=session, actor=caller.actor, kind="api", outcome="job_cancelled", workspace=caller.workspace,
+    """Cancel a job: one that has not started is cancelled at once; a running one stops before its next
+    provider call or step (answer 202 with ``cancel_requested_at``; the job ends ``cancelled``)."""
+    job = _own_job(session, caller, job_id)
+    if job_store.mark_cancelled(session=session, job_id=job.id, reason=f"cancelled by {caller.actor}"):
+        status = 200
+    elif job.status == "running" and (job.cancel_requested_at or job_store.request_cancel(session=session,
+                                                                                          job_id=job.id)):
+        status = 202
+    else:
+        raise ApiError(409, "not_cancellable", f"job {job.id} is {job.status}; only scheduled, queued, retrying "
+                       "or running jobs can be cancelled")
+    record_event(session=session, actor=caller.actor, kind="api", outcome="job_cancelled" if status == 200
+                 else "job_cancel_requested", workspace=caller.workspace, job_id=job.id, agent=job.agent,
+                 integration=job.integration, action=job.action)
+    session.commit()
+    session.refresh(job)
+    return _job_response(job, status)
+
+
+@router.post("/{job_id}/retry")
+def retry(job_id: str, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> JSONResponse:
+    """Run a failed or cancelled job again: same id, resuming from its step log (objects it created are
+    found, not created again). 409 for a job in any other state."""
+    job = _own_job(session, caller, job_id)
+    if not job_store.request_retry(session=session, job=job, reason=f"retried by {caller.actor}",
+                                   actor=caller.actor):
+        raise ApiError(409, "not_retryable", f"job {job.id} is {job.status}; only failed or cancelled jobs can be "
+                       "retried")
+    record_event(session=session, actor=caller.actor, kind="api", outcome="job_retried", workspace=caller.workspace,
                  job_id=job.id, agent=job.agent, integration=job.integration, action=job.action)
     session.commit()
     session.refresh(job)
-    return _job_response(job, 200)
+    dispatch_now(session, enqueuer, job)
+    return _job_response(job, 202)
+
+
+class BulkRetry(BaseModel):
+    """Body of ``POST /api/jobs/retry``: which failed (or cancelled) jobs to run again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["failed", "cancelled"] = "failed"
+    agent: str | None = Field(default=None, max_length=32)
+    integration: str | None = Field(default=None, max_length=64)
+    action: str | None = Field(default=None, max_length=64)
+    error_type: str | None = Field(default=None, max_length=32, description="e.g. transient, rate_limited, auth")
+    finished_after: AwareDatetime | None = None
+    finished_before: AwareDatetime | None = None
+    #: Answer with the count and the ids it would retry, and change nothing.
+    dry_run: bool = True
+    #: With ``dry_run=false``: the count the dry run showed; refused (409) if the match changed since.
+    expected_count: int | None = Field(default=None, ge=0)
+    limit: int = Field(default=1000, ge=1, le=10_000)
+
+
+@router.post("/retry")
+def retry_many(body: BulkRetry, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> dict[str, Any]:
+    """Bulk retry by filter: ``dry_run`` (the default) answers the exact count and ids; then the same
+    filter with ``dry_run: false`` (and ``expected_count``) retries exactly those."""
+    matched = job_store.matching_finished(session=session, workspace=caller.workspace, status=body.status,
+                                          agent=body.agent, integration=body.integration, action=body.action,
+                                          error_type=body.error_type, after=body.finished_after,
+                                          before=body.finished_before, limit=body.limit)
+    ids = [j.id for j in matched]
+    if body.dry_run:
+        return {"dry_run": True, "count": len(ids), "job_ids": ids}
+    if body.expected_count is not None and body.expected_count != len(ids):
+        raise ApiError(409, "count_changed", f"the filter now matches {len(ids)} jobs, not the "
+                       f"{body.expected_count} the dry run showed; run the dry run again", count=len(ids))
+    retried = [j.id for j in matched if job_store.request_retry(session=session, job=j, actor=caller.actor,
+                                                                 reason=f"bulk retry by {caller.actor}")]
+    record_event(session=session, actor=caller.actor, kind="api", outcome="jobs_retried", workspace=caller.workspace,
+                 detail={"count": len(retried)})
+    session.commit()
+    for job in matched:
+        if job.id in retried:
+            session.refresh(job)
+            dispatch_now(session, enqueuer, job)
+    return {"dry_run": False, "count": len(retried), "job_ids": retried}
+
+
+def _own_job(session: Any, caller: Any, job_id: str) -> Any:
+    job = job_store.get_job(session=session, job_id=job_id, workspace=caller.workspace)
+    if job is None:
+        raise ApiError(404, "not_found", f"no job {job_id!r} in workspace {caller.workspace!r}")
+    return job
 
 
 def _job_response(job: Any, status: int) -> JSONResponse:
@@ -103,10 +180,16 @@ def _job_response(job: Any, status: int) -> JSONResponse:
 @router.get("/{job_id}")
 def read(job_id: str, caller: CallerDep, session: SessionDep) -> JobPublic:
     """One job of the caller's workspace."""
-    job = job_store.get_job(session=session, job_id=job_id, workspace=caller.workspace)
-    if job is None:
-        raise ApiError(404, "not_found", f"no job {job_id!r} in workspace {caller.workspace!r}")
-    return job_store.to_public(job)
+    return job_store.to_public(_own_job(session, caller, job_id))
+
+
+@router.get("/{job_id}/timeline")
+def timeline(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """The job's events, oldest first: each state change (with attempt, reason, error) and progress step."""
+    job = _own_job(session, caller, job_id)
+    rows = events.since(session, workspace=caller.workspace, job_id=job.id, limit=1000)
+    return {"job_id": job.id, "events": [{"id": e.id, "at": e.at.isoformat(), "type": e.type, "data": e.data}
+                                         for e in rows]}
 
 
 @router.get("")

@@ -13,6 +13,8 @@ from config.catalog.workflows import WORKFLOWS, WorkflowSpec
 from config.messages import JobCreate, WorkflowCreate
 from producers.api.deps import CallerDep, EnqueuerDep, SessionDep
 from producers.api.errors import ApiError
+from workers.dispatch import dispatch_now
+from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state
@@ -79,16 +81,19 @@ def start(workflow_id: str, body: WorkflowCreate, caller: CallerDep, session: Se
                   integration=step.integration, action=step.action, params=step_params, parent_id=parent.id,
                   status="failed" if problem else "queued", attempts=0, created_at=now, updated_at=now,
                   error={"type": "unavailable", "message": problem} if problem else None,
-                  finished_at=now if problem else None)
+                  finished_at=now if problem else None, dispatch_at=None if problem else now + job_store.DISPATCH_GRACE)
         session.add(job)
+        events.record(session, workspace=caller.workspace, type="job.failed" if problem else "job.queued",
+                      job_id=job.id, data={"workflow": parent.id, **({"error": job.error} if problem else {})})
         steps.append((job, problem))
     record_event(session=session, actor=caller.actor, kind="api", outcome="workflow_started",
                  workspace=caller.workspace, job_id=parent.id, agent=spec.agent, action=spec.id)
     session.commit()
-    for job, problem in steps:
+    for job, problem in steps:  # committed with their outbox entries: a relay sends what this does not
         if problem is None:
-            enqueuer.enqueue(job_store.message_for(job))
+            dispatch_now(session, enqueuer, job)
     if job_store.claim_parent_for_combine(session=session, parent_id=parent.id):  # every step failed at once
-        enqueuer.enqueue(job_store.message_for(parent))
+        session.refresh(parent)
+        dispatch_now(session, enqueuer, parent)
     session.refresh(parent)
     return JSONResponse(job_store.to_public(parent).model_dump(mode="json"), status_code=202)

@@ -1,0 +1,208 @@
+"""The outbox relay and the sweeper: the database is the truth, the broker only a transport.
+
+- A job's "send my message" record is its ``dispatch_at`` column, written in the same transaction as
+  the job (new jobs, retries, replays, workflow fan-in, takeovers). Whoever committed it sends at once
+  (:func:`dispatch_now`); the relay sends every entry that is due and still there, so a crash between
+  commit and send, a broker outage or a retry's delay never loses a job.
+- The sweeper finds what the broker lost or a dead worker left: running jobs whose lease ran out
+  (their worker stopped heartbeating) are handed to another worker, which resumes from the step log;
+  waiting jobs whose message is gone (Redis restarted, a consumer dropped what it held) are sent
+  again; workflow jobs whose steps are all finished are combined.
+
+Any number of processes may run both (every worker process and every scheduler do): rows are
+claimed with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, and a message sent twice still runs its job
+once, because only a waiting, due job can be started (:func:`workers.store.jobs.mark_running`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import exists, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from config.messages import TERMINAL_STATUSES, JobMessage
+from config.settings import Settings
+from workers.broker import Enqueuer
+from workers.store import events
+from workers.store import jobs as job_store
+from workers.store.models import Job, utcnow
+
+log = structlog.get_logger("sintra.dispatch")
+
+
+def _locked(stmt: Any, engine: Engine) -> Any:
+    """``FOR UPDATE SKIP LOCKED`` where the database has it (SQLite serialises writers instead)."""
+    return stmt if engine.dialect.name == "sqlite" else stmt.with_for_update(skip_locked=True)
+
+
+def dispatch_now(session: Session, enqueuer: Enqueuer, job: Job) -> bool:
+    """Send a just-committed job's message and clear its outbox entry; False if the broker is down
+    (the entry stays, and a relay sends it when the broker is back)."""
+    try:
+        message_id = enqueuer.enqueue(job_store.message_for(job), job.agent)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
+        log.warning("dispatch.deferred", job_id=job.id, error=type(exc).__name__)
+        return False
+    job_store.mark_dispatched(session=session, job_id=job.id, message_id=message_id)
+    session.commit()
+    return True
+
+
+def relay_once(engine: Engine, enqueuer: Enqueuer, *, batch: int = 200) -> int:
+    """Send every due outbox entry once; return how many messages were sent."""
+    now = utcnow()
+    sent = 0
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status).where(col(Job.dispatch_at) <= now)
+                .order_by(col(Job.dispatch_at)).limit(batch))
+        rows = session.execute(_locked(stmt, engine)).all()
+        for job_id, agent, workspace, status in rows:
+            if status in TERMINAL_STATUSES or status in ("running", "scheduled"):
+                session.execute(update(Job).where(col(Job.id) == job_id).values(dispatch_at=None))
+                continue
+            try:
+                message_id = enqueuer.enqueue(JobMessage(job_id=job_id, workspace=workspace), agent)
+            except Exception as exc:  # noqa: BLE001 - broker down: keep the rest for the next pass
+                log.warning("relay.broker_unavailable", error=type(exc).__name__, pending=len(rows) - sent)
+                break
+            job_store.mark_dispatched(session=session, job_id=job_id, message_id=message_id)
+            sent += 1
+        session.commit()
+    if sent:
+        log.info("relay.sent", messages=sent)
+    return sent
+
+
+def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> int:
+    """Running jobs whose worker stopped renewing their lease: retry them (or fail a poison job)."""
+    now = utcnow()
+    moved = 0
+    with Session(engine, expire_on_commit=False) as session:
+        stmt = select(Job).where(col(Job.status) == "running", col(Job.lease_expires_at).is_not(None),
+                                 col(Job.lease_expires_at) < now).limit(batch)
+        for job in session.execute(_locked(stmt, engine)).scalars().all():
+            entry = {"attempt": job.attempts, "at": now.isoformat(), "kind": "worker_lost",
+                     "message": f"worker {job.worker_id} stopped heartbeating; job taken over",
+                     "worker": job.worker_id}
+            attempt_log = [*(job.attempt_log or []), entry]
+            losses = sum(1 for e in attempt_log if e.get("kind") == "worker_lost")
+            if losses >= max_losses:
+                error = {"type": "permanent", "message": f"the job's worker died {losses} times while running it; "
+                         "not run again (retry it once the cause is fixed)"}
+                values: dict[str, Any] = {"status": "failed", "error": error, "finished_at": now}
+                event, data = "job.failed", {"error": error}
+            else:
+                values = {"status": "retrying", "dispatch_at": now, "not_before": None}
+                event, data = "job.retrying", {"reason": "worker_lost", "worker": job.worker_id}
+            res = session.execute(update(Job).where(col(Job.id) == job.id, col(Job.status) == "running",
+                                                    col(Job.worker_id) == job.worker_id)
+                                  .values(**values, attempt_log=attempt_log, worker_id=None, lease_expires_at=None,
+                                          updated_at=now))
+            if res.rowcount:
+                events.record(session, workspace=job.workspace_id, type=event, job_id=job.id, data=data)
+                moved += 1
+                log.warning("sweeper.took_over", job_id=job.id, worker=job.worker_id, losses=losses)
+        session.commit()
+    return moved
+
+
+def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: float, batch: int = 500) -> int:
+    """Waiting jobs whose message the broker no longer holds (or holds where no one will run it)."""
+    now = utcnow()
+    with Session(engine) as session:
+        stmt = (select(Job.id, Job.agent, Job.message_id, Job.updated_at)
+                .where(col(Job.status).in_(("queued", "retrying")), col(Job.dispatch_at).is_(None),
+                       col(Job.updated_at) < now - timedelta(seconds=grace))
+                .order_by(col(Job.updated_at)).limit(batch))
+        rows = session.execute(stmt).all()
+    lost: list[str] = []
+    for job_id, agent, message_id, updated_at in rows:
+        age = (now - updated_at).total_seconds()
+        present = enqueuer.has_message(agent, message_id) if message_id else False
+        if present is False:
+            lost.append(job_id)
+        elif age > stale and (present is None or enqueuer.is_waiting(agent, message_id) is False):
+            # fetched long ago but never started: a consumer dropped it (a Redis blip) or hoards it
+            lost.append(job_id)
+    if not lost:
+        return 0
+    with Session(engine) as session:
+        session.execute(update(Job).where(col(Job.id).in_(lost), col(Job.status).in_(("queued", "retrying")),
+                                          col(Job.dispatch_at).is_(None))
+                        .values(dispatch_at=now, updated_at=now))
+        session.commit()
+    log.warning("sweeper.resend_lost", jobs=len(lost))
+    return len(lost)
+
+
+def complete_workflows(engine: Engine, *, batch: int = 100) -> int:
+    """Workflow jobs left ``running`` whose steps are all finished: queue their combine."""
+    step = aliased(Job)
+    unfinished = exists().where(step.parent_id == Job.id, col(step.status).not_in(TERMINAL_STATUSES))
+    with Session(engine) as session:
+        ids = session.execute(select(Job.id).where(col(Job.kind) == "workflow", col(Job.status) == "running",
+                                                   col(Job.worker_id).is_(None), ~unfinished,
+                                                   exists().where(step.parent_id == Job.id)).limit(batch)).scalars().all()
+        done = 0
+        for job_id in ids:
+            done += job_store.claim_parent_for_combine(session=session, parent_id=job_id)
+    return done
+
+
+class Maintenance:
+    """The relay and the sweeper on their own thread (workers and schedulers run one each)."""
+
+    def __init__(self, engine: Engine, enqueuer: Enqueuer, settings: Settings,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.engine, self.enqueuer, self.settings, self.clock = engine, enqueuer, settings, clock
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        #: After this process could not reach the database, take nothing over for one lease: the other
+        #: workers' heartbeats were blocked by the same outage and need a beat to renew.
+        self._quiet_until = 0.0
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="sintra-maintenance", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def tick(self, *, sweep: bool) -> None:
+        """One relay pass, and a sweep when ``sweep``."""
+        s = self.settings
+        relay_once(self.engine, self.enqueuer)
+        if sweep:
+            if self.clock() >= self._quiet_until:
+                take_over_expired(self.engine, max_losses=s.max_worker_losses)
+            resend_lost(self.engine, self.enqueuer, grace=max(s.dispatch_grace_seconds, 2 * s.relay_seconds),
+                        stale=s.stale_message_seconds)
+            complete_workflows(self.engine)
+
+    def _loop(self) -> None:
+        next_sweep = 0.0
+        while not self._stop.is_set():
+            now = self.clock()
+            try:
+                self.tick(sweep=now >= next_sweep)
+                if now >= next_sweep:
+                    next_sweep = now + self.settings.sweep_seconds
+            except Exception as exc:  # noqa: BLE001 - database or broker down: try again next pass
+                from sqlalchemy.exc import DBAPIError
+
+                if isinstance(exc, DBAPIError):
+                    self._quiet_until = self.clock() + self.settings.lease_seconds + self.settings.heartbeat_seconds
+                log.warning("maintenance.failed", error=type(exc).__name__)
+            self._stop.wait(self.settings.relay_seconds)
+
+
