@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import dramatiq
@@ -33,9 +35,15 @@ class Resources(Middleware):
     """Build the worker's resources at boot; close them after the worker threads have stopped."""
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        from workers.context import boot
+        from workers.context import BootError, boot
 
-        boot(broker, worker)
+        try:
+            boot(broker, worker)
+        except BootError as exc:
+            # dramatiq logs and ignores middleware errors; a worker that cannot work must not look ready
+            structlog.get_logger("sintra.worker").error("worker.boot_failed", error=str(exc))
+            print(f"sintra worker: {exc}", file=sys.stderr, flush=True)
+            os._exit(3)
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         from workers.context import shutdown
