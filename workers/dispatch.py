@@ -124,14 +124,17 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
                 .order_by(col(Job.updated_at)).limit(batch))
         rows = session.execute(stmt).all()
     lost: list[str] = []
+    deep_checks = 50  # LPOS walks the queue: at most this many per sweep (the rest wait for the next)
     for job_id, agent, message_id, updated_at in rows:
         age = (now - updated_at).total_seconds()
         present = enqueuer.has_message(agent, message_id) if message_id else False
         if present is False:
             lost.append(job_id)
-        elif age > stale and (present is None or enqueuer.is_waiting(agent, message_id) is False):
+        elif age > stale and deep_checks > 0:
             # fetched long ago but never started: a consumer dropped it (a Redis blip) or hoards it
-            lost.append(job_id)
+            deep_checks -= 1
+            if present is None or enqueuer.is_waiting(agent, message_id) is False:
+                lost.append(job_id)
     if not lost:
         return 0
     with Session(engine) as session:

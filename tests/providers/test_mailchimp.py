@@ -323,3 +323,30 @@ def test_audit_records_paths_without_query_string(simulator: Any) -> None:
         ("GET", "/ping", 200), ("GET", "/", 200), ("GET", "/campaigns", 200)]
     assert all("?" not in r.path and r.provider == "mailchimp" for r in records)
     assert records[-1].action == "list_campaigns"
+
+
+def test_a_retry_finds_its_campaign_however_many_were_created_after_the_crash(client: MailchimpClient,
+                                                                               sim: Any) -> None:
+    """The crash-safe lookup filters by the intent's time (``since_create_time``), not the newest 1,000."""
+
+    class Crash(Exception):
+        pass
+
+    class CrashingSteps(MemorySteps):
+        def put(self, key: str, value: Any) -> None:
+            if not key.startswith("intent:"):
+                raise Crash(key)
+            super().put(key, value)
+
+    crashing = CrashingSteps()
+    with pytest.raises(Crash):
+        run(client, "create_campaign", crashing, subject_line="Mine", html="<p>Hi</p>", **SENDER)
+    for i in range(1_100):  # other work of the account while the retry waited
+        client.json("POST", "/campaigns", json={"type": "regular", "recipients": {"list_id": LIST},
+                                                "settings": {"subject_line": f"other {i}", "title": f"o{i}",
+                                                             **SENDER}})
+    retry = MemorySteps(values=dict(crashing.values), marker=crashing.marker)
+    found = run(client, "create_campaign", retry, subject_line="Mine", html="<p>Hi</p>", **SENDER)
+    every, _ = client._pages("/campaigns", "campaigns", 10_000)
+    mine = [c for c in every if c["settings"]["subject_line"] == "Mine"]
+    assert len(mine) == 1 and found["id"] == mine[0]["id"]

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol
 
@@ -112,11 +113,29 @@ class MemorySteps:
 
 
 def record_intent(steps: StepLog, key: str) -> bool:
-    """The shared :meth:`StepLog.intent`: a durable ``intent:<key>`` step."""
+    """The shared :meth:`StepLog.intent`: a durable ``intent:<key>`` step holding when it was recorded."""
     seen = steps.get(f"intent:{key}") is not None
     if not seen:
-        steps.put(f"intent:{key}", True)
+        steps.put(f"intent:{key}", datetime.now(timezone.utc).isoformat())
     return seen
+
+
+#: Allowance for the provider's clock running behind ours when looking objects up by creation time.
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def intent_since(steps: StepLog, key: str) -> datetime:
+    """The earliest creation time an object of ``key`` can have: its intent's time less the clock skew.
+
+    A crash-safe lookup filters by it (the provider's ``since_create_time``, ``updated_since``...), so
+    it finds the object however long the retry was delayed and however many objects came after.
+    """
+    value = steps.get(f"intent:{key}")
+    try:
+        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        at = None
+    return (at or datetime.now(timezone.utc) - timedelta(days=7)) - CLOCK_SKEW
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:

@@ -9,7 +9,9 @@ second one.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -28,6 +30,7 @@ from workers.providers.base import (
     ProviderClient,
     StepLog,
     expect_shape,
+    intent_since,
     require,
 )
 
@@ -79,9 +82,8 @@ class CopyAiClient(ProviderClient):
     #: Seconds between two status polls, and the longest wait before the job is retried (and resumes).
     POLL_INTERVAL: ClassVar[float] = 2.0
     POLL_TIMEOUT: ClassVar[float] = 240.0
-    #: Largest page Copy.ai serves, and how many recent runs a retry searches for its marker.
+    #: Largest page Copy.ai serves.
     PAGE_SIZE: ClassVar[int] = 100
-    LOOKUP_LIMIT: ClassVar[int] = 1000
 
 
     # -- provider shapes -------------------------------------------------------------------------------
@@ -148,11 +150,18 @@ class CopyAiClient(ProviderClient):
             if not batch or seen >= total:
                 return
 
-    def _find(self, workflow_id: str, marker: str) -> str | None:
-        """The run an earlier attempt of this job started (found by its metadata marker)."""
-        for run in self._runs(workflow_id, self.LOOKUP_LIMIT):
+    def _find(self, workflow_id: str, marker: str, since: datetime) -> str | None:
+        """The run an earlier attempt of this job started (found by its metadata marker).
+
+        Runs come newest first; every run created since the job recorded its intent is read (none is
+        missed however many came after), and the search stops at the first older one.
+        """
+        for run in self._runs(workflow_id, sys.maxsize):
             if isinstance(run.get("metadata"), dict) and run["metadata"].get(MARKER_KEY) == marker:
                 return str(run["id"])
+            created = _created_at(run)
+            if created is not None and created < since:
+                return None
         return None
 
     def _start(self, workflow_id: str, inputs: dict[str, Any], metadata: dict[str, Any],
@@ -160,7 +169,7 @@ class CopyAiClient(ProviderClient):
         """The stored run id, the run an earlier attempt started, or a new run (recorded right away)."""
         if run_id := steps.get("run_id"):
             return str(run_id)
-        if steps.intent("run") and (found := self._find(workflow_id, steps.marker)):
+        if steps.intent("run") and (found := self._find(workflow_id, steps.marker, intent_since(steps, "run"))):
             steps.put("run_id", found)
             return found
         body = {"startVariables": inputs, "metadata": {**metadata, MARKER_KEY: steps.marker}}
@@ -230,3 +239,11 @@ class CopyAiClient(ProviderClient):
 
 #: The client Sintra uses for this provider (discovered by workers.providers.client_class).
 CLIENT = CopyAiClient
+
+
+def _created_at(run: dict[str, Any]) -> datetime | None:
+    """A run's ``createdAt`` (``2026-01-19T02:00:00.000Z``), or None when absent or unreadable."""
+    try:
+        return datetime.fromisoformat(str(run["createdAt"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return None

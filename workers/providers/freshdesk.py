@@ -2,7 +2,7 @@
 (solution articles) and customer-portal contacts.
 
 Freshdesk has no idempotency keys. A ticket we create carries a tag derived from the job's marker, so a
-retry after a crash finds it among the requester's recent tickets; contacts are found again by e-mail or
+retry after a crash finds it among the requester's tickets updated since the job recorded its intent; contacts are found again by e-mail or
 phone, articles by title in their folder and replies by their text among the ticket's conversations.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -39,10 +39,8 @@ from workers.providers._freshdesk_shapes import (
     ticket,
 )
 from workers.providers._parse import aware_time
-from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, require
+from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, intent_since, require
 
-#: How far back a retry looks for the object an earlier attempt may have created.
-RETRY_WINDOW = timedelta(days=2)
 
 
 class FreshdeskClient(ProviderClient):
@@ -132,11 +130,12 @@ class FreshdeskClient(ProviderClient):
         with expect_shape(self.provider, "GET /tickets/{id}"):
             return ticket(self.json("GET", f"/tickets/{ticket_id}"))
 
-    def _find_ticket(self, params: Any, tag: str) -> dict[str, Any] | None:
-        """The requester's recent ticket that carries ``tag``, if an earlier attempt created it."""
+    def _find_ticket(self, params: Any, tag: str, since: datetime) -> dict[str, Any] | None:
+        """The requester's ticket that carries ``tag``, if an earlier attempt created it: every ticket of
+        theirs updated since the job recorded its intent (a ticket created after it cannot be older)."""
         query: dict[str, Any] = ({"email": params.email} if params.email
                                  else {"requester_id": params.requester_id})
-        query |= {"updated_since": iso(datetime.now(UTC) - RETRY_WINDOW), "order_by": "created_at",
+        query |= {"updated_since": iso(since), "order_by": "created_at",
                   "order_type": "desc"}
         try:
             found = self._pages("/tickets", query, 300, keep=lambda t: tag in (t.get("tags") or []))
@@ -148,7 +147,7 @@ class FreshdeskClient(ProviderClient):
         if ticket_id := steps.get("ticket_id"):
             return self._ticket(ticket_id)
         tag = job_tag(steps.marker, "ticket")
-        if steps.intent("ticket") and (found := self._find_ticket(params, tag)):
+        if steps.intent("ticket") and (found := self._find_ticket(params, tag, intent_since(steps, "ticket"))):
             steps.put("ticket_id", found["id"])  # created by an attempt that died before recording it
             return ticket(found)
         body: dict[str, Any] = {"subject": params.subject, "description": params.description,
@@ -245,8 +244,8 @@ class FreshdeskClient(ProviderClient):
             with expect_shape(self.provider, "GET /solutions/articles/{id}"):
                 return article(self.json("GET", f"/solutions/articles/{article_id}"))
         if steps.intent("article"):
-            since = datetime.now(UTC) - RETRY_WINDOW
-            same = [a for a in self._pages(path, {}, 1000)
+            since = intent_since(steps, "article")
+            same = [a for a in self._pages(path, {}, 1_000_000)
                     if a.get("title") == params.title and (aware_time(a.get("created_at")) or since) >= since]
             if same:
                 steps.put("article_id", same[-1]["id"])

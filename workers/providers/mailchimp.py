@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import httpx
 
 from workers.errors import AuthError, InvalidPayload, ProviderRejected
-from workers.providers.base import ProviderClient, StepLog, expect_shape, require
+from workers.providers.base import ProviderClient, StepLog, expect_shape, intent_since, require
 
 _DC = re.compile(r"^[a-z]{2,5}\d{1,3}$")
 
@@ -133,7 +133,7 @@ class MailchimpClient(ProviderClient):
         tag = f"[{hashlib.sha256(f'{steps.marker}:{key}'.encode()).hexdigest()[:12]}]"
         settings = body["settings"]
         settings["title"] = f"{settings['title'][:86]} {tag}"  # internal title: never shown to recipients
-        if steps.intent(key) and (found := self._find_tagged(tag)):
+        if steps.intent(key) and (found := self._find_tagged(tag, intent_since(steps, key))):
             steps.put(key, found)  # an earlier attempt created it but died before recording the id
             return found, False
         created = self.json("POST", "/campaigns", json=body)
@@ -141,9 +141,11 @@ class MailchimpClient(ProviderClient):
         steps.put(key, campaign_id)
         return campaign_id, True
 
-    def _find_tagged(self, tag: str) -> str | None:
-        """The newest campaign whose internal title ends with ``tag``."""
-        items, _ = self._pages("/campaigns", "campaigns", 1000, {"sort_field": "create_time", "sort_dir": "DESC"})
+    def _find_tagged(self, tag: str, since: datetime) -> str | None:
+        """The campaign whose internal title ends with ``tag``, among every campaign created since the
+        job recorded its intent (all pages: none is missed however long the retry waited)."""
+        items, _ = self._pages("/campaigns", "campaigns", 1_000_000,
+                               {"since_create_time": iso(since), "sort_field": "create_time", "sort_dir": "ASC"})
         return next((c["id"] for c in items if str((c.get("settings") or {}).get("title", "")).endswith(tag)),
                     None)
 
