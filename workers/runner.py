@@ -223,10 +223,12 @@ class Heartbeat:
         with session_scope(ctx.engine) as s:
             s.execute(update(WorkerProcess).where(col(WorkerProcess.id) == ctx.worker_id)
                       .values(heartbeat_at=now, in_flight=len(ctx.running)))
-            s.execute(update(Job).where(col(Job.worker_id) == ctx.worker_id, col(Job.status) == "running")
-                      .values(lease_expires_at=now + timedelta(seconds=ctx.settings.lease_seconds)))
-            if ctx.running:
-                ctx.cancelled.update(s.exec(select(Job.id).where(Job.worker_id == ctx.worker_id,
+            running = list(ctx.running)  # only jobs a thread is really working on: a job whose thread
+            if running:                  # died without recording its outcome loses its lease and is taken over
+                s.execute(update(Job).where(col(Job.id).in_(running), col(Job.worker_id) == ctx.worker_id,
+                                            col(Job.status) == "running")
+                          .values(lease_expires_at=now + timedelta(seconds=ctx.settings.lease_seconds)))
+                ctx.cancelled.update(s.exec(select(Job.id).where(col(Job.id).in_(running),
                                                                  col(Job.cancel_requested_at).is_not(None))).all())
 
     def _loop(self) -> None:
@@ -387,11 +389,10 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
     except Exception as exc:  # a bug, not a provider failure: keep the traceback in (redacted) logs only
         log.exception("job.internal_error")
         error = PermanentError(f"internal error in worker: {type(exc).__name__}")
-    finally:
-        ctx.running.discard(job.id)
     try:
         _finish(ctx, job, steps, result, error, duration_ms=(time.perf_counter() - began) * 1000)
-    finally:
+    finally:  # recorded, or not recordable: either way the heartbeat stops holding the job
+        ctx.running.discard(job.id)
         ctx.cancelled.discard(job.id)
     return result
 
