@@ -44,6 +44,26 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
     return broker
 
 
+#: ARGV: namespace, broker id, queue names. dramatiq's maintenance moves for one dead process, but to the
+#: head of the queue: these messages had already waited their turn.
+_REQUEUE_DEAD = """
+local ns, bid, n = ARGV[1], ARGV[2], 0
+for i = 3, #ARGV do
+  local q = ARGV[i]
+  local acks = ns .. ":__acks__." .. bid .. "." .. q
+  for _, id in ipairs(redis.call("smembers", acks)) do
+    if redis.call("hexists", ns .. ":" .. q .. ".msgs", id) == 1 then
+      redis.call("lpush", ns .. ":" .. q, id)
+      n = n + 1
+    end
+  end
+  redis.call("del", acks)
+end
+redis.call("zrem", ns .. ":__heartbeats__", bid)
+return n
+"""
+
+
 def new_message_id() -> str:
     """A fresh dramatiq message id."""
     return str(uuid.uuid4())
@@ -55,16 +75,29 @@ class Enqueuer:
     def __init__(self, broker: dramatiq.Broker) -> None:
         self.broker = broker
 
-    def enqueue(self, msg: JobMessage, agent_id: str, *, message_id: str | None = None) -> str:
+    def enqueue(self, msg: JobMessage, agent_id: str, *, message_id: str | None = None, front: bool = False) -> str:
         """Enqueue ``msg`` on ``agent_id``'s queue; return the id the broker keeps it under.
 
         (Redis stores each enqueued copy under its own ``redis_message_id``; that is what
-        :meth:`has_message` looks up.)
+        :meth:`has_message` looks up.) ``front``: a job taken over from a dead worker goes to the head
+        of a Redis queue, not behind the backlog it had already waited through (RabbitMQ: the tail).
         """
         spec = agent(agent_id)
         message = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
                                    kwargs=msg.model_dump(mode="json"), options={},
                                    message_id=message_id or new_message_id())
+        client = getattr(self.broker, "client", None)
+        namespace = getattr(self.broker, "namespace", None)
+        if front and client is not None and namespace is not None:
+            rid = new_message_id()
+            message = message.copy(options={"redis_message_id": rid})
+            self.broker.emit_before("enqueue", message, None)
+            with client.pipeline(transaction=True) as pipe:
+                pipe.hset(f"{namespace}:{spec.queue}.msgs", rid, message.encode())
+                pipe.lpush(f"{namespace}:{spec.queue}", rid)
+                pipe.execute()
+            self.broker.emit_after("enqueue", message, None)
+            return rid
         sent = self.broker.enqueue(message)
         return str(sent.options.get("redis_message_id", sent.message_id))
 
@@ -80,6 +113,21 @@ class Enqueuer:
         if client is None or namespace is None:
             return None
         return bool(client.hexists(f"{namespace}:{agent(agent_id).queue}.msgs", message_id))
+
+    def requeue_dead(self, broker_id: str, queues: list[str]) -> int | None:
+        """Put back on their queues the messages a dead worker process had fetched but not acked.
+
+        dramatiq does this itself only after its heartbeat timeout (60 s) and a 0.1 % maintenance lottery
+        per call (QUEUES.md §2.2); the sweeper knows from our own heartbeats that the process is dead and
+        does it at once, atomically. RabbitMQ needs nothing: it requeues unacked messages as soon as the
+        dead consumer's connection closes. None when the broker has no such state.
+        """
+        client = getattr(self.broker, "client", None)
+        namespace = getattr(self.broker, "namespace", None)
+        if client is None or namespace is None:
+            return None
+        names = [n for q in queues for n in (q, f"{q}.DQ")]
+        return int(client.eval(_REQUEUE_DEAD, 0, namespace, broker_id, *names))
 
     def is_waiting(self, agent_id: str, message_id: str) -> bool | None:
         """Whether the message is still in the queue itself (not yet fetched by any worker)."""

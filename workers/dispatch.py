@@ -33,7 +33,7 @@ from config.settings import Settings
 from workers.broker import Enqueuer
 from workers.store import events
 from workers.store import jobs as job_store
-from workers.store.models import Job, utcnow
+from workers.store.models import Job, WorkerProcess, utcnow
 
 log = structlog.get_logger("sintra.dispatch")
 
@@ -61,15 +61,17 @@ def relay_once(engine: Engine, enqueuer: Enqueuer, *, batch: int = 200) -> int:
     now = utcnow()
     sent = 0
     with Session(engine, expire_on_commit=False) as session:
-        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status).where(col(Job.dispatch_at) <= now)
-                .order_by(col(Job.dispatch_at)).limit(batch))
+        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status, Job.not_before)
+                .where(col(Job.dispatch_at) <= now).order_by(col(Job.dispatch_at)).limit(batch))
         rows = session.execute(_locked(stmt, engine)).all()
-        for job_id, agent, workspace, status in rows:
+        for job_id, agent, workspace, status, not_before in rows:
             if status in TERMINAL_STATUSES or status in ("running", "scheduled"):
                 session.execute(update(Job).where(col(Job.id) == job_id).values(dispatch_at=None))
                 continue
             try:
-                message_id = enqueuer.enqueue(JobMessage(job_id=job_id, workspace=workspace), agent)
+                # retrying with no delay: taken over or handed back; it had already waited its turn
+                message_id = enqueuer.enqueue(JobMessage(job_id=job_id, workspace=workspace), agent,
+                                              front=status == "retrying" and not_before is None)
             except Exception as exc:  # noqa: BLE001 - broker down: keep the rest for the next pass
                 log.warning("relay.broker_unavailable", error=type(exc).__name__, pending=len(rows) - sent)
                 break
@@ -112,6 +114,28 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
                 log.warning("sweeper.took_over", job_id=job.id, worker=job.worker_id, losses=losses)
         session.commit()
     return moved
+
+
+def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch: int = 50) -> int:
+    """Worker processes that stopped heartbeating without stopping: hand their fetched messages back.
+
+    Their running jobs are taken over by lease (:func:`take_over_expired`); the messages they had
+    fetched but not started go back on the queue here, at once, instead of after dramatiq's own
+    heartbeat timeout and maintenance lottery. Returns how many messages went back.
+    """
+    now = utcnow()
+    with Session(engine) as session:
+        stmt = select(WorkerProcess).where(col(WorkerProcess.stopped_at).is_(None),
+                                           col(WorkerProcess.heartbeat_at) < now - timedelta(seconds=after)).limit(batch)
+        dead = list(session.execute(_locked(stmt, engine)).scalars().all())
+        requeued = 0
+        for proc in dead:
+            if proc.broker_id:
+                requeued += enqueuer.requeue_dead(proc.broker_id, list(proc.queues)) or 0
+            session.execute(update(WorkerProcess).where(col(WorkerProcess.id) == proc.id).values(stopped_at=now))
+            log.warning("sweeper.reaped_worker", worker=proc.id, messages_requeued=requeued)
+        session.commit()
+    return requeued
 
 
 def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: float, batch: int = 500) -> int:
@@ -187,6 +211,7 @@ class Maintenance:
         relay_once(self.engine, self.enqueuer)
         if sweep:
             if self.clock() >= self._quiet_until:
+                reap_dead_workers(self.engine, self.enqueuer, after=s.lease_seconds)
                 take_over_expired(self.engine, max_losses=s.max_worker_losses)
             resend_lost(self.engine, self.enqueuer, grace=max(s.dispatch_grace_seconds, 2 * s.relay_seconds),
                         stale=s.stale_message_seconds)

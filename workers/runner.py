@@ -211,8 +211,10 @@ class Heartbeat:
     def start(self) -> None:
         now = utcnow()
         with session_scope(self.ctx.engine) as s:
+            broker = getattr(self.ctx.enqueuer, "broker", None)
             s.add(WorkerProcess(id=self.ctx.worker_id, agent=self.agent, hostname=socket.gethostname(),
-                                pid=os.getpid(), queues=self.queues, started_at=now, heartbeat_at=now))
+                                pid=os.getpid(), queues=self.queues, started_at=now, heartbeat_at=now,
+                                broker_id=getattr(broker, "broker_id", None)))
         self._thread = threading.Thread(target=self._loop, name="sintra-heartbeat", daemon=True)
         self._thread.start()
 

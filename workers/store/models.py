@@ -150,6 +150,8 @@ class WorkerProcess(SQLModel, table=True):
     heartbeat_at: datetime = _ts(False, index=True)
     in_flight: int = 0
     stopped_at: datetime | None = _ts()
+    #: The broker's id for this process (Redis keeps its fetched-but-unacked messages under it).
+    broker_id: str | None = Field(default=None, max_length=64)
 
 
 class JobStep(SQLModel, table=True):

@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column('heartbeat_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('in_flight', sa.Integer(), nullable=False),
         sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('broker_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('worker_processes', schema=None) as batch_op:
