@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     #: A running job whose worker has not renewed its lease for this long is taken over (resumed elsewhere).
     lease_seconds: float = 15.0
     #: Seconds between sweeps for expired leases, lost messages and finished workflows.
-    sweep_seconds: float = 5.0
+    sweep_seconds: float = 2.0
     #: Seconds between outbox relay passes (retries and messages the API could not send).
     relay_seconds: float = 0.5
     #: How long the relay leaves a new job to the API's own immediate send before sending it itself.

@@ -28,7 +28,7 @@ class FakeEnqueuer:
         self.sent: list[str] = []
         self.down = False
 
-    def enqueue(self, msg: Any, agent_id: str, *, message_id: str | None = None) -> str:
+    def enqueue(self, msg: Any, agent_id: str, **_options: Any) -> str:
         if self.down:
             raise ConnectionError("broker down")
         self.sent.append(msg.job_id)

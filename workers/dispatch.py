@@ -16,6 +16,8 @@ once, because only a waiting, due job can be started (:func:`workers.store.jobs.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -116,26 +118,45 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
     return moved
 
 
-def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch: int = 50) -> int:
-    """Worker processes that stopped heartbeating without stopping: hand their fetched messages back.
+def _process_gone(proc: WorkerProcess) -> bool:
+    """A worker process on this machine whose pid no longer exists (no need to wait for its lease)."""
+    if proc.hostname != socket.gethostname():
+        return False
+    try:
+        os.kill(proc.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
-    Their running jobs are taken over by lease (:func:`take_over_expired`); the messages they had
-    fetched but not started go back on the queue here, at once, instead of after dramatiq's own
-    heartbeat timeout and maintenance lottery. Returns how many messages went back.
+
+def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch: int = 50) -> int:
+    """Worker processes that died without stopping: take their jobs over and hand their messages back.
+
+    A process is dead when it stopped heartbeating for ``after`` seconds, or at once when it ran on
+    this machine and its pid is gone. Its running jobs' leases are ended (the takeover follows in the
+    same sweep) and the messages it had fetched but not started go back to the head of the queue, at
+    once, instead of after dramatiq's own heartbeat timeout and maintenance lottery. Returns how many
+    processes were reaped.
     """
     now = utcnow()
     with Session(engine) as session:
-        stmt = select(WorkerProcess).where(col(WorkerProcess.stopped_at).is_(None),
-                                           col(WorkerProcess.heartbeat_at) < now - timedelta(seconds=after)).limit(batch)
-        dead = list(session.execute(_locked(stmt, engine)).scalars().all())
-        requeued = 0
+        stmt = select(WorkerProcess).where(col(WorkerProcess.stopped_at).is_(None)).limit(1000)
+        procs = list(session.execute(stmt).scalars().all())
+        dead = [p for p in procs if p.heartbeat_at < now - timedelta(seconds=after) or _process_gone(p)][:batch]
         for proc in dead:
-            if proc.broker_id:
-                requeued += enqueuer.requeue_dead(proc.broker_id, list(proc.queues)) or 0
-            session.execute(update(WorkerProcess).where(col(WorkerProcess.id) == proc.id).values(stopped_at=now))
+            claimed = session.execute(update(WorkerProcess).where(col(WorkerProcess.id) == proc.id,
+                                                                  col(WorkerProcess.stopped_at).is_(None))
+                                      .values(stopped_at=now))
+            if not claimed.rowcount:
+                continue  # another sweeper got it
+            session.execute(update(Job).where(col(Job.worker_id) == proc.id, col(Job.status) == "running")
+                            .values(lease_expires_at=now - timedelta(seconds=1)))
+            requeued = enqueuer.requeue_dead(proc.broker_id, list(proc.queues)) if proc.broker_id else None
+            session.commit()
             log.warning("sweeper.reaped_worker", worker=proc.id, messages_requeued=requeued)
-        session.commit()
-    return requeued
+    return len(dead)
 
 
 def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: float, batch: int = 500) -> int:
