@@ -168,3 +168,44 @@ def test_policy_rate_limits_wait_by_time_not_by_attempts() -> None:
     assert _decide(err, many, since=utcnow() - timedelta(seconds=60)).status == "retrying"
     assert _decide(err, many, since=utcnow() - timedelta(seconds=899)).status == "failed"
     assert _decide(AuthError("401"), []).status == "failed"
+
+
+def test_a_dead_worker_is_reaped_its_fetched_messages_dropped_and_its_jobs_sent_again(engine: Any) -> None:
+    import redis
+
+    from config.settings import Settings
+    from tests.conftest import require_service
+    from workers.broker import Enqueuer, build_broker
+    from workers.dispatch import reap_dead_workers
+    from workers.store.models import WorkerProcess
+
+    require_service("Redis")
+    broker = build_broker(Settings(redis_url="redis://127.0.0.1:6379/15"))
+    broker.flush_all()
+    enqueuer = Enqueuer(broker)
+    waiting, running = _job(engine), _job(engine)
+    ids = {j.id: enqueuer.enqueue(job_store.message_for(j), "emmie") for j in (waiting, running)}
+    r = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    dead_acks = "dramatiq:__acks__.dead-broker.agent.emmie"
+    for rid in ids.values():  # the dead process had fetched both messages
+        r.lrem("dramatiq:agent.emmie", 0, rid)
+        r.sadd(dead_acks, rid)
+    old = utcnow() - timedelta(seconds=60)
+    with session_scope(engine) as s:
+        s.execute(update(Job).where(Job.id.in_(list(ids))).values(dispatch_at=None))  # type: ignore[attr-defined]
+        for job_id, rid in ids.items():
+            s.execute(update(Job).where(Job.id == job_id).values(message_id=rid))
+        s.add(WorkerProcess(id="w-dead", hostname="elsewhere", pid=1, queues=["agent.emmie"], started_at=old,
+                            heartbeat_at=old, broker_id="dead-broker"))
+        s.commit()
+        assert job_store.mark_running(session=s, job_id=running.id, worker_id="w-dead", lease=LEASE)
+        s.commit()
+    assert reap_dead_workers(engine, enqueuer, after=15) == 1
+    assert reap_dead_workers(engine, enqueuer, after=15) == 0  # once
+    assert not r.exists(dead_acks) and r.hlen("dramatiq:agent.emmie.msgs") == 0
+    assert take_over_expired(engine, max_losses=5) == 1  # the running one, in the same sweep
+    with session_scope(engine) as s:
+        for job_id in ids:
+            job = job_store.get_job(session=s, job_id=job_id)
+            assert job is not None and job.dispatch_at is not None, job_id  # each sent again, once
+    broker.flush_all()

@@ -44,23 +44,20 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
     return broker
 
 
-#: ARGV: namespace, broker id, queue names. dramatiq's maintenance moves for one dead process, but to the
-#: head of the queue: these messages had already waited their turn.
-_REQUEUE_DEAD = """
-local ns, bid, n = ARGV[1], ARGV[2], 0
+#: ARGV: namespace, broker id, queue names: drop one dead process's unacked messages, return their ids.
+_DROP_DEAD = """
+local ns, bid, out = ARGV[1], ARGV[2], {}
 for i = 3, #ARGV do
   local q = ARGV[i]
   local acks = ns .. ":__acks__." .. bid .. "." .. q
   for _, id in ipairs(redis.call("smembers", acks)) do
-    if redis.call("hexists", ns .. ":" .. q .. ".msgs", id) == 1 then
-      redis.call("lpush", ns .. ":" .. q, id)
-      n = n + 1
-    end
+    redis.call("hdel", ns .. ":" .. q .. ".msgs", id)
+    table.insert(out, id)
   end
   redis.call("del", acks)
 end
 redis.call("zrem", ns .. ":__heartbeats__", bid)
-return n
+return out
 """
 
 
@@ -114,20 +111,23 @@ class Enqueuer:
             return None
         return bool(client.hexists(f"{namespace}:{agent(agent_id).queue}.msgs", message_id))
 
-    def requeue_dead(self, broker_id: str, queues: list[str]) -> int | None:
-        """Put back on their queues the messages a dead worker process had fetched but not acked.
+    def drop_dead(self, broker_id: str, queues: list[str]) -> list[str] | None:
+        """Forget the messages a dead worker process had fetched but not acked; return their ids.
 
-        dramatiq does this itself only after its heartbeat timeout (60 s) and a 0.1 % maintenance lottery
-        per call (QUEUES.md §2.2); the sweeper knows from our own heartbeats that the process is dead and
-        does it at once, atomically. RabbitMQ needs nothing: it requeues unacked messages as soon as the
-        dead consumer's connection closes. None when the broker has no such state.
+        dramatiq would put them back itself only after its heartbeat timeout (60 s) and a 0.1 %
+        maintenance lottery per call (QUEUES.md §2.2). The sweeper knows from our own heartbeats that
+        the process is dead, drops them here atomically, and sends each job that was waiting on one a
+        single new message (so a taken-over job does not also get its old message back). RabbitMQ needs
+        nothing: it requeues unacked messages as soon as the dead consumer's connection closes. None
+        when the broker has no such state.
         """
         client = getattr(self.broker, "client", None)
         namespace = getattr(self.broker, "namespace", None)
         if client is None or namespace is None:
             return None
         names = [n for q in queues for n in (q, f"{q}.DQ")]
-        return int(client.eval(_REQUEUE_DEAD, 0, namespace, broker_id, *names))
+        return [i.decode() if isinstance(i, bytes) else str(i)
+                for i in client.eval(_DROP_DEAD, 0, namespace, broker_id, *names)]
 
     def is_waiting(self, agent_id: str, message_id: str) -> bool | None:
         """Whether the message is still in the queue itself (not yet fetched by any worker)."""

@@ -63,17 +63,18 @@ def relay_once(engine: Engine, enqueuer: Enqueuer, *, batch: int = 200) -> int:
     now = utcnow()
     sent = 0
     with Session(engine, expire_on_commit=False) as session:
-        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status, Job.not_before)
+        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status, Job.not_before, Job.message_id)
                 .where(col(Job.dispatch_at) <= now).order_by(col(Job.dispatch_at)).limit(batch))
         rows = session.execute(_locked(stmt, engine)).all()
-        for job_id, agent, workspace, status, not_before in rows:
+        for job_id, agent, workspace, status, not_before, previous in rows:
             if status in TERMINAL_STATUSES or status in ("running", "scheduled"):
                 session.execute(update(Job).where(col(Job.id) == job_id).values(dispatch_at=None))
                 continue
             try:
-                # retrying with no delay: taken over or handed back; it had already waited its turn
-                message_id = enqueuer.enqueue(JobMessage(job_id=job_id, workspace=workspace), agent,
-                                              front=status == "retrying" and not_before is None)
+                # sent before (its message was lost, or it was taken over or handed back): it had already
+                # waited its turn, so it goes to the head of the queue
+                again = previous is not None and not_before is None
+                message_id = enqueuer.enqueue(JobMessage(job_id=job_id, workspace=workspace), agent, front=again)
             except Exception as exc:  # noqa: BLE001 - broker down: keep the rest for the next pass
                 log.warning("relay.broker_unavailable", error=type(exc).__name__, pending=len(rows) - sent)
                 break
@@ -153,9 +154,16 @@ def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch
                 continue  # another sweeper got it
             session.execute(update(Job).where(col(Job.worker_id) == proc.id, col(Job.status) == "running")
                             .values(lease_expires_at=now - timedelta(seconds=1)))
-            requeued = enqueuer.requeue_dead(proc.broker_id, list(proc.queues)) if proc.broker_id else None
+            dropped = enqueuer.drop_dead(proc.broker_id, list(proc.queues)) if proc.broker_id else None
+            resent = 0
+            if dropped:
+                resent = session.execute(update(Job).where(col(Job.message_id).in_(dropped),
+                                                           col(Job.status).in_(("queued", "retrying")),
+                                                           col(Job.dispatch_at).is_(None))
+                                         .values(dispatch_at=now, updated_at=now)).rowcount
             session.commit()
-            log.warning("sweeper.reaped_worker", worker=proc.id, messages_requeued=requeued)
+            log.warning("sweeper.reaped_worker", worker=proc.id, messages_dropped=len(dropped or []),
+                        jobs_resent=resent)
     return len(dead)
 
 

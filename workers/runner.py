@@ -371,7 +371,7 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
         return None
     structlog.contextvars.bind_contextvars(agent=job.agent, integration=job.integration, action=job.action)
     if not started:  # finished, running elsewhere, or a retry not yet due: the row's own schedule stands
-        log.info("job.skipped", status=job.status, reason="not waiting or not due")
+        log.debug("job.skipped", status=job.status, reason="not waiting or not due")  # duplicates are normal
         return None
     job.attempts += 1
     steps = DbSteps(ctx, job)
