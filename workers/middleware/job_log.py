@@ -34,7 +34,8 @@ class JobLog(Middleware):
 class Resources(Middleware):
     """Build the worker's resources at boot; close them after the worker threads have stopped."""
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # before dramatiq starts its consumers and worker threads: no message is processed without it
         from workers.context import BootError, boot
 
         try:
