@@ -29,7 +29,8 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-        broker = RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True)
+        # priority 1 is for jobs taken over from a dead worker: they had already waited their turn
+        broker = RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True, max_priority=1)
     elif url.startswith(("redis://", "rediss://", "unix://")):
         from dramatiq.brokers.redis import RedisBroker
 
@@ -77,7 +78,7 @@ class Enqueuer:
 
         (Redis stores each enqueued copy under its own ``redis_message_id``; that is what
         :meth:`has_message` looks up.) ``front``: a job taken over from a dead worker goes to the head
-        of a Redis queue, not behind the backlog it had already waited through (RabbitMQ: the tail).
+        of a Redis queue, or at RabbitMQ priority 1, not behind the backlog it had already waited through.
         """
         spec = agent(agent_id)
         message = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
@@ -95,6 +96,8 @@ class Enqueuer:
                 pipe.execute()
             self.broker.emit_after("enqueue", message, None)
             return rid
+        if front:
+            message = message.copy(options={"broker_priority": 1})
         sent = self.broker.enqueue(message)
         return str(sent.options.get("redis_message_id", sent.message_id))
 
