@@ -167,6 +167,10 @@ def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch
     return len(dead)
 
 
+#: With a broker that cannot say whether it holds a message, how long a waiting job waits before a resend.
+UNKNOWN_STALE_SECONDS = 1800.0
+
+
 def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: float, batch: int = 500) -> int:
     """Waiting jobs whose message the broker no longer holds (or holds where no one will run it)."""
     now = utcnow()
@@ -183,10 +187,15 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
         present = enqueuer.has_message(agent, message_id) if message_id else False
         if present is False:
             lost.append(job_id)
+        elif present is None:
+            # a broker that cannot be asked (RabbitMQ: durable queues, unacked messages requeued when a
+            # consumer dies): only a job left waiting far longer than any backlog is sent again
+            if age > UNKNOWN_STALE_SECONDS:
+                lost.append(job_id)
         elif age > stale and deep_checks > 0:
             # fetched long ago but never started: a consumer dropped it (a Redis blip) or hoards it
             deep_checks -= 1
-            if present is None or enqueuer.is_waiting(agent, message_id) is False:
+            if enqueuer.is_waiting(agent, message_id) is False:
                 lost.append(job_id)
     if not lost:
         return 0
