@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install run test bench clean
+.PHONY: install browser run test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -11,12 +11,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+#: Debian's Chromium for the browser tests (Playwright cannot download a browser here); as root, or with sudo.
+CHROMIUM ?= /usr/bin/chromium
+
+$(CHROMIUM):
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) || \
+	  (echo "could not install Debian's chromium (needed by tests/browser): run 'apt-get install -y chromium' as root" >&2; exit 1)
+
 install: $(VENV)/.installed
+
+browser: $(CHROMIUM)
 
 run: install
 	$(PY) scripts/dev.py
 
-test: install
+test: install browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from producers.api.errors import install_error_handlers
-from producers.api.routes import integrations, jobs, schedules, workflows
+from producers.api.routes import integrations, jobs, ops, schedules, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -46,6 +46,10 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.include_router(jobs.router)
     app.include_router(schedules.router)
     app.include_router(workflows.router)
+    app.include_router(ops.router)
+    from producers.console import install as install_console
+
+    install_console(app)
 
     @app.middleware("http")
     async def _bind_request(request: Request, call_next: Any) -> Any:

@@ -55,8 +55,12 @@ class Caller:
 
 
 def get_caller(request: Request, session: SessionDep) -> Caller:
-    """Authenticate ``Authorization: Bearer <key>``; 401 otherwise."""
+    """Authenticate ``Authorization: Bearer <key>`` (or a console session cookie); 401 otherwise."""
     header = request.headers.get("authorization", "")
+    if not header and "sintra_session" in request.cookies:
+        from producers.console.auth import session_caller
+
+        return session_caller(request, session)
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>'")

@@ -6,6 +6,7 @@ import io
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,10 +108,9 @@ class Stack:
         return {"Authorization": f"Bearer {key or self.key}"}
 
 
-@pytest.fixture(scope="session")
-def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
-          log_stream: io.StringIO) -> Iterator[Stack]:
-    """API + one in-process dramatiq worker consuming every agent queue, on real Redis."""
+@contextmanager
+def running_stack(db_url: str, state_dir: Path, vault_server: object, simulator: object) -> Iterator[Stack]:
+    """API + one in-process dramatiq worker consuming every agent queue, on real Redis (tests/browser uses it too)."""
     require_service("Redis")
     import dramatiq
 
@@ -140,9 +140,19 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
     workspace = f"ws-{uuid.uuid4().hex[:6]}"
     with session_scope(engine) as s:
         key = create_key(session=s, workspace=workspace)
-    with TestClient(app) as api:
-        yield Stack(settings=settings, api=api, key=key, workspace=workspace, simulator=simulator,
-                    broker=broker, worker=worker, engine=engine)
-    worker.stop()
-    worker_context.install(broker, None)
-    engine.dispose()
+    try:
+        with TestClient(app) as api:
+            yield Stack(settings=settings, api=api, key=key, workspace=workspace, simulator=simulator,
+                        broker=broker, worker=worker, engine=engine)
+    finally:
+        worker.stop()
+        worker_context.install(broker, None)
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
+          log_stream: io.StringIO) -> Iterator[Stack]:
+    """API + one in-process dramatiq worker consuming every agent queue, on real Redis."""
+    with running_stack(db_url, state_dir, vault_server, simulator) as running:
+        yield running

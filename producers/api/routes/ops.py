@@ -1,0 +1,179 @@
+"""``/api/ops``: queue statistics, workers, job search; audit rows and events of a job or an integration.
+
+Everything is scoped to the caller's workspace; an operator key sees every workspace, and only an
+operator sees the broker's own counts (queues are shared by all workspaces).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from config.catalog import agents
+from config.messages import JobCreate, JobStatus
+from producers.api.deps import Caller, CallerDep, EnqueuerDep, SessionDep
+from producers.api.errors import ApiError
+from producers.api.queue_depth import queue_depth, redis_client
+from producers.api.routes import jobs as job_routes
+from producers.api.routes.integrations import _lookup
+from workers.store import events as event_store
+from workers.store import ops
+from workers.store import schedules as schedule_store
+from workers.store.jobs import get_job, to_public
+from workers.store.models import AuditEvent, Event, Job, utcnow
+
+router = APIRouter(tags=["ops"])
+#: Longest statistics window.
+MAX_WINDOW_MINUTES = 24 * 60
+
+
+def scope(caller: Caller) -> str | None:
+    """The workspace a caller's reads are limited to (None: an operator, every workspace)."""
+    return None if getattr(caller, "operator", False) else caller.workspace
+
+
+def audit_view(row: AuditEvent) -> dict[str, Any]:
+    """One audit row as the API shows it (never a body, header, query string or value)."""
+    return {"id": row.id, "at": row.at, "workspace": row.workspace_id, "actor": row.actor, "kind": row.kind,
+            "job_id": row.job_id, "agent": row.agent, "integration": row.integration, "action": row.action,
+            "method": row.method, "path": row.path, "status": row.status, "duration_ms": row.duration_ms,
+            "outcome": row.outcome, "detail": row.detail}
+
+
+def event_view(row: Event) -> dict[str, Any]:
+    """One event of the event log."""
+    return {"id": row.id, "at": row.at, "workspace": row.workspace_id, "type": row.type, "job_id": row.job_id,
+            "data": row.data}
+
+
+def job_or_404(session: Any, caller: Caller, job_id: str) -> Job:
+    """A job the caller may see, or 404."""
+    job = get_job(session=session, job_id=job_id, workspace=scope(caller))
+    if job is None:
+        raise ApiError(404, "not_found", f"no job {job_id!r} in workspace {caller.workspace!r}")
+    return job
+
+
+def queue_stats(session: Any, caller: Caller, broker: Any, minutes: int) -> dict[str, Any]:
+    """Per agent: jobs by status, the window's throughput and percentiles, and (operators) the broker's counts."""
+    workspace = scope(caller)
+    counts = ops.status_counts(session=session, workspace=workspace)
+    window = ops.window_stats(session=session, workspace=workspace, since=utcnow() - timedelta(minutes=minutes))
+    client = redis_client(broker) if workspace is None else None
+    queues = []
+    for a in agents():
+        by_status = counts.get(a.id, {})
+        stats = window.get(a.id, {"finished": 0, "failed": 0, "pickup_s": ops.percentiles([]),
+                                  "duration_s": ops.percentiles([])})
+        entry = {"agent": a.id, "name": a.name, "queue": a.queue,
+                 "jobs": {s: by_status.get(s, 0) for s in ("scheduled", "queued", "running", "retrying",
+                                                            "succeeded", "failed", "cancelled")},
+                 "window": {**stats, "per_minute": round(stats["finished"] / minutes, 2)}}
+        if client is not None:
+            try:
+                entry["broker"] = queue_depth(client, a.queue)
+            except Exception as exc:  # noqa: BLE001 - the DB numbers are still worth showing
+                entry["broker"] = {"error": f"Redis unavailable: {type(exc).__name__}"}
+        queues.append(entry)
+    return {"scope": "all workspaces" if workspace is None else workspace, "window_minutes": minutes,
+            "generated_at": utcnow(), "queues": queues}
+
+
+@router.get("/api/ops/queues")
+def queues(caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep,
+           minutes: int = Query(5, ge=1, le=MAX_WINDOW_MINUTES)) -> dict[str, Any]:
+    """Per agent queue: ready, delayed, in flight and failed jobs, jobs per minute, pickup and duration percentiles."""
+    return queue_stats(session, caller, enqueuer.broker, minutes)
+
+
+def worker_view(row: Any, operator: bool) -> dict[str, Any]:
+    """A worker process; its host and pid only for operators."""
+    out = {"id": row.id, "agent": row.agent, "queues": row.queues, "started_at": row.started_at,
+           "heartbeat_at": row.heartbeat_at, "in_flight": row.in_flight, "alive": ops.is_alive(row),
+           "stopped_at": row.stopped_at}
+    return out | ({"hostname": row.hostname, "pid": row.pid} if operator else {})
+
+
+@router.get("/api/ops/workers")
+def workers_(caller: CallerDep, session: SessionDep, include_stopped: bool = False) -> dict[str, Any]:
+    """Worker processes with their heartbeat, queues and in-flight count."""
+    rows = ops.workers(session=session, include_stopped=include_stopped)
+    return {"workers": [worker_view(w, scope(caller) is None) for w in rows],
+            "alive": sum(ops.is_alive(w) for w in rows)}
+
+
+@router.get("/api/ops/jobs")
+def search(caller: CallerDep, session: SessionDep, agent: str | None = None, integration: str | None = None,
+           action: str | None = None, status: JobStatus | None = None, since: datetime | None = None,
+           until: datetime | None = None, q: str | None = Query(None, max_length=200,
+                                                                 description="Job id (prefix) or idempotency key"),
+           offset: int = Query(0, ge=0), limit: int = Query(25, ge=1, le=200)) -> dict[str, Any]:
+    """Jobs filtered by agent, integration, action, status, creation time range and text; paginated."""
+    where = ops.JobFilter(agent=agent, integration=integration, action=action, status=status, since=since,
+                          until=until, text=q)
+    rows, total = ops.search_jobs(session=session, workspace=scope(caller), where=where, offset=offset, limit=limit)
+    return {"jobs": [to_public(j).model_dump(mode="json") for j in rows], "total": total, "offset": offset,
+            "limit": limit}
+
+
+@router.get("/api/jobs/{job_id}/audit")
+def job_audit(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """The audit trail of one job: its provider calls and the API calls about it, oldest first."""
+    job = job_or_404(session, caller, job_id)
+    rows = ops.audit_rows(session=session, workspace=job.workspace_id, job_id=job.id, limit=500)
+    return {"job_id": job.id, "audit": [audit_view(r) for r in reversed(rows)]}
+
+
+@router.get("/api/jobs/{job_id}/events")
+def job_events(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """The status timeline of one job (queued, running, retrying, progress, outcome), oldest first."""
+    job = job_or_404(session, caller, job_id)
+    rows = event_store.since(session, workspace=job.workspace_id, job_id=job.id, limit=1000)
+    return {"job_id": job.id, "events": [event_view(e) for e in rows]}
+
+
+@router.get("/api/integrations/{agent_id}/{integration_id}/audit")
+def integration_audit(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
+                      kind: str | None = Query(None, pattern="^(provider_call|api)$"),
+                      limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """An integration's recent provider calls and API mutations, newest first."""
+    a, spec = _lookup(agent_id, integration_id)
+    assert spec is not None
+    rows = ops.audit_rows(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
+                          kind=kind, limit=limit)
+    return {"agent": a.id, "integration": spec.id, "audit": [audit_view(r) for r in rows]}
+
+
+@router.get("/api/schedules/{schedule_id}/firings")
+def schedule_firings(schedule_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+    """A schedule's latest firings and the job each produced."""
+    row = schedule_store.get_schedule(session=session, workspace=caller.workspace, schedule_id=schedule_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"no schedule {schedule_id!r} in workspace {caller.workspace!r}")
+    return {"schedule_id": row.id, "firings": [{"fire_at": f.fire_at, "job_id": f.job_id, "outcome": f.outcome}
+                                               for f in ops.firings(session=session, schedule_id=row.id)]}
+
+
+@router.post("/api/schedules/{schedule_id}/run", status_code=202)
+def run_now(schedule_id: str, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep,
+            request: Request) -> Any:
+    """Run a schedule's job now, once, through the same path as ``POST /api/jobs`` (its timing is unchanged)."""
+    row = schedule_store.get_schedule(session=session, workspace=caller.workspace, schedule_id=schedule_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"no schedule {schedule_id!r} in workspace {caller.workspace!r}")
+    req = JobCreate(agent=row.agent, integration=row.integration, action=row.action, params=row.params)
+    response = job_routes.create(req, caller, session, enqueuer)
+    job = get_job(session=session, job_id=_job_id(response.body))
+    if job is not None:
+        job.schedule_id = row.id
+        session.add(job)
+        session.commit()
+    return response
+
+
+def _job_id(body: bytes | memoryview) -> str:
+    import json
+
+    return str(json.loads(bytes(body))["id"])

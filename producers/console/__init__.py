@@ -1,0 +1,44 @@
+"""The web console: the product's integrations pages and the ops dashboard, served by the API process.
+
+It is a producer like the API (DESIGN.md §3): pages read through ``workers.store`` and the same view
+functions as the ``/api`` routes, and every change is a ``fetch()`` of an ``/api`` route made with the
+session cookie and its CSRF token, so the console can never bypass validation or idempotency.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from producers.console.auth import SignInRequired
+from producers.console.session import Sessions
+
+__all__ = ["install"]
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _redis(settings):  # type: ignore[no-untyped-def]
+    import redis
+
+    return redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+
+
+def install(app: FastAPI) -> None:
+    """Add the console's pages, static files and session manager to the API app."""
+    from producers.console import pages_integrations, pages_ops, pages_session
+
+    settings = app.state.settings
+    app.state.console_sessions = Sessions(settings, _redis(settings))
+    app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
+    app.include_router(pages_session.router)
+    app.include_router(pages_integrations.router)
+    app.include_router(pages_ops.router)
+
+    @app.exception_handler(SignInRequired)
+    async def _sign_in(_req: Request, exc: SignInRequired) -> RedirectResponse:
+        return RedirectResponse(f"/signin?next={quote(str(exc), safe='/')}", status_code=303)
