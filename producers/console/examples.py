@@ -54,11 +54,12 @@ def example_value(schema: dict[str, Any], root: dict[str, Any], name: str = "", 
         return (datetime.now(timezone.utc).date() - timedelta(days=7)).isoformat()
     if "@" in str(schema.get("pattern", "")) or "email" in name:
         return "hello@example.com"
-    if "url" in name or schema.get("format") == "uri":
+    if "url" in name or schema.get("format") == "uri" or str(schema.get("pattern", "")).startswith("^http"):
         return "https://example.com/"
     if "html" in name:
         return "<p>Hello</p>"
-    return f"example-{name}" if name else "example"
+    text = f"example-{name}" if name else "example"
+    return text.ljust(int(schema.get("minLength", 0)), ".")
 
 
 def example_object(schema: dict[str, Any], root: dict[str, Any], depth: int = 0) -> dict[str, Any]:

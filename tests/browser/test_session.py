@@ -1,0 +1,54 @@
+"""Signing in and out: a wrong key is refused, the cookie is HttpOnly and SameSite, /api needs its CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in
+
+
+def test_a_wrong_key_is_refused_with_a_message(browser: Any, live: Any) -> None:
+    _stack, base = live
+    page = browser.new_page()
+    page.goto(f"{base}/ops")
+    assert page.url.startswith(f"{base}/signin")  # every page needs a session
+    page.get_by_label("API key").fill("sk_not-a-real-key")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("That API key is not valid")
+    assert page.context.cookies() == [] or all(c["name"] != "sintra_session" for c in page.context.cookies())
+    page.close()
+
+
+def test_signing_in_scopes_the_session_to_the_keys_workspace_and_signing_out_ends_it(browser: Any,
+                                                                                     live: Any) -> None:
+    stack, base = live
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, stack.key)
+    expect(page.locator(".who")).to_contain_text(stack.workspace)
+    cookie = next(c for c in context.cookies() if c["name"] == "sintra_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert stack.key not in cookie["value"]  # the cookie names the key; it does not carry it
+    assert page.evaluate("document.cookie") == ""  # not readable from scripts
+
+    status = page.evaluate("fetch('/api/ops/queues').then(r => r.status)")
+    assert status == 200  # the console's own /api calls ride on the session
+    refused = page.evaluate("""fetch('/api/integrations/emmie/mailchimp/disconnect', {method: 'POST'})
+                               .then(r => r.json())""")
+    assert refused["error"]["code"] == "csrf_failed"  # a state change without the page's CSRF token
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{base}/signin")
+    page.goto(f"{base}/agents")
+    assert page.url.startswith(f"{base}/signin")
+
+    replay = browser.new_context()  # the old cookie, replayed after sign-out, is refused by the server
+    replay.add_cookies([cookie])
+    again = replay.new_page()
+    again.goto(f"{base}/agents")
+    assert again.url.startswith(f"{base}/signin")
+    assert again.evaluate("fetch('/api/ops/queues').then(r => r.status)") == 401
+    replay.close()
+    context.close()
