@@ -62,12 +62,12 @@ def jobs_page(request: Request, caller: PageCallerDep, session: SessionDep, page
     rows, total = ops.search_jobs(session=session, workspace=scope(caller), where=where,
                                   offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
+    # the body of POST /api/jobs/retry: failed jobs of this agent, integration and action, finished since
     bulk = {k: v for k, v in {"agent": where.agent, "integration": where.integration, "action": where.action,
-                              "q": where.text,
-                              "since": where.since.isoformat() if where.since else None}.items() if v}
+                              "finished_after": where.since.isoformat() if where.since else None}.items() if v}
     ctx = {"jobs": rows, "total": total, "page_no": page_no, "pages": pages, "q": q, "statuses": STATUSES,
            "ranges": RANGES, "integrations": sorted({i.id for a in agents() for i in a.integrations}),
-           "query": urlencode(q), "bulk": bulk, "title": "Jobs"}
+           "query": urlencode(q), "bulk": bulk, "bulk_blocked": bool(where.text), "title": "Jobs"}
     return page(request, "jobs.html", caller, ctx, part="jobs_table" if part == "jobs_table" else None)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import DOCS
 from tests.integration.helpers import GOOD_MAILCHIMP, configure, fault, submit, wait_job
 
 
@@ -35,6 +36,11 @@ def test_a_failed_job_is_retried_from_the_dashboard_and_succeeds(console: Any) -
     expect(page.locator(".facts")).to_contain_text("2")  # attempts
     expect(page.locator("table.audit")).to_contain_text("400")  # the failed attempt's call stays in the trail
     expect(page.locator("table.audit")).to_contain_text("200")
+    attempts = page.locator("#job-attempts tbody tr")
+    expect(attempts.filter(has_text="permanent")).to_have_count(1)  # the first attempt and its error
+    expect(attempts.filter(has_text="succeeded")).to_have_count(1)
+    expect(page.locator("#job-timeline")).to_contain_text("retried by")
+    page.screenshot(path=str(DOCS / "console-job.png"), full_page=False)
 
 
 def test_bulk_retry_shows_the_exact_count_before_it_retries(console: Any) -> None:
@@ -44,7 +50,7 @@ def test_bulk_retry_shows_the_exact_count_before_it_retries(console: Any) -> Non
     fault(stack, "mailchimp", 400, path="/reports", times=3)
     ids = [_failed_job(stack, "list_reports", "/reports", f"{batch}-{i}") for i in range(3)]
 
-    page.goto(f"{base}/ops/jobs?agent=emmie&integration=mailchimp&action=list_reports&q={batch}")
+    page.goto(f"{base}/ops/jobs?agent=emmie&integration=mailchimp&action=list_reports")
     expect(page.locator("#jobs-table tbody tr")).to_have_count(3)
     page.get_by_role("button", name="Retry all failed jobs matching this filter…").click()
     dialog = page.get_by_role("dialog")

@@ -1,4 +1,4 @@
-"""``/api/ops``: queue statistics, workers, job search; audit rows and events of a job or an integration.
+"""``/api/ops``: queue statistics, workers, job search; audit rows of a job or an integration; schedule run-now.
 
 Everything is scoped to the caller's workspace; an operator key sees every workspace, and only an
 operator sees the broker's own counts (queues are shared by all workspaces).
@@ -18,11 +18,10 @@ from producers.api.errors import ApiError
 from producers.api.queue_depth import queue_depth, redis_client
 from producers.api.routes import jobs as job_routes
 from producers.api.routes.integrations import _lookup
-from workers.store import events as event_store
 from workers.store import ops
 from workers.store import schedules as schedule_store
 from workers.store.jobs import get_job, to_public
-from workers.store.models import AuditEvent, Event, Job, utcnow
+from workers.store.models import AuditEvent, Job, utcnow
 
 router = APIRouter(tags=["ops"])
 #: Longest statistics window.
@@ -40,12 +39,6 @@ def audit_view(row: AuditEvent) -> dict[str, Any]:
             "job_id": row.job_id, "agent": row.agent, "integration": row.integration, "action": row.action,
             "method": row.method, "path": row.path, "status": row.status, "duration_ms": row.duration_ms,
             "outcome": row.outcome, "detail": row.detail}
-
-
-def event_view(row: Event) -> dict[str, Any]:
-    """One event of the event log."""
-    return {"id": row.id, "at": row.at, "workspace": row.workspace_id, "type": row.type, "job_id": row.job_id,
-            "data": row.data}
 
 
 def job_or_404(session: Any, caller: Caller, job_id: str) -> Job:
@@ -124,14 +117,6 @@ def job_audit(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, 
     job = job_or_404(session, caller, job_id)
     rows = ops.audit_rows(session=session, workspace=job.workspace_id, job_id=job.id, limit=500)
     return {"job_id": job.id, "audit": [audit_view(r) for r in reversed(rows)]}
-
-
-@router.get("/api/jobs/{job_id}/events")
-def job_events(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
-    """The status timeline of one job (queued, running, retrying, progress, outcome), oldest first."""
-    job = job_or_404(session, caller, job_id)
-    rows = event_store.since(session, workspace=job.workspace_id, job_id=job.id, limit=1000)
-    return {"job_id": job.id, "events": [event_view(e) for e in rows]}
 
 
 @router.get("/api/integrations/{agent_id}/{integration_id}/audit")

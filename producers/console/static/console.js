@@ -173,15 +173,15 @@ async function onBulkRetry(button) {
   const out = resultFor(button);
   const filter = JSON.parse(button.dataset.bulk || "{}");
   show(out, "Counting…", "");
-  const dry = await api("POST", "/api/jobs/retry", {...filter, dry_run: true});
+  const dry = await api("POST", "/api/jobs/retry", {...filter, status: "failed", dry_run: true});
   if (!dry.ok) { show(out, errorText(dry), "bad"); return; }
   const n = dry.data.count;
   if (!n) { show(out, "No failed job matches this filter.", ""); return; }
   const ok = await confirmDialog(`Retry ${n} failed job${n === 1 ? "" : "s"}?`,
-    `Exactly ${n} failed job${n === 1 ? "" : "s"} matching this filter will be queued again, each keeping its id and attempt history.`,
+    `Exactly ${n} failed job${n === 1 ? "" : "s"} matching this filter${filter.finished_after ? " (finished in this time range)" : ""} will run again, each keeping its id, attempt history and step log. If the match changes before you confirm, nothing is retried.`,
     `Retry ${n}`);
   if (!ok) { show(out, "Nothing was retried.", ""); button.focus(); return; }
-  const res = await api("POST", "/api/jobs/retry", filter);
+  const res = await api("POST", "/api/jobs/retry", {...filter, status: "failed", dry_run: false, expected_count: n});
   if (res.ok) show(out, `Retried ${res.data.count} job${res.data.count === 1 ? "" : "s"}.`, "ok");
   else show(out, errorText(res), "bad");
   refreshAll();
