@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     max_worker_losses: int = 5
     #: Most credential sets a worker keeps in memory (least recently used evicted).
     credential_cache_size: int = 1000
-    #: Key that signs the console's session cookies (required in prod; elsewhere kept in ``<state_dir>``).
+    #: Key that signs the console's session cookies (empty: a random one kept in ``<state_dir>/console_secret``).
     console_secret: SecretStr = SecretStr("")
 
     @field_validator("provider_urls")

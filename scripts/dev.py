@@ -85,7 +85,8 @@ def main() -> int:
         from scripts.examples import run_examples
 
         run_examples(API, key)
-        print(f"\nSintra is up.\n  API        {API}  (docs: {API}/docs)\n  Simulator  {SIMULATOR}\n"
+        print(f"\nSintra is up.\n  Console    {API}/  (sign in with the API key below)\n"
+              f"  API        {API}  (docs: {API}/docs)\n  Simulator  {SIMULATOR}\n"
               f"  Vault      {bao.addr}\n  API key    {key}\n\nCtrl-C stops every process.")
         _supervise(children)
         return 0

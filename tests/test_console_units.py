@@ -100,11 +100,13 @@ def test_the_csrf_token_belongs_to_one_session(manager: Sessions) -> None:
         manager.check_csrf(_request(), "")
 
 
-def test_prod_needs_a_console_secret_and_a_short_one_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="SINTRA_CONSOLE_SECRET is required in prod"):
-        load_secret(Settings(env="prod", state_dir=tmp_path, log_format="json"))
+def test_the_console_secret_is_configured_or_kept_in_the_state_dir(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 32"):
         load_secret(Settings(state_dir=tmp_path, console_secret="short"))
-    dev = load_secret(Settings(state_dir=tmp_path))
-    assert dev == load_secret(Settings(state_dir=tmp_path))  # kept, so every dev process signs alike
+    assert load_secret(Settings(state_dir=tmp_path, console_secret="x" * 40)) == b"x" * 40
+    kept = load_secret(Settings(env="prod", state_dir=tmp_path, log_format="json"))
+    assert kept == load_secret(Settings(state_dir=tmp_path))  # every process sharing the dir signs alike
     assert (tmp_path / "console_secret").stat().st_mode & 0o077 == 0
+    (tmp_path / "console_secret").write_text("tiny")
+    with pytest.raises(ValueError, match="shorter than 32"):
+        load_secret(Settings(state_dir=tmp_path))

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -52,21 +53,31 @@ def _unb64(text: str) -> bytes:
 
 
 def load_secret(settings: Settings) -> bytes:
-    """The signing key: ``SINTRA_CONSOLE_SECRET``; outside prod, a random one kept in the state dir (0600)."""
+    """The signing key: ``SINTRA_CONSOLE_SECRET``, else a random one kept in ``<state_dir>/console_secret`` (0600).
+
+    The file serves every API process that shares the state dir (``make run``, docker-compose's volume);
+    API replicas on several hosts need the same ``SINTRA_CONSOLE_SECRET``.
+    """
     configured = settings.console_secret.get_secret_value()
     if configured:
         if len(configured) < 32:
-            raise ValueError("SINTRA_CONSOLE_SECRET must be at least 32 characters")
+            raise ValueError("SINTRA_CONSOLE_SECRET must be at least 32 characters "
+                             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
         return configured.encode()
-    if settings.env == "prod":
-        raise ValueError("SINTRA_CONSOLE_SECRET is required in prod (the console signs its session cookies "
-                         "with it); generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
     path = Path(settings.state_dir) / "console_secret"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+        if settings.env == "prod":
+            log.warning("console.secret_generated", path=str(path),
+                        hint="set SINTRA_CONSOLE_SECRET when API processes do not share this directory")
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds a console secret shorter than 32 characters: delete it or set "
+                         "SINTRA_CONSOLE_SECRET")
+    return secret.encode()
 
 
 class Sessions:

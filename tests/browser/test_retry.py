@@ -65,3 +65,19 @@ def test_bulk_retry_shows_the_exact_count_before_it_retries(console: Any) -> Non
     for job_id in ids:
         expect(page.locator(f"#jobs-table tr[data-job='{job_id}'] .badge")).to_have_text("succeeded",
                                                                                           timeout=20_000)
+
+
+def test_a_scheduled_job_is_cancelled_from_the_jobs_table_after_a_confirmation(console: Any) -> None:
+    page, stack, base = console
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    job = submit(stack, "emmie", "mailchimp", "list_campaigns", {}, run_at="2031-01-06T09:00:00+00:00").json()
+    assert job["status"] == "scheduled"
+    page.goto(f"{base}/ops/jobs?q={job['id']}")
+    row = page.locator(f"#jobs-table tr[data-job='{job['id']}']")
+    row.get_by_role("button", name="Cancel").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("It will not run.")
+    dialog.get_by_role("button", name="Cancel job").click()
+    expect(page.locator("#flash")).to_contain_text("cancelled")
+    expect(row.locator(".badge")).to_have_text("cancelled")
+    assert wait_job(stack, job["id"])["status"] == "cancelled"

@@ -52,3 +52,27 @@ def test_signing_in_scopes_the_session_to_the_keys_workspace_and_signing_out_end
     assert again.evaluate("fetch('/api/ops/queues').then(r => r.status)") == 401
     replay.close()
     context.close()
+
+
+UNLABELLED = """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label')).map(el => el.outerHTML)"""
+
+
+def test_every_control_is_labelled_and_signing_in_works_from_the_keyboard(browser: Any, live: Any) -> None:
+    stack, base = live
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/signin")
+    page.keyboard.type(stack.key)  # the key field has the focus
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/agents")
+    for path in ("/agents/emmie/mailchimp", "/ops", "/ops/jobs", "/ops/schedules"):
+        page.goto(base + path)
+        assert page.evaluate(UNLABELLED) == [], path
+        assert page.locator("h1").count() == 1, path
+    page.goto(f"{base}/ops/jobs")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    context.close()

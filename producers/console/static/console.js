@@ -97,7 +97,7 @@ async function onPostButton(button) {
   const out = resultFor(button);
   if (button.dataset.confirm) {
     const ok = await confirmDialog(button.dataset.confirmTitle || "Are you sure?", button.dataset.confirm,
-                                   button.textContent.replace("…", "").trim());
+                                   button.dataset.confirmOk || button.textContent.replace("…", "").trim());
     if (!ok) { show(out, "Nothing was changed.", ""); button.focus(); return; }
   }
   button.disabled = true;
