@@ -37,7 +37,7 @@ def dashboard(request: Request, caller: PageCallerDep, session: SessionDep, enqu
     minutes = max(1, min(minutes, 24 * 60))
     stats = queue_stats(session, caller, enqueuer.broker, minutes)
     rows = ops.workers(session=session)
-    workers = [worker_view(w, scope(caller) is None) for w in rows]
+    workers = [worker_view(w, scope(caller) is None, request.app.state.settings) for w in rows]
     return page(request, "ops.html", caller, {"stats": stats, "workers": workers, "minutes": minutes,
                                               "now": utcnow(), "title": "Queues"},
                 part=part if part in ("queues", "workers") else None)

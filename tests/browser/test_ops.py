@@ -35,6 +35,8 @@ def test_the_dashboard_shows_each_agents_queue_and_updates_without_a_reload(cons
     expect(emmie.locator("td[data-col=running]")).to_have_text("0")
     assert page.evaluate("window.__marker") == 1
     expect(page.locator("#queues")).to_contain_text("Pickup p50")
+    worker = page.locator("#worker-table tbody tr").filter(has_text="agent.emmie")  # the in-process worker
+    expect(worker.locator(".badge")).to_have_text("alive")
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=str(DOCS / "console-dashboard.png"), full_page=False)
 

@@ -63,7 +63,8 @@ def test_every_control_is_labelled_and_signing_in_works_from_the_keyboard(browse
     context = browser.new_context()
     page = context.new_page()
     page.goto(f"{base}/signin")
-    page.keyboard.type(stack.key)  # the key field has the focus
+    expect(page.get_by_label("API key")).to_be_focused()  # autofocus: type at once
+    page.keyboard.type(stack.key)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/agents")
     for path in ("/agents/emmie/mailchimp", "/ops", "/ops/jobs", "/ops/schedules"):

@@ -13,8 +13,8 @@ from workers.store.models import AuditEvent, Job, ScheduleFiring, WorkerProcess,
 
 #: Most rows read to compute percentiles over a window (newest first).
 SAMPLE_LIMIT = 5000
-#: A worker whose heartbeat is older than this is shown as gone.
-HEARTBEAT_STALE = timedelta(seconds=60)
+#: A worker whose heartbeat is older than this is not listed at all (unless stopped ones are asked for).
+FORGET_AFTER = timedelta(minutes=10)
 
 
 def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> dict[str, float | None]:
@@ -115,16 +115,17 @@ def audit_rows(*, session: Session, workspace: str | None, job_id: str | None = 
 
 
 def workers(*, session: Session, include_stopped: bool = False, limit: int = 200) -> list[WorkerProcess]:
-    """Worker processes, latest heartbeat first."""
+    """Worker processes that heartbeated in the last minutes (or every one), latest heartbeat first."""
     stmt = select(WorkerProcess)
     if not include_stopped:
-        stmt = stmt.where(WorkerProcess.stopped_at == None)  # noqa: E711
+        stmt = stmt.where(WorkerProcess.stopped_at == None,  # noqa: E711
+                          col(WorkerProcess.heartbeat_at) >= utcnow() - FORGET_AFTER)
     return list(session.exec(stmt.order_by(col(WorkerProcess.heartbeat_at).desc()).limit(limit)).all())
 
 
-def is_alive(worker: WorkerProcess, now: datetime | None = None) -> bool:
-    """Whether a worker heartbeated recently and has not stopped."""
-    return worker.stopped_at is None and (now or utcnow()) - worker.heartbeat_at < HEARTBEAT_STALE
+def is_alive(worker: WorkerProcess, stale_after: timedelta, now: datetime | None = None) -> bool:
+    """Whether a worker has not stopped and heartbeated within ``stale_after`` (its jobs' lease)."""
+    return worker.stopped_at is None and (now or utcnow()) - worker.heartbeat_at < stale_after
 
 
 def firings(*, session: Session, schedule_id: str, limit: int = 10) -> list[ScheduleFiring]:

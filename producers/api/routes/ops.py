@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 
 from config.catalog import agents
 from config.messages import JobCreate, JobStatus
-from producers.api.deps import Caller, CallerDep, EnqueuerDep, SessionDep
+from producers.api.deps import Caller, CallerDep, EnqueuerDep, SessionDep, SettingsDep
 from producers.api.errors import ApiError
 from producers.api.queue_depth import queue_depth, redis_client
 from producers.api.routes import jobs as job_routes
@@ -81,20 +81,21 @@ def queues(caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep,
     return queue_stats(session, caller, enqueuer.broker, minutes)
 
 
-def worker_view(row: Any, operator: bool) -> dict[str, Any]:
-    """A worker process; its host and pid only for operators."""
+def worker_view(row: Any, operator: bool, settings: Any) -> dict[str, Any]:
+    """A worker process, alive while its heartbeat is younger than a lease; its host and pid only for operators."""
+    alive = ops.is_alive(row, timedelta(seconds=settings.lease_seconds))
     out = {"id": row.id, "agent": row.agent, "queues": row.queues, "started_at": row.started_at,
-           "heartbeat_at": row.heartbeat_at, "in_flight": row.in_flight, "alive": ops.is_alive(row),
-           "stopped_at": row.stopped_at}
+           "heartbeat_at": row.heartbeat_at, "in_flight": row.in_flight, "alive": alive, "stopped_at": row.stopped_at}
     return out | ({"hostname": row.hostname, "pid": row.pid} if operator else {})
 
 
 @router.get("/api/ops/workers")
-def workers_(caller: CallerDep, session: SessionDep, include_stopped: bool = False) -> dict[str, Any]:
-    """Worker processes with their heartbeat, queues and in-flight count."""
-    rows = ops.workers(session=session, include_stopped=include_stopped)
-    return {"workers": [worker_view(w, scope(caller) is None) for w in rows],
-            "alive": sum(ops.is_alive(w) for w in rows)}
+def workers_(caller: CallerDep, session: SessionDep, settings: SettingsDep,
+             include_stopped: bool = False) -> dict[str, Any]:
+    """Worker processes (heartbeat in the last 10 minutes, or all) with their heartbeat, queues and in-flight count."""
+    views = [worker_view(w, scope(caller) is None, settings)
+             for w in ops.workers(session=session, include_stopped=include_stopped)]
+    return {"workers": views, "alive": sum(v["alive"] for v in views)}
 
 
 @router.get("/api/ops/jobs")
