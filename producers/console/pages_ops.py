@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from config.catalog import agents
 from config.messages import TERMINAL_STATUSES
 from producers.api.deps import EnqueuerDep, SessionDep
+from producers.api.errors import ApiError
 from producers.api.routes.ops import job_or_404, queue_stats, scope, worker_view
 from producers.api.routes.schedules import view as schedule_view
 from producers.console.auth import PageCallerDep
@@ -90,7 +91,7 @@ def job_page(job_id: str, request: Request, caller: PageCallerDep, session: Sess
     """One job: params, status timeline, progress, attempts and errors, result, audit trail."""
     try:
         job = job_or_404(session, caller, job_id)
-    except Exception:  # noqa: BLE001 - an unknown id is a page, not a JSON error
+    except ApiError:  # an unknown id is a page here, not a JSON error
         return page(request, "not_found.html", caller, {"message": f"No job {job_id} in your workspace."},
                     status_code=404)
     timeline = _timeline(session, job)

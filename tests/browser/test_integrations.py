@@ -36,6 +36,7 @@ def test_every_agent_has_a_page_listing_its_integrations_with_state_and_restrict
     sidebar.get_by_role("link", name=re.compile("Soshie")).click()
     linkedin = page.locator("tr[data-integration=linkedin]")
     expect(linkedin).to_contain_text("not configured")
+    expect(page.locator("tr[data-integration=tiktok]")).to_contain_text("trending_hashtags is restricted: ")
     page.goto(f"{base}/agents/seomi")
     expect(page.locator("tr[data-integration=ahrefs]")).to_contain_text("API")  # the plan it needs, from the catalog
 
@@ -66,6 +67,8 @@ def test_bad_key_fails_the_test_with_the_providers_message_then_the_fixed_key_co
     expect(page.locator("#integration-status")).to_have_text("connected")
     page.goto(f"{base}/agents/emmie")
     expect(page.locator("tr[data-integration=mailchimp]")).to_contain_text("connected")
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "console-agent.png"), full_page=False)
 
 
 def test_an_action_runs_from_its_form_and_shows_in_the_jobs_table_with_its_audit_trail(console: Any) -> None:
