@@ -79,7 +79,7 @@ def integration_page(agent_id: str, integration_id: str, request: Request, calle
     view = integration_view(a, spec, state)
     ctx = {"agent": a, "spec": spec, "view": view, "fields": [
         {"name": f.name, "secret": f.secret, "required": f.required, "description": f.description,
-         "format": getattr(f, "format", None) or "", "set": f.name in view["fields_set"]}
+         "format": getattr(f, "pattern_hint", "") or "", "set": f.name in view["fields_set"]}
         for f in spec.credential_fields],
         "actions": _action_rows(spec), "title": f"{spec.name} · {a.name}", **_activity(session, caller.workspace,
                                                                                      a, spec)}

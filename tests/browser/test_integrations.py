@@ -110,3 +110,24 @@ def test_an_action_runs_from_its_form_and_shows_in_the_jobs_table_with_its_audit
     expect(page.locator("#job-result")).to_contain_text('"campaigns"')
     expect(page.locator("pre.json").first).to_contain_text('"limit": 5')
     assert stack.workspace in page.locator(".who").inner_text()
+
+
+def test_a_slow_connection_test_is_followed_to_its_outcome(console: Any) -> None:
+    page, stack, base = console
+    app = stack.api.app
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"connect_wait_seconds": 0.0})  # the API answers 202 at once
+    try:
+        _open_mailchimp(page, base)
+        _save(page, BAD_KEY)
+        with page.expect_response(lambda r: r.url.endswith("/connect")) as answer:
+            page.get_by_role("button", name="Test connection").click()
+        assert answer.value.status == 202
+        result = page.locator("#connect-result")
+        expect(result).to_contain_text("Authentication failed: ")
+        expect(result).to_contain_text("Your API key may be invalid")
+        _save(page, GOOD_KEY)
+        page.get_by_role("button", name="Test connection").click()
+        expect(result).to_have_text("Connected: connection test succeeded")
+    finally:
+        app.state.settings = settings

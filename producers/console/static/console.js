@@ -107,8 +107,26 @@ async function onPostButton(button) {
   if (res.ok || res.status === 202) {
     const [text, tone] = (BUTTON_MESSAGES[button.dataset.kind] || (() => ["Done.", "ok"]))(res.data);
     show(out, text, tone);
+    if (button.dataset.kind === "connect" && res.data.status === "pending") await finishConnect(out, res.data.job_id);
   } else show(out, errorText(res), "bad");
   refreshAll();
+}
+
+// a slow connection test answers 202: follow its job to the same outcome the API would have answered
+const CONNECT_OUTCOME = {auth: "auth_failed", transient: "provider_unreachable", rate_limited: "provider_unreachable"};
+
+async function finishConnect(out, jobId) {
+  for (;;) {
+    await new Promise(r => setTimeout(r, 700));
+    const res = await api("GET", "/api/jobs/" + jobId);
+    if (!res.ok) { show(out, errorText(res), "bad"); return; }
+    if (!TERMINAL.has(res.data.status)) continue;
+    const job = res.data;
+    const status = job.status === "succeeded" ? "connected" : (CONNECT_OUTCOME[job.error && job.error.type] || "error");
+    const [text, tone] = BUTTON_MESSAGES.connect({status, message: job.status === "succeeded" ? "connection test succeeded" : job.error && job.error.message});
+    show(out, text, tone);
+    return;
+  }
 }
 
 async function onConfigure(form) {
