@@ -15,7 +15,7 @@ from config.catalog import agents
 from config.messages import JobCreate, JobStatus
 from producers.api.deps import Caller, CallerDep, EnqueuerDep, SessionDep, SettingsDep
 from producers.api.errors import ApiError
-from producers.api.queue_depth import queue_depth, redis_client
+from producers.api.queue_depth import broker_depth
 from producers.api.routes import jobs as job_routes
 from producers.api.routes.integrations import _lookup
 from workers.store import ops
@@ -54,7 +54,6 @@ def queue_stats(session: Any, caller: Caller, broker: Any, minutes: int) -> dict
     workspace = scope(caller)
     counts = ops.status_counts(session=session, workspace=workspace)
     window = ops.window_stats(session=session, workspace=workspace, since=utcnow() - timedelta(minutes=minutes))
-    client = redis_client(broker) if workspace is None else None
     queues = []
     for a in agents():
         by_status = counts.get(a.id, {})
@@ -64,11 +63,11 @@ def queue_stats(session: Any, caller: Caller, broker: Any, minutes: int) -> dict
                  "jobs": {s: by_status.get(s, 0) for s in ("scheduled", "queued", "running", "retrying",
                                                             "succeeded", "failed", "cancelled")},
                  "window": {**stats, "per_minute": round(stats["finished"] / minutes, 2)}}
-        if client is not None:
+        if workspace is None:  # the broker's queues are shared by every workspace: operators only
             try:
-                entry["broker"] = queue_depth(client, a.queue)
-            except Exception as exc:  # noqa: BLE001 - the DB numbers are still worth showing
-                entry["broker"] = {"error": f"Redis unavailable: {type(exc).__name__}"}
+                entry["broker"] = broker_depth(broker, a.queue)
+            except Exception as exc:  # noqa: BLE001 - the database's numbers are still worth showing
+                entry["broker"] = {"error": f"broker unavailable: {type(exc).__name__}"}
         queues.append(entry)
     return {"scope": "all workspaces" if workspace is None else workspace, "window_minutes": minutes,
             "generated_at": utcnow(), "queues": queues}
