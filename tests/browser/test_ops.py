@@ -91,3 +91,23 @@ def test_disconnect_asks_first_then_deletes_credentials_and_pauses_schedules(con
     card = page.locator(f"#schedule-{sched['id']}")
     expect(card.locator("[data-role=status]")).to_have_text("paused")
     expect(card).to_contain_text("was disconnected")
+
+
+def test_a_multi_step_jobs_page_shows_its_progress_steps_result_and_provider_calls(console: Any) -> None:
+    from tests.integration.helpers import GOOD_INSTAGRAM
+
+    page, stack, base = console
+    configure(stack, "soshie", "instagram", GOOD_INSTAGRAM)
+    job = submit(stack, "soshie", "instagram", "publish_photo",
+                 {"image_url": "https://cdn.example.com/a.jpg", "caption": "New product!", "hashtags": ["launch"]})
+    page.goto(f"{base}/ops/jobs/{job.json()['id']}")
+    expect(page.locator("#job-status")).to_have_text("succeeded", timeout=20_000)  # the page follows it live
+    timeline = page.locator("#job-timeline")
+    expect(timeline).to_contain_text("creating media container (60.0 %)")
+    expect(timeline).to_contain_text("publishing (90.0 %)")
+    for step in ("queued", "running", "progress", "succeeded"):
+        expect(timeline.locator(".badge", has_text=step).first).to_be_visible()
+    expect(page.locator("#job-result")).to_contain_text('"media_id"')
+    trail = page.locator("table.audit")
+    expect(trail).to_contain_text(f"/{GOOD_INSTAGRAM['ig_user_id']}/media_publish")
+    expect(trail).to_contain_text("POST")

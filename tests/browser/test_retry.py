@@ -18,7 +18,21 @@ def _failed_job(stack: Any, action: str, path: str, key: str) -> str:
     return str(job["id"])
 
 
-def test_a_failed_job_is_retried_from_the_dashboard_and_succeeds(console: Any) -> None:
+def test_a_failed_job_is_retried_from_the_jobs_table_and_the_row_follows_it(console: Any) -> None:
+    page, stack, base = console
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    fault(stack, "mailchimp", 400, path="/campaigns", times=1)
+    job_id = _failed_job(stack, "list_campaigns", "/campaigns", f"retry-row-{uuid.uuid4().hex[:8]}")
+    page.goto(f"{base}/ops/jobs?q={job_id}")
+    row = page.locator(f"#jobs-table tr[data-job='{job_id}']")
+    expect(row.locator(".badge")).to_have_text("failed")
+    row.get_by_role("button", name="Retry").click()
+    expect(page.locator("#flash")).to_contain_text(f"Retried: job {job_id[:12]}")
+    expect(row.locator(".badge")).to_have_text("succeeded", timeout=20_000)  # the table refreshes in place
+    expect(row.get_by_role("button", name="Retry")).to_have_count(0)
+
+
+def test_a_failed_job_is_retried_from_its_page_and_succeeds(console: Any) -> None:
     page, stack, base = console
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
     fault(stack, "mailchimp", 400, path="/campaigns", times=1)  # a permanent error: no automatic retry
@@ -28,10 +42,11 @@ def test_a_failed_job_is_retried_from_the_dashboard_and_succeeds(console: Any) -
     row = page.locator(f"#jobs-table tr[data-job='{job_id}']")
     expect(row.locator(".badge")).to_have_text("failed")
     expect(row.locator(".message")).not_to_be_empty()
-    row.get_by_role("button", name="Retry").click()
+    row.get_by_role("link", name=job_id[:12]).click()
+    expect(page.locator("#job-status")).to_have_text("failed")
+    expect(page.locator("#job-error")).to_contain_text("400")
+    page.get_by_role("button", name="Retry").click()  # from the failed job's own page, which then follows it
     expect(page.locator("#flash")).to_contain_text("Retried")
-
-    page.goto(f"{base}/ops/jobs/{job_id}")
     expect(page.locator("#job-status")).to_have_text("succeeded", timeout=20_000)
     expect(page.locator(".facts")).to_contain_text("2")  # attempts
     expect(page.locator("table.audit")).to_contain_text("400")  # the failed attempt's call stays in the trail

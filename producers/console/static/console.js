@@ -63,6 +63,7 @@ async function refresh(region, force) {
   const inside = region.contains(active);
   // never replace a field the user is typing in; buttons and links keep their focus across the swap
   if (!force && (document.hidden || region.dataset.busy || (inside && active.matches("input, select, textarea")))) return;
+  if (!force && region.querySelector("[data-final]")) return;  // a finished job changes only when retried
   try {
     const response = await fetch(region.dataset.refresh, {credentials: "same-origin", headers: {"Accept": "text/html"}});
     if (response.redirected && new URL(response.url).pathname === "/signin") { window.location.assign(response.url); return; }
