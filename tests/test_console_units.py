@@ -110,3 +110,14 @@ def test_the_console_secret_is_configured_or_kept_in_the_state_dir(tmp_path: Pat
     (tmp_path / "console_secret").write_text("tiny")
     with pytest.raises(ValueError, match="shorter than 32"):
         load_secret(Settings(state_dir=tmp_path))
+
+
+def test_an_unreachable_session_store_refuses_the_session_and_says_why(tmp_path: Path) -> None:
+    import redis
+
+    from producers.console.session import SessionStoreDown
+
+    manager = Sessions(Settings(state_dir=tmp_path), redis.Redis(host="127.0.0.1", port=1, socket_timeout=0.5))
+    cookie = _issue(manager)
+    with pytest.raises(SessionStoreDown, match="Redis"):
+        manager.payload(_request(cookie))

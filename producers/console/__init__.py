@@ -7,15 +7,16 @@ session cookie and its CSRF token, so the console can never bypass validation or
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from producers.console.auth import SignInRequired
-from producers.console.session import Sessions
+from producers.console.session import Sessions, SessionStoreDown
 
 __all__ = ["install"]
 
@@ -42,3 +43,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _sign_in(_req: Request, exc: SignInRequired) -> RedirectResponse:
         return RedirectResponse(f"/signin?next={quote(str(exc), safe='/')}", status_code=303)
+
+    @app.exception_handler(SessionStoreDown)
+    async def _store_down(_req: Request, exc: SessionStoreDown) -> HTMLResponse:
+        return HTMLResponse(f"<!doctype html><title>Sintra console unavailable</title><h1>Console unavailable</h1>"
+                            f"<p>{html.escape(str(exc))}. The /api routes still answer with an API key.</p>",
+                            status_code=503)

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from producers.api.deps import Caller, SessionDep
 from producers.api.errors import ApiError
-from producers.console.session import CSRF_HEADER, SAFE_METHODS, CsrfError, sessions
+from producers.console.session import CSRF_HEADER, SAFE_METHODS, CsrfError, SessionStoreDown, sessions
 from workers.store.models import ApiKey
 
 
@@ -28,7 +28,10 @@ def caller_for(row: ApiKey) -> Caller:
 def session_caller(request: Request, session: Session) -> Caller:
     """The caller of an /api request made by the console with its cookie; unsafe methods need the CSRF header."""
     manager = sessions(request)
-    row = manager.key_row(request, session)
+    try:
+        row = manager.key_row(request, session)
+    except SessionStoreDown as exc:
+        raise ApiError(503, "session_store_unavailable", f"{exc}; use an API key (Authorization: Bearer)") from None
     if row is None:
         raise ApiError(401, "unauthorized", "console session expired or signed out: sign in again")
     if request.method not in SAFE_METHODS:

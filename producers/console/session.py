@@ -44,6 +44,10 @@ class CsrfError(Exception):
     """A state-changing request from a session without the session's CSRF token."""
 
 
+class SessionStoreDown(Exception):
+    """Redis, which keeps the signed-out sessions, cannot be reached: no session can be trusted."""
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -111,9 +115,11 @@ class Sessions:
             return None
         if not isinstance(data, dict) or int(data.get("exp", 0)) < time.time():
             return None
-        if self.redis.exists(f"sintra:console:signed-out:{data['sid']}"):
-            return None
-        return data
+        try:
+            signed_out = self.redis.exists(f"sintra:console:signed-out:{data['sid']}")
+        except Exception as exc:  # noqa: BLE001 - any Redis failure: fail closed, and say why
+            raise SessionStoreDown(f"the session store (Redis) is unreachable: {type(exc).__name__}") from None
+        return None if signed_out else data
 
     def key_row(self, request: Request, session: Session) -> ApiKey | None:
         """The unrevoked API key behind the request's session, or None."""
@@ -139,7 +145,7 @@ class Sessions:
     def end(self, request: Request, response: Response) -> None:
         """Sign out: refuse this session id from now on and clear the cookie."""
         data = self.payload(request)
-        if data is not None:
+        if data is not None:  # payload() raised already if Redis is down: the cookie is kept, the user told
             ttl = max(1, int(data["exp"] - time.time()))
             self.redis.set(f"sintra:console:signed-out:{data['sid']}", "1", ex=ttl)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=self.secure)
