@@ -31,8 +31,20 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures shared with th
 CHROMIUM = os.environ.get("SINTRA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-#: Where the README's screenshots are written.
+#: Where the README's screenshots go: ``SINTRA_SCREENSHOTS=docs make test`` refreshes them; other runs
+#: still take them, into a scratch folder, so a test run leaves the work tree clean.
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a screenshot of the page's viewport as ``name`` (docs/ when asked for, else a scratch folder)."""
+    folder = DOCS if os.environ.get("SINTRA_SCREENSHOTS") == "docs" else Path(os.environ.get(
+        "SINTRA_SCREENSHOT_DIR", "/tmp/sintra-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path), full_page=False)
+    assert path.stat().st_size > 10_000, f"the screenshot {path} is empty"
+    return path
 
 
 @pytest.fixture(scope="package")

@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DOCS
+from tests.browser.conftest import screenshot
 
 BAD_KEY = "bad-key-0123456789-us21"
 GOOD_KEY = "sandboxkey0123456789-us21"
@@ -67,8 +67,7 @@ def test_bad_key_fails_the_test_with_the_providers_message_then_the_fixed_key_co
     expect(page.locator("#integration-status")).to_have_text("connected")
     page.goto(f"{base}/agents/emmie")
     expect(page.locator("tr[data-integration=mailchimp]")).to_contain_text("connected")
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "console-agent.png"), full_page=False)
+    screenshot(page, "console-agent.png")
 
 
 def test_an_action_runs_from_its_form_and_shows_in_the_jobs_table_with_its_audit_trail(console: Any) -> None:
@@ -89,8 +88,7 @@ def test_an_action_runs_from_its_form_and_shows_in_the_jobs_table_with_its_audit
     expect(activity.locator("table.audit")).to_contain_text("/campaigns")
     page.locator("#action-list_campaigns summary").click()
     page.locator("#state").scroll_into_view_if_needed()
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "console-integrations.png"), full_page=False)
+    screenshot(page, "console-integrations.png")
 
     page.goto(f"{base}/ops/jobs")
     page.get_by_label("Integration").select_option("mailchimp")

@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DOCS
+from tests.browser.conftest import screenshot
 from tests.integration.helpers import GOOD_MAILCHIMP, configure, submit, wait_job
 
 
@@ -37,8 +37,7 @@ def test_the_dashboard_shows_each_agents_queue_and_updates_without_a_reload(cons
     expect(page.locator("#queues")).to_contain_text("Pickup p50")
     worker = page.locator("#worker-table tbody tr").filter(has_text="agent.emmie")  # the in-process worker
     expect(worker.locator(".badge")).to_have_text("alive")
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "console-dashboard.png"), full_page=False)
+    screenshot(page, "console-dashboard.png")
 
 
 def test_a_schedule_is_paused_resumed_and_run_now_from_the_schedules_page(console: Any) -> None:

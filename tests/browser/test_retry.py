@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DOCS
+from tests.browser.conftest import screenshot
 from tests.integration.helpers import GOOD_MAILCHIMP, configure, fault, submit, wait_job
 
 
@@ -55,7 +55,7 @@ def test_a_failed_job_is_retried_from_its_page_and_succeeds(console: Any) -> Non
     expect(attempts.filter(has_text="permanent")).to_have_count(1)  # the first attempt and its error
     expect(attempts.filter(has_text="succeeded")).to_have_count(1)
     expect(page.locator("#job-timeline")).to_contain_text("retried by")
-    page.screenshot(path=str(DOCS / "console-job.png"), full_page=False)
+    screenshot(page, "console-job.png")
 
 
 def test_bulk_retry_shows_the_exact_count_before_it_retries(console: Any) -> None:
