@@ -20,8 +20,8 @@ class SignInRequired(Exception):
 def caller_for(row: ApiKey) -> Caller:
     """The caller an API key row stands for (the same as its bearer token would)."""
     fields = {"workspace": row.workspace_id, "key_prefix": row.prefix}
-    if "operator" in Caller.__dataclass_fields__:  # the operator scope, where keys have one
-        fields["operator"] = bool(getattr(row, "operator", False))
+    if "operator" in Caller.__dataclass_fields__:  # operator keys (api_keys.scope), where keys have a scope
+        fields["operator"] = getattr(row, "scope", "workspace") == "operator"
     return Caller(**fields)  # type: ignore[arg-type]
 
 
