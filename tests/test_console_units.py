@@ -121,3 +121,13 @@ def test_an_unreachable_session_store_refuses_the_session_and_says_why(tmp_path:
     cookie = _issue(manager)
     with pytest.raises(SessionStoreDown, match="Redis"):
         manager.payload(_request(cookie))
+
+
+@pytest.mark.parametrize(("target", "expected"), [
+    ("/ops/jobs?status=failed", "/ops/jobs?status=failed"), (None, "/agents"), ("", "/agents"),
+    ("//evil.example/x", "/agents"), ("https://evil.example/", "/agents"), ("/\\evil.example", "/agents"),
+])
+def test_after_sign_in_only_a_path_on_this_site_is_followed(target: str | None, expected: str) -> None:
+    from producers.console.pages_session import _safe_next
+
+    assert _safe_next(target) == expected
