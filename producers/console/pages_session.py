@@ -69,7 +69,7 @@ async def signin(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/signout")
-async def signout(request: Request) -> Response:
+async def signout(request: Request, session: SessionDep) -> Response:
     """End the session (it is refused from now on, even if the cookie is replayed)."""
     form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
     manager = sessions(request)
@@ -77,6 +77,11 @@ async def signout(request: Request) -> Response:
         manager.check_csrf(request, form.get("csrf"))
     except CsrfError:
         return RedirectResponse("/agents", status_code=303)
+    key = manager.key_row(request, session)
+    if key is not None:
+        record_event(session=session, actor=f"console:{key.prefix}", kind="api", outcome="signed_out",
+                     workspace=key.workspace_id, action="console_sign_out")
+        session.commit()
     response = RedirectResponse("/signin", status_code=303)
     manager.end(request, response)
     return response

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from playwright.sync_api import expect
+from sqlmodel import select
 
 from tests.browser.conftest import sign_in
+from workers.store.db import session_scope
+from workers.store.models import AuditEvent
 
 
 def test_a_wrong_key_is_refused_with_a_message(browser: Any, live: Any) -> None:
@@ -41,6 +44,10 @@ def test_signing_in_scopes_the_session_to_the_keys_workspace_and_signing_out_end
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{base}/signin")
+    with session_scope(stack.engine) as s:  # both ends of the session are in the audit trail
+        outcomes = [e.outcome for e in s.exec(select(AuditEvent).where(AuditEvent.workspace_id == stack.workspace,
+                                                                        AuditEvent.actor.startswith("console:")))]
+    assert {"signed_in", "signed_out"} <= set(outcomes)
     page.goto(f"{base}/agents")
     assert page.url.startswith(f"{base}/signin")
 

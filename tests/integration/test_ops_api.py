@@ -51,6 +51,8 @@ def test_job_search_filters_by_action_status_and_text_and_pages(stack: Stack) ->
                          headers=stack.headers()).json()["total"] == 0
     assert stack.api.get(f"/api/ops/jobs?q={tag}&since=2999-01-01T00:00:00Z",
                          headers=stack.headers()).json()["total"] == 0
+    assert stack.api.get(f"/api/ops/jobs?q={tag}&until=2999-01-01T00:00:00",  # no offset: UTC
+                         headers=stack.headers()).json()["total"] == 3
     assert stack.api.get(f"/api/ops/jobs?q={tag}", headers=stack.headers(_other_key(stack))).json()["total"] == 0
     assert stack.api.get("/api/ops/jobs?q=%25", headers=stack.headers()).json()["total"] == 0  # no wildcards
 

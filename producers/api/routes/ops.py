@@ -6,7 +6,7 @@ operator sees the broker's own counts (queues are shared by all workspaces).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -104,11 +104,16 @@ def search(caller: CallerDep, session: SessionDep, agent: str | None = None, int
                                                                  description="Job id (prefix) or idempotency key"),
            offset: int = Query(0, ge=0), limit: int = Query(25, ge=1, le=200)) -> dict[str, Any]:
     """Jobs filtered by agent, integration, action, status, creation time range and text; paginated."""
-    where = ops.JobFilter(agent=agent, integration=integration, action=action, status=status, since=since,
-                          until=until, text=q)
+    where = ops.JobFilter(agent=agent, integration=integration, action=action, status=status, since=_utc(since),
+                          until=_utc(until), text=q)
     rows, total = ops.search_jobs(session=session, workspace=scope(caller), where=where, offset=offset, limit=limit)
     return {"jobs": [to_public(j).model_dump(mode="json") for j in rows], "total": total, "offset": offset,
             "limit": limit}
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A time from a query string; one given without an offset is taken as UTC."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 @router.get("/api/jobs/{job_id}/audit")
