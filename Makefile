@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml
 CHROMIUM ?= /usr/bin/chromium
 
 $(CHROMIUM):
-	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium) || \
+	@command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium) || \
 	  (echo "could not install Debian's chromium (needed by tests/browser): run 'apt-get install -y chromium' as root" >&2; exit 1)
 
 install: $(VENV)/.installed
