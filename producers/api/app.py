@@ -8,11 +8,12 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from producers.api.errors import install_error_handlers
-from producers.api.routes import integrations, jobs, schedules, workflows
+from producers.api.routes import health, integrations, jobs, schedules, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -33,15 +34,23 @@ def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
     return get
 
 
+def operation_id(route: APIRoute) -> str:
+    """A stable OpenAPI operation id: ``<tag>_<function>``, e.g. ``jobs_create``."""
+    return f"{route.tags[0] if route.tags else 'api'}_{route.name.rstrip('_')}"
+
+
 def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
     """The API app for ``settings``."""
     settings = settings or get_settings()
-    app = FastAPI(title="Sintra", version="0.1.0")
+    app = FastAPI(title="Sintra", version="0.1.0", generate_unique_id_function=operation_id,
+                  description="Run AI agents' jobs against SaaS integrations. Every `/api` route needs "
+                              "`Authorization: Bearer <key>`; errors are `{\"error\": {\"code\", \"message\"}}`.")
     app.state.settings = settings
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
     install_error_handlers(app)
+    app.include_router(health.router)
     app.include_router(integrations.router)
     app.include_router(jobs.router)
     app.include_router(schedules.router)
@@ -53,10 +62,6 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
         structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=request.url.path,
                                                method=request.method)
         return await call_next(request)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     return app
 
