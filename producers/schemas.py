@@ -236,3 +236,77 @@ class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
     checks: dict[str, CheckResult]
     down: list[str]
+
+
+WebhookEventType = Literal["job.succeeded", "job.failed", "integration.error", "integration.disconnected",
+                           "schedule.paused"]
+
+
+class WebhookCreate(BaseModel):
+    """Body of ``POST /api/webhooks``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"url": "https://hooks.example.com/sintra", "events": ["job.succeeded", "job.failed"]}]})
+
+    url: str = Field(min_length=8, max_length=2000, description="https URL of the receiver.")
+    events: list[WebhookEventType] = Field(min_length=1, description="Event types to deliver.")
+    description: str = Field(default="", max_length=500)
+
+
+class WebhookPublic(BaseModel):
+    """A webhook endpoint (never its secret)."""
+
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    status: str
+    created_at: datetime
+
+
+class WebhookCreated(WebhookPublic):
+    """The new endpoint with its signing secret, shown this once: store it now."""
+
+    secret: str = Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
+
+
+class WebhooksPublic(BaseModel):
+    """A page of endpoints, oldest first."""
+
+    webhooks: list[WebhookPublic]
+    next_cursor: str | None = None
+
+
+class DeliveryAttempt(BaseModel):
+    """One attempt of a delivery."""
+
+    attempt: int
+    at: datetime
+    status: int | None
+    error: str | None
+    duration_ms: float
+
+
+class DeliveryPublic(BaseModel):
+    """One event sent (or to be sent) to one endpoint, with its attempts."""
+
+    id: str = Field(description="The `webhook-id` header, the same on every attempt.")
+    endpoint_id: str
+    event_id: int
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status: int | None
+    last_error: str | None
+    payload: dict[str, Any]
+    attempt_log: list[DeliveryAttempt]
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveriesPublic(BaseModel):
+    """A page of an endpoint's deliveries, newest first."""
+
+    deliveries: list[DeliveryPublic]
+    next_cursor: str | None = None

@@ -12,8 +12,9 @@ from fastapi.routing import APIRoute
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
+from producers.api import metrics
 from producers.api.errors import install_error_handlers
-from producers.api.routes import health, integrations, jobs, schedules, workflows
+from producers.api.routes import events, health, integrations, jobs, schedules, webhooks, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -55,6 +56,9 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.include_router(jobs.router)
     app.include_router(schedules.router)
     app.include_router(workflows.router)
+    app.include_router(webhooks.router)
+    app.include_router(events.router)
+    app.include_router(metrics.router)
 
     @app.middleware("http")
     async def _bind_request(request: Request, call_next: Any) -> Any:

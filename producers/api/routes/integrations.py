@@ -20,6 +20,7 @@ from workers.dispatch import dispatch_now
 from workers.store import events
 from producers.schemas import (COMMON_ERRORS, AgentPublic, AgentsPublic, ConnectResult, DisconnectResult,
                                IntegrationPublic, errors)
+from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state, states_for, upsert_state
@@ -161,6 +162,9 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
     paused = pause_for_integration(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
                                    reason=f"integration {a.id}/{spec.id} was disconnected at "
                                           f"{now:%Y-%m-%d %H:%M:%S} UTC; resume it after reconnecting")
+    events.record(session, workspace=caller.workspace, type="integration.disconnected",
+                  data={"agent": a.id, "integration": spec.id, "jobs_failed": result.rowcount,
+                        "schedules_paused": paused})
     record_event(session=session, actor=caller.actor, kind="api", outcome="disconnected", workspace=caller.workspace,
                  agent=a.id, integration=spec.id, action="disconnect",
                  detail={"jobs_failed": len(failed_ids), "schedules_paused": paused})

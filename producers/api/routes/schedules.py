@@ -116,8 +116,10 @@ def update_(schedule_id: str, body: ScheduleUpdate, caller: CallerDep, session: 
 @router.post("/{schedule_id}/pause", response_model=SchedulePublic, responses=errors(404))
 def pause(schedule_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Stop firing until resumed."""
-    row = store.save(session=session, row=_get(session, caller, schedule_id), status="paused",
-                     paused_reason="paused by user", next_fire_at=None)
+    row = _get(session, caller, schedule_id)
+    if row.status == "active":
+        store.paused_event(session, workspace=caller.workspace, schedule_id=row.id, reason="paused by user")
+    row = store.save(session=session, row=row, status="paused", paused_reason="paused by user", next_fire_at=None)
     _audit(session, caller, row, "schedule_paused")
     return view(row)
 
