@@ -157,7 +157,7 @@ def _jobs(client: Any, args: argparse.Namespace) -> int:
     elif verb == "wait":
         return wait_for(client, args, args.id)
     else:
-        call = {"get": client.get_job, "cancel": client.cancel_job}[verb]
+        call = {"get": client.get_job, "cancel": client.cancel_job, "retry": client.retry_job}[verb]
         _show(args, call(args.id), ("id", "status", "attempts", "progress", "result", "error", "finished_at"))
     return EXIT_OK
 
@@ -260,7 +260,7 @@ def add_api_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     for name in ("agent", "integration", "status", "cursor"):
         lst.add_argument(f"--{name}", default=None)
     lst.add_argument("--limit", type=int, default=None)
-    for verb in ("get", "wait", "cancel"):
+    for verb in ("get", "wait", "cancel", "retry"):
         p = _common(jobs.add_parser(verb, help=f"{verb} a job"), _jobs)
         p.add_argument("id")
         if verb == "wait":

@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic, JobTemplate, ScheduleCreate
-from producers.schemas import (AgentPublic, AgentsPublic, ConnectResult, DeliveriesPublic, DeliveryPublic,
+from producers.schemas import (AgentPublic, BulkRetryResult, JobTimeline, AgentsPublic, ConnectResult, DeliveriesPublic, DeliveryPublic,
                                DisconnectResult, IntegrationPublic, JobsPublic, Liveness, Readiness,
                                ScheduleDetail, SchedulePublic, SchedulesPublic, WebhookCreated, WebhookPublic,
                                WebhooksPublic, WorkflowsPublic)
@@ -36,6 +36,7 @@ OPERATIONS = {
     "integrations_get_one": "integration", "integrations_configure": "configure",
     "integrations_connect": "connect", "integrations_disconnect": "disconnect",
     "jobs_create": "create_job", "jobs_list": "list_jobs", "jobs_read": "get_job", "jobs_cancel": "cancel_job",
+    "jobs_retry": "retry_job", "jobs_retry_many": "retry_jobs", "jobs_timeline": "job_timeline",
     "events_job_events": "job_events", "events_workspace_events": "events",
     "schedules_create": "create_schedule", "schedules_list": "schedules", "schedules_read": "schedule",
     "schedules_update": "update_schedule", "schedules_pause": "pause_schedule",
@@ -178,6 +179,19 @@ class _Api:
     def cancel_job(self, job_id: str) -> JobPublic:
         """Cancel a job."""
         return self._send(_Call("POST", f"/api/jobs/{job_id}/cancel", JobPublic))  # type: ignore[no-any-return]
+
+    def retry_job(self, job_id: str) -> JobPublic:
+        """Run a failed or cancelled job again (same id, resuming from its step log)."""
+        return self._send(_Call("POST", f"/api/jobs/{job_id}/retry", JobPublic))  # type: ignore[no-any-return]
+
+    def retry_jobs(self, *, dry_run: bool = True, **filters: Any) -> BulkRetryResult:
+        """Bulk retry by filter (status, agent, integration, action, error_type, expected_count, ...)."""
+        return self._send(_Call("POST", "/api/jobs/retry", BulkRetryResult,  # type: ignore[no-any-return]
+                                json={"dry_run": dry_run, **filters}))
+
+    def job_timeline(self, job_id: str) -> JobTimeline:
+        """The job's events, oldest first."""
+        return self._send(_Call("GET", f"/api/jobs/{job_id}/timeline", JobTimeline))  # type: ignore[no-any-return]
 
     # -- schedules ---------------------------------------------------------------------------------
     def create_schedule(self, cron: str, job: dict[str, Any], *, timezone: str = "UTC", name: str = "",

@@ -310,3 +310,27 @@ class DeliveriesPublic(BaseModel):
 
     deliveries: list[DeliveryPublic]
     next_cursor: str | None = None
+
+
+class BulkRetryResult(BaseModel):
+    """What a bulk retry matched (``dry_run``) or retried."""
+
+    dry_run: bool
+    count: int
+    job_ids: list[str]
+
+
+class TimelineEvent(BaseModel):
+    """One entry of a job's timeline."""
+
+    id: int
+    at: datetime
+    type: str
+    data: dict[str, Any] | None
+
+
+class JobTimeline(BaseModel):
+    """A job's events, oldest first."""
+
+    job_id: str
+    events: list[TimelineEvent]

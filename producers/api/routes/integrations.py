@@ -163,7 +163,7 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
                                    reason=f"integration {a.id}/{spec.id} was disconnected at "
                                           f"{now:%Y-%m-%d %H:%M:%S} UTC; resume it after reconnecting")
     events.record(session, workspace=caller.workspace, type="integration.disconnected",
-                  data={"agent": a.id, "integration": spec.id, "jobs_failed": result.rowcount,
+                  data={"agent": a.id, "integration": spec.id, "jobs_failed": len(failed_ids),
                         "schedules_paused": paused})
     record_event(session=session, actor=caller.actor, kind="api", outcome="disconnected", workspace=caller.workspace,
                  agent=a.id, integration=spec.id, action="disconnect",

@@ -16,7 +16,7 @@ from producers.api.errors import ApiError
 from workers.dispatch import dispatch_now
 from workers.store import events
 from producers.api.pagination import CursorParam, LimitParam, decode_cursor, encode_cursor
-from producers.schemas import COMMON_ERRORS, JobsPublic, errors
+from producers.schemas import COMMON_ERRORS, BulkRetryResult, JobsPublic, JobTimeline, errors
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state
@@ -88,7 +88,7 @@ def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: Enq
     return _job_response(job, 202)
 
 
-@router.post("/{job_id}/cancel", response_model=JobPublic, responses=errors(404, 409))
+@router.post("/{job_id}/cancel", response_model=JobPublic, responses={202: {"model": JobPublic, "description": "A running job will stop before its next step."}, **errors(404, 409)})
 def cancel(job_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
     """Cancel a job: one that has not started is cancelled at once; a running one stops before its next
     provider call or step (answer 202 with ``cancel_requested_at``; the job ends ``cancelled``)."""
@@ -109,7 +109,7 @@ def cancel(job_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
     return _job_response(job, status)
 
 
-@router.post("/{job_id}/retry")
+@router.post("/{job_id}/retry", status_code=202, response_model=JobPublic, responses=errors(404, 409))
 def retry(job_id: str, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> JSONResponse:
     """Run a failed or cancelled job again: same id, resuming from its step log (objects it created are
     found, not created again). 409 for a job in any other state."""
@@ -145,7 +145,7 @@ class BulkRetry(BaseModel):
     limit: int = Field(default=1000, ge=1, le=10_000)
 
 
-@router.post("/retry")
+@router.post("/retry", response_model=BulkRetryResult, responses=errors(409))
 def retry_many(body: BulkRetry, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> dict[str, Any]:
     """Bulk retry by filter: ``dry_run`` (the default) answers the exact count and ids; then the same
     filter with ``dry_run: false`` (and ``expected_count``) retries exactly those."""
@@ -188,7 +188,7 @@ def read(job_id: str, caller: CallerDep, session: SessionDep) -> JobPublic:
     return job_store.to_public(_own_job(session, caller, job_id))
 
 
-@router.get("/{job_id}/timeline")
+@router.get("/{job_id}/timeline", response_model=JobTimeline, responses=errors(404))
 def timeline(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """The job's events, oldest first: each state change (with attempt, reason, error) and progress step."""
     job = _own_job(session, caller, job_id)
