@@ -32,6 +32,7 @@ class ErrorResponse(BaseModel):
 
 #: Error answers every authenticated route may give, for the OpenAPI document.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "The body is not valid JSON (`malformed_json`)."},
     401: {"model": ErrorResponse, "description": "Missing, invalid or revoked API key."},
     422: {"model": ErrorResponse, "description": "Invalid request; `error.fields` names each bad field."},
 }

@@ -59,13 +59,18 @@ class DispatchStats:
     failed_attempts: int = 0
 
 
-def event_payload(session: Session, event: Event) -> dict[str, Any]:
-    """The Standard Webhooks body of an event: ``{"type", "timestamp", "data"}``; job events carry the job."""
+def event_payload(session: Session, event: Event) -> dict[str, Any] | None:
+    """The Standard Webhooks body of an event: ``{"type", "timestamp", "data"}``; job events carry the job.
+
+    None for a connection test's own job events: ``integration.connected``/``integration.error`` say it.
+    """
     data: dict[str, Any] = {"event_id": event.id, **(event.data or {})}
     if event.job_id:
         data["job_id"] = event.job_id
         job = session.get(Job, event.job_id)
         if job is not None:
+            if job.kind == "test_connection":
+                return None
             data["job"] = to_public(job).model_dump(mode="json")
     return {"type": event.type, "timestamp": event.at.isoformat(), "data": data}
 
@@ -128,10 +133,11 @@ class WebhookDispatcher:
                 return 0
             now, made = self.clock(), 0
             for event in events:
-                if event.type in endpoint.events:
+                payload = event_payload(session, event) if event.type in endpoint.events else None
+                if payload is not None:
                     session.add(WebhookDelivery(
                         id=f"msg_{uuid.uuid4().hex}", endpoint_id=endpoint.id, workspace_id=endpoint.workspace_id,
-                        event_id=event.id, event_type=event.type, payload=event_payload(session, event),
+                        event_id=event.id, event_type=event.type, payload=payload,
                         status="pending", attempts=0, next_attempt_at=now, attempt_log=[], created_at=now,
                         updated_at=now))
                     made += 1

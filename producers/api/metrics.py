@@ -26,6 +26,8 @@ from workers.store.webhooks import WebhookDelivery
 router = APIRouter(tags=["metrics"])
 #: Provider-call duration buckets, in seconds.
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: Job run-time buckets, in seconds.
+JOB_BUCKETS = (0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0)
 #: A worker whose heartbeat is older than this is not counted as alive.
 HEARTBEAT_STALE_SECONDS = 60.0
 
@@ -72,8 +74,26 @@ class SintraCollector(Collector):
                 col(Job.attempts) > 1).group_by(Job.agent)).all():
             retries.add_metric([agent], float(n or 0))
         yield retries
+        yield self._job_durations(session)
         outbox = session.exec(select(func.count()).where(col(Job.dispatch_at) <= utcnow())).one()
         yield GaugeMetricFamily("sintra_outbox_backlog", "Jobs whose message is due to be (re)sent.", value=outbox)
+
+    def _job_durations(self, session: Session) -> Metric:
+        """Finished jobs' run time (start of the last attempt to the end), by agent, integration and action."""
+        hist = HistogramMetricFamily("sintra_job_duration_seconds", "Job run time, last attempt to finish.",
+                                     labels=["agent", "integration", "action", "status"])
+        if session.get_bind().dialect.name == "sqlite":
+            seconds: Any = (func.julianday(Job.finished_at) - func.julianday(Job.started_at)) * 86400.0
+        else:
+            seconds = func.extract("epoch", col(Job.finished_at) - col(Job.started_at))
+        sums = [func.sum(case((seconds <= b, 1), else_=0)) for b in JOB_BUCKETS]
+        q = select(Job.agent, Job.integration, Job.action, Job.status, func.count(), func.sum(seconds), *sums).where(
+            col(Job.status).in_(("succeeded", "failed")), col(Job.started_at).is_not(None),
+            col(Job.finished_at).is_not(None)).group_by(Job.agent, Job.integration, Job.action, Job.status)
+        for agent, integration, action, status, n, total, *le in session.exec(q).all():
+            buckets = [(str(b), float(c or 0)) for b, c in zip(JOB_BUCKETS, le)] + [("+Inf", float(n))]
+            hist.add_metric([agent, integration, action, status], buckets, max(0.0, float(total or 0)))
+        return hist
 
     def _provider_calls(self, session: Session) -> Iterator[Metric]:
         calls = CounterMetricFamily("sintra_provider_responses", "Provider responses by integration and class.",

@@ -40,3 +40,67 @@ def test_metrics_count_a_known_workload(stack: Stack) -> None:
     assert _value(text, "sintra_queue_messages", queue="agent.emmie", state="ready") == 0  # all were consumed
     assert _value(text, "sintra_broker_workers") >= 1
     assert _value(text, "sintra_scheduler_lag_seconds") >= 0
+
+
+def test_the_grafana_dashboard_only_uses_exported_metrics(stack: Stack) -> None:
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    dash = json.loads((root / "deploy" / "grafana" / "sintra.json").read_text())
+    used = {m for p in dash["panels"] for t in p["targets"] for m in re.findall(r"sintra_[a-z_]+", t["expr"])}
+    exported = set(re.findall(r"^# TYPE (sintra_[a-z_]+) ", stack.api.get("/metrics").text, re.M))
+    suffixes = ("_bucket", "_total", "_count", "_sum")
+    missing = {m for m in used if m not in exported and not any(m.endswith(s) and m[:-len(s)] in exported
+                                                                 for s in suffixes)}
+    assert used and not missing, missing
+    prom = yaml.safe_load((root / "deploy" / "prometheus.yml").read_text())
+    assert prom["scrape_configs"][0]["static_configs"][0]["targets"] == ["api:8000"]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    assert "./deploy/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in compose["services"]["prometheus"]["volumes"]
+
+
+def test_metrics_from_a_multi_process_worker_run(stack: Stack) -> None:
+    """Two dramatiq worker processes (plus the stack's own worker) share the work; one scrape counts it all."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    env = {**os.environ, "SINTRA_DATABASE_URL": stack.settings.db_url, "SINTRA_STATE_DIR": str(stack.settings.state_dir),
+           "SINTRA_VAULT_ADDR": stack.settings.vault_addr, "SINTRA_WORKER_AGENT": "emmie", "SINTRA_LOG_LEVEL": "WARNING",
+           **{f"SINTRA_PROVIDER_URLS__{k.upper()}": v for k, v in stack.settings.provider_urls.items()}}
+    before = stack.api.get("/metrics").text
+    alive0 = _value(before, "sintra_worker_processes", agent="emmie") if 'sintra_worker_processes{agent="emmie"}' \
+        in before else 0.0
+    ok0 = _value(before, "sintra_jobs", agent="emmie", status="succeeded") \
+        if 'sintra_jobs{agent="emmie",status="succeeded"}' in before else 0.0
+    proc = subprocess.Popen([sys.executable, "-m", "dramatiq", "workers.agents", "--processes", "2", "--threads", "2",
+                             "--queues", "agent.emmie"], env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _alive(stack) < alive0 + 2:
+            assert proc.poll() is None, "the worker processes exited"
+            assert time.monotonic() < deadline, "two worker processes did not heartbeat"
+            time.sleep(0.5)
+        ids = [submit(stack, "emmie", "mailchimp", "list_campaigns", {"limit": 1}).json()["id"] for _ in range(8)]
+        assert all(wait_job(stack, i, timeout=60)["status"] == "succeeded" for i in ids)
+        text = stack.api.get("/metrics").text
+        assert _value(text, "sintra_jobs", agent="emmie", status="succeeded") == ok0 + 8
+        assert _value(text, "sintra_job_duration_seconds_count", agent="emmie", action="list_campaigns",
+                      status="succeeded") >= 8
+        assert _value(text, "sintra_queue_messages", queue="agent.emmie", state="ready") == 0
+        assert _value(text, "sintra_worker_heartbeat_age_seconds", agent="emmie") < 60
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+
+
+def _alive(stack: Stack) -> float:
+    text = stack.api.get("/metrics").text
+    return _value(text, "sintra_worker_processes", agent="emmie") if 'sintra_worker_processes{agent="emmie"}' \
+        in text else 0.0

@@ -198,3 +198,45 @@ def test_an_exhausted_delivery_is_failed_and_manual_redelivery_sends_it_again(
     assert stack.api.get(log_url, headers=_auth(tenant)).json()["deliveries"][0]["status"] == "delivered"
     missing = stack.api.post(f"{log_url}/msg_nope/redeliver", headers=_auth(tenant))
     assert missing.status_code == 404
+
+
+def test_real_jobs_and_connection_tests_are_delivered_with_the_job(stack: Stack, tenant: dict[str, str],
+                                                                   receiver: Receiver) -> None:
+    hook = _create(stack, tenant, receiver.url)
+    headers = _auth(tenant)
+    creds = {**GOOD_MAILCHIMP, "api_key": "bad-key-0123456789-us21"}
+    assert stack.api.post("/api/integrations/emmie/mailchimp/configure", json={"credentials": creds},
+                          headers=headers).status_code == 200
+    assert stack.api.post("/api/integrations/emmie/mailchimp/connect", headers=headers).json()["status"] == \
+        "auth_failed"  # integration.error (its test job's own job.failed is not sent)
+    assert stack.api.post("/api/integrations/emmie/mailchimp/configure", json={"credentials": GOOD_MAILCHIMP},
+                          headers=headers).status_code == 200
+    assert stack.api.post("/api/integrations/emmie/mailchimp/connect", headers=headers).json()["status"] == \
+        "connected"  # integration.connected: not subscribable, not sent
+    body = {"agent": "emmie", "integration": "mailchimp", "action": "list_campaigns", "params": {"limit": 1}}
+    ok = stack.api.post("/api/jobs", json=body, headers=headers).json()["id"]
+    bad = stack.api.post("/api/jobs", json={**body, "action": "get_campaign_report",
+                                            "params": {"campaign_id": "missing-1"}}, headers=headers).json()["id"]
+    _pump([_dispatcher(stack)], lambda: len(receiver.got) >= 3, timeout=60)
+    time.sleep(0.5)
+    _pump([_dispatcher(stack)], lambda: True)
+    payloads = [verify(hook["secret"], g.headers, g.body) for g in receiver.got]
+    assert sorted(p["type"] for p in payloads) == ["integration.error", "job.failed", "job.succeeded"]
+    by_type = {p["type"]: p["data"] for p in payloads}
+    assert by_type["job.succeeded"]["job"]["id"] == ok and by_type["job.succeeded"]["job"]["status"] == "succeeded"
+    assert by_type["job.failed"]["job"]["id"] == bad and by_type["job.failed"]["job"]["error"]["type"]
+    assert by_type["integration.error"]["integration"] == "mailchimp"
+    assert "bad-key-0123456789" not in b"".join(g.body for g in receiver.got).decode()
+
+
+def test_creating_a_webhook_while_vault_is_down_is_503_and_stores_nothing(stack: Stack, tenant: dict[str, str]) -> None:
+    from fastapi.testclient import TestClient
+
+    from producers.api.app import create_app
+
+    settings = stack.settings.model_copy(update={"vault_addr": "http://127.0.0.1:9"})
+    with TestClient(create_app(settings, broker=stack.broker)) as api:
+        r = api.post("/api/webhooks", json={"url": "https://hooks.example.com/v", "events": ["job.failed"]},
+                     headers=_auth(tenant))
+    assert r.status_code == 503 and r.json()["error"]["code"] == "vault_unavailable"
+    assert stack.api.get("/api/webhooks", headers=_auth(tenant)).json()["webhooks"] == []

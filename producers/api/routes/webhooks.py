@@ -37,6 +37,16 @@ def _secret_writer(request: Request) -> Any:
         return request.app.state.webhook_secrets
 
 
+def _vault(call: Any) -> None:
+    """Run a Vault write; Vault being down or refusing is a 503 that names it (never a 500)."""
+    from workers.errors import AgentError
+
+    try:
+        call()
+    except AgentError as exc:
+        raise ApiError(503, "vault_unavailable", f"the webhook secret could not be stored in Vault: {exc}") from None
+
+
 def _public(row: WebhookEndpoint) -> WebhookPublic:
     return WebhookPublic(id=row.id, url=row.url, events=row.events, description=row.description,
                          status=row.status, created_at=row.created_at)
@@ -64,7 +74,7 @@ def create(body: WebhookCreate, caller: CallerDep, session: SessionDep, settings
     row = WebhookEndpoint(id=uuid.uuid4().hex, workspace_id=caller.workspace, url=body.url,
                           events=sorted(set(body.events)), description=body.description, status="active",
                           cursor=last_event_id(session=session), created_at=now, updated_at=now)
-    _secret_writer(request).write(caller.workspace, row.id, secret)  # before the row: no endpoint without one
+    _vault(lambda: _secret_writer(request).write(caller.workspace, row.id, secret))  # no endpoint without one
     session.add(row)
     record_event(session=session, actor=caller.actor, kind="api", outcome="webhook_created",
                  workspace=caller.workspace, detail={"webhook_id": row.id, "events": row.events})
@@ -92,7 +102,7 @@ def read(webhook_id: str, caller: CallerDep, session: SessionDep) -> WebhookPubl
 def delete(webhook_id: str, caller: CallerDep, session: SessionDep, request: Request) -> None:
     """Delete the endpoint, its delivery log and its secret."""
     row = _endpoint(session, caller, webhook_id)
-    _secret_writer(request).delete(caller.workspace, row.id)
+    _vault(lambda: _secret_writer(request).delete(caller.workspace, row.id))
     session.execute(sql_delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == row.id))
     session.delete(row)
     record_event(session=session, actor=caller.actor, kind="api", outcome="webhook_deleted",
