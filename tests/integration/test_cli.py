@@ -95,3 +95,15 @@ def test_cli_workflows_and_webhooks(stack: Stack, api_url: str) -> None:
     _ok(sintra(stack, api_url, "webhooks", "delete", hook_id))
     refused = sintra(stack, api_url, "webhooks", "create", "http://10.0.0.1/x", "--events", "job.failed")
     assert refused.returncode == 1 and "invalid_url" in refused.stderr
+
+
+def test_cli_retries_a_failed_job_and_cancels_a_scheduled_one(stack: Stack, api_url: str) -> None:
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    failed = submit(stack, "emmie", "mailchimp", "get_campaign_report", {"campaign_id": "missing-2"}).json()["id"]
+    assert sintra(stack, api_url, "jobs", "wait", failed, "--quiet").returncode == 3
+    again = json.loads(_ok(sintra(stack, api_url, "jobs", "retry", failed, "--json")).stdout)
+    assert again["id"] == failed and again["status"] in ("queued", "running", "failed")
+    ok = submit(stack, "emmie", "mailchimp", "list_campaigns", {}).json()["id"]
+    assert sintra(stack, api_url, "jobs", "wait", ok, "--quiet").returncode == 0
+    refused = sintra(stack, api_url, "jobs", "retry", ok)
+    assert refused.returncode == 1 and "not_retryable" in refused.stderr
