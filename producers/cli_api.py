@@ -199,6 +199,19 @@ def _webhooks(client: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _events(client: Any, args: argparse.Namespace) -> int:
+    """Follow the workspace's live stream: one line per event (JSON lines with ``--json``)."""
+    types = args.types.split(",") if args.types else None
+    for event in client.events(after=args.after, types=types, max_seconds=args.seconds):
+        if args.json:
+            print(json.dumps(event.data, default=str), flush=True)
+        else:
+            data = event.data or {}
+            print(f"{event.id:>8}  {data.get('at', '')[:19]}  {event.type:<26} {data.get('job_id') or ''}  "
+                  f"{json.dumps(data.get('data') or {}, default=str)[:80]}", flush=True)
+    return EXIT_OK
+
+
 def _schedules(client: Any, args: argparse.Namespace) -> int:
     verb, columns = args.verb, ("id", "name", "cron", "timezone", "status", "next_fire_at")
     if verb == "create":
@@ -275,6 +288,10 @@ def add_api_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _waiting(run)
     _add_webhook_parsers(sub)
     _add_schedule_parsers(sub)
+    ev = _common(sub.add_parser("events", help="follow the workspace's live event stream"), _events)
+    ev.add_argument("--types", default=None, help="comma-separated event types (default: all)")
+    ev.add_argument("--after", type=int, default=None, help="start after this event id")
+    ev.add_argument("--seconds", type=float, default=300.0, help="stop after this long (default 300)")
 
 
 def _add_webhook_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -107,3 +107,19 @@ def test_cli_retries_a_failed_job_and_cancels_a_scheduled_one(stack: Stack, api_
     assert sintra(stack, api_url, "jobs", "wait", ok, "--quiet").returncode == 0
     refused = sintra(stack, api_url, "jobs", "retry", ok)
     assert refused.returncode == 1 and "not_retryable" in refused.stderr
+
+
+def test_cli_follows_the_workspace_event_stream(stack: Stack, api_url: str) -> None:
+    from workers.store import events
+    from workers.store.db import session_scope
+
+    with session_scope(stack.engine) as s:
+        last = events.since(s, workspace=stack.workspace, after_id=0, limit=100000)
+        events.record(s, workspace=stack.workspace, type="schedule.paused", data={"schedule_id": "cli-s"})
+    after = str(last[-1].id) if last else "0"
+    out = _ok(sintra(stack, api_url, "events", "--after", after, "--types", "schedule.paused", "--seconds", "1",
+                     "--json"))
+    got = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [e["type"] for e in got] == ["schedule.paused"] and got[0]["data"]["schedule_id"] == "cli-s"
+    table = _ok(sintra(stack, api_url, "events", "--after", after, "--seconds", "1")).stdout
+    assert "schedule.paused" in table and "cli-s" in table

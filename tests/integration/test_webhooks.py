@@ -240,3 +240,26 @@ def test_creating_a_webhook_while_vault_is_down_is_503_and_stores_nothing(stack:
                      headers=_auth(tenant))
     assert r.status_code == 503 and r.json()["error"]["code"] == "vault_unavailable"
     assert stack.api.get("/api/webhooks", headers=_auth(tenant)).json()["webhooks"] == []
+
+
+def test_the_scheduler_process_dispatches_webhooks(stack: Stack, tenant: dict[str, str], receiver: Receiver) -> None:
+    import os
+    import subprocess
+    import sys
+
+    hook = _create(stack, tenant, receiver.url, ["schedule.paused"])
+    env = {**os.environ, "SINTRA_DATABASE_URL": stack.settings.db_url, "SINTRA_STATE_DIR": str(stack.settings.state_dir),
+           "SINTRA_VAULT_ADDR": stack.settings.vault_addr, "SINTRA_WEBHOOK_ALLOW_HOSTS": '["127.0.0.1"]',
+           "SINTRA_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "schedules", "--interval", "0.2"], env=env)
+    try:
+        _record(stack, tenant["workspace"], "schedule.paused", schedule_id="s1", reason="test")
+        deadline = time.monotonic() + 30
+        while not receiver.got:
+            assert proc.poll() is None, "python -m schedules exited"
+            assert time.monotonic() < deadline, "the scheduler process delivered nothing"
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    assert verify(hook["secret"], receiver.got[0].headers, receiver.got[0].body)["data"]["schedule_id"] == "s1"
