@@ -104,3 +104,27 @@ def _alive(stack: Stack) -> float:
     text = stack.api.get("/metrics").text
     return _value(text, "sintra_worker_processes", agent="emmie") if 'sintra_worker_processes{agent="emmie"}' \
         in text else 0.0
+
+
+def test_429s_and_5xx_show_as_rate_limit_waits_retries_and_status_classes(stack: Stack) -> None:
+    from tests.integration.helpers import fault
+
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+
+    def read(name: str, **labels: str) -> float:
+        text = stack.api.get("/metrics").text
+        try:
+            return _value(text, name, **labels)
+        except AssertionError:
+            return 0.0
+
+    waits0, retries0 = read("sintra_rate_limit_waits_total"), read("sintra_job_retries_total", agent="emmie")
+    c4, c5 = (read("sintra_provider_responses_total", integration="mailchimp", status_class=k) for k in ("4xx", "5xx"))
+    fault(stack, "mailchimp", 429, path="/campaigns", times=1, retry_after=0.2)
+    fault(stack, "mailchimp", 503, path="/campaigns", times=1)
+    job = wait_job(stack, submit(stack, "emmie", "mailchimp", "list_campaigns", {}).json()["id"], timeout=60)
+    assert job["status"] == "succeeded" and job["attempts"] >= 2
+    assert read("sintra_rate_limit_waits_total") == waits0 + 1
+    assert read("sintra_provider_responses_total", integration="mailchimp", status_class="4xx") == c4 + 1
+    assert read("sintra_provider_responses_total", integration="mailchimp", status_class="5xx") == c5 + 1
+    assert read("sintra_job_retries_total", agent="emmie") >= retries0 + 1
