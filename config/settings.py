@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 8
     #: Seconds a delivery attempt may take.
     webhook_timeout_seconds: float = 10.0
+    #: OpenTelemetry tracing: "" (off), "console" or "otlp" (then OTEL_EXPORTER_OTLP_* configure the target).
+    tracing: Literal["", "console", "otlp"] = ""
 
     @field_validator("provider_urls")
     @classmethod

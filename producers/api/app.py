@@ -74,4 +74,7 @@ def app_factory() -> FastAPI:
     """Entry point for ``uvicorn --factory producers.api.app:app_factory``."""
     settings = get_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
+    from workers.telemetry import configure_tracing
+
+    configure_tracing(settings.tracing, "sintra-api")  # FastAPI itself opens a server span per request
     return create_app(settings)
