@@ -16,6 +16,7 @@ from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
 from config.catalog import agent, agents
 from config.messages import JobMessage
 from config.settings import Settings
+from workers.middleware.tracing import Tracing
 
 
 def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Broker:
@@ -23,7 +24,7 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
 
     Building it opens no connection (both brokers connect on first use).
     """
-    middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications()]
+    middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications(), Tracing()]
     url = settings.transport_url
     broker: dramatiq.Broker
     if url.startswith(("amqp://", "amqps://")):
