@@ -182,9 +182,11 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
         rows = session.execute(stmt).all()
     lost: list[str] = []
     deep_checks = 50  # LPOS walks the queue: at most this many per sweep (the rest wait for the next)
+    known = [(agent, message_id) for _, agent, message_id, _ in rows if message_id]
+    presence = iter(enqueuer.has_messages(known)) if known else iter(())
     for job_id, agent, message_id, updated_at in rows:
         age = (now - updated_at).total_seconds()
-        present = enqueuer.has_message(agent, message_id) if message_id else False
+        present = next(presence) if message_id else False
         if present is False:
             lost.append(job_id)
         elif present is None:

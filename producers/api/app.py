@@ -8,11 +8,13 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
+from producers.api import metrics
 from producers.api.errors import install_error_handlers
-from producers.api.routes import integrations, jobs, ops, schedules, workflows
+from producers.api.routes import events, health, integrations, jobs, ops, schedules, webhooks, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -33,19 +35,30 @@ def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
     return get
 
 
+def operation_id(route: APIRoute) -> str:
+    """A stable OpenAPI operation id: ``<tag>_<function>``, e.g. ``jobs_create``."""
+    return f"{route.tags[0] if route.tags else 'api'}_{route.name.rstrip('_')}"
+
+
 def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
     """The API app for ``settings``."""
     settings = settings or get_settings()
-    app = FastAPI(title="Sintra", version="0.1.0")
+    app = FastAPI(title="Sintra", version="0.1.0", generate_unique_id_function=operation_id,
+                  description="Run AI agents' jobs against SaaS integrations. Every `/api` route needs "
+                              "`Authorization: Bearer <key>`; errors are `{\"error\": {\"code\", \"message\"}}`.")
     app.state.settings = settings
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
     install_error_handlers(app)
+    app.include_router(health.router)
     app.include_router(integrations.router)
     app.include_router(jobs.router)
     app.include_router(schedules.router)
     app.include_router(workflows.router)
+    app.include_router(webhooks.router)
+    app.include_router(events.router)
+    app.include_router(metrics.router)
     app.include_router(ops.router)
     from producers.console import install as install_console
 
@@ -58,10 +71,6 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
                                                method=request.method)
         return await call_next(request)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 
@@ -69,4 +78,7 @@ def app_factory() -> FastAPI:
     """Entry point for ``uvicorn --factory producers.api.app:app_factory``."""
     settings = get_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
+    from workers.telemetry import configure_tracing
+
+    configure_tracing(settings.tracing, "sintra-api")  # FastAPI itself opens a server span per request
     return create_app(settings)

@@ -8,9 +8,6 @@ A missing Chromium fails the run with how to install it: these tests never skip.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from tests.integration.conftest import (  # noqa: F401 - fixtures shared with th
     log_stream,
     pg_url,
     running_stack,
+    serve_http,
     simulator,
     state_dir,
     vault_server,
@@ -50,27 +48,11 @@ def screenshot(page: Any, name: str) -> Path:
 @pytest.fixture(scope="package")
 def live(pg_url: str, state_dir: Path, vault_server: object, simulator: object) -> Iterator[tuple[Stack, str]]:
     """The stack, and the base URL of a real HTTP server (uvicorn) serving its API and console."""
-    import uvicorn
-
     from workers.store.db import migrate
 
     migrate(pg_url)
-    with running_stack(pg_url, state_dir, vault_server, simulator) as stack:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(stack.api.app, host="127.0.0.1", port=port, log_level="warning",
-                                               lifespan="off"))
-        thread = threading.Thread(target=server.run, name="console-uvicorn", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                pytest.fail("uvicorn did not start serving the console", pytrace=False)
-            time.sleep(0.05)
-        yield stack, f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        thread.join(timeout=10)
+    with running_stack(pg_url, state_dir, vault_server, simulator) as stack, serve_http(stack.api.app) as url:
+        yield stack, url
 
 
 @pytest.fixture(scope="package")

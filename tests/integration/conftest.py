@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,7 +128,8 @@ def running_stack(db_url: str, state_dir: Path, vault_server: object, simulator:
     sim_url = simulator.url  # type: ignore[attr-defined]
     settings = Settings(database_url=db_url, state_dir=state_dir, vault_addr=vault_server.addr,  # type: ignore[attr-defined]
                         provider_urls=provider_urls(sim_url),
-                        retry_min_backoff_ms=200, retry_max_backoff_ms=2000, connect_wait_seconds=10)
+                        retry_min_backoff_ms=200, retry_max_backoff_ms=2000, connect_wait_seconds=10,
+                        webhook_allow_hosts=["127.0.0.1"], webhook_retry_base_seconds=0.2)
     from workers.providers.instagram import InstagramClient
 
     InstagramClient.POLL_INTERVAL = 0.05  # the simulator finishes a container on the next poll
@@ -156,3 +160,33 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
     """API + one in-process dramatiq worker consuming every agent queue, on real Redis."""
     with running_stack(db_url, state_dir, vault_server, simulator) as running:
         yield running
+
+
+@contextmanager
+def serve_http(app: object) -> Iterator[str]:
+    """``app`` served over real HTTP by uvicorn on a free port, in a thread; yields its base URL."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start serving the app", pytrace=False)
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(5)
+
+
+@pytest.fixture
+def api_url(stack: Stack) -> Iterator[str]:
+    """The stack's API app served over real HTTP (for the CLI, the clients and streams)."""
+    with serve_http(stack.api.app) as url:
+        yield url

@@ -11,7 +11,7 @@ import pytest
 from config.catalog import agents
 from workers.credentials.vault import VaultCredentialSource
 from workers.vault.client import VaultForbidden
-from workers.vault.provision import agent_policy, api_policy, provision
+from workers.vault.provision import agent_policy, api_policy, provision, webhooks_policy
 from workers.vault.writer import CredentialWriter
 
 if TYPE_CHECKING:
@@ -36,10 +36,14 @@ def test_policies_are_printable_and_grant_only_their_prefixes() -> None:
     print(agent_policy("soshie"), api_policy(), sep="\n")
     assert 'path "secret/data/agents/soshie/*"' in agent_policy("soshie")
     assert 'path "secret/metadata/agents/soshie/*"' in agent_policy("soshie")
-    assert agent_policy("soshie").count("path ") == 2 and api_policy().count("path ") == 2
+    assert agent_policy("soshie").count("path ") == 2 and api_policy().count("path ") == 4
     api = api_policy()
-    data_rule = api.split('path "secret/data/agents/+/tenants/*"')[1].split("}")[0]
-    assert '"read"' not in data_rule and '"create", "update"' in data_rule
+    for prefix in ("agents/+/tenants/*", "webhooks/*"):  # the API writes credentials and webhook secrets
+        data_rule = api.split(f'path "secret/data/{prefix}"')[1].split("}")[0]
+        assert '"read"' not in data_rule and '"create", "update"' in data_rule
+    hooks = webhooks_policy()  # the dispatcher only reads signing secrets
+    assert hooks.count("path ") == 1 and 'path "secret/data/webhooks/*"' in hooks
+    assert hooks.split("capabilities = ")[1].startswith('["read"]')
 
 
 @pytest.mark.parametrize("agent", AGENTS)

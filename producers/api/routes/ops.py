@@ -12,18 +12,27 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from config.catalog import agents
-from config.messages import JobCreate, JobStatus
+from config.messages import JobCreate, JobPublic, JobStatus
 from producers.api.deps import Caller, CallerDep, EnqueuerDep, SessionDep, SettingsDep
 from producers.api.errors import ApiError
+from producers.ops_schemas import (
+    IntegrationAudit,
+    JobAudit,
+    JobSearchPage,
+    QueuesPublic,
+    ScheduleFirings,
+    WorkersPublic,
+)
 from producers.api.queue_depth import broker_depth
 from producers.api.routes import jobs as job_routes
 from producers.api.routes.integrations import _lookup
+from producers.schemas import COMMON_ERRORS, errors
 from workers.store import ops
 from workers.store import schedules as schedule_store
 from workers.store.jobs import get_job, to_public
 from workers.store.models import AuditEvent, Job, utcnow
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], responses=COMMON_ERRORS)
 #: Longest statistics window.
 MAX_WINDOW_MINUTES = 24 * 60
 
@@ -73,7 +82,7 @@ def queue_stats(session: Any, caller: Caller, broker: Any, minutes: int) -> dict
             "generated_at": utcnow(), "queues": queues}
 
 
-@router.get("/api/ops/queues")
+@router.get("/api/ops/queues", response_model=QueuesPublic)
 def queues(caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep,
            minutes: int = Query(5, ge=1, le=MAX_WINDOW_MINUTES)) -> dict[str, Any]:
     """Per agent queue: ready, delayed, in flight and failed jobs, jobs per minute, pickup and duration percentiles."""
@@ -88,7 +97,7 @@ def worker_view(row: Any, operator: bool, settings: Any) -> dict[str, Any]:
     return out | ({"hostname": row.hostname, "pid": row.pid} if operator else {})
 
 
-@router.get("/api/ops/workers")
+@router.get("/api/ops/workers", response_model=WorkersPublic)
 def workers_(caller: CallerDep, session: SessionDep, settings: SettingsDep,
              include_stopped: bool = False) -> dict[str, Any]:
     """Worker processes (heartbeat in the last 10 minutes, or all) with their heartbeat, queues and in-flight count."""
@@ -97,7 +106,7 @@ def workers_(caller: CallerDep, session: SessionDep, settings: SettingsDep,
     return {"workers": views, "alive": sum(v["alive"] for v in views)}
 
 
-@router.get("/api/ops/jobs")
+@router.get("/api/ops/jobs", response_model=JobSearchPage)
 def search(caller: CallerDep, session: SessionDep, agent: str | None = None, integration: str | None = None,
            action: str | None = None, status: JobStatus | None = None, since: datetime | None = None,
            until: datetime | None = None, q: str | None = Query(None, max_length=200,
@@ -116,7 +125,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
-@router.get("/api/jobs/{job_id}/audit")
+@router.get("/api/jobs/{job_id}/audit", response_model=JobAudit, responses=errors(404))
 def job_audit(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """The audit trail of one job: its provider calls and the API calls about it, oldest first."""
     job = job_or_404(session, caller, job_id)
@@ -124,7 +133,8 @@ def job_audit(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, 
     return {"job_id": job.id, "audit": [audit_view(r) for r in reversed(rows)]}
 
 
-@router.get("/api/integrations/{agent_id}/{integration_id}/audit")
+@router.get("/api/integrations/{agent_id}/{integration_id}/audit", response_model=IntegrationAudit,
+            responses=errors(404))
 def integration_audit(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
                       kind: str | None = Query(None, pattern="^(provider_call|api)$"),
                       limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
@@ -136,7 +146,7 @@ def integration_audit(agent_id: str, integration_id: str, caller: CallerDep, ses
     return {"agent": a.id, "integration": spec.id, "audit": [audit_view(r) for r in rows]}
 
 
-@router.get("/api/schedules/{schedule_id}/firings")
+@router.get("/api/schedules/{schedule_id}/firings", response_model=ScheduleFirings, responses=errors(404))
 def schedule_firings(schedule_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """A schedule's latest firings and the job each produced."""
     row = schedule_store.get_schedule(session=session, workspace=caller.workspace, schedule_id=schedule_id)
@@ -146,7 +156,8 @@ def schedule_firings(schedule_id: str, caller: CallerDep, session: SessionDep) -
                                                for f in ops.firings(session=session, schedule_id=row.id)]}
 
 
-@router.post("/api/schedules/{schedule_id}/run", status_code=202)
+@router.post("/api/schedules/{schedule_id}/run", status_code=202, response_model=JobPublic,
+             responses=errors(404, 409))
 def run_now(schedule_id: str, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep,
             request: Request) -> Any:
     """Run a schedule's job now, once, through the same path as ``POST /api/jobs`` (its timing is unchanged)."""
