@@ -1,9 +1,9 @@
 """``GET /metrics``: Prometheus text, collected at scrape time from Redis and the database.
 
 Everything is read from shared state, so one scrape of any API replica sees every worker process on
-every machine (no per-process registries to merge). Redis layout (dramatiq 2.x ``dispatch.lua``):
-``<ns>:<q>`` ready list, ``<ns>:<q>.DQ`` delayed list, ``<ns>:__acks__.<worker>.<q>`` in-flight sets,
-``<ns>:<q>.XQ`` dead-letter zset, ``<ns>:__heartbeats__`` worker zset.
+every machine (no per-process registries to merge). Queue depths are read from dramatiq's Redis keys by
+:func:`producers.api.queue_depth.redis_depth` (the ops dashboard's own counts); ``<ns>:__heartbeats__``
+is the worker zset.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from config.catalog import agents
+from producers.api.queue_depth import redis_depth
 from workers.store.models import AuditEvent, Job, Schedule, WorkerProcess, utcnow
 from workers.store.webhooks import WebhookDelivery
 
@@ -52,12 +53,10 @@ class SintraCollector(Collector):
         client, ns = getattr(self.broker, "client", None), getattr(self.broker, "namespace", "dramatiq")
         if client is not None:
             for queue in sorted({a.queue for a in agents()}):
-                in_flight = sum(client.scard(k) for k in client.scan_iter(f"{ns}:__acks__.*.{queue}"))
-                delayed = client.llen(f"{ns}:{queue}.DQ") + sum(
-                    client.scard(k) for k in client.scan_iter(f"{ns}:__acks__.*.{queue}.DQ"))
-                for state, value in (("ready", client.llen(f"{ns}:{queue}")), ("delayed", delayed),
-                                     ("in_flight", in_flight), ("dead", client.zcard(f"{ns}:{queue}.XQ"))):
-                    depth.add_metric([queue, state], value)
+                counts = redis_depth(client, queue, ns)  # the same counts the ops dashboard shows
+                for state, key in (("ready", "ready"), ("delayed", "delayed"), ("in_flight", "unacked"),
+                                   ("dead", "dead")):
+                    depth.add_metric([queue, state], counts[key] or 0)
             alive = client.zcount(f"{ns}:__heartbeats__", (time.time() - HEARTBEAT_STALE_SECONDS) * 1000, "+inf")
             yield GaugeMetricFamily("sintra_broker_workers", "dramatiq consumers with a recent Redis heartbeat.",
                                     value=alive)
