@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -13,7 +14,7 @@ from config.catalog import agents
 from config.messages import TERMINAL_STATUSES
 from producers.api.deps import EnqueuerDep, SessionDep
 from producers.api.errors import ApiError
-from producers.api.routes.ops import job_or_404, queue_stats, scope, worker_view
+from producers.api.routes.ops import MAX_OFFSET, job_or_404, queue_stats, scope, worker_view
 from producers.api.routes.schedules import view as schedule_view
 from producers.console.auth import PageCallerDep
 from producers.console.render import page
@@ -26,6 +27,7 @@ from workers.store.models import utcnow
 router = APIRouter(include_in_schema=False)
 #: Jobs per page of the jobs table.
 PAGE_SIZE = 25
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 STATUSES = ("scheduled", "queued", "running", "retrying", "succeeded", "failed", "cancelled")
 #: Time ranges offered by the jobs filter (value -> (label, hours)).
 RANGES = {"": ("any time", None), "1h": ("last hour", 1), "24h": ("last 24 hours", 24), "7d": ("last 7 days", 168)}
@@ -45,8 +47,9 @@ def dashboard(request: Request, caller: PageCallerDep, session: SessionDep, enqu
 
 
 def _filter(request: Request) -> tuple[ops.JobFilter, dict[str, str]]:
-    q = {k: v.strip() for k, v in request.query_params.items()
-         if k in ("agent", "integration", "action", "status", "range", "q") and v.strip()}
+    # control characters dropped (PostgreSQL refuses NUL), lengths bounded like the /api route's
+    q = {k: CONTROL.sub("", v).strip()[:200] for k, v in request.query_params.items()
+         if k in ("agent", "integration", "action", "status", "range", "q") and CONTROL.sub("", v).strip()}
     hours = RANGES.get(q.get("range", ""), ("", None))[1]
     since = utcnow() - timedelta(hours=hours) if hours else None
     status = q.get("status") if q.get("status") in STATUSES else None
@@ -59,7 +62,7 @@ def jobs_page(request: Request, caller: PageCallerDep, session: SessionDep, page
               part: str | None = None) -> HTMLResponse:
     """Jobs filtered by agent, integration, action, status, time range and text, newest first, paginated."""
     where, q = _filter(request)
-    page_no = max(1, page_no)
+    page_no = max(1, min(page_no, MAX_OFFSET // PAGE_SIZE))
     rows, total = ops.search_jobs(session=session, workspace=scope(caller), where=where,
                                   offset=(page_no - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))

@@ -94,3 +94,9 @@ def test_workers_route_lists_the_live_worker_without_its_host_for_a_workspace_ke
     live = [w for w in body["workers"] if w["alive"] and "agent.emmie" in w["queues"]]
     assert live and body["alive"] >= 1  # the stack's in-process worker heartbeats
     assert all(w["hostname"] is None and w["pid"] is None for w in body["workers"])
+
+
+def test_the_jobs_page_and_search_refuse_or_drop_what_the_database_cannot_take(stack: Stack) -> None:
+    assert stack.api.get("/api/ops/jobs?q=%00x", headers=stack.headers()).status_code == 422
+    assert stack.api.get("/api/ops/jobs?agent=E%17", headers=stack.headers()).status_code == 422
+    assert stack.api.get("/api/ops/jobs?offset=99999999999999999999", headers=stack.headers()).status_code == 422

@@ -7,7 +7,7 @@ operator sees the broker's own counts (queues are shared by all workspaces).
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
@@ -35,6 +35,12 @@ from workers.store.models import AuditEvent, Job, utcnow
 router = APIRouter(tags=["ops"], responses=COMMON_ERRORS)
 #: Longest statistics window.
 MAX_WINDOW_MINUTES = 24 * 60
+#: Deepest page of the jobs table (narrow the filter to look further back).
+MAX_OFFSET = 100_000
+#: A catalog id as a filter.
+Name = Annotated[str | None, Query(max_length=64, pattern=r"^[a-z][a-z0-9_]*$")]
+#: Text without control characters (PostgreSQL refuses NUL in a string).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 
 def scope(caller: Caller) -> str | None:
@@ -107,11 +113,11 @@ def workers_(caller: CallerDep, session: SessionDep, settings: SettingsDep,
 
 
 @router.get("/api/ops/jobs", response_model=JobSearchPage)
-def search(caller: CallerDep, session: SessionDep, agent: str | None = None, integration: str | None = None,
-           action: str | None = None, status: JobStatus | None = None, since: datetime | None = None,
-           until: datetime | None = None, q: str | None = Query(None, max_length=200,
-                                                                 description="Job id (prefix) or idempotency key"),
-           offset: int = Query(0, ge=0), limit: int = Query(25, ge=1, le=200)) -> dict[str, Any]:
+def search(caller: CallerDep, session: SessionDep, agent: Name = None, integration: Name = None,
+           action: Name = None, status: JobStatus | None = None, since: datetime | None = None,
+           until: datetime | None = None,
+           q: str | None = Query(None, max_length=200, pattern=PRINTABLE, description="Job id (prefix) or idempotency key"),
+           offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(25, ge=1, le=200)) -> dict[str, Any]:
     """Jobs filtered by agent, integration, action, status, creation time range and text; paginated."""
     where = ops.JobFilter(agent=agent, integration=integration, action=action, status=status, since=_utc(since),
                           until=_utc(until), text=q)
