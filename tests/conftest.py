@@ -22,6 +22,10 @@ os.environ["dramatiq_worker_timeout"] = "50"
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
 
+#: The real-stack fixtures (``stack``, ``vault_server``, ``simulator``, ``db_url``, ...), registered once so
+#: ``tests/integration`` and ``tests/security`` share one OpenBao, simulator, database and worker.
+pytest_plugins = ["tests.stack"]
+
 #: How to start each local service (from the machine's notes), shown when one is down.
 SERVICES = {
     "Redis": (6379, "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no"),
@@ -50,13 +54,18 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield request.getfixturevalue("pg_fresh_url")
 
 
-@pytest.fixture
-def pg_fresh_url(tmp_path: Path) -> Iterator[str]:
-    """An empty PostgreSQL database, dropped afterwards."""
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards."""
     require_service("PostgreSQL")
-    name = f"sintra_t_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL database, dropped afterwards."""
+    yield from fresh_pg_database("sintra_t")

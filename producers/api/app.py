@@ -6,13 +6,16 @@ import threading
 import uuid
 from typing import Any
 
+import redis
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
+from producers.api.deps import get_caller
 from producers.api.errors import install_error_handlers
-from producers.api.routes import integrations, jobs, schedules, workflows
+from producers.api.limits import BodyLimit, Throttle, check_inputs
+from producers.api.routes import integrations, jobs, keys, schedules, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -36,16 +39,16 @@ def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
     """The API app for ``settings``."""
     settings = settings or get_settings()
-    app = FastAPI(title="Sintra", version="0.1.0")
+    app = FastAPI(title="Sintra", version="0.1.0", dependencies=[Depends(check_inputs)])
     app.state.settings = settings
+    app.state.throttle = Throttle(redis.Redis.from_url(settings.redis_url))
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
     install_error_handlers(app)
-    app.include_router(integrations.router)
-    app.include_router(jobs.router)
-    app.include_router(schedules.router)
-    app.include_router(workflows.router)
+    # every /api route needs a key, whether or not its handler asks who calls (cached: runs once)
+    for module in (integrations, jobs, keys, schedules, workflows):
+        app.include_router(module.router, dependencies=[Depends(get_caller)])
 
     @app.middleware("http")
     async def _bind_request(request: Request, call_next: Any) -> Any:
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
         structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=request.url.path,
                                                method=request.method)
         return await call_next(request)
+
+    # outermost: an oversized body is refused before routing, parsing or authentication
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from config.logging import scrub_secrets
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -31,6 +33,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class ScrubbedJSON(TypeDecorator[Any]):
+    """JSON whose strings are scrubbed of this process's registered secrets on every write.
+
+    Bind processing runs for ORM flushes and Core ``update().values()`` alike, so job results, errors,
+    progress, steps and audit details cannot carry a secret a provider echoed, whoever writes them.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return scrub_secrets(value)
 
 
 def _ts(nullable: bool = True, *, index: bool = False) -> Any:
@@ -94,9 +110,9 @@ class Job(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=32, index=True)
     attempts: int = 0
-    result: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
-    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    progress: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    result: Any = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
+    progress: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
     idempotency_key: str | None = Field(default=None, max_length=200)
     #: When a scheduled job becomes due (one-shots and schedule firings); None means "now".
     run_at: datetime | None = _ts(index=True)
@@ -161,7 +177,7 @@ class JobStep(SQLModel, table=True):
 
     job_id: str = Field(foreign_key="jobs.id", primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=128)
-    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    value: Any = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
     created_at: datetime = _ts(False)
 
 
@@ -184,7 +200,7 @@ class AuditEvent(SQLModel, table=True):
     status: int | None = None
     duration_ms: float | None = None
     outcome: str = Field(max_length=32)
-    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
 
 
 class Schedule(SQLModel, table=True):
