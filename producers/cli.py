@@ -22,10 +22,12 @@ def _keys_create(args: argparse.Namespace) -> int:
     from workers.store.audit import record_event
 
     with session_scope(build_engine(settings.db_url)) as session:
-        key = create_key(session=session, workspace=args.workspace)
+        key = create_key(session=session, workspace=args.workspace,
+                         scope="operator" if args.operator else "workspace")
         record_event(session=session, actor="cli", kind="api", outcome="key_created", workspace=args.workspace,
                      detail={"key_prefix": key[:10]})
-    print(f"Created an API key for workspace {args.workspace!r}. It is shown once; store it now:")
+    kind = "an operator API key" if args.operator else "an API key"
+    print(f"Created {kind} for workspace {args.workspace!r}. It is shown once; store it now:")
     print(key)
     return 0
 
@@ -44,7 +46,8 @@ def _keys_manage(args: argparse.Namespace) -> int:
             for row in rows:
                 view = key_store.key_view(row)
                 state = "active" if view["active"] else f"revoked {view['revoked_at']}"
-                print(f"{view['id']:>5}  {view['prefix']:<12} {view['workspace']:<24} {view['created_at']}  {state}")
+                print(f"{view['id']:>5}  {view['prefix']:<12} {view['workspace']:<24} {view['scope']:<10} "
+                      f"{view['created_at']}  {state}")
             return 0
         key = key_store.find_key(session=session, prefix=args.key)
         if key is None:
@@ -187,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create an API key; the key is printed alone on the last line")
     create.add_argument("--workspace", required=True, help="workspace name (created if new)")
+    create.add_argument("--operator", action="store_true",
+                        help="an operator key: may manage every workspace's keys")
     create.set_defaults(func=_keys_create)
     listing = keys.add_parser("list", help="list API keys (prefix, workspace, created, revoked; never the key)")
     listing.add_argument("--workspace", default=None, help="only this workspace's keys")

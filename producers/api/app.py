@@ -39,16 +39,17 @@ def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
     """The API app for ``settings``."""
     settings = settings or get_settings()
-    app = FastAPI(title="Sintra", version="0.1.0", dependencies=[Depends(check_inputs)])
+    app = FastAPI(title="Sintra", version="0.1.0")
     app.state.settings = settings
     app.state.throttle = Throttle(redis.Redis.from_url(settings.redis_url))
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
     install_error_handlers(app)
-    # every /api route needs a key, whether or not its handler asks who calls (cached: runs once)
+    # every /api route needs a key, whether or not its handler asks who calls (cached: runs once); then
+    # its inputs are checked (control characters, NULs, params size) before the handler sees them
     for module in (integrations, jobs, keys, schedules, workflows):
-        app.include_router(module.router, dependencies=[Depends(get_caller)])
+        app.include_router(module.router, dependencies=[Depends(get_caller), Depends(check_inputs)])
 
     @app.middleware("http")
     async def _bind_request(request: Request, call_next: Any) -> Any:

@@ -14,7 +14,7 @@ from config.settings import Settings
 from producers.api.errors import ApiError
 from producers.api.limits import Throttle
 from producers.enqueue import Enqueuer
-from workers.store.keys import hash_key, workspace_for_key
+from workers.store.keys import active_key, hash_key
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -52,6 +52,8 @@ class Caller:
 
     workspace: str
     key_prefix: str
+    #: An operator key: may manage every workspace's keys (and, later, see every workspace).
+    operator: bool = False
 
     @property
     def actor(self) -> str:
@@ -80,12 +82,12 @@ def get_caller(request: Request, session: SessionDep,
     if scheme.lower() != "bearer" or not key:
         throttle.hit("auth_failures", ip, settings.auth_failures_per_ip, what="failed authentications")
         raise ApiError(401, "unauthorized", "missing API key: send 'Authorization: Bearer <key>'")
-    workspace = workspace_for_key(session=session, key=key) if len(key) <= MAX_KEY_LENGTH else None
-    if workspace is None:
+    row = active_key(session=session, key=key) if len(key) <= MAX_KEY_LENGTH else None
+    if row is None:
         throttle.hit("auth_failures", ip, settings.auth_failures_per_ip, what="failed authentications")
         raise ApiError(401, "unauthorized", "invalid or revoked API key")
     throttle.hit("key", hash_key(key), settings.rate_limit_per_key, what="requests for this key")
-    return Caller(workspace=workspace, key_prefix=key[:10])
+    return Caller(workspace=row.workspace_id, key_prefix=key[:10], operator=row.scope == "operator")
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -85,3 +85,22 @@ def test_cli_lists_revokes_and_rotates_keys(stack: Stack, capsys: pytest.Capture
         assert sintra(["keys", "revoke", "sk_nothing"]) == 2
     finally:
         get_settings.cache_clear()
+
+
+def test_an_operator_key_manages_every_workspaces_keys(stack: Stack, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SINTRA_DATABASE_URL", stack.settings.db_url)
+    from config.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        assert sintra(["keys", "create", "--workspace", "ops", "--operator"]) == 0
+        operator = capsys.readouterr().out.strip().splitlines()[-1]
+    finally:
+        get_settings.cache_clear()
+    _, tenant = _new_key(stack)
+    listed = stack.api.get("/api/keys", headers=stack.headers(operator)).json()["keys"]
+    assert {k["prefix"] for k in listed} >= {tenant[:10], operator[:10]}
+    assert next(k for k in listed if k["prefix"] == operator[:10])["scope"] == "operator"
+    assert stack.api.post(f"/api/keys/{tenant[:10]}/revoke", headers=stack.headers(operator)).status_code == 200
+    assert stack.api.get("/api/jobs", headers=stack.headers(tenant)).status_code == 401

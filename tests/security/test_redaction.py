@@ -109,3 +109,32 @@ def test_provider_error_text_is_redacted_when_the_error_is_built() -> None:
     assert CANARY not in str(exc.as_dict())
     assert REDACTED in redact_text(CANARY[3:14])
     assert scrub_secrets({"account": {"name": f"echo {CANARY}"}}) == {"account": {"name": f"echo {REDACTED}"}}
+
+
+def test_uvicorns_own_loggers_go_through_the_redacting_pipeline() -> None:
+    import io
+    import logging
+
+    from config.logging import configure_logging, register_secret
+
+    secret = f"uvicorn-canary-{secrets.token_hex(8)}"
+    register_secret(secret)
+    access = logging.getLogger("uvicorn.access")
+    own = logging.StreamHandler(io.StringIO())  # what uvicorn's dictConfig installs
+    access.addHandler(own)
+    access.propagate = False
+    saved_level = access.level
+    access.setLevel(logging.INFO)  # uvicorn sets it from --log-level (the simulator runs at warning)
+    stream = io.StringIO()
+    level = logging.getLogger().level
+    configure_logging(fmt="json", level="INFO", stream=stream)
+    try:
+        access.info('127.0.0.1 - "GET /cb?code=%s HTTP/1.1" 200', secret)
+        assert own not in access.handlers and access.propagate
+        assert "uvicorn.access" in stream.getvalue() and secret not in stream.getvalue()
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "stream", None) is stream:
+                logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(level)
+        access.setLevel(saved_level)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,9 +33,15 @@ def _ensure_sqlite_dir(url: str) -> None:
 def private_file(path: Path) -> Path:
     """Create ``path`` (and missing parents, 0700) as an empty 0600 file if absent; make it 0600 if not."""
     private_dir(path.parent)
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+    if not path.exists():
+        # never open (and close) an existing SQLite file: closing any descriptor of it would drop this
+        # process's POSIX locks on it, which SQLite's own connections rely on
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:  # another process created it in between
+            pass
+    with contextlib.suppress(PermissionError):  # not ours (a mounted file): leave its mode to its owner
+        os.chmod(path, 0o600)
     return path
 
 

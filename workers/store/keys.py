@@ -27,23 +27,35 @@ def validate_workspace(name: str) -> str:
     return name
 
 
-def create_key(*, session: Session, workspace: str) -> str:
+#: Key scopes: a workspace key acts in its workspace; an operator key also manages every workspace's keys.
+SCOPES = ("workspace", "operator")
+
+
+def create_key(*, session: Session, workspace: str, scope: str = "workspace") -> str:
     """Create the workspace if needed and a new key for it; return the key (shown once)."""
     validate_workspace(workspace)
+    if scope not in SCOPES:
+        raise ValueError(f"key scope {scope!r} must be one of {', '.join(SCOPES)}")
     if session.get(Workspace, workspace) is None:
         session.add(Workspace(id=workspace, created_at=utcnow()))
         session.flush()
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(workspace_id=workspace, prefix=key[:10], key_hash=hash_key(key), created_at=utcnow()))
+    session.add(ApiKey(workspace_id=workspace, prefix=key[:10], key_hash=hash_key(key), created_at=utcnow(),
+                       scope=scope))
     session.commit()
     return key
 
 
 def workspace_for_key(*, session: Session, key: str) -> str | None:
     """The workspace a valid, unrevoked key belongs to."""
-    stmt = select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at == None)  # noqa: E711
-    row = session.exec(stmt).first()
+    row = active_key(session=session, key=key)
     return None if row is None else row.workspace_id
+
+
+def active_key(*, session: Session, key: str) -> ApiKey | None:
+    """The valid, unrevoked key row for ``key``."""
+    stmt = select(ApiKey).where(ApiKey.key_hash == hash_key(key), ApiKey.revoked_at == None)  # noqa: E711
+    return session.exec(stmt).first()
 
 
 def list_keys(*, session: Session, workspace: str | None = None) -> list[ApiKey]:
@@ -76,7 +88,7 @@ def rotate_key(*, session: Session, key: ApiKey) -> str:
     """Revoke ``key`` and create its replacement in the same workspace; return the new key (shown once)."""
     revoke_key(session=session, key=key)
     session.flush()
-    return create_key(session=session, workspace=key.workspace_id)
+    return create_key(session=session, workspace=key.workspace_id, scope=key.scope)
 
 
 def key_view(key: ApiKey) -> dict[str, object]:
@@ -84,4 +96,4 @@ def key_view(key: ApiKey) -> dict[str, object]:
     return {"id": key.id, "workspace": key.workspace_id, "prefix": key.prefix,
             "created_at": key.created_at.isoformat() if key.created_at else None,
             "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-            "active": key.revoked_at is None}
+            "active": key.revoked_at is None, "scope": key.scope}

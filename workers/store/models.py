@@ -73,6 +73,8 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts(False)
     revoked_at: datetime | None = _ts()
+    #: ``workspace`` (its own workspace only) or ``operator`` (manages every workspace's keys).
+    scope: str = Field(default="workspace", max_length=16, sa_column_kwargs={"server_default": "workspace"})
 
 
 class IntegrationState(SQLModel, table=True):
@@ -124,7 +126,7 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = _ts()
     updated_at: datetime = _ts(False)
     #: Every attempt's outcome, oldest first: ``{"attempt", "at", "kind", "message", ...}``.
-    attempt_log: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    attempt_log: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
     #: The outbox: when set, a relay must (re)send this job's message at or after this time.
     dispatch_at: datetime | None = _ts(index=True)
     #: The message id of the last message sent for this job (to tell a lost message from a queued one).
@@ -149,7 +151,7 @@ class Event(SQLModel, table=True):
     workspace_id: str = Field(max_length=64, index=True)
     type: str = Field(max_length=64)
     job_id: str | None = Field(default=None, max_length=64, index=True)
-    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
 
 
 class WorkerProcess(SQLModel, table=True):
