@@ -18,6 +18,10 @@ os.environ["SINTRA_RETRY_MIN_BACKOFF_MS"] = "200"
 os.environ["SINTRA_RETRY_MAX_BACKOFF_MS"] = "2000"
 os.environ["SINTRA_LOG_FORMAT"] = "json"
 os.environ["dramatiq_worker_timeout"] = "50"
+# every TestClient calls from the address "testclient": the throttling tests lower these for their own
+# address, everything else must not be throttled by the 401s other tests provoke
+os.environ["SINTRA_AUTH_FAILURES_PER_IP"] = "100000"
+os.environ["SINTRA_RATE_LIMIT_PER_IP"] = "1000000"
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
