@@ -1,11 +1,13 @@
 """The registry of secret values this process has seen, and a bounded matcher that hides them.
 
-Rule: a registered secret is hidden wherever **any 8 consecutive characters** of it appear (so a
-partial echo of 8+ characters is caught), in its raw form and in the forms it travels in: URL-encoded
-(``quote`` and ``quote_plus``), JSON-escaped, and base64 (standard and URL-safe, at each of the three
-byte alignments, so it is also found inside ``base64("user:" + secret)`` of a Basic header). Secrets
-of 4-7 characters are hidden only where they appear whole; shorter ones are not registered (masking
-"abc" everywhere would destroy the logs).
+Rule: a registered secret is hidden wherever it appears whole, and wherever **8 consecutive
+characters** of it that include a digit or a symbol appear (so a partial echo of 8+ characters of a
+key or token is caught), in its raw form and in the forms it travels in: URL-encoded (``quote`` and
+``quote_plus``), JSON-escaped, and base64 (standard and URL-safe, at each of the three byte alignments,
+so it is also found inside ``base64("user:" + secret)`` of a Basic header). Fragments made of letters
+only are not matched on their own: test and human-chosen secrets contain words ("sim-configured"),
+and hiding "configured" in every message would destroy the logs while revealing nothing about a key.
+Secrets of 4-7 characters are hidden only where they appear whole; shorter ones are not registered.
 
 Cost does not grow with the number of secrets: each form is indexed as a set of hashes of its 8-char
 windows, and a text is scanned once per window length (one hash lookup per position), whatever the
@@ -60,10 +62,13 @@ class SecretIndex:
                  ttl: float = TTL_SECONDS) -> None:
         self.max_secrets, self.max_windows, self.ttl = max_secrets, max_windows, ttl
         self._lock = threading.Lock()
-        #: secret -> (expires at, window hashes it added, short exact forms it added)
-        self._entries: OrderedDict[str, tuple[float, tuple[int, ...], tuple[str, ...]]] = OrderedDict()
+        #: secret -> (expires at, window hashes it added, short exact forms it added, its long forms)
+        self._entries: OrderedDict[str, tuple[float, tuple[int, ...], tuple[str, ...], tuple[str, ...]]] = \
+            OrderedDict()
         self._windows: Counter[int] = Counter()
         self._short: Counter[str] = Counter()
+        #: hash of a long form's first window -> the whole forms starting with it (matched whole)
+        self._anchors: dict[int, list[str]] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -80,27 +85,38 @@ class SecretIndex:
         now = time.monotonic()
         with self._lock:
             if secret in self._entries:
-                _, hashes, short = self._entries.pop(secret)
-                self._entries[secret] = (now + self.ttl, hashes, short)
+                entry = self._entries.pop(secret)
+                self._entries[secret] = (now + self.ttl, *entry[1:])
                 return
             hashes_set: set[int] = set()
             short_set: set[str] = set()
+            long_set: set[str] = set()
             for form in encodings(secret):
                 form = form[:MAX_INDEXED]
                 if len(form) < WINDOW:
                     short_set.add(form)
-                else:
-                    hashes_set.update(hash(form[i:i + WINDOW]) for i in range(len(form) - WINDOW + 1))
-            hashes, short = tuple(hashes_set), tuple(short_set)
+                    continue
+                long_set.add(form)
+                hashes_set.update(hash(w) for w in (form[i:i + WINDOW] for i in range(len(form) - WINDOW + 1))
+                                  if not w.isalpha())
+            hashes, short, long = tuple(hashes_set), tuple(short_set), tuple(long_set)
             self._windows.update(hashes)
             self._short.update(short)
-            self._entries[secret] = (now + self.ttl, hashes, short)
+            for form in long:
+                self._anchors.setdefault(hash(form[:WINDOW]), []).append(form)
+            self._entries[secret] = (now + self.ttl, hashes, short, long)
             self._evict(now)
 
     def _evict(self, now: float) -> None:
         while self._entries and (len(self._entries) > self.max_secrets or len(self._windows) > self.max_windows
                                  or next(iter(self._entries.values()))[0] < now):
-            _, (_, hashes, short) = self._entries.popitem(last=False)
+            _, (_, hashes, short, long) = self._entries.popitem(last=False)
+            for form in long:
+                forms = self._anchors.get(hash(form[:WINDOW]), [])
+                if form in forms:
+                    forms.remove(form)
+                if not forms:
+                    self._anchors.pop(hash(form[:WINDOW]), None)
             self._windows.subtract(hashes)
             self._short.subtract(short)
             for h in hashes:
@@ -116,17 +132,21 @@ class SecretIndex:
             self._entries.clear()
             self._windows.clear()
             self._short.clear()
+            self._anchors.clear()
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Merged ``(start, end)`` ranges of ``text`` that belong to a registered secret."""
-        windows, short = self._windows, self._short
-        if not windows and not short:
+        windows, short, anchors = self._windows, self._short, self._anchors
+        if not anchors and not short:
             return []
         hits: list[tuple[int, int]] = []
-        if windows and len(text) >= WINDOW:
+        if anchors and len(text) >= WINDOW:
             for i in range(len(text) - WINDOW + 1):
-                if hash(text[i:i + WINDOW]) in windows and not self._vocabulary(text, i, i + WINDOW):
+                h = hash(text[i:i + WINDOW])
+                if h in windows and not self._vocabulary(text, i, i + WINDOW):
                     hits.append((i, i + WINDOW))
+                if h in anchors:
+                    hits.extend((i, i + len(f)) for f in list(anchors.get(h, ())) if text.startswith(f, i))
         if short:
             for length in {len(s) for s in list(short)}:
                 for i in range(len(text) - length + 1):

@@ -138,3 +138,11 @@ def test_uvicorns_own_loggers_go_through_the_redacting_pipeline() -> None:
                 logging.getLogger().removeHandler(handler)
         logging.getLogger().setLevel(level)
         access.setLevel(saved_level)
+
+
+def test_words_inside_a_secret_are_not_hidden_everywhere_but_the_secret_is() -> None:
+    index = SecretIndex()
+    index.add("ya29.sim-configured")
+    index.add("correcthorsebattery")
+    out = index.scrub("not configured; token ya29.sim-configured, password correcthorsebattery, echo sim-conf")
+    assert out == f"not configured; token {REDACTED}, password {REDACTED}, echo {REDACTED}"
