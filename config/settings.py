@@ -85,6 +85,17 @@ class Settings(BaseSettings):
     rate_limit_per_key: int = 3000
     rate_limit_per_ip: int = 6000
     auth_failures_per_ip: int = 30
+    #: Webhook hosts allowed over http and on any address (operator's internal receivers); else https, public.
+    webhook_allow_hosts: list[str] = Field(default_factory=list)
+    #: Allow https webhooks to private (RFC 1918) addresses; loopback stays refused unless in the allow-list.
+    webhook_allow_private: bool = False
+    #: First retry delay of a failed webhook delivery (doubles per attempt), and the number of attempts.
+    webhook_retry_base_seconds: float = 30.0
+    webhook_max_attempts: int = 8
+    #: Seconds a delivery attempt may take.
+    webhook_timeout_seconds: float = 10.0
+    #: OpenTelemetry tracing: "" (off), "console" or "otlp" (then OTEL_EXPORTER_OTLP_* configure the target).
+    tracing: Literal["", "console", "otlp"] = ""
 
     @field_validator("provider_urls")
     @classmethod

@@ -1,4 +1,4 @@
-"""The ``sintra`` command: API keys, migrations and local Vault provisioning."""
+"""The ``sintra`` command: API keys, migrations, Vault provisioning, and the API commands of ``cli_api``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from config.settings import get_settings
+from producers.cli_api import add_api_parsers
 
 
 def _keys_create(args: argparse.Namespace) -> int:
@@ -89,100 +90,6 @@ def _vault_bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    import os
-
-    from producers.client import SintraClient
-
-    key = args.key or os.environ.get("SINTRA_API_KEY", "")
-    if not key:
-        raise SystemExit("sintra: give --key or set SINTRA_API_KEY (create one with `sintra keys create`)")
-    return SintraClient(args.api or os.environ.get("SINTRA_API_URL", "http://127.0.0.1:8000"), key)
-
-
-def _print(data: object) -> None:
-    import json
-
-    if hasattr(data, "model_dump"):
-        data = data.model_dump(mode="json")  # type: ignore[union-attr]
-    print(json.dumps(data, indent=2, default=str))
-
-
-def _schedules(args: argparse.Namespace) -> int:
-    import json
-
-    from producers.client import SintraApiError
-
-    with _client(args) as client:
-        try:
-            if args.schedules_command == "create":
-                job = {"agent": args.agent, "integration": args.integration, "action": args.action,
-                       "params": json.loads(args.params)}
-                _print(client.create_schedule(args.cron, job, timezone=args.timezone, name=args.name or "",
-                                              misfire_policy=args.misfire_policy))
-            elif args.schedules_command == "list":
-                _print(client.schedules())
-            elif args.schedules_command == "delete":
-                client.delete_schedule(args.id)
-                print(f"deleted schedule {args.id}")
-            elif args.schedules_command == "update":
-                changes = {k: v for k, v in (("cron", args.cron), ("timezone", args.timezone),
-                                             ("misfire_policy", args.misfire_policy), ("name", args.name)) if v}
-                _print(client.update_schedule(args.id, **changes))
-            else:
-                verb = {"get": client.schedule, "pause": client.pause_schedule, "resume": client.resume_schedule}
-                _print(verb[args.schedules_command](args.id))
-        except SintraApiError as exc:
-            print(f"sintra: {exc}", file=sys.stderr)
-            return 1
-    return 0
-
-
-def _jobs(args: argparse.Namespace) -> int:
-    from producers.client import SintraApiError
-
-    with _client(args) as client:
-        try:
-            _print(client.cancel_job(args.id) if args.jobs_command == "cancel" else client.get_job(args.id))
-        except SintraApiError as exc:
-            print(f"sintra: {exc}", file=sys.stderr)
-            return 1
-    return 0
-
-
-def _add_api_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--api", default=None, help="API URL (default: SINTRA_API_URL or http://127.0.0.1:8000)")
-    p.add_argument("--key", default=None, help="API key (default: SINTRA_API_KEY)")
-
-
-def _schedule_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sch = sub.add_parser("schedules", help="recurring jobs").add_subparsers(dest="schedules_command", required=True)
-    create = sch.add_parser("create", help="create a schedule")
-    for name in ("cron", "agent", "integration", "action"):
-        create.add_argument(f"--{name}", required=True)
-    create.add_argument("--timezone", default="UTC", help="IANA time zone (default UTC)")
-    create.add_argument("--params", default="{}", help="job parameters as JSON")
-    create.add_argument("--name", default="")
-    create.add_argument("--misfire-policy", default="run_latest", choices=["run_latest", "skip"])
-    sch.add_parser("list", help="list schedules")
-    for verb in ("get", "pause", "resume", "delete"):
-        sch.add_parser(verb, help=f"{verb} a schedule").add_argument("id")
-    upd = sch.add_parser("update", help="change a schedule")
-    upd.add_argument("id")
-    for name in ("cron", "timezone", "name"):
-        upd.add_argument(f"--{name}", default=None)
-    upd.add_argument("--misfire-policy", default=None, choices=["run_latest", "skip"])
-    for p in sch.choices.values():
-        _add_api_args(p)
-        p.set_defaults(func=_schedules)
-    jobs = sub.add_parser("jobs", help="jobs").add_subparsers(dest="jobs_command", required=True)
-    for verb in ("get", "cancel"):
-        p = jobs.add_parser(verb, help=f"{verb} a job")
-        p.add_argument("id")
-        _add_api_args(p)
-        p.set_defaults(func=_jobs)
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``sintra``."""
     parser = argparse.ArgumentParser(prog="sintra", description="Sintra job system administration.")
@@ -208,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     boot = vault.add_parser("bootstrap", help="initialise (first time), unseal and provision a running server")
     boot.add_argument("--addr", default=None, help="server address (default: SINTRA_VAULT_ADDR)")
     boot.set_defaults(func=_vault_bootstrap)
-    _schedule_parsers(sub)
+    add_api_parsers(sub)
     return parser
 
 

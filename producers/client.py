@@ -1,20 +1,51 @@
-"""Typed Python client for Sintra's jobs and integrations API, sync and async, on httpx."""
+"""Typed Python client for the whole Sintra API, sync and async, on httpx.
+
+Both clients share one definition of every call (:class:`_Api`): a method builds the request and the
+result type, and the client's ``_send`` runs it (blocking, or as a coroutine for the async client).
+``OPERATIONS`` maps each OpenAPI operation id to its method; a test keeps it equal to the routes.
+Receivers of webhooks use :func:`verify`.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import time
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import httpx
+from pydantic import BaseModel
 
 from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic, JobTemplate, ScheduleCreate
+from producers.schemas import (AgentPublic, BulkRetryResult, JobTimeline, AgentsPublic, ConnectResult, DeliveriesPublic, DeliveryPublic,
+                               DisconnectResult, IntegrationPublic, JobsPublic, Liveness, Readiness,
+                               ScheduleDetail, SchedulePublic, SchedulesPublic, WebhookCreated, WebhookPublic,
+                               WebhooksPublic, WorkflowsPublic)
+from producers.webhook_signature import WebhookVerificationError, verify
 
-__all__ = ["AsyncSintraClient", "SintraApiError", "SintraClient"]
+__all__ = ["AsyncSintraClient", "SintraApiError", "SintraClient", "WebhookVerificationError", "verify"]
 
 #: Default time a request may take.
 DEFAULT_TIMEOUT = 30.0
+
+#: OpenAPI operation id -> client method (the same name on both clients).
+OPERATIONS = {
+    "health_healthz": "healthz", "health_readyz": "readyz",
+    "integrations_list_all": "integrations", "integrations_list_agent": "agent",
+    "integrations_get_one": "integration", "integrations_configure": "configure",
+    "integrations_connect": "connect", "integrations_disconnect": "disconnect",
+    "jobs_create": "create_job", "jobs_list": "list_jobs", "jobs_read": "get_job", "jobs_cancel": "cancel_job",
+    "jobs_retry": "retry_job", "jobs_retry_many": "retry_jobs", "jobs_timeline": "job_timeline",
+    "events_job_events": "job_events", "events_workspace_events": "events",
+    "schedules_create": "create_schedule", "schedules_list": "schedules", "schedules_read": "schedule",
+    "schedules_update": "update_schedule", "schedules_pause": "pause_schedule",
+    "schedules_resume": "resume_schedule", "schedules_delete": "delete_schedule",
+    "workflows_list": "workflows", "workflows_start": "run_workflow",
+    "webhooks_create": "create_webhook", "webhooks_list": "webhooks", "webhooks_read": "webhook",
+    "webhooks_delete": "delete_webhook", "webhooks_deliveries": "webhook_deliveries",
+    "webhooks_redeliver": "redeliver",
+}
 
 
 class SintraApiError(Exception):
@@ -27,27 +58,224 @@ class SintraApiError(Exception):
 
 def _check(response: httpx.Response) -> Any:
     if response.is_success:
-        return response.json()
+        return None if response.status_code == 204 else response.json()
     try:
         body = response.json()
         err = body.get("error", {})
-        raise SintraApiError(response.status_code, err.get("code", "error"), err.get("message", ""), body)
     except ValueError:
         raise SintraApiError(response.status_code, "error", response.text[:200], None) from None
+    raise SintraApiError(response.status_code, err.get("code", "error"), err.get("message", ""), body)
 
 
-def _job_body(agent: str, integration: str, action: str, params: dict[str, Any] | None,
-              idempotency_key: str | None, run_at: datetime | None = None) -> dict[str, Any]:
-    return JobCreate(agent=agent, integration=integration, action=action, params=params or {},
-                     idempotency_key=idempotency_key, run_at=run_at).model_dump(mode="json", exclude_none=True)
+@dataclass(frozen=True)
+class _Call:
+    """One request and the type of its answer."""
+
+    method: str
+    path: str
+    result: Any = None
+    json: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def parse(self, response: httpx.Response) -> Any:
+        data = _check(response)
+        if self.result is None or data is None:
+            return data
+        return self.result.model_validate(data) if isinstance(self.result, type) and issubclass(
+            self.result, BaseModel) else self.result(data)
+
+    def kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"params": {k: v for k, v in self.params.items() if v is not None}}
+        if self.json is not None:
+            out["json"] = self.json
+        return out
 
 
-def _schedule_body(cron: str, timezone: str, job: dict[str, Any], name: str, misfire_policy: str) -> dict[str, Any]:
-    return ScheduleCreate(cron=cron, timezone=timezone, job=JobTemplate(**job), name=name,
-                          misfire_policy=misfire_policy).model_dump(mode="json")  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event: its id (None for snapshots), type and data."""
+
+    id: int | None
+    type: str
+    data: Any
 
 
-class SintraClient:
+def _parse_sse(lines: Iterator[str]) -> Iterator[Event]:
+    """Events from the lines of a ``text/event-stream``."""
+    fields: dict[str, str] = {}
+    for line in lines:
+        if line == "":
+            if "data" in fields:
+                yield Event(int(fields["id"]) if fields.get("id") else None, fields.get("event", "message"),
+                            json.loads(fields["data"]))
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            fields[name] = value[1:] if value.startswith(" ") else value
+
+
+class _Api:
+    """Every API call, defined once for both clients (``_send`` runs it)."""
+
+    def _send(self, call: _Call) -> Any:
+        raise NotImplementedError
+
+    # -- health ------------------------------------------------------------------------------------
+    def healthz(self) -> Liveness:
+        """Liveness of the API process."""
+        return self._send(_Call("GET", "/healthz", Liveness))  # type: ignore[no-any-return]
+
+    def readyz(self) -> Readiness:
+        """Readiness: Redis, database, Vault (a 503 raises :class:`SintraApiError` with the body)."""
+        return self._send(_Call("GET", "/readyz", Readiness))  # type: ignore[no-any-return]
+
+    # -- integrations ------------------------------------------------------------------------------
+    def integrations(self) -> AgentsPublic:
+        """The catalog with this workspace's state."""
+        return self._send(_Call("GET", "/api/integrations/", AgentsPublic))  # type: ignore[no-any-return]
+
+    def agent(self, agent: str) -> AgentPublic:
+        """One agent's integrations."""
+        return self._send(_Call("GET", f"/api/integrations/{agent}", AgentPublic))  # type: ignore[no-any-return]
+
+    def integration(self, agent: str, integration: str) -> IntegrationPublic:
+        """One integration's catalog entry and state."""
+        return self._send(_Call("GET", f"/api/integrations/{agent}/{integration}",  # type: ignore[no-any-return]
+                                IntegrationPublic))
+
+    def configure(self, agent: str, integration: str, credentials: dict[str, str]) -> IntegrationPublic:
+        """Store credentials (in Vault, through the API)."""
+        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/configure",  # type: ignore[no-any-return]
+                                IntegrationPublic, json={"credentials": credentials}))
+
+    def connect(self, agent: str, integration: str) -> ConnectResult:
+        """Test the connection from the agent's worker."""
+        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/connect",  # type: ignore[no-any-return]
+                                ConnectResult))
+
+    def disconnect(self, agent: str, integration: str) -> DisconnectResult:
+        """Delete the credentials, fail the integration's queued jobs and pause its schedules."""
+        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/disconnect",  # type: ignore[no-any-return]
+                                DisconnectResult))
+
+    # -- jobs --------------------------------------------------------------------------------------
+    def create_job(self, agent: str, integration: str, action: str, params: dict[str, Any] | None = None, *,
+                   idempotency_key: str | None = None, run_at: datetime | None = None) -> JobPublic:
+        """Submit a job (at ``run_at`` if given); a repeated idempotency key returns the original job."""
+        body = JobCreate(agent=agent, integration=integration, action=action, params=params or {},
+                         idempotency_key=idempotency_key, run_at=run_at).model_dump(mode="json", exclude_none=True)
+        return self._send(_Call("POST", "/api/jobs", JobPublic, json=body))  # type: ignore[no-any-return]
+
+    def list_jobs(self, *, agent: str | None = None, integration: str | None = None, status: str | None = None,
+                  limit: int | None = None, cursor: str | None = None) -> JobsPublic:
+        """A page of jobs, newest first (``.next_cursor`` for the next page)."""
+        return self._send(_Call("GET", "/api/jobs", JobsPublic, params={  # type: ignore[no-any-return]
+            "agent": agent, "integration": integration, "status": status, "limit": limit, "cursor": cursor}))
+
+    def get_job(self, job_id: str) -> JobPublic:
+        """Read a job."""
+        return self._send(_Call("GET", f"/api/jobs/{job_id}", JobPublic))  # type: ignore[no-any-return]
+
+    def cancel_job(self, job_id: str) -> JobPublic:
+        """Cancel a job."""
+        return self._send(_Call("POST", f"/api/jobs/{job_id}/cancel", JobPublic))  # type: ignore[no-any-return]
+
+    def retry_job(self, job_id: str) -> JobPublic:
+        """Run a failed or cancelled job again (same id, resuming from its step log)."""
+        return self._send(_Call("POST", f"/api/jobs/{job_id}/retry", JobPublic))  # type: ignore[no-any-return]
+
+    def retry_jobs(self, *, dry_run: bool = True, **filters: Any) -> BulkRetryResult:
+        """Bulk retry by filter (status, agent, integration, action, error_type, expected_count, ...)."""
+        return self._send(_Call("POST", "/api/jobs/retry", BulkRetryResult,  # type: ignore[no-any-return]
+                                json={"dry_run": dry_run, **filters}))
+
+    def job_timeline(self, job_id: str) -> JobTimeline:
+        """The job's events, oldest first."""
+        return self._send(_Call("GET", f"/api/jobs/{job_id}/timeline", JobTimeline))  # type: ignore[no-any-return]
+
+    # -- schedules ---------------------------------------------------------------------------------
+    def create_schedule(self, cron: str, job: dict[str, Any], *, timezone: str = "UTC", name: str = "",
+                        misfire_policy: str = "run_latest") -> SchedulePublic:
+        """Create a recurring job (``job``: agent, integration, action, params)."""
+        body = ScheduleCreate(cron=cron, timezone=timezone, job=JobTemplate(**job), name=name,
+                              misfire_policy=misfire_policy).model_dump(mode="json")  # type: ignore[arg-type]
+        return self._send(_Call("POST", "/api/schedules", SchedulePublic, json=body))  # type: ignore[no-any-return]
+
+    def schedules(self, *, limit: int | None = None, cursor: str | None = None) -> SchedulesPublic:
+        """A page of schedules, oldest first."""
+        return self._send(_Call("GET", "/api/schedules", SchedulesPublic,  # type: ignore[no-any-return]
+                                params={"limit": limit, "cursor": cursor}))
+
+    def schedule(self, schedule_id: str) -> ScheduleDetail:
+        """One schedule with its next fire times and produced jobs."""
+        return self._send(_Call("GET", f"/api/schedules/{schedule_id}", ScheduleDetail))  # type: ignore[no-any-return]
+
+    def update_schedule(self, schedule_id: str, **changes: Any) -> SchedulePublic:
+        """Change cron, timezone, job, misfire_policy or name."""
+        return self._send(_Call("PATCH", f"/api/schedules/{schedule_id}", SchedulePublic,  # type: ignore[no-any-return]
+                                json=changes))
+
+    def pause_schedule(self, schedule_id: str) -> SchedulePublic:
+        """Pause a schedule."""
+        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/pause", SchedulePublic))  # type: ignore[no-any-return]
+
+    def resume_schedule(self, schedule_id: str) -> SchedulePublic:
+        """Resume a schedule from the next fire time after now."""
+        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/resume", SchedulePublic))  # type: ignore[no-any-return]
+
+    def delete_schedule(self, schedule_id: str) -> None:
+        """Delete a schedule."""
+        return self._send(_Call("DELETE", f"/api/schedules/{schedule_id}"))  # type: ignore[no-any-return]
+
+    # -- workflows ---------------------------------------------------------------------------------
+    def workflows(self) -> WorkflowsPublic:
+        """The workflows and their parameter schemas."""
+        return self._send(_Call("GET", "/api/workflows", WorkflowsPublic))  # type: ignore[no-any-return]
+
+    def run_workflow(self, workflow_id: str, params: dict[str, Any], *,
+                     idempotency_key: str | None = None) -> JobPublic:
+        """Start a workflow; the answer is its parent job (``wait`` on it for the report)."""
+        body = {"params": params, **({"idempotency_key": idempotency_key} if idempotency_key else {})}
+        return self._send(_Call("POST", f"/api/workflows/{workflow_id}", JobPublic, json=body))  # type: ignore[no-any-return]
+
+    # -- webhooks ----------------------------------------------------------------------------------
+    def create_webhook(self, url: str, events: list[str], *, description: str = "") -> WebhookCreated:
+        """Register a receiver; ``.secret`` is shown this once."""
+        return self._send(_Call("POST", "/api/webhooks", WebhookCreated,  # type: ignore[no-any-return]
+                                json={"url": url, "events": events, "description": description}))
+
+    def webhooks(self, *, limit: int | None = None, cursor: str | None = None) -> WebhooksPublic:
+        """A page of webhook endpoints."""
+        return self._send(_Call("GET", "/api/webhooks", WebhooksPublic,  # type: ignore[no-any-return]
+                                params={"limit": limit, "cursor": cursor}))
+
+    def webhook(self, webhook_id: str) -> WebhookPublic:
+        """One endpoint."""
+        return self._send(_Call("GET", f"/api/webhooks/{webhook_id}", WebhookPublic))  # type: ignore[no-any-return]
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Delete an endpoint, its log and its secret."""
+        return self._send(_Call("DELETE", f"/api/webhooks/{webhook_id}"))  # type: ignore[no-any-return]
+
+    def webhook_deliveries(self, webhook_id: str, *, status: str | None = None, limit: int | None = None,
+                           cursor: str | None = None) -> DeliveriesPublic:
+        """The delivery log of an endpoint, newest first."""
+        return self._send(_Call("GET", f"/api/webhooks/{webhook_id}/deliveries",  # type: ignore[no-any-return]
+                                DeliveriesPublic, params={"status": status, "limit": limit, "cursor": cursor}))
+
+    def redeliver(self, webhook_id: str, delivery_id: str) -> DeliveryPublic:
+        """Send a delivery again."""
+        return self._send(_Call("POST", f"/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",  # type: ignore[no-any-return]
+                                DeliveryPublic))
+
+
+def _events_call(job_id: str | None, after: int | None, types: list[str] | None, max_seconds: float) -> _Call:
+    path = f"/api/jobs/{job_id}/events" if job_id else "/api/events"
+    return _Call("GET", path, params={"after": after, "types": ",".join(types) if types else None,
+                                      "max_seconds": max_seconds})
+
+
+class SintraClient(_Api):
     """Blocking client: ``SintraClient(base_url, api_key)``."""
 
     def __init__(self, base_url: str, api_key: str, *, timeout: float = DEFAULT_TIMEOUT,
@@ -65,92 +293,39 @@ class SintraClient:
         """Close the connection pool."""
         self._http.close()
 
-    def create_job(self, agent: str, integration: str, action: str, params: dict[str, Any] | None = None, *,
-                   idempotency_key: str | None = None, run_at: datetime | None = None) -> JobPublic:
-        """Submit a job (at ``run_at`` if given); a repeated idempotency key returns the original job."""
-        body = _job_body(agent, integration, action, params, idempotency_key, run_at)
-        return JobPublic.model_validate(_check(self._http.post("/api/jobs", json=body)))
+    def _send(self, call: _Call) -> Any:
+        return call.parse(self._http.request(call.method, call.path, **call.kwargs()))
 
-    def cancel_job(self, job_id: str) -> JobPublic:
-        """Cancel a scheduled, queued or retrying job."""
-        return JobPublic.model_validate(_check(self._http.post(f"/api/jobs/{job_id}/cancel")))
+    def _stream(self, call: _Call, timeout: float | None) -> Iterator[Event]:
+        with self._http.stream("GET", call.path, timeout=httpx.Timeout(DEFAULT_TIMEOUT, read=timeout),
+                               **call.kwargs()) as response:
+            if not response.is_success:
+                response.read()
+                _check(response)
+            yield from _parse_sse(response.iter_lines())
 
-    def create_schedule(self, cron: str, job: dict[str, Any], *, timezone: str = "UTC", name: str = "",
-                        misfire_policy: str = "run_latest") -> Any:
-        """Create a recurring job (``job``: agent, integration, action, params)."""
-        return _check(self._http.post("/api/schedules", json=_schedule_body(cron, timezone, job, name,
-                                                                             misfire_policy)))
+    def job_events(self, job_id: str, *, after: int | None = None, max_seconds: float = 300) -> Iterator[Event]:
+        """The job's events as they happen (first and last a ``job.snapshot``); ends when it is finished."""
+        return self._stream(_events_call(job_id, after, None, max_seconds), max_seconds + 30)
 
-    def schedules(self) -> Any:
-        """List schedules."""
-        return _check(self._http.get("/api/schedules"))["schedules"]
+    def events(self, *, after: int | None = None, types: list[str] | None = None,
+               max_seconds: float = 300) -> Iterator[Event]:
+        """The workspace's events as they happen, for ``max_seconds``."""
+        return self._stream(_events_call(None, after, types, max_seconds), max_seconds + 30)
 
-    def schedule(self, schedule_id: str) -> Any:
-        """One schedule with its next fire times and produced jobs."""
-        return _check(self._http.get(f"/api/schedules/{schedule_id}"))
-
-    def update_schedule(self, schedule_id: str, **changes: Any) -> Any:
-        """Change cron, timezone, job, misfire_policy or name."""
-        return _check(self._http.patch(f"/api/schedules/{schedule_id}", json=changes))
-
-    def pause_schedule(self, schedule_id: str) -> Any:
-        """Pause a schedule."""
-        return _check(self._http.post(f"/api/schedules/{schedule_id}/pause"))
-
-    def resume_schedule(self, schedule_id: str) -> Any:
-        """Resume a schedule from the next fire time after now."""
-        return _check(self._http.post(f"/api/schedules/{schedule_id}/resume"))
-
-    def delete_schedule(self, schedule_id: str) -> None:
-        """Delete a schedule."""
-        response = self._http.delete(f"/api/schedules/{schedule_id}")
-        if response.status_code != 204:
-            _check(response)
-
-    def get_job(self, job_id: str) -> JobPublic:
-        """Read a job."""
-        return JobPublic.model_validate(_check(self._http.get(f"/api/jobs/{job_id}")))
-
-    def list_jobs(self, **filters: Any) -> list[JobPublic]:
-        """List jobs (filters: agent, integration, status, limit)."""
-        data = _check(self._http.get("/api/jobs", params={k: v for k, v in filters.items() if v is not None}))
-        return [JobPublic.model_validate(j) for j in data["jobs"]]
-
-    def wait(self, job_id: str, *, timeout: float = 60.0, interval: float = 0.2) -> JobPublic:
-        """Poll until the job is finished; TimeoutError if it is not within ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = self.get_job(job_id)
-            if job.status in TERMINAL_STATUSES:
-                return job
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} still {job.status} after {timeout:g} s")
-            time.sleep(interval)
-
-    def integrations(self, agent: str | None = None) -> Any:
-        """The catalog and state: all agents, or one agent's integrations."""
-        return _check(self._http.get(f"/api/integrations/{agent}" if agent else "/api/integrations/"))
-
-    def integration(self, agent: str, integration: str) -> Any:
-        """One integration's catalog entry and state."""
-        return _check(self._http.get(f"/api/integrations/{agent}/{integration}"))
-
-    def configure(self, agent: str, integration: str, credentials: dict[str, str]) -> Any:
-        """Store credentials (in Vault, through the API)."""
-        return _check(self._http.post(f"/api/integrations/{agent}/{integration}/configure",
-                                      json={"credentials": credentials}))
-
-    def connect(self, agent: str, integration: str) -> Any:
-        """Test the connection from the agent's worker."""
-        return _check(self._http.post(f"/api/integrations/{agent}/{integration}/connect"))
-
-    def disconnect(self, agent: str, integration: str) -> Any:
-        """Delete the credentials and fail the integration's queued jobs."""
-        return _check(self._http.post(f"/api/integrations/{agent}/{integration}/disconnect"))
+    def wait(self, job_id: str, *, timeout: float = 60.0) -> JobPublic:
+        """Follow the job's live stream until it is finished; TimeoutError after ``timeout`` seconds."""
+        for event in self.job_events(job_id, max_seconds=timeout):
+            if event.type == "job.snapshot" and event.data and event.data["status"] in TERMINAL_STATUSES:
+                return JobPublic.model_validate(event.data)
+        job = self.get_job(job_id)
+        if job.status in TERMINAL_STATUSES:
+            return job
+        raise TimeoutError(f"job {job_id} still {job.status} after {timeout:g} s")
 
 
-class AsyncSintraClient:
-    """Asyncio client with the same methods as :class:`SintraClient`."""
+class AsyncSintraClient(_Api):
+    """Asyncio client with the same methods as :class:`SintraClient` (awaitable)."""
 
     def __init__(self, base_url: str, api_key: str, *, timeout: float = DEFAULT_TIMEOUT,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
@@ -167,55 +342,40 @@ class AsyncSintraClient:
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def create_job(self, agent: str, integration: str, action: str, params: dict[str, Any] | None = None, *,
-                         idempotency_key: str | None = None, run_at: datetime | None = None) -> JobPublic:
-        """Submit a job."""
-        body = _job_body(agent, integration, action, params, idempotency_key, run_at)
-        return JobPublic.model_validate(_check(await self._http.post("/api/jobs", json=body)))
+    async def _send(self, call: _Call) -> Any:  # type: ignore[override]
+        return call.parse(await self._http.request(call.method, call.path, **call.kwargs()))
 
-    async def get_job(self, job_id: str) -> JobPublic:
-        """Read a job."""
-        return JobPublic.model_validate(_check(await self._http.get(f"/api/jobs/{job_id}")))
+    async def _stream(self, call: _Call, timeout: float | None) -> AsyncIterator[Event]:
+        async with self._http.stream("GET", call.path, timeout=httpx.Timeout(DEFAULT_TIMEOUT, read=timeout),
+                                     **call.kwargs()) as response:
+            if not response.is_success:
+                await response.aread()
+                _check(response)
+            lines: list[str] = []
+            async for line in response.aiter_lines():
+                lines.append(line)
+                if line == "":
+                    for event in _parse_sse(iter(lines)):
+                        yield event
+                    lines = []
 
-    async def cancel_job(self, job_id: str) -> JobPublic:
-        """Cancel a scheduled, queued or retrying job."""
-        return JobPublic.model_validate(_check(await self._http.post(f"/api/jobs/{job_id}/cancel")))
+    def job_events(self, job_id: str, *, after: int | None = None,
+                   max_seconds: float = 300) -> AsyncIterator[Event]:
+        """The job's events as they happen; ends when it is finished."""
+        return self._stream(_events_call(job_id, after, None, max_seconds), max_seconds + 30)
 
-    async def create_schedule(self, cron: str, job: dict[str, Any], *, timezone: str = "UTC", name: str = "",
-                              misfire_policy: str = "run_latest") -> Any:
-        """Create a recurring job."""
-        return _check(await self._http.post("/api/schedules", json=_schedule_body(cron, timezone, job, name,
-                                                                                   misfire_policy)))
+    def events(self, *, after: int | None = None, types: list[str] | None = None,
+               max_seconds: float = 300) -> AsyncIterator[Event]:
+        """The workspace's events as they happen, for ``max_seconds``."""
+        return self._stream(_events_call(None, after, types, max_seconds), max_seconds + 30)
 
-    async def list_jobs(self, **filters: Any) -> list[JobPublic]:
-        """List jobs."""
-        data = _check(await self._http.get("/api/jobs", params={k: v for k, v in filters.items() if v is not None}))
-        return [JobPublic.model_validate(j) for j in data["jobs"]]
+    async def wait(self, job_id: str, *, timeout: float = 60.0) -> JobPublic:
+        """Follow the job's live stream until it is finished; TimeoutError after ``timeout`` seconds."""
+        async for event in self.job_events(job_id, max_seconds=timeout):
+            if event.type == "job.snapshot" and event.data and event.data["status"] in TERMINAL_STATUSES:
+                return JobPublic.model_validate(event.data)
+        job = await self.get_job(job_id)
+        if job.status in TERMINAL_STATUSES:
+            return job
+        raise TimeoutError(f"job {job_id} still {job.status} after {timeout:g} s")
 
-    async def wait(self, job_id: str, *, timeout: float = 60.0, interval: float = 0.2) -> JobPublic:
-        """Poll until the job is finished."""
-        deadline = time.monotonic() + timeout
-        while True:
-            job = await self.get_job(job_id)
-            if job.status in TERMINAL_STATUSES:
-                return job
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"job {job_id} still {job.status} after {timeout:g} s")
-            await asyncio.sleep(interval)
-
-    async def integrations(self, agent: str | None = None) -> Any:
-        """The catalog and state."""
-        return _check(await self._http.get(f"/api/integrations/{agent}" if agent else "/api/integrations/"))
-
-    async def configure(self, agent: str, integration: str, credentials: dict[str, str]) -> Any:
-        """Store credentials."""
-        return _check(await self._http.post(f"/api/integrations/{agent}/{integration}/configure",
-                                            json={"credentials": credentials}))
-
-    async def connect(self, agent: str, integration: str) -> Any:
-        """Test the connection."""
-        return _check(await self._http.post(f"/api/integrations/{agent}/{integration}/connect"))
-
-    async def disconnect(self, agent: str, integration: str) -> Any:
-        """Delete the credentials."""
-        return _check(await self._http.post(f"/api/integrations/{agent}/{integration}/disconnect"))

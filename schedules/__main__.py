@@ -1,4 +1,4 @@
-"""The scheduler service: ``python -m schedules`` (several may run at once)."""
+"""The scheduler service: ``python -m schedules`` (several may run at once); it also dispatches webhooks."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     """Tick until SIGINT/SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m schedules", description=__doc__)
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between ticks (default 1)")
+    parser.add_argument("--no-webhooks", action="store_true", help="do not run the webhook dispatcher here")
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
@@ -26,6 +27,12 @@ def main(argv: list[str] | None = None) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     engine = build_engine(settings.db_url)
+    if not args.no_webhooks:
+        from producers.webhooks import WebhookDispatcher, vault_secrets
+
+        dispatcher = WebhookDispatcher(engine, settings, vault_secrets(settings))
+        threading.Thread(target=dispatcher.run, kwargs={"interval": args.interval, "stop": stop.is_set},
+                         name="webhooks", daemon=True).start()
     enqueuer = Enqueuer(build_broker(settings))
     # the outbox relay and the sweeper (lost messages, dead workers' jobs, finished workflows) run here
     # too, so a system with no idle worker still recovers; any number of replicas is safe

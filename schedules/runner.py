@@ -28,6 +28,7 @@ from config.messages import JobMessage
 from schedules.cron import CronError, latest_fire, next_fire, parse_cron, zone
 from workers.store import events
 from workers.store.jobs import message_for
+from workers.store.schedules import paused_event
 from workers.store.models import Job, Schedule, ScheduleFiring, utcnow
 
 log = structlog.get_logger("sintra.scheduler")
@@ -107,6 +108,7 @@ class Scheduler:
         except CronError as exc:
             session.execute(update(Schedule).where(col(Schedule.id) == row.id)
                             .values(status="paused", paused_reason=f"invalid schedule: {exc}", updated_at=now))
+            paused_event(session, workspace=row.workspace_id, schedule_id=row.id, reason=f"invalid schedule: {exc}")
             return "invalid"
         fire_at: datetime | None = due
         if now - due > self.grace:

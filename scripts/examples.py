@@ -39,7 +39,7 @@ def _follow(client: SintraClient, job_id: str, title: str, timeout: float = 90.0
 def _connect(client: SintraClient, agent: str, integration: str, creds: dict[str, str]) -> None:
     client.configure(agent, integration, creds)
     outcome = client.connect(agent, integration)
-    print(f"  {agent}/{integration}: configure -> connect: {outcome['status']} ({outcome.get('message')})")
+    print(f"  {agent}/{integration}: configure -> connect: {outcome.status} ({outcome.message})")
 
 
 def email_sequence(client: SintraClient) -> None:
@@ -81,8 +81,6 @@ def instagram_post(client: SintraClient) -> None:
 
 def seo_analysis(client: SintraClient, api: str, key: str) -> None:
     """Seomi: 'complete SEO analysis of my site with keyword recommendations' (three sources, one report)."""
-    import httpx
-
     print("\nExample 3 - Seomi: complete SEO analysis of my site with keyword recommendations")
     for integration, creds in (
             ("google_search_console", {"client_id": "sandbox.apps.googleusercontent.com",
@@ -94,10 +92,8 @@ def seo_analysis(client: SintraClient, api: str, key: str) -> None:
             _connect(client, "seomi", integration, creds)
         except Exception as exc:  # noqa: BLE001 - the report will say this source is missing
             print(f"  seomi/{integration}: not connected ({exc})")
-    r = httpx.post(f"{api}/api/workflows/seo_analysis", json={"params": {"domain": "example.com", "limit": 50}},
-                   headers={"Authorization": f"Bearer {key}"}, timeout=30)
-    r.raise_for_status()
-    done = _follow(client, r.json()["id"], "seomi")
+    workflow = client.run_workflow("seo_analysis", {"domain": "example.com", "limit": 50})
+    done = _follow(client, workflow.id, "seomi")
     report = done.result or {}
     if done.status != "succeeded":
         print(f"  FAILED: {done.error}")

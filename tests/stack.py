@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -120,6 +123,7 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
     settings = Settings(database_url=db_url, state_dir=state_dir, vault_addr=vault_server.addr,  # type: ignore[attr-defined]
                         provider_urls=provider_urls(sim_url),
                         retry_min_backoff_ms=200, retry_max_backoff_ms=2000, connect_wait_seconds=10,
+                        webhook_allow_hosts=["127.0.0.1"], webhook_retry_base_seconds=0.2,
                         # every test calls from "testclient": the throttling tests lower these for their own address
                         auth_failures_per_ip=100_000, rate_limit_per_ip=1_000_000)
     from workers.providers.instagram import InstagramClient
@@ -142,3 +146,21 @@ def stack(db_url: str, state_dir: Path, vault_server: object, simulator: object,
     worker.stop()
     worker_context.install(broker, None)
     engine.dispose()
+
+
+@pytest.fixture
+def api_url(stack: Stack) -> Iterator[str]:
+    """The stack's API app served over real HTTP (for the CLI, the clients and streams)."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(stack.api.app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(5)

@@ -49,7 +49,8 @@ def test_catalog_has_seven_agents_and_26_pairs_over_23_providers() -> None:
 def test_public_client_surface_is_declared() -> None:
     import producers.client as client
 
-    assert set(client.__all__) == {"SintraClient", "AsyncSintraClient", "SintraApiError"}
+    assert set(client.__all__) == {"SintraClient", "AsyncSintraClient", "SintraApiError",
+                                   "WebhookVerificationError", "verify"}
     for name in client.__all__:
         assert getattr(client, name).__doc__
 

@@ -209,3 +209,27 @@ def test_a_dead_worker_is_reaped_its_fetched_messages_dropped_and_its_jobs_sent_
             job = job_store.get_job(session=s, job_id=job_id)
             assert job is not None and job.dispatch_at is not None, job_id  # each sent again, once
     broker.flush_all()
+
+
+def test_a_waiting_job_whose_message_redis_lost_is_sent_again_and_one_still_queued_is_not(engine: Any) -> None:
+    from config.settings import Settings
+    from tests.conftest import require_service
+    from workers.broker import Enqueuer, build_broker
+    from workers.dispatch import resend_lost
+
+    require_service("Redis")
+    broker = build_broker(Settings(redis_url="redis://127.0.0.1:6379/15"))
+    broker.flush_all()
+    enqueuer = Enqueuer(broker)
+    kept, lost = _job(engine), _job(engine)
+    old = utcnow() - timedelta(seconds=30)
+    with session_scope(engine) as s:
+        s.execute(update(Job).where(Job.id == kept.id).values(
+            message_id=enqueuer.enqueue(job_store.message_for(kept), "emmie"), dispatch_at=None, updated_at=old))
+        s.execute(update(Job).where(Job.id == lost.id).values(message_id="gone-with-a-redis-restart",
+                                                              dispatch_at=None, updated_at=old))
+    assert resend_lost(engine, enqueuer, grace=5, stale=60) == 1
+    with session_scope(engine) as s:
+        assert job_store.get_job(session=s, job_id=lost.id).dispatch_at is not None  # type: ignore[union-attr]
+        assert job_store.get_job(session=s, job_id=kept.id).dispatch_at is None  # type: ignore[union-attr]
+    broker.flush_all()

@@ -16,6 +16,7 @@ from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
 from config.catalog import agent, agents
 from config.messages import JobMessage
 from config.settings import Settings
+from workers.middleware.tracing import Tracing
 
 
 def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Broker:
@@ -23,13 +24,14 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
 
     Building it opens no connection (both brokers connect on first use).
     """
-    middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications()]
+    middleware = [AgeLimit(), TimeLimit(), ShutdownNotifications(), Tracing()]
     url = settings.transport_url
     broker: dramatiq.Broker
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-        broker = RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True)
+        # priority 1 is for jobs taken over from a dead worker: they had already waited their turn
+        broker = RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True, max_priority=1)
     elif url.startswith(("redis://", "rediss://", "unix://")):
         from dramatiq.brokers.redis import RedisBroker
 
@@ -76,8 +78,8 @@ class Enqueuer:
         """Enqueue ``msg`` on ``agent_id``'s queue; return the id the broker keeps it under.
 
         (Redis stores each enqueued copy under its own ``redis_message_id``; that is what
-        :meth:`has_message` looks up.) ``front``: a job taken over from a dead worker goes to the head
-        of a Redis queue, not behind the backlog it had already waited through (RabbitMQ: the tail).
+        :meth:`has_messages` looks up.) ``front``: a job taken over from a dead worker goes to the head
+        of a Redis queue, or at RabbitMQ priority 1, not behind the backlog it had already waited through.
         """
         spec = agent(agent_id)
         message = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
@@ -95,11 +97,14 @@ class Enqueuer:
                 pipe.execute()
             self.broker.emit_after("enqueue", message, None)
             return rid
+        if front:
+            message = message.copy(options={"broker_priority": 1})
         sent = self.broker.enqueue(message)
         return str(sent.options.get("redis_message_id", sent.message_id))
 
-    def has_message(self, agent_id: str, message_id: str) -> bool | None:
-        """Whether the broker still holds this message (queued or being worked on); None if it cannot tell.
+    def has_messages(self, items: list[tuple[str, str]]) -> list[bool | None]:
+        """For each ``(agent, message_id)``: whether the broker still holds it (queued or being worked
+        on); None if it cannot tell. One pipelined round trip.
 
         Redis keeps every message body in ``<ns>:<queue>.msgs`` until it is acked, so a missing body is a
         lost message (Redis restarted without persistence, a crash between two calls). RabbitMQ cannot
@@ -108,8 +113,11 @@ class Enqueuer:
         client = getattr(self.broker, "client", None)
         namespace = getattr(self.broker, "namespace", None)
         if client is None or namespace is None:
-            return None
-        return bool(client.hexists(f"{namespace}:{agent(agent_id).queue}.msgs", message_id))
+            return [None] * len(items)
+        with client.pipeline(transaction=False) as pipe:
+            for agent_id, message_id in items:
+                pipe.hexists(f"{namespace}:{agent(agent_id).queue}.msgs", message_id)
+            return [bool(x) for x in pipe.execute()]
 
     def drop_dead(self, broker_id: str, queues: list[str]) -> list[str] | None:
         """Forget the messages a dead worker process had fetched but not acked; return their ids.

@@ -167,6 +167,10 @@ def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch
     return len(dead)
 
 
+#: With a broker that cannot say whether it holds a message, how long a waiting job waits before a resend.
+UNKNOWN_STALE_SECONDS = 1800.0
+
+
 def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: float, batch: int = 500) -> int:
     """Waiting jobs whose message the broker no longer holds (or holds where no one will run it)."""
     now = utcnow()
@@ -178,15 +182,22 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
         rows = session.execute(stmt).all()
     lost: list[str] = []
     deep_checks = 50  # LPOS walks the queue: at most this many per sweep (the rest wait for the next)
+    known = [(agent, message_id) for _, agent, message_id, _ in rows if message_id]
+    presence = iter(enqueuer.has_messages(known)) if known else iter(())
     for job_id, agent, message_id, updated_at in rows:
         age = (now - updated_at).total_seconds()
-        present = enqueuer.has_message(agent, message_id) if message_id else False
+        present = next(presence) if message_id else False
         if present is False:
             lost.append(job_id)
+        elif present is None:
+            # a broker that cannot be asked (RabbitMQ: durable queues, unacked messages requeued when a
+            # consumer dies): only a job left waiting far longer than any backlog is sent again
+            if age > UNKNOWN_STALE_SECONDS:
+                lost.append(job_id)
         elif age > stale and deep_checks > 0:
             # fetched long ago but never started: a consumer dropped it (a Redis blip) or hoards it
             deep_checks -= 1
-            if present is None or enqueuer.is_waiting(agent, message_id) is False:
+            if enqueuer.is_waiting(agent, message_id) is False:
                 lost.append(job_id)
     if not lost:
         return 0

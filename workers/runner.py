@@ -362,7 +362,7 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
                                                          lease=lease):
                 return job, None, False
             events.record(s, workspace=job.workspace_id, type="job.running", job_id=job.id,
-                          data={"attempt": job.attempts + 1, "worker": ctx.worker_id})
+                          data={"attempt": job.attempts, "worker": ctx.worker_id})
             state = None if job.kind == "workflow" else get_state(session=s, workspace=job.workspace_id,
                                                                    agent=job.agent, integration=job.integration)
             return job, state, True
@@ -375,7 +375,6 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
     if not started:  # finished, running elsewhere, or a retry not yet due: the row's own schedule stands
         log.debug("job.skipped", status=job.status, reason="not waiting or not due")  # duplicates are normal
         return None
-    job.attempts += 1
     steps = DbSteps(ctx, job)
     ctx.running.add(job.id)
     result: Any = None

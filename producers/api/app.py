@@ -9,13 +9,15 @@ from typing import Any
 import redis
 import structlog
 from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
+from producers.api import metrics
 from producers.api.deps import get_caller
 from producers.api.errors import install_error_handlers
 from producers.api.limits import BodyLimit, Throttle, check_inputs
-from producers.api.routes import integrations, jobs, keys, schedules, workflows
+from producers.api.routes import events, health, integrations, jobs, keys, schedules, webhooks, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -36,19 +38,28 @@ def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
     return get
 
 
+def operation_id(route: APIRoute) -> str:
+    """A stable OpenAPI operation id: ``<tag>_<function>``, e.g. ``jobs_create``."""
+    return f"{route.tags[0] if route.tags else 'api'}_{route.name.rstrip('_')}"
+
+
 def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
     """The API app for ``settings``."""
     settings = settings or get_settings()
-    app = FastAPI(title="Sintra", version="0.1.0")
+    app = FastAPI(title="Sintra", version="0.1.0", generate_unique_id_function=operation_id,
+                  description="Run AI agents' jobs against SaaS integrations. Every `/api` route needs "
+                              "`Authorization: Bearer <key>`; errors are `{\"error\": {\"code\", \"message\"}}`.")
     app.state.settings = settings
     app.state.throttle = Throttle(redis.Redis.from_url(settings.redis_url))
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
     install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(metrics.router)
     # every /api route needs a key, whether or not its handler asks who calls (cached: runs once); then
     # its inputs are checked (control characters, NULs, params size) before the handler sees them
-    for module in (integrations, jobs, keys, schedules, workflows):
+    for module in (integrations, jobs, keys, schedules, workflows, webhooks, events):
         app.include_router(module.router, dependencies=[Depends(get_caller), Depends(check_inputs)])
 
     @app.middleware("http")
@@ -61,10 +72,6 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     # outermost: an oversized body is refused before routing, parsing or authentication
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
     return app
 
 
@@ -72,4 +79,7 @@ def app_factory() -> FastAPI:
     """Entry point for ``uvicorn --factory producers.api.app:app_factory``."""
     settings = get_settings()
     configure_logging(fmt=settings.log_format, level=settings.log_level)
+    from workers.telemetry import configure_tracing
+
+    configure_tracing(settings.tracing, "sintra-api")  # FastAPI itself opens a server span per request
     return create_app(settings)

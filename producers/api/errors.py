@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -67,5 +68,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(_body("internal_error", "internal database error"), status_code=500)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(_body("http_error", str(exc.detail)), status_code=exc.status_code)
+    async def _http(req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            headers["Allow"] = ", ".join(_allowed_methods(req))
+        return JSONResponse(_body("http_error", str(exc.detail)), status_code=exc.status_code,
+                            headers=headers or None)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document lists for the request's path."""
+    table = getattr(request.app.state, "allow_table", None)
+    if table is None:
+        table = [(re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$"),
+                  {m.upper() for m in ops}) for path, ops in request.app.openapi()["paths"].items()]
+        request.app.state.allow_table = table
+    return sorted(set().union(*(methods for rx, methods in table if rx.match(request.url.path))))

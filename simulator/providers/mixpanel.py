@@ -189,6 +189,9 @@ def export(request: Request) -> Response:
     project(request)
     first, last = dates(request)
     q = request.query_params
+    if "workspace_id" in q:  # a Query API parameter; the published Export API has no such parameter
+        fail(400, "workspace_id is not a parameter of the Export API (project_id, from_date, to_date, event, "
+                  "where, limit)")
     try:
         wanted = json.loads(q["event"]) if q.get("event") else None
         limit = int(q.get("limit") or EXPORT_MAX)

@@ -11,6 +11,8 @@ from config.catalog.base import ActionSpec, IntegrationSpec, Params
 
 #: Module -> the constants it must export (and nothing else ending in SPEC).
 MODULES = {
+    "mailchimp": ("SPEC",),
+    "instagram": ("SPEC",),
     "x": ("SPEC",),
     "linkedin": ("SOCIAL_SPEC", "SALES_SPEC"),
     "facebook": ("SPEC",),
@@ -33,6 +35,10 @@ MODULES = {
     "copy_ai": ("SPEC",),
     "jasper": ("SPEC",),
 }
+
+#: Placeholders filled from a credential rather than named by one: Mailchimp's datacenter is the API
+#: key's suffix (``…-us21``), read by the client's ``resolve_base_url``.
+DERIVED_PLACEHOLDERS = {"mailchimp": {"dc"}}
 
 #: Entries that deliberately share one id: the same GA4 property seen by two agents.
 SHARED_IDS = {"google_analytics"}
@@ -58,6 +64,14 @@ def _spec_id(item: tuple[str, str, IntegrationSpec]) -> str:
 
 def _action_id(item: tuple[IntegrationSpec, ActionSpec]) -> str:
     return f"{item[0].id}.{item[1].name}"
+
+
+def test_every_catalog_module_is_checked() -> None:
+    import pkgutil
+
+    import config.catalog.integrations as package
+
+    assert {m.name for m in pkgutil.iter_modules(package.__path__)} == set(MODULES)
 
 
 @pytest.mark.parametrize("module_name", MODULES)
@@ -97,7 +111,7 @@ def test_entry_is_complete(item: tuple[str, str, IntegrationSpec]) -> None:
 @pytest.mark.parametrize("item", SPECS, ids=_spec_id)
 def test_url_placeholders_name_credential_fields(item: tuple[str, str, IntegrationSpec]) -> None:
     _, _, spec = item
-    fields = {f.name for f in spec.credential_fields}
+    fields = {f.name for f in spec.credential_fields} | DERIVED_PLACEHOLDERS.get(spec.id, set())
     used = set(PLACEHOLDER.findall(spec.base_url)) | set(PLACEHOLDER.findall(spec.test_connection.path))
     assert used <= fields, f"{spec.id}: placeholders {used - fields} are not credential fields"
     assert spec.test_connection.method in {"GET", "POST"}

@@ -31,8 +31,24 @@ def _rabbitmq_up() -> None:
 
 
 @pytest.fixture(scope="module")
-def rabbit_stack(pg_url: str, state_dir: Any, vault_server: Any, simulator: Any) -> Iterator[Stack]:
-    """API + one in-process worker on a RabbitMQ broker in its own vhost."""
+def rabbit_db() -> Iterator[str]:
+    """A PostgreSQL database of its own: the Redis stack's relay must never see (and send) these jobs."""
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL, require_service
+
+    require_service("PostgreSQL")
+    name = f"sintra_rmq_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def rabbit_stack(rabbit_db: str, state_dir: Any, vault_server: Any, simulator: Any) -> Iterator[Stack]:
+    """API + one in-process worker on a RabbitMQ broker in its own vhost and database."""
     import dramatiq
 
     import workers.context as worker_context
@@ -49,14 +65,14 @@ def rabbit_stack(pg_url: str, state_dir: Any, vault_server: Any, simulator: Any)
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, timeout=60)
     subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True,
                    timeout=60)
-    migrate(pg_url)
-    settings = Settings(database_url=pg_url, state_dir=state_dir, vault_addr=vault_server.addr,
+    migrate(rabbit_db)
+    settings = Settings(database_url=rabbit_db, state_dir=state_dir, vault_addr=vault_server.addr,
                         broker_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
                         provider_urls=provider_urls(simulator.url), retry_min_backoff_ms=200,
                         retry_max_backoff_ms=1000, connect_wait_seconds=10, relay_seconds=0.2)
     broker = build_broker(settings)
     declare(broker)
-    engine = build_engine(pg_url)
+    engine = build_engine(rabbit_db)
     worker_context.install(broker, WorkerContext(settings=settings, engine=engine,
                                                  credentials=PerAgentCredentials(settings)))
     worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=50)
@@ -103,3 +119,17 @@ def test_a_duplicate_message_runs_its_job_once_on_rabbitmq(rabbit_stack: Stack) 
     time.sleep(0.5)  # the duplicates are consumed (and ignored) by now
     assert done["status"] == "succeeded" and done["attempts"] == 1
     assert len(sim_calls(rabbit_stack, "mailchimp")) - before == 1
+
+
+def test_replay_and_bulk_retry_on_rabbitmq(rabbit_stack: Stack) -> None:
+    configure(rabbit_stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    fault(rabbit_stack, "mailchimp", 400, path="/campaigns", times=2)
+    ids = [submit(rabbit_stack, "emmie", "mailchimp", "list_campaigns", {}).json()["id"] for _ in range(2)]
+    assert all(wait_job(rabbit_stack, i)["status"] == "failed" for i in ids)
+    body = {"status": "failed", "agent": "emmie", "integration": "mailchimp"}
+    dry = rabbit_stack.api.post("/api/jobs/retry", json=body, headers=rabbit_stack.headers()).json()
+    assert dry["count"] == 2 and sorted(dry["job_ids"]) == sorted(ids)
+    done = rabbit_stack.api.post("/api/jobs/retry", json={**body, "dry_run": False, "expected_count": 2},
+                                 headers=rabbit_stack.headers()).json()
+    assert done["count"] == 2
+    assert all(wait_job(rabbit_stack, i)["status"] == "succeeded" for i in ids)

@@ -258,3 +258,11 @@ def test_export_line_that_is_not_json_is_malformed(client: MixpanelClient, sim: 
 def test_export_range_must_not_run_backwards(client: MixpanelClient) -> None:
     with pytest.raises(InvalidPayload):
         run(client, "export_events", from_date="2026-09-07", to_date="2026-09-01")
+
+
+def test_the_export_api_gets_no_workspace_id_even_when_one_is_configured(simulator: Any) -> None:
+    """workspace_id is a Query API parameter; the Export API takes project_id only (the simulator refuses it)."""
+    client = make(simulator.url + "/mixpanel/api", workspace_id="777")
+    result = run(client, "export_events", MemorySteps(), limit=10, **WEEK)
+    assert result["count"] == 10
+    client.http.close()

@@ -27,7 +27,8 @@ def test_each_container_gets_only_its_own_approle() -> None:
         secrets = SERVICES[f"worker-{spec.id}"]["secrets"]
         assert secrets == [{"source": f"approle-{spec.id}", "target": f"{spec.id}.json"}]
     assert SERVICES["api"]["secrets"] == [{"source": "approle-api", "target": "api.json"}]
-    for name in APPS - {"api", "vault-bootstrap"} - {f"worker-{a.id}" for a in agents()}:
+    assert SERVICES["scheduler"]["secrets"] == [{"source": "approle-webhooks", "target": "webhooks.json"}]
+    for name in APPS - {"api", "scheduler", "vault-bootstrap"} - {f"worker-{a.id}" for a in agents()}:
         assert not SERVICES[name].get("secrets"), name
 
 

@@ -28,7 +28,7 @@ def test_bootstrap_initialises_unseals_and_provisions_a_fresh_server(tmp_path: P
     state = tmp_path / "state"
     try:
         ids = bootstrap(server.addr, state, agents=["emmie"])
-        assert set(ids) == {"api", "emmie"}
+        assert set(ids) == {"api", "webhooks", "emmie"}
         init = state / "openbao" / "init.json"
         assert stat.S_IMODE(init.stat().st_mode) == 0o600 and json.loads(init.read_text())["root_token"]
         again = bootstrap(server.addr, state, agents=["emmie"])  # idempotent: same identities still work

@@ -13,7 +13,7 @@ import pytest
 from config.catalog import agents
 from workers.credentials.vault import VaultCredentialSource
 from workers.vault.client import VaultForbidden
-from workers.vault.provision import agent_policy, api_policy, provision
+from workers.vault.provision import agent_policy, api_policy, provision, webhooks_policy
 from workers.vault.writer import CredentialWriter
 
 if TYPE_CHECKING:
@@ -43,10 +43,15 @@ def test_policies_are_printable_and_grant_only_their_own_integrations() -> None:
     for integration in own:
         assert f'path "secret/data/agents/soshie/tenants/+/{integration}"' in agent_policy("soshie")
         assert f'path "secret/metadata/agents/soshie/tenants/+/{integration}"' in agent_policy("soshie")
-    assert agent_policy("soshie").count("path ") == 2 * len(own) and api_policy().count("path ") == 2
-    assert "*" not in agent_policy("soshie") and "*" not in api_policy()
-    data_rule = api_policy().split('path "secret/data/agents/+/tenants/+/+"')[1].split("}")[0]
-    assert '"read"' not in data_rule and '"create", "update"' in data_rule
+    assert agent_policy("soshie").count("path ") == 2 * len(own) and api_policy().count("path ") == 4
+    assert "*" not in agent_policy("soshie") and "agents/+/tenants/*" not in api_policy()
+    api = api_policy()
+    for prefix in ("agents/+/tenants/+/+", "webhooks/*"):  # the API writes credentials and webhook secrets
+        data_rule = api.split(f'path "secret/data/{prefix}"')[1].split("}")[0]
+        assert '"read"' not in data_rule and '"create", "update"' in data_rule
+    hooks = webhooks_policy()  # the dispatcher only reads signing secrets
+    assert hooks.count("path ") == 1 and 'path "secret/data/webhooks/*"' in hooks
+    assert hooks.split("capabilities = ")[1].startswith('["read"]')
 
 
 @pytest.mark.parametrize("agent", AGENTS)
@@ -64,8 +69,8 @@ def test_agent_cannot_read_or_write_paths_of_integrations_it_does_not_have(
 
 
 def test_secret_ids_expire_and_have_a_use_limit(vault: Vault) -> None:
-    for identity in ("api", *AGENTS):
-        name = "sintra-api" if identity == "api" else f"sintra-agent-{identity}"
+    for identity in ("api", "webhooks", *AGENTS):
+        name = f"sintra-{identity}" if identity in ("api", "webhooks") else f"sintra-agent-{identity}"
         role = vault.admin.auth.approle.read_role(name)["data"]
         assert role["secret_id_ttl"] > 0 and role["secret_id_num_uses"] > 0
 

@@ -35,6 +35,7 @@ from workers.errors import (
     RateLimited,
 )
 from workers.providers._parse import int_or_none
+from workers.middleware.tracing import traced_record
 
 #: Fallback delay when a provider throttles without saying for how long.
 DEFAULT_RETRY_AFTER = 30.0
@@ -173,7 +174,7 @@ class ProviderClient:
                  record: Callable[[CallRecord], None] | None = None, action: str = "") -> None:
         self.http = http
         self.credentials = credentials
-        self.record = record or (lambda _call: None)
+        self.record = traced_record(record or (lambda _call: None))
         self.action = action
 
     # -- hooks for subclasses -------------------------------------------------------------------

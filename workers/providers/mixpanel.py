@@ -70,11 +70,11 @@ class MixpanelClient(ProviderClient):
         """The project every query reads."""
         return self.credential("project_id")
 
-    def _scope(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """``params`` without empty values, plus ``project_id`` and ``workspace_id``."""
+    def _scope(self, params: Mapping[str, Any], *, workspace: bool = True) -> dict[str, Any]:
+        """``params`` without empty values, plus ``project_id`` and (Query API only) ``workspace_id``."""
         scope = {"project_id": self.project_id}
-        if workspace := self.credentials.get("workspace_id"):
-            scope["workspace_id"] = workspace
+        if workspace and (workspace_id := self.credentials.get("workspace_id")):
+            scope["workspace_id"] = workspace_id
         return scope | {k: v for k, v in params.items() if v is not None}
 
     def _query(self, path: str, params: Mapping[str, Any]) -> Any:
@@ -174,7 +174,8 @@ class MixpanelClient(ProviderClient):
     def _export_window(self, first: Any, last: Any, params: Any, limit: int) -> list[dict[str, Any]]:
         query = {"from_date": first.isoformat(), "to_date": last.isoformat(), "limit": limit,
                  "event": json.dumps(params.events) if params.events else None, "where": params.where}
-        response = self.request("GET", self.export_url(), params=self._scope(query),
+        # the Export API takes project_id only; workspace_id belongs to the Query API
+        response = self.request("GET", self.export_url(), params=self._scope(query, workspace=False),
                                 headers={"Accept": "text/plain"})
         return shapes.jsonl(response.text, "GET /2.0/export")[:limit]
 

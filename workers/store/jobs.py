@@ -233,10 +233,15 @@ def children(*, session: Session, parent_id: str) -> list[Job]:
 
 def claim_parent_for_combine(*, session: Session, parent_id: str) -> bool:
     """When no step is left unfinished, move the workflow job running -> queued exactly once."""
-    unfinished = [j for j in children(session=session, parent_id=parent_id) if j.status not in TERMINAL_STATUSES]
-    done = len(children(session=session, parent_id=parent_id)) - len(unfinished)
-    set_progress(session=session, job_id=parent_id, step=f"{done}/{done + len(unfinished)} sources done",
-                 pct=round(100 * done / max(1, done + len(unfinished)), 1))
+    steps = children(session=session, parent_id=parent_id)
+    unfinished = [j for j in steps if j.status not in TERMINAL_STATUSES]
+    done = len(steps) - len(unfinished)
+    # only while the workflow waits for its steps: a late write must not land over the combine's own
+    session.execute(update(Job).where(col(Job.id) == parent_id, col(Job.status) == "running",
+                                      col(Job.worker_id).is_(None))
+                    .values(progress={"step": f"{done}/{len(steps)} sources done",
+                                      "percent": round(100 * done / max(1, len(steps)), 1)}, updated_at=utcnow()))
+    session.commit()
     if unfinished:
         return False
     return _transition(session, parent_id, {"status": "queued", "dispatch_at": utcnow()},

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from workers.store import events
 from workers.store.models import Job, Schedule, ScheduleFiring, utcnow
 
 
@@ -52,12 +53,24 @@ def delete_schedule(*, session: Session, row: Schedule) -> None:
 
 
 def pause_for_integration(*, session: Session, workspace: str, agent: str, integration: str, reason: str) -> int:
-    """Pause the active schedules of one integration (disconnect); return how many."""
-    result = session.execute(
-        update(Schedule).where(col(Schedule.workspace_id) == workspace, col(Schedule.agent) == agent,
-                               col(Schedule.integration) == integration, col(Schedule.status) == "active")
-        .values(status="paused", paused_reason=reason, updated_at=utcnow()))
-    return int(result.rowcount or 0)
+    """Pause the active schedules of one integration (disconnect), with a ``schedule.paused`` event each."""
+    paused = 0
+    stmt = select(Schedule.id).where(col(Schedule.workspace_id) == workspace, col(Schedule.agent) == agent,
+                                     col(Schedule.integration) == integration, col(Schedule.status) == "active")
+    for schedule_id in list(session.exec(stmt).all()):
+        result = session.execute(update(Schedule).where(col(Schedule.id) == schedule_id,
+                                                        col(Schedule.status) == "active")
+                                 .values(status="paused", paused_reason=reason, updated_at=utcnow()))
+        if result.rowcount:
+            paused += 1
+            paused_event(session, workspace=workspace, schedule_id=schedule_id, reason=reason)
+    return paused
+
+
+def paused_event(session: Session, *, workspace: str, schedule_id: str, reason: str) -> None:
+    """Record that a schedule was paused (webhook ``schedule.paused``); the caller commits."""
+    events.record(session, workspace=workspace, type="schedule.paused",
+                  data={"schedule_id": schedule_id, "reason": reason})
 
 
 def produced_jobs(*, session: Session, schedule_id: str, limit: int = 50) -> list[Job]:

@@ -1,8 +1,10 @@
 """Provision Vault for Sintra: KV v2 and AppRole mounts, one least-privilege policy and AppRole per identity.
 
-Identities are ``api`` (writes and deletes credentials, never reads them) and one per agent (reads and,
+Identities are ``api`` (writes and deletes credentials and webhook signing secrets, never reads them),
+``webhooks`` (the webhook dispatcher: reads signing secrets, nothing else) and one per agent (reads and,
 with check-and-set, rewrites the credentials of that agent's own integrations only). Secret_ids expire
-and allow a bounded number of logins; secret_ids and tokens can be bound to networks (CIDRs). Running :func:`provision` again changes
+and allow a bounded number of logins; secret_ids and tokens can be bound to networks (CIDRs). Running
+:func:`provision` again changes
 nothing but the policies' text; an AppRole file whose secret_id still logs in is kept as it is.
 """
 
@@ -19,6 +21,8 @@ import hvac
 
 #: The identity name of the HTTP API (the others are agent ids).
 API_IDENTITY = "api"
+#: The identity of the webhook dispatcher, which signs deliveries.
+WEBHOOKS_IDENTITY = "webhooks"
 #: Where AppRole is mounted.
 APPROLE_MOUNT = "approle"
 #: Token lifetime after login, and the cap renewals cannot pass (then the session logs in again).
@@ -48,6 +52,19 @@ path "{mount}/data/agents/+/tenants/+/+" {{
 path "{mount}/metadata/agents/+/tenants/+/+" {{
   capabilities = ["read", "delete"]
 }}
+path "{mount}/data/webhooks/*" {{
+  capabilities = ["create", "update"]
+}}
+path "{mount}/metadata/webhooks/*" {{
+  capabilities = ["read", "delete"]
+}}
+"""
+
+WEBHOOKS_POLICY_HCL = """\
+# {name}: read webhook signing secrets (to sign deliveries); nothing else
+path "{mount}/data/webhooks/*" {{
+  capabilities = ["read"]
+}}
 """
 
 
@@ -66,7 +83,9 @@ class AppRoleCredentials:
 
 def role_name(identity: str) -> str:
     """The policy and AppRole name of ``identity`` (``api`` or an agent id)."""
-    return "sintra-api" if identity == API_IDENTITY else f"sintra-agent-{identity}"
+    if identity in (API_IDENTITY, WEBHOOKS_IDENTITY):
+        return f"sintra-{identity}"
+    return f"sintra-agent-{identity}"
 
 
 def agent_policy(agent: str, mount: str = "secret", integrations: Iterable[str] | None = None) -> str:
@@ -89,6 +108,11 @@ def api_policy(mount: str = "secret") -> str:
     return API_POLICY_HCL.format(name=role_name(API_IDENTITY), mount=_checked(mount))
 
 
+def webhooks_policy(mount: str = "secret") -> str:
+    """The HCL of the webhook dispatcher's read-only policy on signing secrets."""
+    return WEBHOOKS_POLICY_HCL.format(name=role_name(WEBHOOKS_IDENTITY), mount=_checked(mount))
+
+
 def provision(admin: hvac.Client, *, agents: Iterable[str], mount: str = "secret",
               approle_dir: Path | None = None, integrations: Mapping[str, Iterable[str]] | None = None,
               bound_cidrs: Iterable[str] = ()) -> dict[str, AppRoleCredentials]:
@@ -98,12 +122,13 @@ def provision(admin: hvac.Client, *, agents: Iterable[str], mount: str = "secret
     ``bound_cidrs`` binds every secret_id and token to those networks (compose's app network, say).
     """
     agents = list(agents)
-    if API_IDENTITY in agents:
-        raise ValueError(f"{API_IDENTITY!r} is the API's identity and cannot be an agent id")
+    for reserved in (API_IDENTITY, WEBHOOKS_IDENTITY):
+        if reserved in agents:
+            raise ValueError(f"{reserved!r} is a service identity and cannot be an agent id")
     ensure_kv_v2(admin, mount)
     if f"{APPROLE_MOUNT}/" not in _data(admin.sys.list_auth_methods()):
         admin.sys.enable_auth_method("approle", path=APPROLE_MOUNT)
-    policies = {API_IDENTITY: api_policy(mount)} | {
+    policies = {API_IDENTITY: api_policy(mount), WEBHOOKS_IDENTITY: webhooks_policy(mount)} | {
         a: agent_policy(a, mount, None if integrations is None else integrations.get(a, ())) for a in agents}
     cidrs = list(bound_cidrs)
     bound = {"secret_id_bound_cidrs": cidrs, "token_bound_cidrs": cidrs}  # empty: unbind

@@ -84,8 +84,8 @@ class PublishReel(Captioned):
 
 
 class _OneMedia(Params):
-    image_url: MediaUrl | None = None
-    video_url: MediaUrl | None = None
+    image_url: MediaUrl | None = Field(default=None, description="Public HTTPS URL of the image (or give video_url).")
+    video_url: MediaUrl | None = Field(default=None, description="Public HTTPS URL of the video (or give image_url).")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> _OneMedia:
@@ -187,8 +187,10 @@ SPEC = IntegrationSpec(
     test_connection=TestConnection(path="/me?fields=id,username", description="The token's account."),
     actions=(
         act("publish_photo", "Publish a single-image post.", PublishPhoto, side_effect=True),
-        act("publish_reel", "Publish a reel.", PublishReel, side_effect=True),
-        act("publish_story", "Publish a story.", PublishStory, side_effect=True),
+        act("publish_reel", "Publish a reel (a video shown in Reels, and in the feed unless share_to_feed is "
+            "false).", PublishReel, side_effect=True),
+        act("publish_story", "Publish a story (one image or video, visible for 24 hours, no caption).",
+            PublishStory, side_effect=True),
         act("publish_carousel", "Publish a carousel of 2-10 images/videos.", PublishCarousel,
             side_effect=True),
         act("get_media_insights", "Read engagement metrics of one post.", MediaInsights),

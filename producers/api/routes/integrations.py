@@ -20,13 +20,16 @@ from producers.api.errors import ApiError
 from producers.api.views import agent_view, integration_view
 from workers.dispatch import dispatch_now
 from workers.store import events
+from producers.schemas import (COMMON_ERRORS, AgentPublic, AgentsPublic, ConnectResult, DisconnectResult,
+                               IntegrationPublic, errors)
+from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state, states_for, upsert_state
 from workers.store.models import Job, utcnow
 from workers.store.schedules import pause_for_integration
 
-router = APIRouter(prefix="/api/integrations", tags=["integrations"])
+router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=COMMON_ERRORS)
 
 
 def _lookup(agent_id: str, integration_id: str | None = None) -> tuple[AgentSpec, IntegrationSpec | None]:
@@ -37,21 +40,21 @@ def _lookup(agent_id: str, integration_id: str | None = None) -> tuple[AgentSpec
         raise ApiError(404, "not_found", str(exc)) from None
 
 
-@router.get("/")
+@router.get("/", response_model=AgentsPublic)
 def list_all(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Every agent with its integrations, actions and this workspace's state."""
     states = states_for(session=session, workspace=caller.workspace)
     return {"agents": [agent_view(a, states) for a in agents()]}
 
 
-@router.get("/{agent_id}")
+@router.get("/{agent_id}", response_model=AgentPublic, responses=errors(404))
 def list_agent(agent_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """One agent's integrations."""
     a, _ = _lookup(agent_id)
     return agent_view(a, states_for(session=session, workspace=caller.workspace))
 
 
-@router.get("/{agent_id}/{integration_id}")
+@router.get("/{agent_id}/{integration_id}", response_model=IntegrationPublic, responses=errors(404))
 def get_one(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """One integration: catalog facts, actions, parameter schemas and state."""
     a, spec = _lookup(agent_id, integration_id)
@@ -73,7 +76,8 @@ def _check_fields(spec: IntegrationSpec, values: dict[str, str]) -> None:
                        missing=missing, unknown=unknown, invalid=invalid, expected=sorted(known))
 
 
-@router.post("/{agent_id}/{integration_id}/configure")
+@router.post("/{agent_id}/{integration_id}/configure", response_model=IntegrationPublic,
+             responses=errors(404, 503))
 def configure(agent_id: str, integration_id: str, body: CredentialsIn, caller: CallerDep,
               session: SessionDep, request: Request) -> dict[str, Any]:
     """Validate credentials against the catalog, write them to Vault only, record which fields are set."""
@@ -94,7 +98,9 @@ def configure(agent_id: str, integration_id: str, body: CredentialsIn, caller: C
     return integration_view(a, spec, state)
 
 
-@router.post("/{agent_id}/{integration_id}/connect")
+@router.post("/{agent_id}/{integration_id}/connect", response_model=ConnectResult,
+             responses={202: {"model": ConnectResult, "description": "The test did not finish in time: poll "
+                              "the job."}, **errors(404, 409, 501, 503)})
 async def connect(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
                   enqueuer: EnqueuerDep, settings: SettingsDep) -> JSONResponse:
     """Run the provider's test call from the agent's worker; answer within a bounded time, else 202.
@@ -159,7 +165,8 @@ def _connect_outcome(job: Job) -> dict[str, Any]:
     return {"status": outcome, "job_id": job.id, "message": err.get("message"), "error": err}
 
 
-@router.post("/{agent_id}/{integration_id}/disconnect")
+@router.post("/{agent_id}/{integration_id}/disconnect", response_model=DisconnectResult,
+             responses=errors(404, 503))
 def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
                request: Request) -> dict[str, Any]:
     """Delete the credentials (all versions) and fail this integration's queued jobs."""
@@ -184,6 +191,9 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
     paused = pause_for_integration(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
                                    reason=f"integration {a.id}/{spec.id} was disconnected at "
                                           f"{now:%Y-%m-%d %H:%M:%S} UTC; resume it after reconnecting")
+    events.record(session, workspace=caller.workspace, type="integration.disconnected",
+                  data={"agent": a.id, "integration": spec.id, "jobs_failed": len(failed_ids),
+                        "schedules_paused": paused})
     record_event(session=session, actor=caller.actor, kind="api", outcome="disconnected", workspace=caller.workspace,
                  agent=a.id, integration=spec.id, action="disconnect",
                  detail={"jobs_failed": len(failed_ids), "schedules_paused": paused})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
@@ -15,12 +15,15 @@ from producers.api.deps import CallerDep, EnqueuerDep, SessionDep
 from producers.api.errors import ApiError
 from workers.dispatch import dispatch_now
 from workers.store import events
+from producers.api.pagination import CursorParam, LimitParam, decode_cursor, encode_cursor
+from producers.schemas import COMMON_ERRORS, BulkRetryResult, JobsPublic, JobTimeline, errors
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state
 from workers.store.models import utcnow
+from workers.store.pages import jobs_page
 
-router = APIRouter(prefix="/api/jobs", tags=["jobs"])
+router = APIRouter(prefix="/api/jobs", tags=["jobs"], responses=COMMON_ERRORS)
 
 
 def validate_job(req: JobCreate) -> None:
@@ -54,7 +57,9 @@ def validate_run_at(run_at: datetime | None, grace_seconds: float = 60.0) -> Non
                        f"(more than {grace_seconds:g} s ago)")
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, response_model=JobPublic,
+             responses={200: {"model": JobPublic, "description": "The job an earlier request with the same "
+                              "idempotency key created; nothing was enqueued."}, **errors(404, 409, 501, 503)})
 def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> JSONResponse:
     """Validate and enqueue a job; a repeated idempotency key returns the original job and enqueues nothing."""
     if req.idempotency_key:
@@ -83,7 +88,7 @@ def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: Enq
     return _job_response(job, 202)
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", response_model=JobPublic, responses={202: {"model": JobPublic, "description": "A running job will stop before its next step."}, **errors(404, 409)})
 def cancel(job_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
     """Cancel a job: one that has not started is cancelled at once; a running one stops before its next
     provider call or step (answer 202 with ``cancel_requested_at``; the job ends ``cancelled``)."""
@@ -104,7 +109,7 @@ def cancel(job_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
     return _job_response(job, status)
 
 
-@router.post("/{job_id}/retry")
+@router.post("/{job_id}/retry", status_code=202, response_model=JobPublic, responses=errors(404, 409))
 def retry(job_id: str, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> JSONResponse:
     """Run a failed or cancelled job again: same id, resuming from its step log (objects it created are
     found, not created again). 409 for a job in any other state."""
@@ -140,7 +145,7 @@ class BulkRetry(BaseModel):
     limit: int = Field(default=1000, ge=1, le=10_000)
 
 
-@router.post("/retry")
+@router.post("/retry", response_model=BulkRetryResult, responses=errors(409))
 def retry_many(body: BulkRetry, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> dict[str, Any]:
     """Bulk retry by filter: ``dry_run`` (the default) answers the exact count and ids; then the same
     filter with ``dry_run: false`` (and ``expected_count``) retries exactly those."""
@@ -177,13 +182,13 @@ def _job_response(job: Any, status: int) -> JSONResponse:
     return JSONResponse(job_store.to_public(job).model_dump(mode="json"), status_code=status)
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=errors(404))
 def read(job_id: str, caller: CallerDep, session: SessionDep) -> JobPublic:
     """One job of the caller's workspace."""
     return job_store.to_public(_own_job(session, caller, job_id))
 
 
-@router.get("/{job_id}/timeline")
+@router.get("/{job_id}/timeline", response_model=JobTimeline, responses=errors(404))
 def timeline(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """The job's events, oldest first: each state change (with attempt, reason, error) and progress step."""
     job = _own_job(session, caller, job_id)
@@ -194,8 +199,9 @@ def timeline(job_id: str, caller: CallerDep, session: SessionDep) -> dict[str, A
 
 @router.get("")
 def list_(caller: CallerDep, session: SessionDep, agent: str | None = None, integration: str | None = None,
-          status: JobStatus | None = None, limit: int = Query(50, ge=1, le=job_store.MAX_LIST)) -> dict[str, Any]:
-    """Newest jobs first, filtered by agent, integration and status."""
-    rows = job_store.list_jobs(session=session, workspace=caller.workspace, agent=agent, integration=integration,
-                               status=status, limit=limit)
-    return {"jobs": [job_store.to_public(j).model_dump(mode="json") for j in rows], "count": len(rows)}
+          status: JobStatus | None = None, cursor: CursorParam = None, limit: LimitParam = 50) -> JobsPublic:
+    """Newest jobs first, filtered by agent, integration and status; ``next_cursor`` pages on."""
+    rows, more = jobs_page(session=session, workspace=caller.workspace, agent=agent, integration=integration,
+                           status=status, after=decode_cursor(cursor), limit=limit)
+    return JobsPublic(jobs=[job_store.to_public(j) for j in rows], count=len(rows),
+                      next_cursor=encode_cursor(rows[-1].created_at, rows[-1].id) if more else None)

@@ -10,14 +10,17 @@ from fastapi import APIRouter, Query
 from config.messages import JobCreate, ScheduleCreate, ScheduleUpdate
 from producers.api.deps import CallerDep, SessionDep
 from producers.api.errors import ApiError
+from producers.api.pagination import CursorParam, decode_cursor, encode_cursor
+from producers.schemas import COMMON_ERRORS, ScheduleDetail, SchedulePublic, SchedulesPublic, errors
 from producers.api.routes.jobs import validate_job
 from schedules.cron import CronError, fire_times, next_fire, parse_cron, zone
 from workers.store import schedules as store
 from workers.store.audit import record_event
 from workers.store.jobs import to_public
 from workers.store.models import Schedule, utcnow
+from workers.store.pages import schedules_page
 
-router = APIRouter(prefix="/api/schedules", tags=["schedules"])
+router = APIRouter(prefix="/api/schedules", tags=["schedules"], responses=COMMON_ERRORS)
 #: Upcoming fire times shown per schedule.
 SHOW_NEXT = 5
 
@@ -58,7 +61,7 @@ def _audit(session: Any, caller: Any, row: Schedule, outcome: str) -> None:
     session.commit()
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=SchedulePublic, responses=errors(404, 501))
 def create(body: ScheduleCreate, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Validate everything first (nothing is stored on a 422), then store the schedule."""
     cron, tz = _timing(body.cron, body.timezone)
@@ -72,21 +75,24 @@ def create(body: ScheduleCreate, caller: CallerDep, session: SessionDep) -> dict
     return view(row)
 
 
-@router.get("")
-def list_(caller: CallerDep, session: SessionDep, limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
-    """The workspace's schedules."""
-    return {"schedules": [view(r) for r in store.list_schedules(session=session, workspace=caller.workspace,
-                                                               limit=limit)]}
+@router.get("", response_model=SchedulesPublic)
+def list_(caller: CallerDep, session: SessionDep, cursor: CursorParam = None,
+          limit: int = Query(100, ge=1, le=500)) -> dict[str, Any]:
+    """The workspace's schedules, oldest first; ``next_cursor`` pages on."""
+    rows, more = schedules_page(session=session, workspace=caller.workspace, after=decode_cursor(cursor),
+                                limit=limit)
+    return {"schedules": [view(r) for r in rows],
+            "next_cursor": encode_cursor(rows[-1].created_at, rows[-1].id) if more else None}
 
 
-@router.get("/{schedule_id}")
+@router.get("/{schedule_id}", response_model=ScheduleDetail, responses=errors(404))
 def read(schedule_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """One schedule with its next fire times and the jobs it produced."""
     row = _get(session, caller, schedule_id)
     return view(row, jobs=store.produced_jobs(session=session, schedule_id=row.id))
 
 
-@router.patch("/{schedule_id}")
+@router.patch("/{schedule_id}", response_model=SchedulePublic, responses=errors(404, 501))
 def update_(schedule_id: str, body: ScheduleUpdate, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Change any of cron, timezone, job, misfire policy, name; the next fire time is recomputed."""
     row = _get(session, caller, schedule_id)
@@ -107,16 +113,18 @@ def update_(schedule_id: str, body: ScheduleUpdate, caller: CallerDep, session: 
     return view(row)
 
 
-@router.post("/{schedule_id}/pause")
+@router.post("/{schedule_id}/pause", response_model=SchedulePublic, responses=errors(404))
 def pause(schedule_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Stop firing until resumed."""
-    row = store.save(session=session, row=_get(session, caller, schedule_id), status="paused",
-                     paused_reason="paused by user", next_fire_at=None)
+    row = _get(session, caller, schedule_id)
+    if row.status == "active":
+        store.paused_event(session, workspace=caller.workspace, schedule_id=row.id, reason="paused by user")
+    row = store.save(session=session, row=row, status="paused", paused_reason="paused by user", next_fire_at=None)
     _audit(session, caller, row, "schedule_paused")
     return view(row)
 
 
-@router.post("/{schedule_id}/resume")
+@router.post("/{schedule_id}/resume", response_model=SchedulePublic, responses=errors(404, 409))
 def resume(schedule_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Fire again from the next time after now (missed times while paused are not run)."""
     from workers.store.integrations import get_state
@@ -133,7 +141,7 @@ def resume(schedule_id: str, caller: CallerDep, session: SessionDep) -> dict[str
     return view(row)
 
 
-@router.delete("/{schedule_id}", status_code=204)
+@router.delete("/{schedule_id}", status_code=204, response_model=None, responses=errors(404))
 def delete(schedule_id: str, caller: CallerDep, session: SessionDep) -> None:
     """Delete the schedule (jobs it already produced stay)."""
     row = _get(session, caller, schedule_id)

@@ -10,17 +10,18 @@ from pydantic import ValidationError
 
 from config.catalog import CatalogError, integration
 from config.catalog.workflows import WORKFLOWS, WorkflowSpec
-from config.messages import JobCreate, WorkflowCreate
+from config.messages import JobCreate, JobPublic, WorkflowCreate
 from producers.api.deps import CallerDep, EnqueuerDep, SessionDep
 from producers.api.errors import ApiError
 from workers.dispatch import dispatch_now
 from workers.store import events
+from producers.schemas import COMMON_ERRORS, WorkflowsPublic, errors
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state
 from workers.store.models import Job, utcnow
 
-router = APIRouter(prefix="/api/workflows", tags=["workflows"])
+router = APIRouter(prefix="/api/workflows", tags=["workflows"], responses=COMMON_ERRORS)
 
 
 def _spec(workflow_id: str) -> WorkflowSpec:
@@ -30,7 +31,7 @@ def _spec(workflow_id: str) -> WorkflowSpec:
     return spec
 
 
-@router.get("")
+@router.get("", response_model=WorkflowsPublic)
 def list_() -> dict[str, Any]:
     """The workflows and their parameter schemas."""
     return {"workflows": [{"id": w.id, "agent": w.agent, "description": w.description,
@@ -56,7 +57,9 @@ def _step_problem(session: Any, workspace: str, agent: str, step: Any, params: d
     return None
 
 
-@router.post("/{workflow_id}", status_code=202)
+@router.post("/{workflow_id}", status_code=202, response_model=JobPublic,
+             responses={200: {"model": JobPublic, "description": "The workflow an earlier request with the same "
+                              "idempotency key started."}, **errors(404)})
 def start(workflow_id: str, body: WorkflowCreate, caller: CallerDep, session: SessionDep,
           enqueuer: EnqueuerDep) -> JSONResponse:
     """Create the workflow job and one step job per source; enqueue the steps in parallel."""
