@@ -24,7 +24,7 @@ from workers.store.models import Job
 
 def _client(stack: Stack) -> TestClient:
     """A client calling from its own address, so its throttling counts are its own."""
-    return TestClient(stack.api.app, client=(f"198.51.100.{uuid.uuid4().int % 250 + 1}", 4000))
+    return TestClient(stack.api.app, client=(f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}", 4000))
 
 
 def test_oversized_body_is_refused_with_413_before_auth_and_parsing(stack: Stack) -> None:
