@@ -5,7 +5,7 @@ httpx, uvicorn) go through the same processors via ``ProcessorFormatter``. Redac
 exceptions are rendered, so it also scrubs exception text and tracebacks:
 
 1. every secret value registered with :func:`register_secret` (each credential load registers its
-   secret fields), longest first;
+   secret fields), also URL-encoded, base64'd and in 8+ character fragments (:mod:`config.redaction`);
 2. values under key names that look secret (``password``, ``token``, ``api_key``, ...);
 3. URL query strings and ``Authorization`` header values in free text.
 """
@@ -15,14 +15,17 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
-REDACTED = "[REDACTED]"
+from config.redaction import MIN_SECRET_LEN, REDACTED, SECRETS
+
+__all__ = ["MIN_SECRET_LEN", "REDACTED", "SECRET_KEY", "configure_logging", "redact", "redact_text",
+           "register_secret", "register_secrets", "scrub_secrets"]
+
 #: Key names whose values are always hidden.
 SECRET_KEY = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|apikey|authorization|auth|cookie|credential|private[_-]?key|"
@@ -34,24 +37,11 @@ _KV_SECRET = re.compile(
     r"((?:access_token|refresh_token|client_secret|api_key|apikey|password|token|secret)['\"]?\s*[=:]\s*['\"]?)"
     r"([^'\"&\s,}]+)", re.I)
 
-_lock = threading.Lock()
-_secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
-#: Values shorter than this are not registered: masking "1" everywhere would destroy the logs.
-MIN_SECRET_LEN = 4
-
-
 def register_secret(value: str | None) -> None:
-    """Hide ``value`` wherever it appears in any later log line, exception text or traceback."""
-    global _pattern
-    if not value or len(value) < MIN_SECRET_LEN:
-        return
-    with _lock:
-        if value in _secrets:
-            return
-        _secrets.add(value)
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+    """Hide ``value`` (and its encodings and 8-char fragments, see :mod:`config.redaction`) wherever it
+    appears in any later log line, error, result or traceback of this process."""
+    if value:
+        SECRETS.add(value)
 
 
 def register_secrets(values: Iterable[str]) -> None:
@@ -60,11 +50,17 @@ def register_secrets(values: Iterable[str]) -> None:
         register_secret(value)
 
 
+def scrub_secrets(value: Any) -> Any:
+    """``value`` with registered secrets hidden (strings inside JSON-like values too); nothing else changes.
+
+    For stored data (job results, steps): unlike :func:`redact`, it leaves query strings and key names be.
+    """
+    return SECRETS.scrub_value(value)
+
+
 def redact_text(text: str) -> str:
     """``text`` with registered secrets, secret-looking key values and query strings removed."""
-    pattern = _pattern
-    if pattern is not None:
-        text = pattern.sub(REDACTED, text)
+    text = SECRETS.scrub(text)
     text = _QUERY.sub(r"\1?" + REDACTED, text)
     text = _AUTH_HEADER.sub(r"\1" + REDACTED, text)
     return _KV_SECRET.sub(r"\1" + REDACTED, text)
@@ -136,6 +132,22 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO", stream: Any 
     handler._sintra = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+    route_library_loggers()
     # httpx logs full URLs at INFO; keep them at WARNING (redaction would still scrub query strings)
     for noisy in ("httpx", "httpcore", "urllib3", "hvac"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def route_library_loggers() -> None:
+    """Send every library logger that has its own handlers (uvicorn's, for one) through our pipeline.
+
+    uvicorn installs handlers on ``uvicorn``, ``uvicorn.error`` and ``uvicorn.access`` with
+    ``propagate=False`` before it loads the app: left alone, those lines would bypass redaction.
+    """
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if not isinstance(logger, logging.Logger) or name.startswith(("sintra", "tests")):
+            continue
+        for old in list(logger.handlers):
+            if not getattr(old, "_sintra", False):
+                logger.removeHandler(old)
+        logger.propagate = True

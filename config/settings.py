@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     #: AppRole login of this process (``role_id``/``secret_id``); empty means "read <approle_dir>/<role>.json".
     vault_role_id: str = ""
     vault_secret_id: SecretStr = SecretStr("")
+    #: Where this process finds ``<identity>.json`` (default ``<state_dir>/vault``; compose: ``/run/secrets``).
+    vault_approle_dir: Path | None = None
+    #: Networks (CIDRs) every AppRole secret_id and token is bound to at provisioning; empty: unbound.
+    vault_bound_cidrs: list[str] = Field(default_factory=list)
     #: Token for provisioning only (root in tests); never used by the API or workers at run time.
     vault_admin_token: SecretStr = SecretStr("")
     log_format: Literal["console", "json"] = "console"
@@ -75,6 +79,14 @@ class Settings(BaseSettings):
     credential_cache_size: int = 1000
     #: Key that signs the console's session cookies (empty: a random one kept in ``<state_dir>/console_secret``).
     console_secret: SecretStr = SecretStr("")
+    #: Largest API request body in bytes, refused with 413 before it is parsed or the key is checked.
+    max_body_bytes: int = 1_048_576
+    #: Largest ``params`` of a job or schedule, in bytes of JSON.
+    max_params_bytes: int = 262_144
+    #: API requests per minute: per key, per client address, and failed authentications per address.
+    rate_limit_per_key: int = 3000
+    rate_limit_per_ip: int = 6000
+    auth_failures_per_ip: int = 30
     #: Webhook hosts allowed over http and on any address (operator's internal receivers); else https, public.
     webhook_allow_hosts: list[str] = Field(default_factory=list)
     #: Allow https webhooks to private (RFC 1918) addresses; loopback stays refused unless in the allow-list.
@@ -111,7 +123,7 @@ class Settings(BaseSettings):
     @property
     def approle_dir(self) -> Path:
         """Directory of the per-identity AppRole files written by provisioning (mode 0600)."""
-        return self.state_dir / "vault"
+        return self.vault_approle_dir or self.state_dir / "vault"
 
 
 @lru_cache

@@ -62,7 +62,12 @@ def main() -> int:
     from workers.vault.provision import provision
     from workers.vault.server import start_persistent_server
 
+    # every state file this command and its children write (database, logs, OpenBao's data, AppRole
+    # files) is readable by this user only: 0600 files in 0700 directories
+    os.umask(0o077)
     state = Path(os.environ.get("SINTRA_STATE_DIR", ".sintra"))
+    state.mkdir(mode=0o700, exist_ok=True)
+    state.chmod(0o700)
     children: list[Child] = []
     bao = start_persistent_server(state, port=VAULT_PORT)
     try:

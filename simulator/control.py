@@ -7,6 +7,7 @@ letting ``after`` matching requests through) with the provider's own error body 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 import json
@@ -37,6 +38,7 @@ class FaultSpec(BaseModel):
     body: str | None = None
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = Field(default_factory=dict)
+    delay: float = Field(default=0.0, ge=0, le=600, description="Seconds to hold the answer (a hung provider).")
 
 
 @dataclass
@@ -227,6 +229,16 @@ def add_fault(spec: FaultSpec, request: Request) -> dict[str, Any]:
     return {"queued": spec.model_dump()}
 
 
+@router.post("/faults/clear")
+def clear_faults(request: Request, provider: str | None = None) -> dict[str, int]:
+    """Drop pending faults (of one provider, or all), leaving the simulated state as it is."""
+    sim = state(request)
+    with sim.lock:
+        before = len(sim.faults)
+        sim.faults[:] = [f for f in sim.faults if provider is not None and f.spec.provider != provider]
+        return {"cleared": before - len(sim.faults)}
+
+
 @router.post("/reset")
 def reset(request: Request) -> dict[str, bool]:
     """Clear all state, faults and the call log."""
@@ -266,6 +278,8 @@ def install(app: FastAPI, builders: dict[str, FaultBuilder]) -> None:
         if spec is None:
             response = await call_next(request)
         else:
+            if spec.delay:
+                await asyncio.sleep(spec.delay)
             response = raw_fault_response(spec) or builders[provider](spec)
         state(request).record(provider, method, path, response.status_code)
         return response

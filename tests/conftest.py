@@ -18,9 +18,17 @@ os.environ["SINTRA_RETRY_MIN_BACKOFF_MS"] = "200"
 os.environ["SINTRA_RETRY_MAX_BACKOFF_MS"] = "2000"
 os.environ["SINTRA_LOG_FORMAT"] = "json"
 os.environ["dramatiq_worker_timeout"] = "50"
+# every TestClient calls from the address "testclient": the throttling tests lower these for their own
+# address, everything else must not be throttled by the 401s other tests provoke
+os.environ["SINTRA_AUTH_FAILURES_PER_IP"] = "100000"
+os.environ["SINTRA_RATE_LIMIT_PER_IP"] = "1000000"
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
+
+#: The real-stack fixtures (``stack``, ``vault_server``, ``simulator``, ``db_url``, ...), registered once so
+#: ``tests/integration`` and ``tests/security`` share one OpenBao, simulator, database and worker.
+pytest_plugins = ["tests.stack"]
 
 #: How to start each local service (from the machine's notes), shown when one is down.
 SERVICES = {
@@ -50,13 +58,18 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield request.getfixturevalue("pg_fresh_url")
 
 
-@pytest.fixture
-def pg_fresh_url(tmp_path: Path) -> Iterator[str]:
-    """An empty PostgreSQL database, dropped afterwards."""
+def fresh_pg_database(prefix: str) -> Iterator[str]:
+    """Create an empty PostgreSQL database, yield its URL, drop it afterwards."""
     require_service("PostgreSQL")
-    name = f"sintra_t_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_fresh_url(tmp_path: Path) -> Iterator[str]:
+    """An empty PostgreSQL database, dropped afterwards."""
+    yield from fresh_pg_database("sintra_t")

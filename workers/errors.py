@@ -14,15 +14,22 @@
         ├── ProviderRejected        "permanent"    any other 4xx
         ├── MalformedResponse       "permanent"    provider answered something we cannot read
         ├── CredentialsUnavailable  "disconnected" not configured, disconnected or deleted in Vault
+        │   └── InvalidCredentials  "auth"         a stored value breaks its field's pattern: reconfigure
         ├── IntegrationUnavailable  "unavailable"  restricted or not implemented integration/action
         └── InvalidPayload          "invalid"      a message or parameters that fail validation
 
-Messages are built by us from status codes and the provider's error text after redaction; they never
-carry credentials, URLs with query strings or raw request bodies. Translate at the boundary with
+Messages are built by us from status codes and the provider's error text; :class:`AgentError` redacts
+message and provider code when it is built (registered secrets in any encoding, secret-looking values,
+query strings), so no client has to remember to. Translate at the boundary with
 ``raise NewError(...) from None`` so a foreign exception's text does not travel in tracebacks.
 """
 
 from __future__ import annotations
+
+from config.logging import redact_text
+
+#: Longest provider error code kept (codes are short identifiers; anything longer is an echo).
+MAX_CODE = 80
 
 
 class AgentError(Exception):
@@ -31,10 +38,13 @@ class AgentError(Exception):
     kind = "error"
 
     def __init__(self, message: str, *, status: int | None = None, provider_code: str | None = None) -> None:
+        # by construction: whatever a client put in the text (a provider's answer echoing a key, a URL
+        # with a token), the error that is stored, returned, logged and queued is redacted
+        message = redact_text(str(message))
         super().__init__(message)
         self.message = message
         self.status = status
-        self.provider_code = provider_code
+        self.provider_code = None if provider_code is None else redact_text(str(provider_code))[:MAX_CODE]
 
     def as_dict(self) -> dict[str, object]:
         """The error as stored on the job and returned by the API."""
@@ -118,6 +128,12 @@ class IntegrationUnavailable(PermanentError):
     """The integration or action is restricted, or not implemented in Sintra yet."""
 
     kind = "unavailable"
+
+
+class InvalidCredentials(CredentialsUnavailable, IntegrationUnavailable):
+    """A stored credential value breaks its field's declared pattern (e.g. a non-Salesforce host)."""
+
+    kind = "auth"
 
 
 class InvalidPayload(PermanentError):

@@ -43,6 +43,7 @@ from config.settings import Settings
 from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
 from workers.credentials.refresh import StoredRefresher
+from workers.egress import egress_transport
 from workers.errors import (
     AgentError,
     AuthError,
@@ -143,7 +144,8 @@ class WorkerContext:
             client = self._http.get(base_url)
             if client is None:
                 client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
-                                      headers={"User-Agent": "sintra/0.1"})
+                                      headers={"User-Agent": "sintra/0.1"},
+                                      transport=egress_transport(self.settings.provider_urls))
                 self._http[base_url] = client
                 while len(self._http) > self.max_http_clients:
                     self._http.popitem(last=False)[1].close()

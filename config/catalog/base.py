@@ -23,8 +23,18 @@ class NoParams(Params):
     """An action that takes no parameters."""
 
 
+#: Longest credential value accepted (the longest real ones, service-account JSON keys, are ~2.5 KB).
+MAX_CREDENTIAL_LENGTH = 16_384
+#: One DNS label (RFC 1123); also what Zendesk and Freshdesk accept as an account subdomain.
+LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+
+
 class CredentialField(BaseModel):
-    """One credential field an integration needs; ``secret`` fields are never shown or logged."""
+    """One credential field an integration needs; ``secret`` fields are never shown or logged.
+
+    ``pattern`` is a regular expression the whole value must match (checked at configure and again by
+    the worker before it builds a URL from it): every field that ends up in a URL declares one.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -32,6 +42,26 @@ class CredentialField(BaseModel):
     secret: bool = False
     required: bool = True
     description: str = ""
+    pattern: str | None = None
+    #: What ``pattern`` means, in words (the 422 message says it instead of the regex).
+    pattern_hint: str = ""
+    max_length: int = MAX_CREDENTIAL_LENGTH
+
+    @model_validator(mode="after")
+    def _compile(self) -> "CredentialField":
+        if self.pattern is not None:
+            re.compile(self.pattern)
+        return self
+
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is not acceptable for this field (never quoting a secret value), or None."""
+        if len(value) > self.max_length:
+            return f"longer than {self.max_length} characters"
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            return "contains control characters"
+        if value and self.pattern is not None and not re.fullmatch(self.pattern, value):
+            return f"must be {self.pattern_hint or 'of the form ' + self.pattern}"
+        return None
 
 
 class ActionSpec(BaseModel):
@@ -100,6 +130,15 @@ class IntegrationSpec(BaseModel):
         """The action called ``name``, or None."""
         return next((a for a in self.actions if a.name == name), None)
 
+    def credential_problems(self, values: dict[str, str]) -> dict[str, str]:
+        """Field name -> why its value is refused, for every declared field present in ``values``."""
+        out: dict[str, str] = {}
+        for f in self.credential_fields:
+            value = values.get(f.name)
+            if isinstance(value, str) and (problem := f.problem(value)) is not None:
+                out[f.name] = problem
+        return out
+
     @property
     def secret_fields(self) -> frozenset[str]:
         """Names of the fields whose values are secrets."""
@@ -136,9 +175,17 @@ class AgentSpec(BaseModel):
         return next((i for i in self.integrations if i.id == integration_id), None)
 
 
-def field(name: str, *, secret: bool = False, required: bool = True, description: str = "") -> CredentialField:
+def field(name: str, *, secret: bool = False, required: bool = True, description: str = "",
+          pattern: str | None = None, pattern_hint: str = "") -> CredentialField:
     """Shorthand for a :class:`CredentialField`."""
-    return CredentialField(name=name, secret=secret, required=required, description=description)
+    return CredentialField(name=name, secret=secret, required=required, description=description,
+                           pattern=pattern, pattern_hint=pattern_hint)
+
+
+def one_of(*choices: str) -> dict[str, str]:
+    """``pattern``/``pattern_hint`` keywords of a field that takes one of ``choices`` (any case)."""
+    return {"pattern": "(?i)(?:" + "|".join(re.escape(c) for c in choices) + ")",
+            "pattern_hint": "one of " + ", ".join(choices)}
 
 
 def act(name: str, description: str, params: type[Params] = NoParams, *, side_effect: bool = False,

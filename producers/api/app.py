@@ -6,15 +6,18 @@ import threading
 import uuid
 from typing import Any
 
+import redis
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from config.logging import configure_logging
 from config.settings import Settings, get_settings
 from producers.api import metrics
+from producers.api.deps import get_caller
 from producers.api.errors import install_error_handlers
-from producers.api.routes import events, health, integrations, jobs, ops, schedules, webhooks, workflows
+from producers.api.limits import BodyLimit, Throttle, check_inputs
+from producers.api.routes import events, health, integrations, jobs, keys, ops, schedules, webhooks, workflows
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -47,19 +50,17 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
                   description="Run AI agents' jobs against SaaS integrations. Every `/api` route needs "
                               "`Authorization: Bearer <key>`; errors are `{\"error\": {\"code\", \"message\"}}`.")
     app.state.settings = settings
+    app.state.throttle = Throttle(redis.Redis.from_url(settings.redis_url))
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(integrations.router)
-    app.include_router(jobs.router)
-    app.include_router(schedules.router)
-    app.include_router(workflows.router)
-    app.include_router(webhooks.router)
-    app.include_router(events.router)
     app.include_router(metrics.router)
-    app.include_router(ops.router)
+    # every /api route needs a key, whether or not its handler asks who calls (cached: runs once); then
+    # its inputs are checked (control characters, NULs, params size) before the handler sees them
+    for module in (integrations, jobs, keys, schedules, workflows, webhooks, events, ops):
+        app.include_router(module.router, dependencies=[Depends(get_caller), Depends(check_inputs)])
     from producers.console import install as install_console
 
     install_console(app)
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
         structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=request.url.path,
                                                method=request.method)
         return await call_next(request)
+
+    # outermost: an oversized body is refused before routing, parsing or authentication
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
     return app
 

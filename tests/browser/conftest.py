@@ -14,16 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import (  # noqa: F401 - fixtures shared with the integration tests
-    Stack,
-    log_stream,
-    pg_url,
-    running_stack,
-    serve_http,
-    simulator,
-    state_dir,
-    vault_server,
-)
+from tests.stack import Stack, running_stack, serve_http  # the fixtures come from the tests.stack plugin
 
 #: Debian's chromium package (Playwright cannot download its own browser here).
 CHROMIUM = os.environ.get("SINTRA_CHROMIUM", "/usr/bin/chromium")

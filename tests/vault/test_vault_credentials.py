@@ -92,14 +92,14 @@ def test_check_and_set_conflict_raises_credentials_changed(vault: Vault, workspa
 def test_write_back_after_disconnect_does_not_resurrect_credentials(
         vault: Vault, workspace: str, canary: str) -> None:
     writer, source = _pair(vault)
-    writer.write(workspace, "emmie", "hubspot", {"api_key": canary})
-    seen = source.get(workspace=workspace, agent="emmie", integration="hubspot", secret_fields=SECRET)
-    writer.delete(workspace, "emmie", "hubspot")
+    writer.write(workspace, "emmie", "hubspot_marketing", {"api_key": canary})
+    seen = source.get(workspace=workspace, agent="emmie", integration="hubspot_marketing", secret_fields=SECRET)
+    writer.delete(workspace, "emmie", "hubspot_marketing")
     with pytest.raises(CredentialsUnavailable):
-        source.update(workspace=workspace, agent="emmie", integration="hubspot", values={"api_key": "new"},
+        source.update(workspace=workspace, agent="emmie", integration="hubspot_marketing", values={"api_key": "new"},
                       cas=seen.version)
     with pytest.raises(CredentialsUnavailable):
-        source.get(workspace=workspace, agent="emmie", integration="hubspot", secret_fields=SECRET)
+        source.get(workspace=workspace, agent="emmie", integration="hubspot_marketing", secret_fields=SECRET)
 
 
 def test_writer_refuses_non_string_values(vault: Vault, workspace: str) -> None:

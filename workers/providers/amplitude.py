@@ -54,7 +54,7 @@ class AmplitudeClient(ProviderClient):
     _anonymous: bool = False
 
     @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The API base on the region's host (``https://analytics.eu.amplitude.com/api`` for ``eu``)."""
         return template.replace("https://amplitude.com", shapes.region_host(credentials.get("region")), 1)
 

@@ -19,13 +19,16 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
+from config.catalog import IntegrationSpec, agents
 from config.logging import redact_text
 from workers.credentials.base import Credentials
+from workers.egress import EgressRefused
 from workers.errors import (
     AgentError,
     AuthError,
     CredentialsUnavailable,
     IntegrationUnavailable,
+    InvalidCredentials,
     MalformedResponse,
     ProviderRejected,
     ProviderUnavailable,
@@ -176,9 +179,19 @@ class ProviderClient:
 
     # -- hooks for subclasses -------------------------------------------------------------------
     @classmethod
-    def resolve_base_url(cls, template: str, credentials: Credentials) -> str:
+    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+        """The base URL for these credentials, after checking every field against its catalog pattern.
+
+        Subclasses override :meth:`fill_base_url`, never this: the check must run whatever they do.
+        """
+        check_credential_fields(cls.provider, credentials)
+        return cls.fill_base_url(template, credentials)
+
+    @classmethod
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The base URL for these credentials (fills ``{placeholders}`` from non-secret fields)."""
-        fields = {k: v for k, v in credentials.items() if k not in credentials.secret_fields}
+        secret = getattr(credentials, "secret_fields", frozenset())
+        fields = {k: v for k, v in credentials.items() if k not in secret}
         try:
             return template.format(**fields)
         except KeyError as exc:
@@ -243,6 +256,9 @@ class ProviderClient:
             except httpx.TimeoutException:
                 outcome = "timeout"
                 raise ProviderUnavailable(f"{self.provider} timed out on {method} {_path(path)}") from None
+            except EgressRefused as exc:
+                outcome = "egress_refused"
+                raise ProviderRejected(f"{self.provider}: {exc}; the provider was not called") from None
             except httpx.TransportError as exc:
                 outcome = "network_error"
                 raise ProviderUnavailable(
@@ -289,6 +305,27 @@ def expect_shape(provider: str, what: str) -> Iterator[None]:
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise MalformedResponse(f"{provider} answered {what} without the expected field "
                                 f"({type(exc).__name__}: {_clip(str(exc), 80)})") from None
+
+
+def check_credential_fields(provider: str, credentials: Mapping[str, str]) -> None:
+    """Refuse credentials whose non-secret fields break the catalog's declared patterns.
+
+    The API checks the same patterns at configure; checking again here covers values written to Vault
+    any other way (an older API, a token response, an operator) before one of them chooses a host.
+    """
+    problems: dict[str, str] = {}
+    for spec in provider_specs(provider):
+        secret = spec.secret_fields
+        values = {k: v for k, v in credentials.items() if k not in secret and isinstance(v, str)}
+        problems.update(spec.credential_problems(values))
+    if problems:
+        detail = "; ".join(f"{name} {why}" for name, why in sorted(problems.items()))
+        raise InvalidCredentials(f"{provider} credentials refused: {detail}; configure the integration again")
+
+
+def provider_specs(provider: str) -> list[IntegrationSpec]:
+    """Every catalog integration served by ``provider`` (they share credential fields)."""
+    return [i for a in agents() for i in a.integrations if i.provider == provider]
 
 
 def _path(path: str) -> str:

@@ -51,7 +51,7 @@ class FreshdeskClient(ProviderClient):
     PAGE_SIZE: ClassVar[int] = 100
 
     @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """``template`` with ``{domain}`` filled from the helpdesk subdomain (a host name is accepted)."""
         return template.replace("{domain}", helpdesk_domain(credentials.get("domain", "")))
 

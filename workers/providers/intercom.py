@@ -61,7 +61,7 @@ class IntercomClient(ProviderClient):
     POLL_TIMEOUT: ClassVar[float] = 240.0
 
     @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The regional API host (``region`` us, eu or au; us when empty)."""
         region = (credentials.get("region") or "us").strip().lower()
         if region not in REGIONS:

@@ -69,7 +69,7 @@ class MailchimpClient(ProviderClient):
     PAGE_SIZE: ClassVar[int] = 1000
 
     @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """``template`` with ``{dc}`` filled from the API key's suffix."""
         return template.replace("{dc}", datacenter(credentials.get("api_key", ""))) if "{dc}" in template \
             else template

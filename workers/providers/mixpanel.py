@@ -32,7 +32,7 @@ class MixpanelClient(ProviderClient):
     EXPORT_WINDOWS: ClassVar[int] = 10
 
     @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The Query API base on the region's host (``https://eu.mixpanel.com/api`` for ``eu``)."""
         query_host, _ = shapes.region_hosts(credentials.get("region"))
         return template.replace("://mixpanel.com", f"://{query_host}", 1)

@@ -60,7 +60,7 @@ class SendGridClient(ProviderClient):
     TEMPLATE_PAGE: ClassVar[int] = 200
 
     @classmethod
-    def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The global API, or the EU one for ``region=eu``."""
         region = (credentials.get("region") or "global").strip().lower()
         if region == "eu":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,9 +24,34 @@ def normalize_url(url: str) -> str:
 
 
 def _ensure_sqlite_dir(url: str) -> None:
+    """The SQLite file's directory (made 0700 when we create it) and the file itself, 0600."""
     path = url.split("///", 1)[-1]
-    if url.startswith("sqlite") and path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if url.startswith("sqlite") and path and path != ":memory:" and not path.startswith("file:"):
+        private_file(Path(path))
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` (and missing parents, 0700) as an empty 0600 file if absent; make it 0600 if not."""
+    private_dir(path.parent)
+    if not path.exists():
+        # never open (and close) an existing SQLite file: closing any descriptor of it would drop this
+        # process's POSIX locks on it, which SQLite's own connections rely on
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:  # another process created it in between
+            pass
+    with contextlib.suppress(PermissionError):  # not ours (a mounted file): leave its mode to its owner
+        os.chmod(path, 0o600)
+    return path
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` and its missing parents with mode 0700 (existing directories are left as they are)."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(p, 0o700)  # mkdir's mode is filtered by the umask
+    return path
 
 
 def build_engine(url: str) -> Engine:
@@ -32,7 +59,9 @@ def build_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # hide_parameters: an error's text and traceback never print the SQL parameters (values)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True,
+                               pool_size=10, max_overflow=20)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -44,7 +73,7 @@ def build_engine(url: str) -> Engine:
 
         return engine
     # no pre-ping (a round trip per checkout); recycle instead, and a pool as large as a worker's threads
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True)
 
 
 def alembic_config(url: str):  # type: ignore[no-untyped-def]

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from config.logging import scrub_secrets
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
@@ -31,6 +33,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class ScrubbedJSON(TypeDecorator[Any]):
+    """JSON whose strings are scrubbed of this process's registered secrets on every write.
+
+    Bind processing runs for ORM flushes and Core ``update().values()`` alike, so job results, errors,
+    progress, steps and audit details cannot carry a secret a provider echoed, whoever writes them.
+    """
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return scrub_secrets(value)
 
 
 def _ts(nullable: bool = True, *, index: bool = False) -> Any:
@@ -57,6 +73,8 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = _ts(False)
     revoked_at: datetime | None = _ts()
+    #: ``workspace`` (its own workspace only) or ``operator`` (manages every workspace's keys).
+    scope: str = Field(default="workspace", max_length=16, sa_column_kwargs={"server_default": "workspace"})
 
 
 class IntegrationState(SQLModel, table=True):
@@ -94,9 +112,9 @@ class Job(SQLModel, table=True):
     params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=32, index=True)
     attempts: int = 0
-    result: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
-    error: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    progress: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    result: Any = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
+    error: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
+    progress: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
     idempotency_key: str | None = Field(default=None, max_length=200)
     #: When a scheduled job becomes due (one-shots and schedule firings); None means "now".
     run_at: datetime | None = _ts(index=True)
@@ -108,7 +126,7 @@ class Job(SQLModel, table=True):
     finished_at: datetime | None = _ts()
     updated_at: datetime = _ts(False)
     #: Every attempt's outcome, oldest first: ``{"attempt", "at", "kind", "message", ...}``.
-    attempt_log: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    attempt_log: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
     #: The outbox: when set, a relay must (re)send this job's message at or after this time.
     dispatch_at: datetime | None = _ts(index=True)
     #: The message id of the last message sent for this job (to tell a lost message from a queued one).
@@ -133,7 +151,7 @@ class Event(SQLModel, table=True):
     workspace_id: str = Field(max_length=64, index=True)
     type: str = Field(max_length=64)
     job_id: str | None = Field(default=None, max_length=64, index=True)
-    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
 
 
 class WorkerProcess(SQLModel, table=True):
@@ -161,7 +179,7 @@ class JobStep(SQLModel, table=True):
 
     job_id: str = Field(foreign_key="jobs.id", primary_key=True, max_length=64)
     key: str = Field(primary_key=True, max_length=128)
-    value: Any = Field(default=None, sa_column=Column(JSON, nullable=True))
+    value: Any = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
     created_at: datetime = _ts(False)
 
 
@@ -184,7 +202,7 @@ class AuditEvent(SQLModel, table=True):
     status: int | None = None
     duration_ms: float | None = None
     outcome: str = Field(max_length=32)
-    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
 
 
 class Schedule(SQLModel, table=True):

@@ -43,8 +43,8 @@ class _Remote:
         self.addr = addr
 
 
-def bootstrap(addr: str, state_dir: Path, *, agents: Iterable[str], timeout: float = 60.0
-              ) -> dict[str, AppRoleCredentials]:
+def bootstrap(addr: str, state_dir: Path, *, agents: Iterable[str], timeout: float = 60.0,
+              approle_dir: Path | None = None, bound_cidrs: Iterable[str] = ()) -> dict[str, AppRoleCredentials]:
     """Initialise (first time) and unseal the server at ``addr``, then provision it; idempotent."""
     base = Path(state_dir).resolve() / "openbao"
     _private_dir(base)
@@ -54,4 +54,5 @@ def bootstrap(addr: str, state_dir: Path, *, agents: Iterable[str], timeout: flo
         raise BaoError(f"OpenBao at {addr} is still sealed after unsealing")
     admin = hvac.Client(url=addr, token=root)
     _retry_5xx(lambda: ensure_kv_v2(admin, "secret"))
-    return provision(admin, agents=agents, approle_dir=Path(state_dir) / "vault")
+    return provision(admin, agents=agents, approle_dir=approle_dir or Path(state_dir) / "vault",
+                     bound_cidrs=bound_cidrs)

@@ -2,7 +2,9 @@
 
 Identities are ``api`` (writes and deletes credentials and webhook signing secrets, never reads them),
 ``webhooks`` (the webhook dispatcher: reads signing secrets, nothing else) and one per agent (reads and,
-with check-and-set, rewrites its own agent's credentials only). Running :func:`provision` again changes
+with check-and-set, rewrites the credentials of that agent's own integrations only). Secret_ids expire
+and allow a bounded number of logins; secret_ids and tokens can be bound to networks (CIDRs). Running
+:func:`provision` again changes
 nothing but the policies' text; an AppRole file whose secret_id still logs in is kept as it is.
 """
 
@@ -27,22 +29,27 @@ APPROLE_MOUNT = "approle"
 TOKEN_TTL, TOKEN_MAX_TTL = "1h", "24h"
 _NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 
-AGENT_POLICY_HCL = """\
-# {name}: read and (check-and-set) rewrite {agent}'s credentials; read their metadata; nothing else
-path "{mount}/data/agents/{agent}/*" {{
+#: Lifetime of an issued secret_id and how many logins it allows. Workers log in at start, again when
+#: their token reaches ``TOKEN_MAX_TTL`` and once after a Forbidden: a month of that is far below the
+#: limit, while a leaked secret_id stops working within a month. Provisioning again (``make run``, the
+#: compose bootstrap service) replaces an expired or used-up secret_id.
+SECRET_ID_TTL, SECRET_ID_NUM_USES = "720h", 1000
+
+AGENT_RULE_HCL = """\
+path "{mount}/data/agents/{agent}/tenants/+/{integration}" {{
   capabilities = ["read", "create", "update"]
 }}
-path "{mount}/metadata/agents/{agent}/*" {{
+path "{mount}/metadata/agents/{agent}/tenants/+/{integration}" {{
   capabilities = ["read"]
 }}
 """
 
 API_POLICY_HCL = """\
 # {name}: write and hard-delete every agent's tenant credentials; never read a value back
-path "{mount}/data/agents/+/tenants/*" {{
+path "{mount}/data/agents/+/tenants/+/+" {{
   capabilities = ["create", "update"]
 }}
-path "{mount}/metadata/agents/+/tenants/*" {{
+path "{mount}/metadata/agents/+/tenants/+/+" {{
   capabilities = ["read", "delete"]
 }}
 path "{mount}/data/webhooks/*" {{
@@ -81,9 +88,19 @@ def role_name(identity: str) -> str:
     return f"sintra-agent-{identity}"
 
 
-def agent_policy(agent: str, mount: str = "secret") -> str:
-    """The HCL of agent ``agent``'s worker policy."""
-    return AGENT_POLICY_HCL.format(name=role_name(_checked(agent)), agent=agent, mount=_checked(mount))
+def agent_policy(agent: str, mount: str = "secret", integrations: Iterable[str] | None = None) -> str:
+    """The HCL of agent ``agent``'s worker policy: read and (check-and-set) rewrite the credentials of
+    exactly its own integrations (``agents/<agent>/tenants/<any workspace>/<integration>``), no deeper path.
+
+    ``integrations`` defaults to the agent's integrations in the catalog.
+    """
+    if integrations is None:
+        from config.catalog import agent as agent_spec
+
+        integrations = [i.id for i in agent_spec(agent).integrations]
+    head = f"# {role_name(_checked(agent))}: read and (check-and-set) rewrite {agent}'s own integrations only\n"
+    return head + "".join(AGENT_RULE_HCL.format(agent=agent, integration=_checked(i), mount=_checked(mount))
+                          for i in sorted(set(integrations)))
 
 
 def api_policy(mount: str = "secret") -> str:
@@ -97,8 +114,13 @@ def webhooks_policy(mount: str = "secret") -> str:
 
 
 def provision(admin: hvac.Client, *, agents: Iterable[str], mount: str = "secret",
-              approle_dir: Path | None = None) -> dict[str, AppRoleCredentials]:
-    """Idempotently set up mounts, policies and AppRoles; return (and optionally save) every login."""
+              approle_dir: Path | None = None, integrations: Mapping[str, Iterable[str]] | None = None,
+              bound_cidrs: Iterable[str] = ()) -> dict[str, AppRoleCredentials]:
+    """Idempotently set up mounts, policies and AppRoles; return (and optionally save) every login.
+
+    ``integrations`` maps an agent to the integrations its policy covers (default: the catalog's).
+    ``bound_cidrs`` binds every secret_id and token to those networks (compose's app network, say).
+    """
     agents = list(agents)
     for reserved in (API_IDENTITY, WEBHOOKS_IDENTITY):
         if reserved in agents:
@@ -106,15 +128,18 @@ def provision(admin: hvac.Client, *, agents: Iterable[str], mount: str = "secret
     ensure_kv_v2(admin, mount)
     if f"{APPROLE_MOUNT}/" not in _data(admin.sys.list_auth_methods()):
         admin.sys.enable_auth_method("approle", path=APPROLE_MOUNT)
-    policies = {API_IDENTITY: api_policy(mount), WEBHOOKS_IDENTITY: webhooks_policy(mount)} | \
-        {a: agent_policy(a, mount) for a in agents}
+    policies = {API_IDENTITY: api_policy(mount), WEBHOOKS_IDENTITY: webhooks_policy(mount)} | {
+        a: agent_policy(a, mount, None if integrations is None else integrations.get(a, ())) for a in agents}
+    cidrs = list(bound_cidrs)
+    bound = {"secret_id_bound_cidrs": cidrs, "token_bound_cidrs": cidrs}  # empty: unbind
     out: dict[str, AppRoleCredentials] = {}
     for identity, hcl in policies.items():
         name = role_name(identity)
         admin.sys.create_or_update_policy(name, hcl)
         admin.auth.approle.create_or_update_approle(
             name, token_policies=[name], token_ttl=TOKEN_TTL, token_max_ttl=TOKEN_MAX_TTL,
-            token_type="service", secret_id_ttl="0", secret_id_num_uses=0, mount_point=APPROLE_MOUNT)
+            token_type="service", secret_id_ttl=SECRET_ID_TTL, secret_id_num_uses=SECRET_ID_NUM_USES,
+            mount_point=APPROLE_MOUNT, **bound)
         file = approle_dir / f"{identity}.json" if approle_dir is not None else None
         out[identity] = _reuse(admin, name, file) or _issue(admin, name)
         if file is not None:

@@ -154,6 +154,7 @@ def start_persistent_server(state_dir: Path, port: int = 18210) -> BaoServer:
             f"stop it (find it with `ss -ltnp 'sport = :{port}'`) and start again")
     config = base / "server.hcl"
     config.write_text(_raft_config(base, port))
+    config.chmod(0o600)
     server = BaoServer(addr, "", _spawn([find_bao(), "server", f"-config={config}"], base / "server.log"),
                        base / "server.log")
     try:
@@ -198,7 +199,7 @@ def _raft_config(base: Path, port: int) -> str:
 def _spawn(args: list[str], log_path: Path) -> subprocess.Popen[bytes]:
     """Start ``bao`` in its own session (so we stop it last), writing to ``log_path``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BAO_", "VAULT_"))}
-    with open(log_path, "ab") as log:
+    with open(os.open(log_path, os.O_CREAT | os.O_APPEND | os.O_WRONLY, 0o600), "ab") as log:
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True, preexec_fn=_die_with_parent())
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
 
 
 class SegmentFilter(Params):
@@ -98,7 +98,7 @@ SPEC = IntegrationSpec(
     credential_fields=(
         field("api_key", secret=True, description="Project API key (Basic auth user)."),
         field("secret_key", secret=True, description="Project secret key (Basic auth password)."),
-        field("region", description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com)."),
+        field("region", **one_of("us", "eu"), description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com)."),
     ),
     test_connection=TestConnection(path="/2/events/list", description="The project's event types."),
     actions=(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
 
 #: Why workflows cannot be listed or run.
 NO_WORKFLOW_API = (
@@ -142,7 +142,7 @@ SPEC = IntegrationSpec(
     implemented=True,
     credential_fields=(
         field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry)."),
-        field("region", description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au "
+        field("region", **one_of("us", "eu", "au"), description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au "
                                     "(api.au.intercom.io)."),
         field("admin_id", description="Admin that replies, notes, assigns and closes."),
     ),

@@ -224,7 +224,9 @@ SPEC = IntegrationSpec(
     docs_url="https://mailchimp.com/developer/marketing/api/",
     implemented=True,
     credential_fields=(
-        field("api_key", secret=True, description="Marketing API key; ends with its datacenter, e.g. -us21."),
+        field("api_key", secret=True, pattern=r"[^\s]+-[a-z]{2,5}[0-9]{1,3}",
+              pattern_hint="the whole key, ending with its datacenter (e.g. -us21)",
+              description="Marketing API key; ends with its datacenter, e.g. -us21."),
         field("list_id", required=False, description="Default audience (list) id."),
     ),
     test_connection=TestConnection(path="/ping", description="Health check with the API key."),

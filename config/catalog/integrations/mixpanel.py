@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field, one_of
 
 #: Segmentation buckets: the Query API accepts no "week" here (funnels and retention do).
 Unit = Literal["minute", "hour", "day", "month"]
@@ -109,7 +109,7 @@ SPEC = IntegrationSpec(
         field("service_account_username", description="Service-account username."),
         field("service_account_secret", secret=True, description="Service-account secret."),
         field("project_id", description="Numeric project id (sent with every query)."),
-        field("region", description="Data residency: us (mixpanel.com, data.mixpanel.com), eu "
+        field("region", **one_of("us", "eu", "in"), description="Data residency: us (mixpanel.com, data.mixpanel.com), eu "
                                     "(eu.mixpanel.com, data-eu.mixpanel.com) or in (in.mixpanel.com, "
                                     "data-in.mixpanel.com)."),
         field("workspace_id", required=False, description="Workspace id, for projects with data views."),

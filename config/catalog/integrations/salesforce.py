@@ -7,8 +7,14 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
+#: Hosts Salesforce serves orgs' APIs from: My Domain (incl. sandboxes), instances, Hyperforce.
+SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "database.com", "salesforce.mil",
+                      "sfcrmproducts.cn")
+#: ``instance_url``: https, Salesforce's own domains only; no userinfo, port, path, query or fragment.
+SALESFORCE_INSTANCE = (rf"(?i)https://(?:{LABEL}\.)+(?:"
+                       + "|".join(d.replace(".", r"\.") for d in SALESFORCE_DOMAINS) + ")/?")
 SObject = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Object API name, e.g. Lead, Contact, "
                                                                 "Opportunity.")
 RecordId = Field(pattern=r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$", description="15- or 18-character record id.")
@@ -103,7 +109,10 @@ SPEC = IntegrationSpec(
         field("client_secret", secret=True, description="Consumer secret."),
         field("refresh_token", secret=True, description="Refresh token (web-server flow)."),
         field("access_token", secret=True, required=False, description="Current access token, if any."),
-        field("instance_url", description="My Domain URL from the token response, e.g. "
+        field("instance_url", pattern=SALESFORCE_INSTANCE,
+              pattern_hint="an https URL on a Salesforce domain (e.g. https://acme.my.salesforce.com), "
+                           "without path, port, user, query or fragment",
+              description="My Domain URL from the token response, e.g. "
                                           "https://acme.my.salesforce.com."),
     ),
     test_connection=TestConnection(path="/limits",

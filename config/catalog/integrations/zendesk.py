@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
 Priority = Literal["low", "normal", "high", "urgent"]
 Status = Literal["new", "open", "pending", "hold", "solved", "closed"]
@@ -143,7 +143,9 @@ SPEC = IntegrationSpec(
     docs_url="https://developer.zendesk.com/api-reference/",
     implemented=True,
     credential_fields=(
-        field("subdomain", description="Account subdomain, as in <subdomain>.zendesk.com."),
+        field("subdomain", pattern=f"(?i){LABEL}",
+              pattern_hint="the account subdomain alone (acme for acme.zendesk.com)",
+              description="Account subdomain, as in <subdomain>.zendesk.com."),
         field("email", description="E-mail of the agent or admin the token acts as (user '{email}/token')."),
         field("api_token", secret=True, description="Zendesk API token."),
     ),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from config.catalog import AgentSpec, CatalogError, IntegrationSpec, agent, agents, integration
 from config.logging import register_secrets
@@ -65,11 +67,13 @@ def _check_fields(spec: IntegrationSpec, values: dict[str, str]) -> None:
     known = {f.name for f in spec.credential_fields}
     missing = sorted(f.name for f in spec.credential_fields if f.required and not values.get(f.name, "").strip())
     unknown = sorted(set(values) - known)
-    if missing or unknown:
+    invalid = spec.credential_problems(values)
+    if missing or unknown or invalid:
         parts = ([f"missing: {', '.join(missing)}"] if missing else []) + \
-                ([f"unknown: {', '.join(unknown)}"] if unknown else [])
+                ([f"unknown: {', '.join(unknown)}"] if unknown else []) + \
+                [f"{name} {why}" for name, why in sorted(invalid.items())]
         raise ApiError(422, "invalid_credentials", f"credentials for {spec.id}: {'; '.join(parts)}",
-                       missing=missing, unknown=unknown, expected=sorted(known))
+                       missing=missing, unknown=unknown, invalid=invalid, expected=sorted(known))
 
 
 @router.post("/{agent_id}/{integration_id}/configure", response_model=IntegrationPublic,
@@ -97,9 +101,33 @@ def configure(agent_id: str, integration_id: str, body: CredentialsIn, caller: C
 @router.post("/{agent_id}/{integration_id}/connect", response_model=ConnectResult,
              responses={202: {"model": ConnectResult, "description": "The test did not finish in time: poll "
                               "the job."}, **errors(404, 409, 501, 503)})
-def connect(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
+async def connect(agent_id: str, integration_id: str, caller: CallerDep, session: SessionDep,
                   enqueuer: EnqueuerDep, settings: SettingsDep) -> JSONResponse:
-    """Run the provider's test call from the agent's worker; answer within a bounded time, else 202."""
+    """Run the provider's test call from the agent's worker; answer within a bounded time, else 202.
+
+    Async: the wait is an ``asyncio.sleep`` between short database reads in the thread pool, so any
+    number of connects waiting on a hung provider hold no API thread and stall no other request.
+    """
+    job = await run_in_threadpool(_start_connect, agent_id, integration_id, caller, session, enqueuer)
+    deadline = time.monotonic() + settings.connect_wait_seconds
+    pause = CONNECT_POLL_FIRST
+    while time.monotonic() < deadline:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, CONNECT_POLL_MAX)
+        current = await run_in_threadpool(_reread, session, job.id)
+        if current is not None and current.status in ("succeeded", "failed"):
+            return JSONResponse(_connect_outcome(current))
+    return JSONResponse({"status": "pending", "job_id": job.id, "poll": f"/api/jobs/{job.id}",
+                         "message": f"the connection test did not finish within {settings.connect_wait_seconds:g} s"},
+                        status_code=202)
+
+
+#: Connect's polling of the job: first after 20 ms, doubling up to 500 ms (60 waiting connects: 120 reads/s).
+CONNECT_POLL_FIRST = 0.02
+CONNECT_POLL_MAX = 0.5
+
+
+def _start_connect(agent_id: str, integration_id: str, caller: Any, session: Any, enqueuer: Any) -> Job:
     a, spec = _lookup(agent_id, integration_id)
     assert spec is not None
     state = get_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id)
@@ -115,16 +143,17 @@ def connect(agent_id: str, integration_id: str, caller: CallerDep, session: Sess
                  workspace=caller.workspace, agent=a.id, integration=spec.id, action="connect", job_id=job.id)
     session.commit()
     dispatch_now(session, enqueuer, job)
-    deadline = time.monotonic() + settings.connect_wait_seconds
-    while time.monotonic() < deadline:
-        session.expire_all()
-        current = job_store.get_job(session=session, job_id=job.id)
-        if current is not None and current.status in ("succeeded", "failed"):
-            return JSONResponse(_connect_outcome(current))
-        time.sleep(0.05)
-    return JSONResponse({"status": "pending", "job_id": job.id, "poll": f"/api/jobs/{job.id}",
-                         "message": f"the connection test did not finish within {settings.connect_wait_seconds:g} s"},
-                        status_code=202)
+    return job
+
+
+def _reread(session: Any, job_id: str) -> Job | None:
+    # a short session per poll: a waiting connect must not hold a pooled connection (60 waiting
+    # connects would otherwise drain the pool and stall every other request)
+    with Session(session.get_bind(), expire_on_commit=False) as s:
+        job = job_store.get_job(session=s, job_id=job_id)
+        if job is not None:
+            s.expunge(job)
+        return job
 
 
 def _connect_outcome(job: Job) -> dict[str, Any]:

@@ -1,0 +1,95 @@
+"""The worker's egress policy: provider calls reach public addresses only, checked after DNS resolution.
+
+Credential patterns (checked at configure and before a base URL is built) keep tenants from choosing
+hosts; this transport is the second wall. Every connection resolves the host itself, refuses the
+connection when any address is loopback, private (RFC 1918, ULA ``fc00::/7``), link-local (incl. the
+cloud metadata address 169.254.169.254), shared (100.64/10), multicast, reserved or unspecified, and
+then connects to the address it checked, so a second DNS answer cannot swap in an internal one
+(rebinding). TLS still verifies the certificate against the host name.
+
+The one exception is an address the operator chose: the hosts of ``settings.provider_urls`` (the
+simulator, tests, an egress proxy) are reachable wherever they live.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+import httpx
+
+#: Address families the policy understands.
+_FAMILIES = (socket.AF_INET, socket.AF_INET6)
+
+
+class EgressRefused(httpx.ConnectError):
+    """A provider call was aimed at an address the egress policy forbids."""
+
+
+def is_public(address: str) -> bool:
+    """True when ``address`` (an IP literal) is a public unicast address."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if embedded is not None:
+            return is_public(str(embedded))
+    return ip.is_global and not ip.is_multicast
+
+
+def allowed_origins(urls: Iterable[str]) -> frozenset[tuple[str, int]]:
+    """The (host, port) pairs of operator-chosen URLs."""
+    out = set()
+    for url in urls:
+        parsed = httpx.URL(url)
+        if parsed.host:
+            out.add((parsed.host.lower(), parsed.port or (443 if parsed.scheme == "https" else 80)))
+    return frozenset(out)
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """An httpcore network backend that connects only to checked, public addresses."""
+
+    def __init__(self, allowed: frozenset[tuple[str, int]] = frozenset()) -> None:
+        self.allowed = allowed
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None, socket_options: Iterable[Any] | None = None,
+                    ) -> httpcore.NetworkStream:
+        if (host.lower(), port) in self.allowed:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        address = resolve_public(host, port)
+        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+
+
+def resolve_public(host: str, port: int) -> str:
+    """The first address of ``host``, or :class:`EgressRefused` when any of its addresses is not public."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
+    addresses = [info[4][0] for info in infos if info[0] in _FAMILIES]
+    if not addresses:
+        raise httpcore.ConnectError(f"{host} has no IPv4 or IPv6 address")
+    if bad := [a for a in addresses if not is_public(a)]:
+        # every address is checked: a name that resolves to one public and one internal address
+        # must not be connectable on retry either
+        raise EgressRefused(f"egress refused: {host} resolves to a non-public address ({bad[0]})")
+    return addresses[0]
+
+
+class EgressTransport(httpx.HTTPTransport):
+    """``httpx.HTTPTransport`` over :class:`GuardedBackend`."""
+
+    def __init__(self, *, allowed: frozenset[tuple[str, int]] = frozenset(), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), max_connections=100,
+                                             max_keepalive_connections=20, keepalive_expiry=5.0,
+                                             network_backend=GuardedBackend(allowed))
+
+
+def egress_transport(provider_urls: dict[str, str]) -> EgressTransport:
+    """The worker's transport: public addresses, plus the hosts of the operator's provider URLs."""
+    return EgressTransport(allowed=allowed_origins(provider_urls.values()))
