@@ -42,8 +42,10 @@ QUEUE = "agent.emmie"
 #: Short lifecycle settings for the suite. Names as on main (config/settings.py); unknown ones are
 #: ignored by the settings model (extra="ignore"), so this list may name settings not landed yet.
 FAST_SETTINGS = {
-    "SINTRA_RETRY_MIN_BACKOFF_MS": "500",
-    "SINTRA_RETRY_MAX_BACKOFF_MS": "5000",
+    # 5 transient retries span >= 37 s (2.5 + 5 + 10 + 10 + 10 s at least), like production's 15 s minimum
+    # spans minutes: an outage of ~30 s must be survivable by the retry policy, not by luck
+    "SINTRA_RETRY_MIN_BACKOFF_MS": "2500",
+    "SINTRA_RETRY_MAX_BACKOFF_MS": "20000",
     "SINTRA_WORKER_HEARTBEAT_SECONDS": "2",
     "SINTRA_HEARTBEAT_INTERVAL_SECONDS": "2",
     "SINTRA_JOB_LEASE_SECONDS": "10",
@@ -547,6 +549,33 @@ class Stack:
 
 
 # -- the verdict of one scenario ---------------------------------------------------------------------
+
+class Background:
+    """Run ``stack.submit_many(...)`` (or any coroutine factory) in a thread while the test injects faults."""
+
+    def __init__(self, factory: Any) -> None:
+        import threading
+
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.result = asyncio.run(factory())
+            except BaseException as exc:  # noqa: BLE001 - re-raised by join()
+                self.error = exc
+
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+
+    def join(self, timeout: float = 300) -> Any:
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise TimeoutError("background submission did not finish")
+        if self.error is not None:
+            raise self.error
+        return self.result
+
 
 @dataclass
 class Verdict:
