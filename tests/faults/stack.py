@@ -281,6 +281,12 @@ class Account:
         return {"Authorization": f"Bearer {self.key}"}
 
 
+def _key_of(campaign: dict[str, Any]) -> str | None:
+    """The job key a campaign's title carries (``fk:<key> [tag]``), or None."""
+    title = str((campaign.get("settings") or {}).get("title", ""))
+    return title[3:].split(" ", 1)[0] if title.startswith("fk:") else None
+
+
 class Stack:
     """Everything the fault suite runs; see the module docstring."""
 
@@ -514,12 +520,7 @@ class Stack:
 
     def campaigns_by_key(self, acct: Account) -> Counter[str]:
         """How many campaigns each job key created (title ``fk:<key> [tag]``)."""
-        counts: Counter[str] = Counter()
-        for c in self.campaigns(acct):
-            title = str((c.get("settings") or {}).get("title", ""))
-            if title.startswith("fk:"):
-                counts[title[3:].split(" ", 1)[0]] += 1
-        return counts
+        return Counter(k for c in self.campaigns(acct) if (k := _key_of(c)))
 
     def sim_window(self, provider: str, status: int, seconds: float, retry_after: float | None = None,
                    **match: str) -> None:
@@ -618,8 +619,10 @@ def judge(stack: Stack, acct: Account, subs: dict[str, Submission], name: str, *
     v.duplicates = sum(n - 1 for n in per_key.values() if n > 1)
     recorded = {str((rows[j].get("result") or {}).get("id")) for j in accepted if j in rows
                 and rows[j]["status"] == "succeeded" and isinstance(rows[j].get("result"), dict)}
-    campaigns = stack.campaigns(acct)
-    v.unrecorded = sum(1 for c in campaigns if c["id"] not in recorded)
+    status_by_key = {s.key: rows[s.job_id]["status"] for s in subs.values() if s.job_id in rows}
+    # a campaign of a job that is still running is counted under "stuck", not here
+    v.unrecorded = sum(1 for c in stack.campaigns(acct) if c["id"] not in recorded
+                       and status_by_key.get(_key_of(c)) in (*TERMINAL, None))
     if v.lost:
         v.problems.append(f"{v.lost} accepted jobs have no row")
     if v.stuck:
