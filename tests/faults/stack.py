@@ -281,6 +281,16 @@ class Account:
         return {"Authorization": f"Bearer {self.key}"}
 
 
+def in_flight(proc: Proc, index: int = -1) -> set[str]:
+    """Jobs one start of a worker was running when it stopped: the job's last line in that start's
+    log is not its ``job.finished`` summary (every job logs progress right after it starts)."""
+    last: dict[str, str] = {}
+    for line in proc.log_lines(index):
+        if line.get("job_id"):
+            last[line["job_id"]] = line.get("event", "")
+    return {job for job, event in last.items() if event != "job.finished"}
+
+
 def _key_of(campaign: dict[str, Any]) -> str | None:
     """The job key a campaign's title carries (``fk:<key> [tag]``), or None."""
     title = str((campaign.get("settings") or {}).get("title", ""))

@@ -14,20 +14,10 @@ from typing import Any
 
 import pytest
 
-from tests.faults.stack import Background, Proc, Stack, judge, pct, report
+from tests.faults.stack import Background, Proc, Stack, in_flight, judge, pct, report
 
 #: Target of the issue: a job interrupted by a crash is finished within this many seconds of it.
 RECOVERY_TARGET_S = 30.0
-
-
-def in_flight(proc: Proc, index: int) -> set[str]:
-    """Jobs one start of a worker was running when it stopped: the job's last line in that start's
-    log is not its ``job.finished`` summary (every job logs progress right after it starts)."""
-    last: dict[str, str] = {}
-    for line in proc.log_lines(index):
-        if line.get("job_id"):
-            last[line["job_id"]] = line.get("event", "")
-    return {job for job, event in last.items() if event != "job.finished"}
 
 
 def wait_busy(stack: Stack, proc: Proc, timeout: float = 15.0) -> None:
