@@ -27,7 +27,9 @@ def test_redis_outage(redis_stack: Stack, mode: str) -> None:
     stack.sim_latency("mailchimp", 0.1)
     n = 200
     subs = Background(lambda: stack.submit_many(acct, [f"r{i:04d}" for i in range(n)], rate=8, give_up_after=90))
-    time.sleep(6)
+    time.sleep(3)
+    stack.sim_window("mailchimp", 503, 3, path="/campaigns", method="POST")  # jobs waiting to retry during the blip
+    time.sleep(3)
     t = time.time()
     if mode == "restart-aof":
         stack.redis.stop()
@@ -44,6 +46,7 @@ def test_redis_outage(redis_stack: Stack, mode: str) -> None:
     codes = sum((s.codes for s in submitted.values()), Counter())
     v.extra["down s"] = f"{down:.1f}"
     v.extra["answers"] = dict(sorted(codes.items()))
+    v.extra["jobs retried"] = sum(1 for j in stack.jobs(acct) if j["attempts"] > 1)
     report(v)
     assert not v.problems, v.problems
 

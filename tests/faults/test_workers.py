@@ -76,10 +76,10 @@ def test_worker_sigkills(stack: Stack, broker: str) -> None:
 def test_worker_sigterm(stack: Stack, broker: str) -> None:
     acct = stack.new_account("term")
     stack.wait_workers_ready()
-    stack.sim_latency("mailchimp", 0.5)  # ~2 s per job
-    n = 120
+    stack.sim_latency("mailchimp", 2.5)  # ~8 s per job, against a 10 s shutdown timeout: some finish, some not
+    n = 60
     subs = Background(lambda: stack.submit_many(acct, [f"t{i:04d}" for i in range(n)], rate=10))
-    time.sleep(4)
+    time.sleep(6)
     worker = stack.workers[0]
     wait_busy(stack, worker)
     t = time.time()
