@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,11 @@ def _stack(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Stack:
     if kind not in _stacks:
         for name in ("PostgreSQL", "Redis"):
             require_service(name)
-        _stacks[kind] = Stack(tmp_path_factory.mktemp(f"faults-{kind}"), broker=kind)
+        # not under pytest's basetemp: other pytest runs on this machine prune old basetemps, and the
+        # stack's Redis and OpenBao data live here for the whole session
+        tmp = Path(tempfile.mkdtemp(prefix=f"sintra-faults-{kind}-"))
+        print(f"\nfault stack [{kind}]: logs in {tmp / 'logs'}", flush=True)
+        _stacks[kind] = Stack(tmp, broker=kind)
     stack = _stacks[kind]
     stack.ensure_up()
     return stack

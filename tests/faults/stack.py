@@ -270,20 +270,38 @@ class Account:
     workspace: str
     key: str
     mailchimp_key: str
+    created: float = field(default_factory=time.time)
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
 
+#: Log events that end a message's processing in a worker (runner.py).
+_DONE_EVENTS = frozenset({"job.finished", "job.skipped", "job.unknown", "job.invalid_message"})
+
+
 def in_flight(proc: Proc, index: int = -1) -> set[str]:
-    """Jobs one start of a worker was running when it stopped: the job's last line in that start's
-    log is not its ``job.finished`` summary (every job logs progress right after it starts)."""
+    """Jobs one start of a worker was running when it stopped: in that start's log, the last line
+    logged while processing the job's message (lines carrying ``message_id``; the sweeper's lines carry
+    none) is not one that ends the message (``job.finished``, ``job.skipped``...)."""
     last: dict[str, str] = {}
     for line in proc.log_lines(index):
-        if line.get("job_id"):
+        if line.get("job_id") and line.get("message_id"):
             last[line["job_id"]] = line.get("event", "")
-    return {job for job, event in last.items() if event != "job.finished"}
+    return {job for job, event in last.items()
+            if event not in _DONE_EVENTS and not event.startswith("Failed to process message")}
+
+
+def failed_messages(proc: Proc, index: int = -1) -> list[dict[str, Any]]:
+    """dramatiq's "Failed to process message ... with unhandled exception" lines of one start: a message
+    the runner never handled (it should handle every one)."""
+    return [line for line in proc.log_lines(index) if str(line.get("event", "")).startswith("Failed to process")]
+
+
+def log_events(proc: Proc, event: str, index: int = -1) -> list[dict[str, Any]]:
+    """The lines of one start's log whose event is ``event``."""
+    return [line for line in proc.log_lines(index) if line.get("event") == event]
 
 
 def _key_of(campaign: dict[str, Any]) -> str | None:
@@ -508,6 +526,17 @@ class Stack:
                 return rows
             time.sleep(0.5)
 
+    def unhandled_messages(self, since: float) -> list[tuple[str, dict[str, Any]]]:
+        """dramatiq's "Failed to process message" lines in every worker log since ``since`` (epoch s)."""
+        out = []
+        for w in self.workers:
+            for i in range(len(w.logs)):
+                for line in failed_messages(w, i):
+                    ts = datetime.fromisoformat(str(line.get("timestamp", "")).replace("Z", "+00:00")).timestamp()
+                    if ts >= since:
+                        out.append((f"{w.name}.{i}", line))
+        return out
+
     # -- simulator --------------------------------------------------------------------------------
     def campaigns(self, acct: Account) -> list[dict[str, Any]]:
         """Every campaign in the account's simulated Mailchimp (paged through the provider's API)."""
@@ -628,6 +657,13 @@ def judge(stack: Stack, acct: Account, subs: dict[str, Submission], name: str, *
     # a campaign of a job that is still running is counted under "stuck", not here
     v.unrecorded = sum(1 for c in stack.campaigns(acct) if c["id"] not in recorded
                        and status_by_key.get(_key_of(c)) in (*TERMINAL, None))
+    unhandled = stack.unhandled_messages(since=acct.created)
+    v.extra["messages failed outside the runner"] = len(unhandled)
+    if unhandled:
+        name, line = unhandled[0]
+        exc = (line.get("exception") or [{}])[0]
+        v.problems.append(f"{len(unhandled)} messages failed in dramatiq with an unhandled exception (the runner "
+                          f"never saw them), e.g. {name}: {exc.get('exc_type')}: {str(exc.get('exc_value'))[:150]}")
     if v.lost:
         v.problems.append(f"{v.lost} accepted jobs have no row")
     if v.stuck:

@@ -14,15 +14,17 @@ from typing import Any
 
 import pytest
 
-from tests.faults.stack import Background, Proc, Stack, in_flight, judge, pct, report
+from tests.faults.stack import Background, Proc, Stack, failed_messages, in_flight, judge, log_events, pct, report
 
 #: Target of the issue: a job interrupted by a crash is finished within this many seconds of it.
 RECOVERY_TARGET_S = 30.0
 
 
 def wait_busy(stack: Stack, proc: Proc, timeout: float = 15.0) -> None:
-    """Until the worker's current start has at least one job in flight."""
+    """Until the worker's current start has booted and has at least one job in flight."""
     deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not log_events(proc, "worker.booted"):
+        time.sleep(0.1)
     while time.monotonic() < deadline and not in_flight(proc, -1):
         time.sleep(0.1)
 
@@ -51,8 +53,9 @@ def test_worker_sigkills(stack: Stack, broker: str) -> None:
     stack.sim_clear()
     recovery: list[float] = []
     unrecovered = 0
+    mine = {sub.job_id for sub in submitted.values()}
     for worker, index, t in kills:
-        for job in in_flight(worker, index):
+        for job in in_flight(worker, index) & mine:
             if job in terminal_at:
                 recovery.append(terminal_at[job] - t)
             else:
@@ -86,7 +89,8 @@ def test_worker_sigterm(stack: Stack, broker: str) -> None:
     index = len(worker.logs) - 1
     code = worker.stop(timeout=30)  # --worker-shutdown-timeout is 10 s
     stopped_after = time.time() - t
-    interrupted = in_flight(worker, index)
+    mine = {j["id"] for j in stack.jobs(acct)}
+    interrupted = in_flight(worker, index) & mine
     rows: dict[str, Any] = {j["id"]: j for j in stack.jobs(acct)}
     left_running = sorted(j for j in interrupted if rows.get(j, {}).get("status") == "running")
     worker.start()
@@ -98,6 +102,7 @@ def test_worker_sigterm(stack: Stack, broker: str) -> None:
     v.extra["exit code"] = code
     v.extra["stopped after s"] = f"{stopped_after:.1f}"
     v.extra["in flight at exit"] = len(interrupted)
+    v.extra["handed back"] = sum(int(e.get("jobs", 0)) for e in log_events(worker, "worker.handed_back", index))
     v.extra["left running at exit"] = len(left_running)
     v.extra["their completion p50/max s"] = (f"{pct(recovery, 50):.1f}/{max(recovery):.1f}" if recovery else "n/a")
     final = {j["id"]: j for j in stack.jobs(acct)}
