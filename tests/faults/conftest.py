@@ -36,6 +36,8 @@ _stacks: dict[str, Stack] = {}
 
 
 def _stack(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Stack:
+    for other in [k for k in _stacks if k != kind]:  # one stack at a time: 2 cores
+        _stacks.pop(other).close()
     if kind not in _stacks:
         for name in ("PostgreSQL", "Redis"):
             require_service(name)
