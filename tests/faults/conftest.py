@@ -57,12 +57,6 @@ def stack(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     yield _stack(broker, tmp_path_factory)
 
 
-@pytest.fixture
-def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The Redis-broker stack (scenarios that restart Redis are Redis-only)."""
-    yield _stack("redis", tmp_path_factory)
-
-
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for stack in _stacks.values():
         stack.close()

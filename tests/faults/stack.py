@@ -141,10 +141,17 @@ class Proc:
                 pass
 
     def stop(self, timeout: float = 20.0) -> int | None:
-        """SIGTERM, wait ``timeout`` s, then SIGKILL; return the exit code."""
+        """SIGTERM to the process itself (as ``docker stop`` or systemd do), wait ``timeout`` s, then
+        SIGKILL the group; return the exit code. Not to the group: dramatiq's parent forwards SIGTERM to
+        its worker processes, and a worker process that gets a second SIGTERM exits at once
+        ("Killing worker process...", no graceful shutdown)."""
         if self.popen is None:
             return None
-        self.signal(signal.SIGTERM)
+        if self.popen.poll() is None:
+            try:
+                os.kill(self.popen.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         try:
             return self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -419,8 +426,8 @@ class Stack:
 
     def close(self) -> None:
         for p in reversed(self.procs):
-            if p.alive():
-                p.signal(signal.SIGTERM)
+            if p.alive() and p.popen is not None:
+                os.kill(p.popen.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for p in self.procs:
             if p.popen is not None:
