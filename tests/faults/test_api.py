@@ -18,7 +18,7 @@ from tests.faults.stack import Background, Stack, judge, report
 def test_api_sigkills(stack: Stack, broker: str) -> None:
     acct = stack.new_account("api")
     stack.wait_workers_ready()
-    n = 600
+    n = 400
     subs = Background(lambda: stack.submit_many(acct, [f"a{i:04d}" for i in range(n)], concurrency=16,
                                                 give_up_after=90))
     kills = 0

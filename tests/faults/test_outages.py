@@ -60,7 +60,7 @@ def test_postgres_outage(stack: Stack, broker: str) -> None:
     stack.wait_workers_ready()
     stack.sim_latency("mailchimp", 0.1)
     n = 300
-    subs = Background(lambda: stack.submit_many(acct, [f"p{i:04d}" for i in range(n)], rate=8, give_up_after=120))
+    subs = Background(lambda: stack.submit_many(acct, [f"p{i:04d}" for i in range(n)], rate=10, give_up_after=120))
     time.sleep(5)
     t = time.time()
     stack.pg_proxy.cut()
@@ -82,7 +82,7 @@ def test_postgres_outage(stack: Stack, broker: str) -> None:
     if no_retry_after:
         v.problems.append(f"{no_retry_after} 503 answers had no Retry-After")
     if not n503:
-        v.problems.append("no submit saw a 503 during a 30 s database outage (the client paced ~8/s)")
+        v.problems.append("no submit saw a 503 during a 30 s database outage (the client paced ~10/s)")
     report(v)
     assert v.accepted == n, f"only {v.accepted} of {n} submissions accepted (clients retried 120 s)"
     assert not v.problems, v.problems
@@ -102,7 +102,7 @@ def test_vault_outage(stack: Stack, broker: str, mode: str) -> None:
     else:
         stack.vault.stop()
     n = 100
-    subs = Background(lambda: stack.submit_many(acct, [f"v{i:04d}" for i in range(n)], rate=4))
+    subs = Background(lambda: stack.submit_many(acct, [f"v{i:04d}" for i in range(n)], rate=5))
     time.sleep(max(0.0, 31 - (time.time() - t)))
     if mode == "sealed":
         stack.vault.unseal()
