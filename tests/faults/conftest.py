@@ -33,11 +33,14 @@ def broker(request: pytest.FixtureRequest) -> str:
 
 
 _stacks: dict[str, Stack] = {}
+_failed: dict[str, str] = {}
 
 
 def _stack(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Stack:
     for other in [k for k in _stacks if k != kind]:  # one stack at a time: 2 cores
         _stacks.pop(other).close()
+    if kind in _failed:
+        pytest.fail(f"the {kind} stack did not start: {_failed[kind]}", pytrace=False)
     if kind not in _stacks:
         for name in ("PostgreSQL", "Redis"):
             require_service(name)
@@ -45,7 +48,11 @@ def _stack(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Stack:
         # stack's Redis and OpenBao data live here for the whole session
         tmp = Path(tempfile.mkdtemp(prefix=f"sintra-faults-{kind}-"))
         print(f"\nfault stack [{kind}]: logs in {tmp / 'logs'}", flush=True)
-        _stacks[kind] = Stack(tmp, broker=kind)
+        try:
+            _stacks[kind] = Stack(tmp, broker=kind)
+        except Exception as exc:
+            _failed[kind] = f"{exc} (logs in {tmp / 'logs'})"
+            raise
     stack = _stacks[kind]
     stack.ensure_up()
     return stack

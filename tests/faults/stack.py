@@ -322,6 +322,21 @@ class Stack:
 
     def __init__(self, tmp: Path, *, broker: str = "redis", workers: int = 2, threads: int = 4,
                  aof: bool = True, extra_env: dict[str, str] | None = None) -> None:
+        self.procs: list[Proc] = []
+        self.vhost: str | None = None
+        self.http: httpx.Client | None = None
+        self.redis: RedisServer | None = None  # type: ignore[assignment]
+        self.vault: Vault | None = None  # type: ignore[assignment]
+        self.pg_proxy: Any = None
+        self.db_name = ""
+        try:
+            self._start(tmp, broker, workers, threads, aof, extra_env)
+        except BaseException:
+            self.close()  # a stack that did not come up leaves no process, database or vhost behind
+            raise
+
+    def _start(self, tmp: Path, broker: str, workers: int, threads: int, aof: bool,
+               extra_env: dict[str, str] | None) -> None:
         from simulator.urls import settings_env
         from tests.faults.proxy import TcpProxy
         from workers.store.db import migrate
@@ -329,8 +344,6 @@ class Stack:
         self.tmp, self.broker_kind = tmp, broker
         self.logdir = tmp / "logs"
         self.logdir.mkdir(parents=True, exist_ok=True)
-        self.procs: list[Proc] = []
-        self.vhost: str | None = None
         self.db_name = f"sintra_faults_{uuid.uuid4().hex[:8]}"
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as c:
             c.execute(f'CREATE DATABASE "{self.db_name}"')
@@ -425,6 +438,7 @@ class Stack:
             pass  # --skip-logging may hide dramatiq's line; the jobs themselves will tell
 
     def close(self) -> None:
+        """Stop everything this stack started; drop its database and vhost (safe on a half-built stack)."""
         for p in reversed(self.procs):
             if p.alive() and p.popen is not None:
                 os.kill(p.popen.pid, signal.SIGTERM)
@@ -435,14 +449,17 @@ class Stack:
                     p.popen.wait(max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     p.kill()
-        self.http.close()
-        self.redis.kill()
-        self.vault.stop()
-        self.pg_proxy.close()
+        for step in (lambda: self.http and self.http.close(), lambda: self.redis and self.redis.kill(),
+                     lambda: self.vault and self.vault.stop(), lambda: self.pg_proxy and self.pg_proxy.close()):
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - keep cleaning up
+                pass
         if self.vhost:
             subprocess.run(["rabbitmqctl", "-q", "delete_vhost", self.vhost], capture_output=True, timeout=60)
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        if self.db_name:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
 
     # -- accounts and jobs ------------------------------------------------------------------------
     def new_account(self, name: str) -> Account:
