@@ -24,11 +24,11 @@ def broker(request: pytest.FixtureRequest) -> str:
     """Each broker a scenario runs on."""
     if request.param == "rabbitmq":
         if not broker_url_supported():
-            pytest.skip("SINTRA_BROKER_URL (RabbitMQ) is not on main yet")
+            pytest.fail("SINTRA_BROKER_URL (RabbitMQ) is not supported by this checkout", pytrace=False)
         try:
             import pika  # noqa: F401
         except ImportError:
-            pytest.skip("pika (dramatiq[rabbitmq]) is not installed")
+            pytest.fail("pika (dramatiq[rabbitmq]) is not installed: run make install", pytrace=False)
     return str(request.param)
 
 
