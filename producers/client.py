@@ -21,7 +21,7 @@ from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic, JobTemplate
 from producers.schemas import (AgentPublic, BulkRetryResult, JobTimeline, AgentsPublic, ConnectResult, DeliveriesPublic, DeliveryPublic,
                                DisconnectResult, IntegrationPublic, JobsPublic, Liveness, Readiness,
                                ScheduleDetail, SchedulePublic, SchedulesPublic, WebhookCreated, WebhookPublic,
-                               WebhooksPublic, WorkflowsPublic)
+                               WebhooksPublic, WorkflowsPublic, KeyPublic, KeyRotated, KeysPublic)
 from producers.ops_schemas import (
     IntegrationAudit,
     JobAudit,
@@ -53,6 +53,7 @@ OPERATIONS = {
     "webhooks_create": "create_webhook", "webhooks_list": "webhooks", "webhooks_read": "webhook",
     "webhooks_delete": "delete_webhook", "webhooks_deliveries": "webhook_deliveries",
     "webhooks_redeliver": "redeliver",
+    "keys_list": "keys", "keys_revoke": "revoke_key", "keys_rotate": "rotate_key",
     "ops_queues": "queue_stats", "ops_workers": "workers", "ops_search": "search_jobs",
     "ops_job_audit": "job_audit", "ops_integration_audit": "integration_audit",
     "ops_schedule_firings": "schedule_firings", "ops_run_now": "run_schedule_now",
@@ -279,6 +280,19 @@ class _Api:
         return self._send(_Call("POST", f"/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",  # type: ignore[no-any-return]
                                 DeliveryPublic))
 
+
+    # -- keys --------------------------------------------------------------------------------------
+    def keys(self) -> KeysPublic:
+        """The workspace's API keys (every workspace's with an operator key); never a key itself."""
+        return self._send(_Call("GET", "/api/keys", KeysPublic))  # type: ignore[no-any-return]
+
+    def revoke_key(self, key_id: str) -> KeyPublic:
+        """Revoke a key (by id or prefix) at once."""
+        return self._send(_Call("POST", f"/api/keys/{key_id}/revoke", KeyPublic))  # type: ignore[no-any-return]
+
+    def rotate_key(self, key_id: str) -> KeyRotated:
+        """Revoke a key and get its replacement (shown once)."""
+        return self._send(_Call("POST", f"/api/keys/{key_id}/rotate", KeyRotated))  # type: ignore[no-any-return]
 
     # -- ops ---------------------------------------------------------------------------------------
     def queue_stats(self, *, minutes: int | None = None) -> QueuesPublic:

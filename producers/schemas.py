@@ -271,6 +271,32 @@ class WebhookCreated(WebhookPublic):
     secret: str = Field(examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
 
 
+class KeyPublic(BaseModel):
+    """What may be shown about an API key: never the key or its hash."""
+
+    id: int
+    workspace: str
+    prefix: str = Field(examples=["sk_tI_Fvvf"])
+    scope: str = Field(examples=["workspace"], description="`workspace`, or `operator` (manages every workspace's keys).")
+    created_at: datetime | None = None
+    revoked_at: datetime | None = None
+    active: bool
+
+
+class KeysPublic(BaseModel):
+    """The caller's workspace's keys (every workspace's for an operator key)."""
+
+    keys: list[KeyPublic]
+
+
+class KeyRotated(BaseModel):
+    """The revoked key and its replacement, shown this once: store it now."""
+
+    revoked: KeyPublic
+    key: str = Field(examples=["sk_tI_Fvvf4nzMA1CmZ97qlTF5f9fNOXuHqGqx2XP2R3_s"])
+    prefix: str
+
+
 class WebhooksPublic(BaseModel):
     """A page of endpoints, oldest first."""
 

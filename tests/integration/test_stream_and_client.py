@@ -114,3 +114,24 @@ def test_async_client_covers_the_same_calls(stack: Stack, api_url: str) -> None:
             assert re.fullmatch(r"[0-9a-f]{32}", job.id)
 
     asyncio.run(scenario())
+
+
+def test_keys_are_listed_rotated_and_revoked_through_the_client(stack: Stack, api_url: str) -> None:
+    from workers.store.db import session_scope
+    from workers.store.keys import create_key
+
+    with session_scope(stack.engine) as s:  # type: ignore[arg-type]
+        spare = create_key(session=s, workspace=stack.workspace)
+    with SintraClient(api_url, stack.key) as client:
+        listed = client.keys().keys
+        mine = next(k for k in listed if k.prefix == spare[:10])
+        assert mine.active and all(spare not in k.model_dump_json() for k in listed)
+        rotated = client.rotate_key(str(mine.id))
+        assert rotated.revoked.active is False and rotated.key != spare
+        with SintraClient(api_url, spare) as old, pytest.raises(SintraApiError) as refused:
+            old.keys()
+        assert refused.value.status == 401
+        with SintraClient(api_url, rotated.key) as new:
+            assert any(k.prefix == rotated.prefix for k in new.keys().keys)
+        revoked = client.revoke_key(rotated.prefix)
+        assert revoked.active is False

@@ -9,13 +9,12 @@ from fastapi import APIRouter
 
 from producers.api.deps import Caller, CallerDep, SessionDep
 from producers.api.errors import ApiError
+from producers.schemas import COMMON_ERRORS, KeyPublic, KeyRotated, KeysPublic, errors
 from workers.store import keys as key_store
 from workers.store.audit import record_event
 from workers.store.models import ApiKey
 
-# not in the OpenAPI document yet: typed response models, documented errors and client methods are to come
-# (the API surface tests hold every documented operation to those)
-router = APIRouter(prefix="/api/keys", tags=["keys"], include_in_schema=False)
+router = APIRouter(prefix="/api/keys", tags=["keys"], responses=COMMON_ERRORS)
 
 
 def _own(session: Any, caller: Caller, key_id: str) -> ApiKey:
@@ -25,15 +24,15 @@ def _own(session: Any, caller: Caller, key_id: str) -> ApiKey:
     return key
 
 
-@router.get("")
-def list_keys(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+@router.get("", response_model=KeysPublic)
+def list_(caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """This workspace's keys (every workspace's for an operator key): id, prefix, scope, created and revoked
     times; never the key."""
     rows = key_store.list_keys(session=session, workspace=None if caller.operator else caller.workspace)
     return {"keys": [key_store.key_view(k) for k in rows]}
 
 
-@router.post("/{key_id}/revoke")
+@router.post("/{key_id}/revoke", response_model=KeyPublic, responses=errors(404))
 def revoke(key_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Revoke a key at once: the next request made with it is refused with 401."""
     key = key_store.revoke_key(session=session, key=_own(session, caller, key_id))
@@ -43,7 +42,7 @@ def revoke(key_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any
     return key_store.key_view(key)
 
 
-@router.post("/{key_id}/rotate")
+@router.post("/{key_id}/rotate", response_model=KeyRotated, responses=errors(404, 409))
 def rotate(key_id: str, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
     """Revoke a key and answer its replacement (shown once)."""
     old = _own(session, caller, key_id)
