@@ -100,3 +100,18 @@ def test_the_jobs_page_and_search_refuse_or_drop_what_the_database_cannot_take(s
     assert stack.api.get("/api/ops/jobs?q=%00x", headers=stack.headers()).status_code == 422
     assert stack.api.get("/api/ops/jobs?agent=E%17", headers=stack.headers()).status_code == 422
     assert stack.api.get("/api/ops/jobs?offset=99999999999999999999", headers=stack.headers()).status_code == 422
+
+
+def test_an_operator_key_sees_every_workspaces_jobs_and_the_brokers_counts(stack: Stack) -> None:
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    tag = uuid.uuid4().hex[:8]
+    mine = submit(stack, "emmie", "mailchimp", "list_reports", {"limit": 1}, idempotency_key=f"{tag}-op").json()["id"]
+    wait_job(stack, mine)
+    with session_scope(stack.engine) as s:  # type: ignore[arg-type]
+        operator = create_key(session=s, workspace=f"ops-{uuid.uuid4().hex[:6]}", scope="operator")
+    other = _other_key(stack)
+    assert stack.api.get(f"/api/ops/jobs?q={tag}", headers=stack.headers(other)).json()["total"] == 0
+    seen = stack.api.get(f"/api/ops/jobs?q={tag}", headers=stack.headers(operator)).json()
+    assert [j["id"] for j in seen["jobs"]] == [mine]
+    stats = stack.api.get("/api/ops/queues", headers=stack.headers(operator)).json()
+    assert next(q for q in stats["queues"] if q["agent"] == "emmie")["broker"] is not None
