@@ -173,7 +173,9 @@ def _create_key(env: dict[str, str]) -> str:
 def _stop(children: list[Child]) -> None:
     for p in children:
         if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
+            # the process itself, not its group: dramatiq's parent forwards SIGTERM to its workers, and a
+            # worker that gets a second SIGTERM exits at once instead of finishing its jobs
+            os.kill(p.pid, signal.SIGTERM)
     deadline = time.monotonic() + 15
     for p in children:
         try:

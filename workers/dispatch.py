@@ -48,12 +48,13 @@ def _locked(stmt: Any, engine: Engine) -> Any:
 def dispatch_now(session: Session, enqueuer: Enqueuer, job: Job) -> bool:
     """Send a just-committed job's message and clear its outbox entry; False if the broker is down
     (the entry stays, and a relay sends it when the broker is back)."""
+    entry = job.dispatch_at
     try:
         message_id = enqueuer.enqueue(job_store.message_for(job), job.agent)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
         log.warning("dispatch.deferred", job_id=job.id, error=type(exc).__name__)
         return False
-    job_store.mark_dispatched(session=session, job_id=job.id, message_id=message_id)
+    job_store.mark_dispatched(session=session, job_id=job.id, message_id=message_id, entry=entry)
     session.commit()
     return True
 
@@ -63,12 +64,14 @@ def relay_once(engine: Engine, enqueuer: Enqueuer, *, batch: int = 200) -> int:
     now = utcnow()
     sent = 0
     with Session(engine, expire_on_commit=False) as session:
-        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status, Job.not_before, Job.message_id)
+        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status, Job.not_before, Job.message_id,
+                       Job.dispatch_at)
                 .where(col(Job.dispatch_at) <= now).order_by(col(Job.dispatch_at)).limit(batch))
         rows = session.execute(_locked(stmt, engine)).all()
-        for job_id, agent, workspace, status, not_before, previous in rows:
+        for job_id, agent, workspace, status, not_before, previous, entry in rows:
             if status in TERMINAL_STATUSES or status in ("running", "scheduled"):
-                session.execute(update(Job).where(col(Job.id) == job_id).values(dispatch_at=None))
+                session.execute(update(Job).where(col(Job.id) == job_id, col(Job.dispatch_at) == entry)
+                                .values(dispatch_at=None))
                 continue
             try:
                 # sent before (its message was lost, or it was taken over or handed back): it had already
@@ -78,7 +81,7 @@ def relay_once(engine: Engine, enqueuer: Enqueuer, *, batch: int = 200) -> int:
             except Exception as exc:  # noqa: BLE001 - broker down: keep the rest for the next pass
                 log.warning("relay.broker_unavailable", error=type(exc).__name__, pending=len(rows) - sent)
                 break
-            job_store.mark_dispatched(session=session, job_id=job_id, message_id=message_id)
+            job_store.mark_dispatched(session=session, job_id=job_id, message_id=message_id, entry=entry)
             sent += 1
         session.commit()
     if sent:
@@ -114,7 +117,7 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
             if res.rowcount:
                 events.record(session, workspace=job.workspace_id, type=event, job_id=job.id, data=data)
                 moved += 1
-                log.warning("sweeper.took_over", job_id=job.id, worker=job.worker_id, losses=losses)
+                log.warning("sweeper.took_over", job_id=job.id, worker=entry["worker"], losses=losses)
         session.commit()
     return moved
 

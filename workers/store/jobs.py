@@ -146,10 +146,15 @@ def finish_attempt(*, session: Session, job_id: str, worker_id: str, values: dic
     return bool(result.rowcount)
 
 
-def mark_dispatched(*, session: Session, job_id: str, message_id: str) -> None:
-    """The job's message was sent: clear its outbox entry (the caller commits)."""
-    session.execute(update(Job).where(col(Job.id) == job_id)
-                    .values(dispatch_at=None, message_id=message_id, updated_at=utcnow()))
+def mark_dispatched(*, session: Session, job_id: str, message_id: str, entry: Any) -> bool:
+    """The message for outbox entry ``entry`` (the ``dispatch_at`` that was read) was sent: clear that entry.
+
+    Compare-and-clear: if the job moved on meanwhile (its message was already taken, the attempt failed
+    and a new retry entry was written), the newer entry stays. The caller commits.
+    """
+    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.dispatch_at) == entry)
+                             .values(dispatch_at=None, message_id=message_id, updated_at=utcnow()))
+    return bool(result.rowcount)
 
 
 def request_retry(*, session: Session, job: Job, reason: str, actor: str) -> bool:
