@@ -64,6 +64,12 @@ def stack(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
     yield _stack(broker, tmp_path_factory)
 
 
+@pytest.fixture
+def redis_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The Redis-broker stack: for the Redis outages, and faults one broker is enough for."""
+    yield _stack("redis", tmp_path_factory)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for stack in _stacks.values():
         stack.close()
