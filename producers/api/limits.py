@@ -18,9 +18,13 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import redis as redis_lib
+import structlog
 from fastapi import Request
 
 from producers.api.errors import ApiError
+
+log = structlog.get_logger("sintra.api")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -133,6 +137,10 @@ def _bad(field: str, problem: str) -> ApiError:
                     fields=[{"field": field, "problem": problem}])
 
 
+#: What a Redis outage raises (connection refused or lost, timeouts).
+redis_errors: tuple[type[BaseException], ...] = (redis_lib.ConnectionError, redis_lib.TimeoutError, OSError)
+
+
 class Throttle:
     """Fixed-window counters in Redis; :meth:`hit` raises 429 with ``Retry-After`` past a limit."""
 
@@ -153,17 +161,26 @@ class Throttle:
     def hit(self, bucket: str, ident: str, limit: int, *, what: str) -> None:
         """Count one event; 429 when the window already holds ``limit``."""
         key, retry = self._key(bucket, ident)
-        pipe = self.redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS + 5)
-        count = int(pipe.execute()[0])
+        try:
+            pipe = self.redis.pipeline()
+            pipe.incr(key)
+            pipe.expire(key, WINDOW_SECONDS + 5)
+            count = int(pipe.execute()[0])
+        except redis_errors as exc:  # Redis down: serve unthrottled rather than fail every request
+            log.warning("throttle.unavailable", error=type(exc).__name__)
+            return
         if count > limit:
             raise too_many(what, retry)
 
     def check(self, bucket: str, ident: str, limit: int, *, what: str) -> None:
         """429 when the window already holds ``limit`` events (counts nothing)."""
         key, retry = self._key(bucket, ident)
-        if int(self.redis.get(key) or 0) >= limit:
+        try:
+            seen = int(self.redis.get(key) or 0)
+        except redis_errors as exc:  # Redis down: serve unthrottled rather than fail every request
+            log.warning("throttle.unavailable", error=type(exc).__name__)
+            return
+        if seen >= limit:
             raise too_many(what, retry)
 
 
