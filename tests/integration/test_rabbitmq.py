@@ -33,17 +33,9 @@ def _rabbitmq_up() -> None:
 @pytest.fixture(scope="module")
 def rabbit_db() -> Iterator[str]:
     """A PostgreSQL database of its own: the Redis stack's relay must never see (and send) these jobs."""
-    import psycopg
+    from tests.conftest import fresh_pg_database
 
-    from tests.conftest import PG_ADMIN_URL, require_service
-
-    require_service("PostgreSQL")
-    name = f"sintra_rmq_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from fresh_pg_database("sintra_rmq")
 
 
 @pytest.fixture(scope="module")
