@@ -62,6 +62,15 @@ def test_workspace_stream_resumes_after_last_event_id_and_filters_types(stack: S
         assert err.value.status == 404
 
 
+def test_a_cursor_past_any_event_id_is_refused_by_name(stack: Stack) -> None:
+    """Event ids are int4: a larger cursor is a 422 naming it, never a database error (schemathesis found a 500)."""
+    huge = 2**40
+    got = stack.api.get(f"/api/events?after={huge}&max_seconds=1", headers=stack.headers())
+    assert got.status_code == 422 and "after" in got.text, got.text
+    got = stack.api.get("/api/events?max_seconds=1", headers={**stack.headers(), "Last-Event-ID": str(huge)})
+    assert got.status_code == 422 and "Last-Event-ID" in got.json()["error"]["message"], got.text
+
+
 def test_sync_client_returns_typed_results_for_every_kind_of_call(stack: Stack, api_url: str) -> None:
     with SintraClient(api_url, stack.key) as client:
         assert client.healthz().status == "ok"

@@ -27,7 +27,9 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_operation_answers_a_server_error(case, stack: Stack) -> None:  # type: ignore[no-untyped-def]
+    if case.path.endswith("/events"):  # the live streams: keep a generated cursor, but end the stream within 1 s
+        case.query = {**(case.query or {}), "max_seconds": 1}
     response = case.call(headers=stack.headers())
     case.validate_response(response, checks=[not_a_server_error])

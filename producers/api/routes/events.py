@@ -30,7 +30,10 @@ router = APIRouter(tags=["events"], responses=COMMON_ERRORS)
 POLL_SECONDS, KEEPALIVE_SECONDS = 0.2, 15.0
 _SSE = {200: {"description": "A `text/event-stream` of events (`id`, `event`, `data` JSON).",
               "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
-AfterQuery = Annotated[int | None, Query(ge=0, description="Resume after this event id (as `Last-Event-ID`).")]
+#: Event ids are PostgreSQL ``integer`` (int4): a larger cursor names no event and is refused, not sent to SQL.
+MAX_EVENT_ID = 2**31 - 1
+AfterQuery = Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID,
+                                         description="Resume after this event id (as `Last-Event-ID`).")]
 MaxSeconds = Annotated[float, Query(gt=0, le=3600, description="End the stream after this long; reconnect "
                                                             "with `Last-Event-ID` to go on.")]
 
@@ -55,9 +58,13 @@ def _start(after: int | None, last_event_id: str | None) -> int:
     if after is not None:
         return after
     try:
-        return int(last_event_id) if last_event_id else 0
+        cursor = int(last_event_id) if last_event_id else 0
     except ValueError:
-        raise ApiError(422, "invalid_request", f"Last-Event-ID {last_event_id[:40]!r} is not an event id") from None
+        cursor = -1
+    if not 0 <= cursor <= MAX_EVENT_ID:
+        raise ApiError(422, "invalid_request", f"Last-Event-ID {(last_event_id or '')[:40]!r} is not an event id "
+                       f"(an integer from 0 to {MAX_EVENT_ID})")
+    return cursor
 
 
 def _stream(request: Request, gen: AsyncIterator[str]) -> StreamingResponse:
