@@ -45,12 +45,16 @@ class CredentialField(BaseModel):
     pattern: str | None = None
     #: What ``pattern`` means, in words (the 422 message says it instead of the regex).
     pattern_hint: str = ""
+    #: A value of the right format (for a secret: its shape only, never a real secret), shown in forms and docs.
+    example: str = ""
     max_length: int = MAX_CREDENTIAL_LENGTH
 
     @model_validator(mode="after")
     def _compile(self) -> "CredentialField":
         if self.pattern is not None:
             re.compile(self.pattern)
+        if self.example and self.problem(self.example):
+            raise ValueError(f"credential field {self.name!r}: example {self.example!r} {self.problem(self.example)}")
         return self
 
     def problem(self, value: str) -> str | None:
@@ -176,10 +180,10 @@ class AgentSpec(BaseModel):
 
 
 def field(name: str, *, secret: bool = False, required: bool = True, description: str = "",
-          pattern: str | None = None, pattern_hint: str = "") -> CredentialField:
+          pattern: str | None = None, pattern_hint: str = "", example: str = "") -> CredentialField:
     """Shorthand for a :class:`CredentialField`."""
     return CredentialField(name=name, secret=secret, required=required, description=description,
-                           pattern=pattern, pattern_hint=pattern_hint)
+                           pattern=pattern, pattern_hint=pattern_hint, example=example)
 
 
 def one_of(*choices: str) -> dict[str, str]:
