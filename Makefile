@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install browser run test bench clean
+.PHONY: install browser run lint test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ browser: $(CHROMIUM)
 run: install
 	$(PY) scripts/dev.py
 
-test: install browser
+#: ruff over the whole tree, mypy over the application packages (pyproject.toml); cheap, so before the tests
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: lint browser
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: install

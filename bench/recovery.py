@@ -112,7 +112,8 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; 2 worker processes x 4 threads; provider latency {args.latency:g} s per "
           f"request (3 requests per job); {args.rounds} kills per system; logs in {tmp}", flush=True)
     # production's lifecycle settings (the fault suite shortens the patient waits; a benchmark must not)
-    defaults = {"SINTRA_RELAY_SECONDS": "0.5", "SINTRA_DISPATCH_GRACE_SECONDS": "5", "SINTRA_STALE_MESSAGE_SECONDS": "60"}
+    defaults = {"SINTRA_RELAY_SECONDS": "0.5", "SINTRA_DISPATCH_GRACE_SECONDS": "5",
+                "SINTRA_STALE_MESSAGE_SECONDS": "60"}
     stack = Stack(tmp, extra_env=defaults)
     try:
         stack.wait_workers_ready()

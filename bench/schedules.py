@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 
 import psycopg
@@ -47,7 +47,7 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
     try:
         migrate(url)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         due = (now + timedelta(seconds=75)).replace(second=0, microsecond=0)  # the next minute >= 15 s away
         with psycopg.connect(url) as c:
             c.execute("INSERT INTO workspaces (id, created_at) VALUES ('bench', now())")
@@ -63,17 +63,17 @@ def main() -> None:
         procs = [subprocess.Popen([sys.executable, "-m", "schedules", "--interval", "0.5"], env=env, cwd=ROOT)
                  for _ in range(args.schedulers)]
         print(f"{args.n} schedules due at {due:%H:%M:%S} UTC; {args.schedulers} scheduler processes; "
-              f"waiting {(due - datetime.now(timezone.utc)).total_seconds():.0f} s")
-        while datetime.now(timezone.utc) < due:
+              f"waiting {(due - datetime.now(UTC)).total_seconds():.0f} s")
+        while datetime.now(UTC) < due:
             time.sleep(0.05)
         first = last = None
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             count = r.hlen("dramatiq:agent.emmie.msgs")
             if count and first is None:
-                first = datetime.now(timezone.utc)
+                first = datetime.now(UTC)
             if count >= args.n:
-                last = datetime.now(timezone.utc)
+                last = datetime.now(UTC)
                 break
             time.sleep(0.05)
         time.sleep(2)  # keep both schedulers ticking over the same rows
@@ -86,7 +86,8 @@ def main() -> None:
     per_job = Counter(m["kwargs"]["job_id"] for m in messages)
     with psycopg.connect(url) as c:
         firings = c.execute("SELECT count(*), count(DISTINCT (schedule_id, fire_at)) FROM schedule_firings").fetchone()
-        jobs_per_schedule = c.execute("SELECT max(n) FROM (SELECT count(*) n FROM jobs GROUP BY schedule_id) t").fetchone()
+        jobs_per_schedule = c.execute(
+            "SELECT max(n) FROM (SELECT count(*) n FROM jobs GROUP BY schedule_id) t").fetchone()
     with psycopg.connect(PG_ADMIN, autocommit=True) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     assert last is not None, f"only {len(per_job)} of {args.n} enqueued"

@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         return {k.lower(): v.rstrip("/") for k, v in value.items()}
 
     @model_validator(mode="after")
-    def _json_logs_in_prod(self) -> "Settings":
+    def _json_logs_in_prod(self) -> Settings:
         if self.env == "prod" and "log_format" not in self.model_fields_set:
             self.log_format = "json"  # console for people, JSON for log pipelines
         return self

@@ -18,7 +18,8 @@ import httpx
 from pydantic import BaseModel
 
 from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic, JobTemplate, ScheduleCreate
-from producers.schemas import (AgentPublic, BulkRetryResult, JobTimeline, AgentsPublic, ConnectResult, DeliveriesPublic, DeliveryPublic,
+from producers.schemas import (AgentPublic, BulkRetryResult, JobTimeline, AgentsPublic, ConnectResult,
+                               DeliveriesPublic, DeliveryPublic,
                                DisconnectResult, IntegrationPublic, JobsPublic, Liveness, Readiness,
                                ScheduleDetail, SchedulePublic, SchedulesPublic, WebhookCreated, WebhookPublic,
                                WebhooksPublic, WorkflowsPublic, KeyPublic, KeyRotated, KeysPublic)
@@ -344,7 +345,7 @@ class SintraClient(_Api):
         self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport,
                                   headers={"Authorization": f"Bearer {api_key}"})
 
-    def __enter__(self) -> "SintraClient":
+    def __enter__(self) -> SintraClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -393,7 +394,7 @@ class AsyncSintraClient(_Api):
         self._http = httpx.AsyncClient(base_url=base_url, timeout=timeout, transport=transport,
                                        headers={"Authorization": f"Bearer {api_key}"})
 
-    async def __aenter__(self) -> "AsyncSintraClient":
+    async def __aenter__(self) -> AsyncSintraClient:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -277,7 +277,8 @@ class KeyPublic(BaseModel):
     id: int
     workspace: str
     prefix: str = Field(examples=["sk_tI_Fvvf"])
-    scope: str = Field(examples=["workspace"], description="`workspace`, or `operator` (manages every workspace's keys).")
+    scope: str = Field(examples=["workspace"],
+                       description="`workspace`, or `operator` (manages every workspace's keys).")
     created_at: datetime | None = None
     revoked_at: datetime | None = None
     active: bool

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, UTC
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _NAMES = {
@@ -123,16 +123,16 @@ def zone(name: str) -> ZoneInfo:
 def _to_utc(local: datetime, tz: ZoneInfo) -> datetime:
     """A local wall time as UTC: first occurrence when repeated, shifted past a gap when missing."""
     aware = local.replace(tzinfo=tz, fold=0)
-    utc = aware.astimezone(timezone.utc)
+    utc = aware.astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) != local:  # inside a gap: fold=0 uses the old offset
-        utc = local.replace(tzinfo=tz, fold=1).astimezone(timezone.utc)
-        utc = max(utc, aware.astimezone(timezone.utc))
+        utc = local.replace(tzinfo=tz, fold=1).astimezone(UTC)
+        utc = max(utc, aware.astimezone(UTC))
     return utc
 
 
 def next_fire(cron: Cron, tz: ZoneInfo, after: datetime) -> datetime:
     """The first fire time strictly after ``after`` (aware), as an aware UTC datetime."""
-    after_utc = after.astimezone(timezone.utc)
+    after_utc = after.astimezone(UTC)
     day = (after_utc.astimezone(tz) - timedelta(days=1)).date()  # a day back: gaps shift times forward
     for _ in range(SEARCH_DAYS):
         if cron.matches_day(day):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 from producers.client import SintraClient
@@ -46,7 +46,7 @@ def email_sequence(client: SintraClient) -> None:
     """Emmie + Mailchimp: 'create a 5-email nurturing sequence for new leads'."""
     print("\nExample 1 - Emmie + Mailchimp: create a 5-email nurturing sequence for new leads")
     _connect(client, "emmie", "mailchimp", {"api_key": "sandbox0123456789abcdef-us21", "list_id": "newleads"})
-    start = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     emails = [{"subject_line": s, "preview_text": p,
                "html": f"<h1>{s}</h1><p>{p}</p><p>Email {i} of 5 in your welcome series.</p>"}
               for i, (s, p) in enumerate(NURTURE, 1)]

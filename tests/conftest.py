@@ -17,7 +17,7 @@ os.environ["SINTRA_ENV"] = "test"
 os.environ["SINTRA_RETRY_MIN_BACKOFF_MS"] = "200"
 os.environ["SINTRA_RETRY_MAX_BACKOFF_MS"] = "2000"
 os.environ["SINTRA_LOG_FORMAT"] = "json"
-os.environ["dramatiq_worker_timeout"] = "50"
+os.environ["dramatiq_worker_timeout"] = "50"  # noqa: SIM112 - dramatiq reads this name in lower case
 # every TestClient calls from the address "testclient": the throttling tests lower these for their own
 # address, everything else must not be throttled by the 401s other tests provoke
 os.environ["SINTRA_AUTH_FAILURES_PER_IP"] = "100000"

@@ -3,7 +3,8 @@
 Nothing happens at import. The ``Resources`` middleware calls :func:`boot` from dramatiq's
 ``before_worker_boot`` hook, before any consumer or worker thread starts: it configures logging,
 builds the context (database engine, Vault identity, HTTP pools), checks that the database, Redis
-and Vault answer (a worker that cannot reach them says so and does not start), and starts the heartbeat and the relay/sweeper threads.
+and Vault answer (a worker that cannot reach them says so and does not start), and starts the heartbeat
+and the relay/sweeper threads.
 :func:`shutdown` runs after dramatiq has stopped and joined the worker threads, so in-flight jobs
 finish with their connections open; jobs still running then are handed back.
 """

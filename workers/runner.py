@@ -445,7 +445,8 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
                 upsert_state(session=s, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
                              status="connected" if ok else "error", message=message,
                              **({"connected_at": now} if ok else {}))
-                events.record(s, workspace=job.workspace_id, type="integration.connected" if ok else "integration.error",
+                events.record(s, workspace=job.workspace_id,
+                              type="integration.connected" if ok else "integration.error",
                               data={"agent": job.agent, "integration": job.integration, "message": message})
             owned = job_store.finish_attempt(session=s, job_id=job.id, worker_id=ctx.worker_id, values=values)
             if owned:

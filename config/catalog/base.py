@@ -50,7 +50,7 @@ class CredentialField(BaseModel):
     max_length: int = MAX_CREDENTIAL_LENGTH
 
     @model_validator(mode="after")
-    def _compile(self) -> "CredentialField":
+    def _compile(self) -> CredentialField:
         if self.pattern is not None:
             re.compile(self.pattern)
         if self.example and self.problem(self.example):
@@ -117,7 +117,7 @@ class IntegrationSpec(BaseModel):
     implemented: bool = False
 
     @model_validator(mode="after")
-    def _check(self) -> "IntegrationSpec":
+    def _check(self) -> IntegrationSpec:
         for ident in (self.id, self.provider, *(a.name for a in self.actions)):
             if not _ID.match(ident):
                 raise ValueError(f"catalog id {ident!r} must match {_ID.pattern}")

@@ -90,7 +90,7 @@ class SintraCollector(Collector):
             col(Job.status).in_(("succeeded", "failed")), col(Job.started_at).is_not(None),
             col(Job.finished_at).is_not(None)).group_by(Job.agent, Job.integration, Job.action, Job.status)
         for agent, integration, action, status, n, total, *le in session.exec(q).all():
-            buckets = [(str(b), float(c or 0)) for b, c in zip(JOB_BUCKETS, le)] + [("+Inf", float(n))]
+            buckets = [(str(b), float(c or 0)) for b, c in zip(JOB_BUCKETS, le, strict=True)] + [("+Inf", float(n))]
             hist.add_metric([agent, integration, action, status], buckets, max(0.0, float(total or 0)))
         return hist
 
@@ -111,7 +111,7 @@ class SintraCollector(Collector):
                    func.sum(AuditEvent.duration_ms), *sums).where(AuditEvent.kind == "provider_call").group_by(
             AuditEvent.agent, AuditEvent.integration, AuditEvent.action)
         for agent, integration, action, n, total, *le in session.exec(q).all():
-            buckets = [(str(b), float(c or 0)) for b, c in zip(BUCKETS, le)] + [("+Inf", float(n))]
+            buckets = [(str(b), float(c or 0)) for b, c in zip(BUCKETS, le, strict=True)] + [("+Inf", float(n))]
             hist.add_metric([agent or "", integration or "", action or ""], buckets, float(total or 0) / 1000)
         yield hist
         waits = session.exec(select(func.count()).where(AuditEvent.kind == "provider_call",
@@ -156,11 +156,11 @@ def _text() -> Any:
 
 
 def _aware(value: Any) -> Any:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     if isinstance(value, str):  # SQLite aggregates skip the column type
         value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 
@@ -18,7 +18,7 @@ def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
 
 
 def _quarter_hour_tomorrow() -> str:
-    now = datetime.now(timezone.utc).replace(second=0, microsecond=0) + timedelta(days=1)
+    now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
     return now.replace(minute=now.minute - now.minute % 15).isoformat().replace("+00:00", "Z")
 
 
@@ -51,7 +51,7 @@ def example_value(schema: dict[str, Any], root: dict[str, Any], name: str = "", 
     if schema.get("format") == "date-time":
         return _quarter_hour_tomorrow()
     if schema.get("format") == "date":
-        return (datetime.now(timezone.utc).date() - timedelta(days=7)).isoformat()
+        return (datetime.now(UTC).date() - timedelta(days=7)).isoformat()
     if "@" in str(schema.get("pattern", "")) or "email" in name:
         return "hello@example.com"
     if "url" in name or schema.get("format") == "uri" or str(schema.get("pattern", "")).startswith("^http"):

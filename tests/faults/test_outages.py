@@ -21,7 +21,7 @@ from tests.faults.stack import Background, Stack, judge, report
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("mode", ["restart-aof", "sigkill", "no-persistence"])
 def test_redis_outage(redis_stack: Stack, mode: str) -> None:
-    stack, broker = redis_stack, "redis"  # Redis-only, or one broker is enough for this fault
+    stack = redis_stack  # Redis-only, or one broker is enough for this fault
     acct = stack.new_account(f"redis-{mode}")
     stack.wait_workers_ready()
     stack.sim_latency("mailchimp", 0.1)
@@ -53,7 +53,7 @@ def test_redis_outage(redis_stack: Stack, mode: str) -> None:
 
 @pytest.mark.timeout(300)
 def test_postgres_outage(redis_stack: Stack) -> None:
-    stack, broker = redis_stack, "redis"  # Redis-only, or one broker is enough for this fault
+    stack = redis_stack  # Redis-only, or one broker is enough for this fault
     acct = stack.new_account("pg")
     stack.wait_workers_ready()
     stack.sim_latency("mailchimp", 0.1)
@@ -90,7 +90,7 @@ def test_postgres_outage(redis_stack: Stack) -> None:
 @pytest.mark.parametrize("mode", ["sealed", "stopped"])
 def test_vault_outage(redis_stack: Stack, mode: str) -> None:
     """The outage starts before the account's first job, so no worker has its credentials cached."""
-    stack, broker = redis_stack, "redis"  # Redis-only, or one broker is enough for this fault
+    stack = redis_stack  # Redis-only, or one broker is enough for this fault
     acct = stack.new_account(f"vault-{mode}")  # configure writes to Vault: before the outage
     stack.wait_workers_ready()
     t = time.time()

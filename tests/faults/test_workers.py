@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.stack import Background, Proc, Stack, failed_messages, in_flight, judge, log_events, pct, report
+from tests.faults.stack import Background, Proc, Stack, in_flight, judge, log_events, pct, report
 
 #: Target of the issue: a job interrupted by a crash is finished within this many seconds of it.
 RECOVERY_TARGET_S = 30.0

@@ -6,9 +6,8 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
-import pytest
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import GOOD_MAILCHIMP, configure, submit
@@ -32,7 +31,7 @@ def test_cli_creates_lists_pauses_and_deletes_schedules_and_cancels_jobs(stack: 
                  "--integration", "mailchimp", "--action", "list_campaigns")
     assert bad.returncode == 1 and "5 fields" in bad.stderr
     assert sintra(stack, api_url, "schedules", "delete", sid).returncode == 0
-    run_at = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    run_at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     job_id = submit(stack, "emmie", "mailchimp", "list_campaigns", {}, run_at=run_at).json()["id"]
     assert json.loads(sintra(stack, api_url, "jobs", "cancel", job_id, "--json").stdout)["status"] == "cancelled"
 

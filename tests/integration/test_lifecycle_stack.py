@@ -24,7 +24,8 @@ def test_a_connection_test_that_hits_a_5xx_is_failed_once_and_never_retried(stac
     job = stack.api.get(f"/api/jobs/{job_id}", headers=stack.headers()).json()
     assert job["status"] == "failed" and job["attempts"] == 1
     assert [e["kind"] for e in job["attempt_log"]] == ["transient"]
-    events = [e["type"] for e in stack.api.get(f"/api/jobs/{job_id}/timeline", headers=stack.headers()).json()["events"]]
+    timeline = stack.api.get(f"/api/jobs/{job_id}/timeline", headers=stack.headers()).json()
+    events = [e["type"] for e in timeline["events"]]
     assert events == ["job.queued", "job.running", "job.failed"]
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)  # leave it connected for the other tests
 

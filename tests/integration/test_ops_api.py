@@ -77,14 +77,16 @@ def test_run_now_submits_the_schedules_job_once_and_keeps_its_timing(stack: Stac
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
     sched = stack.api.post("/api/schedules", headers=stack.headers(), json={
         "cron": "0 9 * * MON", "timezone": "Europe/Paris",
-        "job": {"agent": "emmie", "integration": "mailchimp", "action": "list_campaigns", "params": {"limit": 1}}}).json()
+        "job": {"agent": "emmie", "integration": "mailchimp", "action": "list_campaigns",
+                "params": {"limit": 1}}}).json()
     r = stack.api.post(f"/api/schedules/{sched['id']}/run", headers=stack.headers())
     assert r.status_code == 202, r.text
     assert wait_job(stack, r.json()["id"])["status"] == "succeeded"
     after = stack.api.get(f"/api/schedules/{sched['id']}", headers=stack.headers()).json()
     assert [j["id"] for j in after["jobs"]] == [r.json()["id"]]
     assert after["next_fire_at"] == sched["next_fire_at"]
-    assert stack.api.post(f"/api/schedules/{sched['id']}/run", headers=stack.headers(_other_key(stack))).status_code == 404
+    other = stack.headers(_other_key(stack))
+    assert stack.api.post(f"/api/schedules/{sched['id']}/run", headers=other).status_code == 404
     firings = stack.api.get(f"/api/schedules/{sched['id']}/firings", headers=stack.headers()).json()
     assert firings["firings"] == []  # a run-now is not a firing of the schedule
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from producers.enqueue import Enqueuer
 from schedules.runner import Scheduler
@@ -55,7 +55,7 @@ def test_schedule_lifecycle_shows_next_fire_times_and_can_be_paused_resumed_upda
 
 def test_run_at_in_the_past_or_without_offset_is_rejected(stack: Stack) -> None:
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
-    past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     r = submit(stack, "emmie", "mailchimp", "list_campaigns", {}, run_at=past)
     assert r.status_code == 422 and "in the past" in r.json()["error"]["message"]
     r = submit(stack, "emmie", "mailchimp", "list_campaigns", {}, run_at="2030-01-01T09:00:00")
@@ -64,7 +64,7 @@ def test_run_at_in_the_past_or_without_offset_is_rejected(stack: Stack) -> None:
 
 def test_one_shot_job_is_scheduled_then_runs_when_due_and_can_be_cancelled(stack: Stack) -> None:
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
-    soon = datetime.now(timezone.utc) + timedelta(seconds=1)
+    soon = datetime.now(UTC) + timedelta(seconds=1)
     job = submit(stack, "emmie", "mailchimp", "list_campaigns", {}, run_at=soon.isoformat()).json()
     assert job["status"] == "scheduled" and job["run_at"]
     later = submit(stack, "emmie", "mailchimp", "list_campaigns", {},
@@ -75,7 +75,7 @@ def test_one_shot_job_is_scheduled_then_runs_when_due_and_can_be_cancelled(stack
     scheduler = Scheduler(stack.engine, Enqueuer(stack.broker).enqueue)  # type: ignore[arg-type]
     scheduler.tick()
     assert stack.api.get(f"/api/jobs/{job['id']}", headers=stack.headers()).json()["status"] == "scheduled"
-    time.sleep(max(0.0, (soon - datetime.now(timezone.utc)).total_seconds()) + 0.1)
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.1)
     scheduler.tick()
     assert wait_job(stack, job["id"])["status"] == "succeeded"
     assert stack.api.get(f"/api/jobs/{later['id']}", headers=stack.headers()).json()["status"] == "cancelled"

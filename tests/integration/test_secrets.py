@@ -22,11 +22,10 @@ def _db_dump(stack: Stack) -> str:
 def _redis_dump(url: str) -> str:
     r = redis.Redis.from_url(url)
     out = []
+    read = {"string": r.get, "list": lambda k: r.lrange(k, 0, -1), "hash": r.hgetall, "set": r.smembers,
+            "zset": lambda k: r.zrange(k, 0, -1)}
     for key in r.scan_iter(count=1000):
-        kind = r.type(key).decode()
-        value = {"string": lambda: r.get(key), "list": lambda: r.lrange(key, 0, -1),
-                 "hash": lambda: r.hgetall(key), "set": lambda: r.smembers(key),
-                 "zset": lambda: r.zrange(key, 0, -1)}.get(kind, lambda: b"")()
+        value = read.get(r.type(key).decode(), lambda k: b"")(key)
         out.append(f"{key!r} {value!r}")
     return "\n".join(out)
 

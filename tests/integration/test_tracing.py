@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.integration.conftest import Stack
-from tests.integration.helpers import GOOD_MAILCHIMP, configure, submit, wait_job
+from tests.integration.helpers import GOOD_MAILCHIMP, configure, wait_job
 
 
 @pytest.fixture(scope="session")

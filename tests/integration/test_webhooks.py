@@ -167,7 +167,7 @@ def test_a_failed_delivery_is_retried_with_backoff_and_arrives_once_the_receiver
     assert [a["status"] for a in delivery["attempt_log"]] == [503, 503, 200]
     assert delivery["attempt_log"][1]["error"] == "receiver answered HTTP 503"
     at = [datetime.fromisoformat(x["at"]) for x in delivery["attempt_log"]]
-    gaps = [(b - a).total_seconds() for a, b in zip(at, at[1:])]
+    gaps = [(b - a).total_seconds() for a, b in zip(at, at[1:], strict=False)]
     assert gaps[0] >= 0.2 and gaps[1] >= 0.4, gaps  # base backoff, then doubled
     verify(hook["secret"], receiver.got[-1].headers, receiver.got[-1].body)
 
@@ -248,8 +248,9 @@ def test_the_scheduler_process_dispatches_webhooks(stack: Stack, tenant: dict[st
     import sys
 
     hook = _create(stack, tenant, receiver.url, ["schedule.paused"])
-    env = {**os.environ, "SINTRA_DATABASE_URL": stack.settings.db_url, "SINTRA_STATE_DIR": str(stack.settings.state_dir),
-           "SINTRA_VAULT_ADDR": stack.settings.vault_addr, "SINTRA_WEBHOOK_ALLOW_HOSTS": '["127.0.0.1"]',
+    env = {**os.environ, "SINTRA_DATABASE_URL": stack.settings.db_url,
+           "SINTRA_STATE_DIR": str(stack.settings.state_dir), "SINTRA_VAULT_ADDR": stack.settings.vault_addr,
+           "SINTRA_WEBHOOK_ALLOW_HOSTS": '["127.0.0.1"]',
            "SINTRA_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "schedules", "--interval", "0.2"], env=env)
     try:

@@ -95,7 +95,8 @@ def test_create_campaign_with_schedule_is_read_back(client: MailchimpClient) -> 
     assert created["status"] == "schedule"
     assert created["list_id"] == LIST
     got = run(client, "get_campaign", campaign_id=created["id"])
-    assert got["subject_line"] == "Launch" and got["title"].startswith("Launch day [")  # + the job tag that finds it again after a crash
+    # the title gains the job tag that finds the campaign again after a crash
+    assert got["subject_line"] == "Launch" and got["title"].startswith("Launch day [")
     assert datetime.fromisoformat(got["send_time"]) == when
     assert client.json("GET", f"/campaigns/{created['id']}/content")["html"] == "<h1>Launch</h1>"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from workers.store.db import build_engine, migrate
 from workers.store.keys import create_key
 from workers.store.models import Job, ScheduleFiring
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Clock:

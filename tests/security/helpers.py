@@ -36,7 +36,7 @@ class LoopbackListener:
             self.connections += 1
             conn.close()
 
-    def __enter__(self) -> "LoopbackListener":
+    def __enter__(self) -> LoopbackListener:
         self._thread.start()
         return self
 

@@ -70,11 +70,10 @@ def _tables(stack: Stack) -> str:
 def _redis(stack: Stack) -> str:
     client = redis.Redis.from_url(stack.settings.redis_url)
     out = io.StringIO()
+    read: dict[str, Any] = {"string": client.get, "list": lambda k: client.lrange(k, 0, -1),
+                            "hash": client.hgetall, "set": client.smembers, "zset": lambda k: client.zrange(k, 0, -1)}
     for key in client.scan_iter(count=1000):
-        kind = client.type(key).decode()
-        value: Any = {"string": lambda: client.get(key), "list": lambda: client.lrange(key, 0, -1),
-                      "hash": lambda: client.hgetall(key), "set": lambda: client.smembers(key),
-                      "zset": lambda: client.zrange(key, 0, -1)}.get(kind, lambda: b"")()
+        value: Any = read.get(client.type(key).decode(), lambda k: b"")(key)
         out.write(repr((key, value)))
     return out.getvalue()
 

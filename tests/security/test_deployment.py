@@ -18,7 +18,8 @@ APPS = {name for name, svc in SERVICES.items() if svc.get("image") == "sintra:lo
 
 
 def test_only_the_bootstrap_service_mounts_the_root_token_and_unseal_key() -> None:
-    holders = [name for name, svc in SERVICES.items() for v in svc.get("volumes") or [] if str(v).startswith("bao-init")]
+    holders = [name for name, svc in SERVICES.items()
+               for v in svc.get("volumes") or [] if str(v).startswith("bao-init")]
     assert holders == ["vault-bootstrap"]
 
 

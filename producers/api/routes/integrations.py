@@ -22,7 +22,6 @@ from workers.dispatch import dispatch_now
 from workers.store import events
 from producers.schemas import (COMMON_ERRORS, AgentPublic, AgentsPublic, ConnectResult, DisconnectResult,
                                IntegrationPublic, errors)
-from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.integrations import get_state, states_for, upsert_state

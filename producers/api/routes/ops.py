@@ -6,7 +6,7 @@ operator sees the broker's own counts (queues are shared by all workspaces).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -116,7 +116,8 @@ def workers_(caller: CallerDep, session: SessionDep, settings: SettingsDep,
 def search(caller: CallerDep, session: SessionDep, agent: Name = None, integration: Name = None,
            action: Name = None, status: JobStatus | None = None, since: datetime | None = None,
            until: datetime | None = None,
-           q: str | None = Query(None, max_length=200, pattern=PRINTABLE, description="Job id (prefix) or idempotency key"),
+           q: str | None = Query(None, max_length=200, pattern=PRINTABLE,
+                                 description="Job id (prefix) or idempotency key"),
            offset: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(25, ge=1, le=200)) -> dict[str, Any]:
     """Jobs filtered by agent, integration, action, status, creation time range and text; paginated."""
     where = ops.JobFilter(agent=agent, integration=integration, action=action, status=status, since=_utc(since),
@@ -128,7 +129,7 @@ def search(caller: CallerDep, session: SessionDep, agent: Name = None, integrati
 
 def _utc(value: datetime | None) -> datetime | None:
     """A time from a query string; one given without an offset is taken as UTC."""
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @router.get("/api/jobs/{job_id}/audit", response_model=JobAudit, responses=errors(404))

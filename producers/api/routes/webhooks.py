@@ -83,7 +83,8 @@ def create(body: WebhookCreate, caller: CallerDep, session: SessionDep, settings
 
 
 @router.get("", response_model=WebhooksPublic)
-def list_(caller: CallerDep, session: SessionDep, cursor: CursorParam = None, limit: LimitParam = 100) -> WebhooksPublic:
+def list_(caller: CallerDep, session: SessionDep, cursor: CursorParam = None,
+          limit: LimitParam = 100) -> WebhooksPublic:
     """The workspace's endpoints, oldest first."""
     stmt = select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == caller.workspace)
     rows, more = keyset(session, stmt, col(WebhookEndpoint.created_at), col(WebhookEndpoint.id),
