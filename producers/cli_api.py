@@ -247,7 +247,7 @@ def _waiting(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
 
-def add_api_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_api_parsers(sub: argparse._SubParsersAction) -> None:
     """Register every API command on ``sintra``'s subparsers."""
     ints = sub.add_parser("integrations", help="the catalog; configure, connect, disconnect")
     iv = ints.add_subparsers(dest="verb", required=True)
@@ -294,7 +294,7 @@ def add_api_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     ev.add_argument("--seconds", type=float, default=300.0, help="stop after this long (default 300)")
 
 
-def _add_webhook_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_webhook_parsers(sub: argparse._SubParsersAction) -> None:
     hooks = sub.add_parser("webhooks", help="signed event deliveries").add_subparsers(dest="verb", required=True)
     create = _common(hooks.add_parser("create", help="register a receiver (its secret is shown once)"), _webhooks)
     create.add_argument("url")
@@ -312,7 +312,7 @@ def _add_webhook_parsers(sub: argparse._SubParsersAction) -> None:  # type: igno
     redo.add_argument("delivery")
 
 
-def _add_schedule_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_schedule_parsers(sub: argparse._SubParsersAction) -> None:
     sch = sub.add_parser("schedules", help="recurring jobs").add_subparsers(dest="verb", required=True)
     create = _common(sch.add_parser("create", help="create a schedule"), _schedules)
     for name in ("cron", "agent", "integration", "action"):

@@ -136,39 +136,39 @@ class _Api:
     # -- health ------------------------------------------------------------------------------------
     def healthz(self) -> Liveness:
         """Liveness of the API process."""
-        return self._send(_Call("GET", "/healthz", Liveness))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/healthz", Liveness))
 
     def readyz(self) -> Readiness:
         """Readiness: Redis, database, Vault (a 503 raises :class:`SintraApiError` with the body)."""
-        return self._send(_Call("GET", "/readyz", Readiness))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/readyz", Readiness))
 
     # -- integrations ------------------------------------------------------------------------------
     def integrations(self) -> AgentsPublic:
         """The catalog with this workspace's state."""
-        return self._send(_Call("GET", "/api/integrations/", AgentsPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/integrations/", AgentsPublic))
 
     def agent(self, agent: str) -> AgentPublic:
         """One agent's integrations."""
-        return self._send(_Call("GET", f"/api/integrations/{agent}", AgentPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/integrations/{agent}", AgentPublic))
 
     def integration(self, agent: str, integration: str) -> IntegrationPublic:
         """One integration's catalog entry and state."""
-        return self._send(_Call("GET", f"/api/integrations/{agent}/{integration}",  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/integrations/{agent}/{integration}",
                                 IntegrationPublic))
 
     def configure(self, agent: str, integration: str, credentials: dict[str, str]) -> IntegrationPublic:
         """Store credentials (in Vault, through the API)."""
-        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/configure",  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/configure",
                                 IntegrationPublic, json={"credentials": credentials}))
 
     def connect(self, agent: str, integration: str) -> ConnectResult:
         """Test the connection from the agent's worker."""
-        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/connect",  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/connect",
                                 ConnectResult))
 
     def disconnect(self, agent: str, integration: str) -> DisconnectResult:
         """Delete the credentials, fail the integration's queued jobs and pause its schedules."""
-        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/disconnect",  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/disconnect",
                                 DisconnectResult))
 
     # -- jobs --------------------------------------------------------------------------------------
@@ -177,34 +177,34 @@ class _Api:
         """Submit a job (at ``run_at`` if given); a repeated idempotency key returns the original job."""
         body = JobCreate(agent=agent, integration=integration, action=action, params=params or {},
                          idempotency_key=idempotency_key, run_at=run_at).model_dump(mode="json", exclude_none=True)
-        return self._send(_Call("POST", "/api/jobs", JobPublic, json=body))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", "/api/jobs", JobPublic, json=body))
 
     def list_jobs(self, *, agent: str | None = None, integration: str | None = None, status: str | None = None,
                   limit: int | None = None, cursor: str | None = None) -> JobsPublic:
         """A page of jobs, newest first (``.next_cursor`` for the next page)."""
-        return self._send(_Call("GET", "/api/jobs", JobsPublic, params={  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/jobs", JobsPublic, params={
             "agent": agent, "integration": integration, "status": status, "limit": limit, "cursor": cursor}))
 
     def get_job(self, job_id: str) -> JobPublic:
         """Read a job."""
-        return self._send(_Call("GET", f"/api/jobs/{job_id}", JobPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/jobs/{job_id}", JobPublic))
 
     def cancel_job(self, job_id: str) -> JobPublic:
         """Cancel a job."""
-        return self._send(_Call("POST", f"/api/jobs/{job_id}/cancel", JobPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/jobs/{job_id}/cancel", JobPublic))
 
     def retry_job(self, job_id: str) -> JobPublic:
         """Run a failed or cancelled job again (same id, resuming from its step log)."""
-        return self._send(_Call("POST", f"/api/jobs/{job_id}/retry", JobPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/jobs/{job_id}/retry", JobPublic))
 
     def retry_jobs(self, *, dry_run: bool = True, **filters: Any) -> BulkRetryResult:
         """Bulk retry by filter (status, agent, integration, action, error_type, expected_count, ...)."""
-        return self._send(_Call("POST", "/api/jobs/retry", BulkRetryResult,  # type: ignore[no-any-return]
+        return self._send(_Call("POST", "/api/jobs/retry", BulkRetryResult,
                                 json={"dry_run": dry_run, **filters}))
 
     def job_timeline(self, job_id: str) -> JobTimeline:
         """The job's events, oldest first."""
-        return self._send(_Call("GET", f"/api/jobs/{job_id}/timeline", JobTimeline))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/jobs/{job_id}/timeline", JobTimeline))
 
     # -- schedules ---------------------------------------------------------------------------------
     def create_schedule(self, cron: str, job: dict[str, Any], *, timezone: str = "UTC", name: str = "",
@@ -212,123 +212,123 @@ class _Api:
         """Create a recurring job (``job``: agent, integration, action, params)."""
         body = ScheduleCreate(cron=cron, timezone=timezone, job=JobTemplate(**job), name=name,
                               misfire_policy=misfire_policy).model_dump(mode="json")  # type: ignore[arg-type]
-        return self._send(_Call("POST", "/api/schedules", SchedulePublic, json=body))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", "/api/schedules", SchedulePublic, json=body))
 
     def schedules(self, *, limit: int | None = None, cursor: str | None = None) -> SchedulesPublic:
         """A page of schedules, oldest first."""
-        return self._send(_Call("GET", "/api/schedules", SchedulesPublic,  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/schedules", SchedulesPublic,
                                 params={"limit": limit, "cursor": cursor}))
 
     def schedule(self, schedule_id: str) -> ScheduleDetail:
         """One schedule with its next fire times and produced jobs."""
-        return self._send(_Call("GET", f"/api/schedules/{schedule_id}", ScheduleDetail))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/schedules/{schedule_id}", ScheduleDetail))
 
     def update_schedule(self, schedule_id: str, **changes: Any) -> SchedulePublic:
         """Change cron, timezone, job, misfire_policy or name."""
-        return self._send(_Call("PATCH", f"/api/schedules/{schedule_id}", SchedulePublic,  # type: ignore[no-any-return]
+        return self._send(_Call("PATCH", f"/api/schedules/{schedule_id}", SchedulePublic,
                                 json=changes))
 
     def pause_schedule(self, schedule_id: str) -> SchedulePublic:
         """Pause a schedule."""
-        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/pause", SchedulePublic))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/pause", SchedulePublic))
 
     def resume_schedule(self, schedule_id: str) -> SchedulePublic:
         """Resume a schedule from the next fire time after now."""
-        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/resume", SchedulePublic))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/resume", SchedulePublic))
 
     def delete_schedule(self, schedule_id: str) -> None:
         """Delete a schedule."""
-        return self._send(_Call("DELETE", f"/api/schedules/{schedule_id}"))  # type: ignore[no-any-return]
+        return self._send(_Call("DELETE", f"/api/schedules/{schedule_id}"))
 
     # -- workflows ---------------------------------------------------------------------------------
     def workflows(self) -> WorkflowsPublic:
         """The workflows and their parameter schemas."""
-        return self._send(_Call("GET", "/api/workflows", WorkflowsPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/workflows", WorkflowsPublic))
 
     def run_workflow(self, workflow_id: str, params: dict[str, Any], *,
                      idempotency_key: str | None = None) -> JobPublic:
         """Start a workflow; the answer is its parent job (``wait`` on it for the report)."""
         body = {"params": params, **({"idempotency_key": idempotency_key} if idempotency_key else {})}
-        return self._send(_Call("POST", f"/api/workflows/{workflow_id}", JobPublic, json=body))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/workflows/{workflow_id}", JobPublic, json=body))
 
     # -- webhooks ----------------------------------------------------------------------------------
     def create_webhook(self, url: str, events: list[str], *, description: str = "") -> WebhookCreated:
         """Register a receiver; ``.secret`` is shown this once."""
-        return self._send(_Call("POST", "/api/webhooks", WebhookCreated,  # type: ignore[no-any-return]
+        return self._send(_Call("POST", "/api/webhooks", WebhookCreated,
                                 json={"url": url, "events": events, "description": description}))
 
     def webhooks(self, *, limit: int | None = None, cursor: str | None = None) -> WebhooksPublic:
         """A page of webhook endpoints."""
-        return self._send(_Call("GET", "/api/webhooks", WebhooksPublic,  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/webhooks", WebhooksPublic,
                                 params={"limit": limit, "cursor": cursor}))
 
     def webhook(self, webhook_id: str) -> WebhookPublic:
         """One endpoint."""
-        return self._send(_Call("GET", f"/api/webhooks/{webhook_id}", WebhookPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/webhooks/{webhook_id}", WebhookPublic))
 
     def delete_webhook(self, webhook_id: str) -> None:
         """Delete an endpoint, its log and its secret."""
-        return self._send(_Call("DELETE", f"/api/webhooks/{webhook_id}"))  # type: ignore[no-any-return]
+        return self._send(_Call("DELETE", f"/api/webhooks/{webhook_id}"))
 
     def webhook_deliveries(self, webhook_id: str, *, status: str | None = None, limit: int | None = None,
                            cursor: str | None = None) -> DeliveriesPublic:
         """The delivery log of an endpoint, newest first."""
-        return self._send(_Call("GET", f"/api/webhooks/{webhook_id}/deliveries",  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/webhooks/{webhook_id}/deliveries",
                                 DeliveriesPublic, params={"status": status, "limit": limit, "cursor": cursor}))
 
     def redeliver(self, webhook_id: str, delivery_id: str) -> DeliveryPublic:
         """Send a delivery again."""
-        return self._send(_Call("POST", f"/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
                                 DeliveryPublic))
 
 
     # -- keys --------------------------------------------------------------------------------------
     def keys(self) -> KeysPublic:
         """The workspace's API keys (every workspace's with an operator key); never a key itself."""
-        return self._send(_Call("GET", "/api/keys", KeysPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/keys", KeysPublic))
 
     def revoke_key(self, key_id: str) -> KeyPublic:
         """Revoke a key (by id or prefix) at once."""
-        return self._send(_Call("POST", f"/api/keys/{key_id}/revoke", KeyPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/keys/{key_id}/revoke", KeyPublic))
 
     def rotate_key(self, key_id: str) -> KeyRotated:
         """Revoke a key and get its replacement (shown once)."""
-        return self._send(_Call("POST", f"/api/keys/{key_id}/rotate", KeyRotated))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/keys/{key_id}/rotate", KeyRotated))
 
     # -- ops ---------------------------------------------------------------------------------------
     def queue_stats(self, *, minutes: int | None = None) -> QueuesPublic:
         """Per agent queue: jobs by status, throughput, pickup and duration percentiles over ``minutes``."""
-        return self._send(_Call("GET", "/api/ops/queues", QueuesPublic,  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/ops/queues", QueuesPublic,
                                 params={"minutes": minutes}))
 
     def workers(self, *, include_stopped: bool | None = None) -> WorkersPublic:
         """Worker processes with their heartbeat, queues and in-flight count."""
-        return self._send(_Call("GET", "/api/ops/workers", WorkersPublic,  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/ops/workers", WorkersPublic,
                                 params={"include_stopped": include_stopped}))
 
     def search_jobs(self, *, offset: int | None = None, limit: int | None = None, **filters: Any) -> JobSearchPage:
         """Jobs by agent, integration, action, status, since, until and ``q`` (id or idempotency key), paged."""
-        return self._send(_Call("GET", "/api/ops/jobs", JobSearchPage,  # type: ignore[no-any-return]
+        return self._send(_Call("GET", "/api/ops/jobs", JobSearchPage,
                                 params={**filters, "offset": offset, "limit": limit}))
 
     def job_audit(self, job_id: str) -> JobAudit:
         """A job's audit trail: its provider calls and the API calls about it, oldest first."""
-        return self._send(_Call("GET", f"/api/jobs/{job_id}/audit", JobAudit))  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/jobs/{job_id}/audit", JobAudit))
 
     def integration_audit(self, agent: str, integration: str, *, kind: str | None = None,
                           limit: int | None = None) -> IntegrationAudit:
         """An integration's recent provider calls and changes, newest first."""
-        return self._send(_Call("GET", f"/api/integrations/{agent}/{integration}/audit",  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/integrations/{agent}/{integration}/audit",
                                 IntegrationAudit, params={"kind": kind, "limit": limit}))
 
     def schedule_firings(self, schedule_id: str) -> ScheduleFirings:
         """A schedule's latest firings and the job each produced."""
-        return self._send(_Call("GET", f"/api/schedules/{schedule_id}/firings",  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/schedules/{schedule_id}/firings",
                                 ScheduleFirings))
 
     def run_schedule_now(self, schedule_id: str) -> JobPublic:
         """Run a schedule's job once now (its timing is unchanged)."""
-        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/run", JobPublic))  # type: ignore[no-any-return]
+        return self._send(_Call("POST", f"/api/schedules/{schedule_id}/run", JobPublic))
 
 
 def _events_call(job_id: str | None, after: int | None, types: list[str] | None, max_seconds: float) -> _Call:
@@ -404,7 +404,7 @@ class AsyncSintraClient(_Api):
         """Close the connection pool."""
         await self._http.aclose()
 
-    async def _send(self, call: _Call) -> Any:  # type: ignore[override]
+    async def _send(self, call: _Call) -> Any:
         return call.parse(await self._http.request(call.method, call.path, **call.kwargs()))
 
     async def _stream(self, call: _Call, timeout: float | None) -> AsyncIterator[Event]:

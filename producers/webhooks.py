@@ -143,7 +143,7 @@ class WebhookDispatcher:
                     made += 1
             try:
                 session.flush()
-                moved = session.execute(update(WebhookEndpoint).where(
+                moved = session.exec(update(WebhookEndpoint).where(
                     col(WebhookEndpoint.id) == endpoint.id, col(WebhookEndpoint.cursor) == endpoint.cursor)
                     .values(cursor=events[-1].id, updated_at=now).execution_options(synchronize_session=False))
                 if not moved.rowcount:  # another dispatcher fanned these events out first
@@ -166,7 +166,7 @@ class WebhookDispatcher:
             claimed = []
             for row in due:
                 seen = row.attempts
-                res = session.execute(update(WebhookDelivery).where(
+                res = session.exec(update(WebhookDelivery).where(
                     col(WebhookDelivery.id) == row.id, col(WebhookDelivery.status) == "pending",
                     col(WebhookDelivery.attempts) == seen)
                     .values(attempts=seen + 1, next_attempt_at=now + CLAIM_LEASE, updated_at=now)

@@ -115,7 +115,7 @@ class Scheduler:
             fire_at = latest_fire(cron, tz, now, since=due - timedelta(microseconds=1)) \
                 if row.misfire_policy == "run_latest" else None
         following = next_fire(cron, tz, fire_at or now)
-        moved = session.execute(
+        moved = session.exec(
             update(Schedule).where(col(Schedule.id) == row.id, col(Schedule.next_fire_at) == due,
                                    col(Schedule.status) == "active")
             .values(next_fire_at=following, last_fired_at=fire_at or row.last_fired_at, updated_at=now))
@@ -148,8 +148,8 @@ class Scheduler:
                 except Exception:
                     log.warning("scheduler.enqueue_deferred", job_id=job.id)
                     values = {"dispatch_at": now}
-                res = session.execute(update(Job).where(col(Job.id) == job.id, col(Job.status) == "scheduled")
-                                      .values(status="queued", updated_at=now, **values))
+                res = session.exec(update(Job).where(col(Job.id) == job.id, col(Job.status) == "scheduled")
+                                   .values(status="queued", updated_at=now, **values))
                 if res.rowcount:
                     events.record(session, workspace=job.workspace_id, type="job.queued", job_id=job.id,
                                   data={"reason": "due", "schedule_id": job.schedule_id})

@@ -110,10 +110,10 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
             else:
                 values = {"status": "retrying", "dispatch_at": now, "not_before": None}
                 event, data = "job.retrying", {"reason": "worker_lost", "worker": job.worker_id}
-            res = session.execute(update(Job).where(col(Job.id) == job.id, col(Job.status) == "running",
-                                                    col(Job.worker_id) == job.worker_id)
-                                  .values(**values, attempt_log=attempt_log, worker_id=None, lease_expires_at=None,
-                                          updated_at=now))
+            res = session.exec(update(Job).where(col(Job.id) == job.id, col(Job.status) == "running",
+                                                 col(Job.worker_id) == job.worker_id)
+                               .values(**values, attempt_log=attempt_log, worker_id=None, lease_expires_at=None,
+                                       updated_at=now))
             if res.rowcount:
                 events.record(session, workspace=job.workspace_id, type=event, job_id=job.id, data=data)
                 moved += 1
@@ -150,9 +150,9 @@ def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch
         procs = list(session.execute(stmt).scalars().all())
         dead = [p for p in procs if p.heartbeat_at < now - timedelta(seconds=after) or _process_gone(p)][:batch]
         for proc in dead:
-            claimed = session.execute(update(WorkerProcess).where(col(WorkerProcess.id) == proc.id,
-                                                                  col(WorkerProcess.stopped_at).is_(None))
-                                      .values(stopped_at=now))
+            claimed = session.exec(update(WorkerProcess).where(col(WorkerProcess.id) == proc.id,
+                                                               col(WorkerProcess.stopped_at).is_(None))
+                                   .values(stopped_at=now))
             if not claimed.rowcount:
                 continue  # another sweeper got it
             session.execute(update(Job).where(col(Job.worker_id) == proc.id, col(Job.status) == "running")
@@ -160,10 +160,10 @@ def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch
             dropped = enqueuer.drop_dead(proc.broker_id, list(proc.queues)) if proc.broker_id else None
             resent = 0
             if dropped:
-                resent = session.execute(update(Job).where(col(Job.message_id).in_(dropped),
-                                                           col(Job.status).in_(("queued", "retrying")),
-                                                           col(Job.dispatch_at).is_(None))
-                                         .values(dispatch_at=now, updated_at=now)).rowcount
+                resent = session.exec(update(Job).where(col(Job.message_id).in_(dropped),
+                                                        col(Job.status).in_(("queued", "retrying")),
+                                                        col(Job.dispatch_at).is_(None))
+                                      .values(dispatch_at=now, updated_at=now)).rowcount
             session.commit()
             log.warning("sweeper.reaped_worker", worker=proc.id, messages_dropped=len(dropped or []),
                         jobs_resent=resent)

@@ -547,7 +547,7 @@ def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: Db
                                               job.integration),
                  "token_url": ctx.settings.provider_urls.get(f"{spec.provider}_token")}
     client = cls(http=ctx.http(base_url), credentials=creds, record=steps.record, action=job.action, **extra)
-    client.checkpoint = _checkpoint(ctx, job, steps)  # type: ignore[method-assign]
+    client.checkpoint = _checkpoint(ctx, job, steps)
     if job.kind == "test_connection":
         return client.test_connection()
     assert action is not None

@@ -19,7 +19,7 @@ from workers.store.keys import active_key, hash_key
 
 def get_settings_dep(request: Request) -> Settings:
     """The app's settings."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -30,10 +30,10 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_enqueuer(request: Request) -> Enqueuer:
     """The enqueuer over the app's broker."""
-    return request.app.state.enqueuer  # type: ignore[no-any-return]
+    return request.app.state.enqueuer
 
 
-def get_writer(request: Request):  # type: ignore[no-untyped-def]
+def get_writer(request: Request):
     """The write-only Vault credential writer (API identity), created on first use."""
     return request.app.state.writer()
 

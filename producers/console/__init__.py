@@ -23,7 +23,7 @@ __all__ = ["install"]
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def _redis(settings):  # type: ignore[no-untyped-def]
+def _redis(settings):
     import redis
 
     return redis.Redis.from_url(settings.redis_url, socket_timeout=5)

@@ -30,7 +30,7 @@ def _signin_page(request: Request, *, error: str | None = None, status_code: int
     response = templates.TemplateResponse(request, "signin.html", {"error": error, "token": token,
                                                                    "next": next_path}, status_code=status_code)
     response.set_cookie(SIGNIN_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/signin")
-    return secure(response)  # type: ignore[no-any-return]
+    return secure(response)
 
 
 @router.get("/")

@@ -159,4 +159,4 @@ def key_for_secret(session: Session, key: str) -> ApiKey | None:
 
 def sessions(request: Request) -> Sessions:
     """The app's session manager (created by :func:`producers.console.install`)."""
-    return request.app.state.console_sessions  # type: ignore[no-any-return]
+    return request.app.state.console_sessions

@@ -19,7 +19,7 @@ class PerAgentCredentials:
         self._sources: dict[str, object] = {}
         self._lock = threading.Lock()
 
-    def _source(self, agent: str):  # type: ignore[no-untyped-def]
+    def _source(self, agent: str):
         if self.only and agent != self.only:
             raise PermanentError(f"this worker serves agent {self.only!r}, not {agent!r}")
         with self._lock:
@@ -34,10 +34,10 @@ class PerAgentCredentials:
 
     def get(self, *, workspace: str, agent: str, integration: str, secret_fields: frozenset[str]) -> Credentials:
         """Read with the agent's identity."""
-        return self._source(agent).get(workspace=workspace, agent=agent, integration=integration,  # type: ignore[no-any-return]
+        return self._source(agent).get(workspace=workspace, agent=agent, integration=integration,
                                        secret_fields=secret_fields)
 
     def update(self, *, workspace: str, agent: str, integration: str, values: Mapping[str, str], cas: int) -> int:
         """Write back (refreshed tokens) with the agent's identity and check-and-set."""
-        return self._source(agent).update(workspace=workspace, agent=agent, integration=integration,  # type: ignore[no-any-return]
+        return self._source(agent).update(workspace=workspace, agent=agent, integration=integration,
                                           values=values, cas=cas)

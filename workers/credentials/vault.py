@@ -50,7 +50,7 @@ class VaultCredentialSource:
             data = (resp or {}).get("data") or {}
             if not data.get("data") or (data.get("metadata") or {}).get("deletion_time"):
                 raise CredentialsUnavailable(unavailable)
-            return data  # type: ignore[no-any-return]
+            return data
 
         data = self.session.call(_read, path=path)
         values = {str(k): str(v) for k, v in data["data"].items()}

@@ -128,10 +128,10 @@ def mark_running(*, session: Session, job_id: str, worker_id: str, lease: timede
     """
     now = utcnow()
     due = or_(col(Job.not_before).is_(None), col(Job.not_before) <= now)
-    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status).in_(("queued", "retrying")),
-                                               due)
-                             .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now,
-                                     worker_id=worker_id, lease_expires_at=now + lease, dispatch_at=None))
+    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.status).in_(("queued", "retrying")),
+                                            due)
+                          .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now,
+                                  worker_id=worker_id, lease_expires_at=now + lease, dispatch_at=None))
     return bool(result.rowcount)
 
 
@@ -140,9 +140,9 @@ def finish_attempt(*, session: Session, job_id: str, worker_id: str, values: dic
 
     False when the job was taken over meanwhile (its lease ran out): the outcome is then not ours to write.
     """
-    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
-                                               col(Job.worker_id) == worker_id)
-                             .values(**values, worker_id=None, lease_expires_at=None, updated_at=utcnow()))
+    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
+                                            col(Job.worker_id) == worker_id)
+                          .values(**values, worker_id=None, lease_expires_at=None, updated_at=utcnow()))
     return bool(result.rowcount)
 
 
@@ -152,8 +152,8 @@ def mark_dispatched(*, session: Session, job_id: str, message_id: str, entry: An
     Compare-and-clear: if the job moved on meanwhile (its message was already taken, the attempt failed
     and a new retry entry was written), the newer entry stays. The caller commits.
     """
-    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.dispatch_at) == entry)
-                             .values(dispatch_at=None, message_id=message_id, updated_at=utcnow()))
+    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.dispatch_at) == entry)
+                          .values(dispatch_at=None, message_id=message_id, updated_at=utcnow()))
     return bool(result.rowcount)
 
 
@@ -161,10 +161,10 @@ def request_retry(*, session: Session, job: Job, reason: str, actor: str) -> boo
     """A finished (failed or cancelled) job -> queued again, same id, resuming from its step log."""
     now = utcnow()
     log_entry = {"attempt": job.attempts, "at": now.isoformat(), "kind": "replay", "message": reason}
-    result = session.execute(update(Job).where(col(Job.id) == job.id, col(Job.status).in_(("failed", "cancelled")))
-                             .values(status="queued", error=None, finished_at=None, not_before=None,
-                                     rate_limited_since=None, cancel_requested_at=None, dispatch_at=now,
-                                     attempt_log=[*(job.attempt_log or []), log_entry], updated_at=now))
+    result = session.exec(update(Job).where(col(Job.id) == job.id, col(Job.status).in_(("failed", "cancelled")))
+                          .values(status="queued", error=None, finished_at=None, not_before=None,
+                                  rate_limited_since=None, cancel_requested_at=None, dispatch_at=now,
+                                  attempt_log=[*(job.attempt_log or []), log_entry], updated_at=now))
     if result.rowcount:
         events.record(session, workspace=job.workspace_id, type="job.queued", job_id=job.id,
                       data={"reason": reason, "by": actor})
@@ -188,9 +188,9 @@ def mark_cancelled(*, session: Session, job_id: str, reason: str) -> bool:
 
 def request_cancel(*, session: Session, job_id: str) -> bool:
     """Ask a running job to stop: its worker checks between steps and before each provider call. Commits."""
-    result = session.execute(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
-                                               col(Job.cancel_requested_at).is_(None))
-                             .values(cancel_requested_at=utcnow()))
+    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
+                                            col(Job.cancel_requested_at).is_(None))
+                          .values(cancel_requested_at=utcnow()))
     session.commit()
     return bool(result.rowcount)
 

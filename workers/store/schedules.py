@@ -58,9 +58,9 @@ def pause_for_integration(*, session: Session, workspace: str, agent: str, integ
     stmt = select(Schedule.id).where(col(Schedule.workspace_id) == workspace, col(Schedule.agent) == agent,
                                      col(Schedule.integration) == integration, col(Schedule.status) == "active")
     for schedule_id in list(session.exec(stmt).all()):
-        result = session.execute(update(Schedule).where(col(Schedule.id) == schedule_id,
-                                                        col(Schedule.status) == "active")
-                                 .values(status="paused", paused_reason=reason, updated_at=utcnow()))
+        result = session.exec(update(Schedule).where(col(Schedule.id) == schedule_id,
+                                                     col(Schedule.status) == "active")
+                              .values(status="paused", paused_reason=reason, updated_at=utcnow()))
         if result.rowcount:
             paused += 1
             paused_event(session, workspace=workspace, schedule_id=schedule_id, reason=reason)

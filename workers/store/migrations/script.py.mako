@@ -6,7 +6,8 @@ Create Date: ${create_date}
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+## autogenerate writes sqlmodel.sql.sqltypes.AutoString; mypy knows that submodule only when it is imported
+import sqlmodel.sql.sqltypes
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

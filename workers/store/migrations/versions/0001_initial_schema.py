@@ -6,7 +6,7 @@ Create Date: 2026-11-24 19:15:03.913495
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 
 revision = '0001'

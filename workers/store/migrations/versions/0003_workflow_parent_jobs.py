@@ -6,7 +6,7 @@ Create Date: 2026-11-24 19:53:07.070469
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 
 revision = '0003'

@@ -6,7 +6,7 @@ Create Date: 2026-12-04 19:30:00
 """
 from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 
 
 revision = '0007'
