@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 #: Version of :class:`JobMessage`; workers reject messages of another version with a clear error.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION: Final = 2
 
 JobStatus = Literal["scheduled", "queued", "running", "retrying", "succeeded", "failed", "cancelled"]
 #: Statuses after which a job never changes again.

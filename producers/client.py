@@ -9,10 +9,10 @@ Receivers of webhooks use :func:`verify`.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from pydantic import BaseModel
@@ -436,7 +436,8 @@ class AsyncSintraClient(_Api):
         async for event in self.job_events(job_id, max_seconds=timeout):
             if event.type == "job.snapshot" and event.data and event.data["status"] in TERMINAL_STATUSES:
                 return JobPublic.model_validate(event.data)
-        job = await self.get_job(job_id)
+        # _Api's annotations name the sync client's results; here its methods return their coroutines
+        job = await cast(Awaitable[JobPublic], self.get_job(job_id))
         if job.status in TERMINAL_STATUSES:
             return job
         raise TimeoutError(f"job {job_id} still {job.status} after {timeout:g} s")

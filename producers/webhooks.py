@@ -133,6 +133,7 @@ class WebhookDispatcher:
                 return 0
             now, made = self.clock(), 0
             for event in events:
+                assert event.id is not None  # read back from the table, so it has its id
                 payload = event_payload(session, event) if event.type in endpoint.events else None
                 if payload is not None:
                     session.add(WebhookDelivery(

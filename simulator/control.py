@@ -13,7 +13,7 @@ import itertools
 import json
 import secrets
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -152,7 +152,7 @@ def rate_header_route(attr: str, limit: int, headers: Callable[[int], dict[str, 
     handler stored in ``request.state.<attr>`` (its ``calls`` counted against ``limit``)."""
 
     class RateHeaderRoute(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def with_headers(request: Request) -> Response:

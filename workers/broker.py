@@ -9,6 +9,7 @@ found and sent again by the sweeper (:mod:`workers.dispatch`).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import dramatiq
 from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
@@ -82,9 +83,9 @@ class Enqueuer:
         of a Redis queue, or at RabbitMQ priority 1, not behind the backlog it had already waited through.
         """
         spec = agent(agent_id)
-        message = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
-                                   kwargs=msg.model_dump(mode="json"), options={},
-                                   message_id=message_id or new_message_id())
+        message: dramatiq.Message[Any] = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
+                                                          kwargs=msg.model_dump(mode="json"), options={},
+                                                          message_id=message_id or new_message_id())
         client = getattr(self.broker, "client", None)
         namespace = getattr(self.broker, "namespace", None)
         if front and client is not None and namespace is not None:

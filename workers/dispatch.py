@@ -64,8 +64,8 @@ def relay_once(engine: Engine, enqueuer: Enqueuer, *, batch: int = 200) -> int:
     now = utcnow()
     sent = 0
     with Session(engine, expire_on_commit=False) as session:
-        stmt = (select(Job.id, Job.agent, Job.workspace_id, Job.status, Job.not_before, Job.message_id,
-                       Job.dispatch_at)
+        stmt = (select(col(Job.id), col(Job.agent), col(Job.workspace_id), col(Job.status), col(Job.not_before),
+                       col(Job.message_id), col(Job.dispatch_at))
                 .where(col(Job.dispatch_at) <= now).order_by(col(Job.dispatch_at)).limit(batch))
         rows = session.execute(_locked(stmt, engine)).all()
         for job_id, agent, workspace, status, not_before, previous, entry in rows:
@@ -102,6 +102,7 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
                      "worker": job.worker_id}
             attempt_log = [*(job.attempt_log or []), entry]
             losses = sum(1 for e in attempt_log if e.get("kind") == "worker_lost")
+            data: dict[str, Any]
             if losses >= max_losses:
                 error = {"type": "permanent", "message": f"the job's worker died {losses} times while running it; "
                          "not run again (retry it once the cause is fixed)"}
@@ -178,7 +179,7 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
     """Waiting jobs whose message the broker no longer holds (or holds where no one will run it)."""
     now = utcnow()
     with Session(engine) as session:
-        stmt = (select(Job.id, Job.agent, Job.message_id, Job.updated_at)
+        stmt = (select(col(Job.id), col(Job.agent), col(Job.message_id), col(Job.updated_at))
                 .where(col(Job.status).in_(("queued", "retrying")), col(Job.dispatch_at).is_(None),
                        col(Job.updated_at) < now - timedelta(seconds=grace))
                 .order_by(col(Job.updated_at)).limit(batch))
@@ -216,11 +217,11 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
 def complete_workflows(engine: Engine, *, batch: int = 100) -> int:
     """Workflow jobs left ``running`` whose steps are all finished: queue their combine."""
     step = aliased(Job)
-    unfinished = exists().where(step.parent_id == Job.id, col(step.status).not_in(TERMINAL_STATUSES))
+    unfinished = exists().where(col(step.parent_id) == col(Job.id), col(step.status).not_in(TERMINAL_STATUSES))
     with Session(engine) as session:
-        ids = session.execute(select(Job.id).where(col(Job.kind) == "workflow", col(Job.status) == "running",
-                                                   col(Job.worker_id).is_(None), ~unfinished,
-                                                   exists().where(step.parent_id == Job.id)).limit(batch)).scalars().all()
+        ids = session.execute(select(col(Job.id)).where(
+            col(Job.kind) == "workflow", col(Job.status) == "running", col(Job.worker_id).is_(None), ~unfinished,
+            exists().where(col(step.parent_id) == col(Job.id))).limit(batch)).scalars().all()
         done = 0
         for job_id in ids:
             done += job_store.claim_parent_for_combine(session=session, parent_id=job_id)

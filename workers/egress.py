@@ -70,7 +70,7 @@ def resolve_public(host: str, port: int) -> str:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from None
-    addresses = [info[4][0] for info in infos if info[0] in _FAMILIES]
+    addresses = [str(info[4][0]) for info in infos if info[0] in _FAMILIES]  # typeshed: a sockaddr may hold ints
     if not addresses:
         raise httpcore.ConnectError(f"{host} has no IPv4 or IPv6 address")
     if bad := [a for a in addresses if not is_public(a)]:

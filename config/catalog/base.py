@@ -81,7 +81,7 @@ class ActionSpec(BaseModel):
     #: Restricted actions are declared but refused, with the reason (partner-only APIs and the like).
     restricted: str | None = None
 
-    def schema_json(self) -> dict[str, Any]:
+    def schema_json(self) -> dict[str, Any]:  # type: ignore[override]  # shadows pydantic v1's deprecated method
         """JSON Schema of the parameters, as shown by the API."""
         return self.params.model_json_schema()
 

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select  # typed for any number of columns (sqlmodel's: up to 4)
 from sqlmodel import Session, col, select
 
 from config.catalog import agents
@@ -86,10 +87,11 @@ class SintraCollector(Collector):
         else:
             seconds = func.extract("epoch", col(Job.finished_at) - col(Job.started_at))
         sums = [func.sum(case((seconds <= b, 1), else_=0)) for b in JOB_BUCKETS]
-        q = select(Job.agent, Job.integration, Job.action, Job.status, func.count(), func.sum(seconds), *sums).where(
+        q = sa_select(col(Job.agent), col(Job.integration), col(Job.action), col(Job.status), func.count(),
+                      func.sum(seconds), *sums).where(
             col(Job.status).in_(("succeeded", "failed")), col(Job.started_at).is_not(None),
             col(Job.finished_at).is_not(None)).group_by(Job.agent, Job.integration, Job.action, Job.status)
-        for agent, integration, action, status, n, total, *le in session.exec(q).all():
+        for agent, integration, action, status, n, total, *le in session.execute(q).all():
             buckets = [(str(b), float(c or 0)) for b, c in zip(JOB_BUCKETS, le, strict=True)] + [("+Inf", float(n))]
             hist.add_metric([agent, integration, action, status], buckets, max(0.0, float(total or 0)))
         return hist
@@ -98,7 +100,7 @@ class SintraCollector(Collector):
         calls = CounterMetricFamily("sintra_provider_responses", "Provider responses by integration and class.",
                                     labels=["integration", "status_class"])
         klass = case((col(AuditEvent.status).is_(None), "none"), else_=func.substr(
-            func.cast(AuditEvent.status, _text()), 1, 1) + "xx")
+            func.cast(col(AuditEvent.status), _text()), 1, 1) + "xx")
         calls_q = select(AuditEvent.integration, klass, func.count()).where(
             AuditEvent.kind == "provider_call").group_by(AuditEvent.integration, klass)
         for integration, status_class, n in session.exec(calls_q).all():
@@ -107,10 +109,10 @@ class SintraCollector(Collector):
         hist = HistogramMetricFamily("sintra_provider_call_duration_seconds", "Provider call duration.",
                                      labels=["agent", "integration", "action"])
         sums = [func.sum(case((col(AuditEvent.duration_ms) <= b * 1000, 1), else_=0)) for b in BUCKETS]
-        q = select(AuditEvent.agent, AuditEvent.integration, AuditEvent.action, func.count(),
-                   func.sum(AuditEvent.duration_ms), *sums).where(AuditEvent.kind == "provider_call").group_by(
-            AuditEvent.agent, AuditEvent.integration, AuditEvent.action)
-        for agent, integration, action, n, total, *le in session.exec(q).all():
+        q = sa_select(col(AuditEvent.agent), col(AuditEvent.integration), col(AuditEvent.action), func.count(),
+                      func.sum(AuditEvent.duration_ms), *sums).where(col(AuditEvent.kind) == "provider_call").group_by(
+            col(AuditEvent.agent), col(AuditEvent.integration), col(AuditEvent.action))
+        for agent, integration, action, n, total, *le in session.execute(q).all():
             buckets = [(str(b), float(c or 0)) for b, c in zip(BUCKETS, le, strict=True)] + [("+Inf", float(n))]
             hist.add_metric([agent or "", integration or "", action or ""], buckets, float(total or 0) / 1000)
         yield hist

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlmodel import Session
@@ -19,10 +19,10 @@ class SignInRequired(Exception):
 
 def caller_for(row: ApiKey) -> Caller:
     """The caller an API key row stands for (the same as its bearer token would)."""
-    fields = {"workspace": row.workspace_id, "key_prefix": row.prefix}
+    fields: dict[str, Any] = {"workspace": row.workspace_id, "key_prefix": row.prefix}
     if "operator" in Caller.__dataclass_fields__:  # operator keys (api_keys.scope), where keys have a scope
         fields["operator"] = getattr(row, "scope", "workspace") == "operator"
-    return Caller(**fields)  # type: ignore[arg-type]
+    return Caller(**fields)
 
 
 def session_caller(request: Request, session: Session) -> Caller:

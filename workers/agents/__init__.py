@@ -34,8 +34,8 @@ def _make_actor(spec: AgentSpec, broker: dramatiq.Broker) -> dramatiq.Actor:
         execute(payload, ctx=get_context(broker))  # the result is stored in the database
 
     run_job.__name__ = run_job.__qualname__ = spec.actor_name
-    return dramatiq.actor(run_job, actor_name=spec.actor_name, queue_name=spec.queue, broker=broker,
-                          time_limit=spec.time_limit_ms)
+    return dramatiq.actor(actor_name=spec.actor_name, queue_name=spec.queue, broker=broker,
+                          time_limit=spec.time_limit_ms)(run_job)
 
 
 broker = build_broker(get_settings(), set_global=True)  # `dramatiq workers.agents` finds it there

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 
 class Credentials(Mapping[str, str]):
@@ -31,7 +31,7 @@ class Credentials(Mapping[str, str]):
 
     __str__ = __repr__
 
-    def __reduce__(self) -> object:  # never pickled into a message or a cache by accident
+    def __reduce__(self) -> NoReturn:  # never pickled into a message or a cache by accident
         raise TypeError("Credentials cannot be pickled")
 
     def secret_values(self) -> list[str]:

@@ -18,13 +18,13 @@ class JobLog(Middleware):
     ``job.finished`` line from the lifecycle decision; this middleware only scopes the context.
     """
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy) -> None:
         kw: dict[str, Any] = message.kwargs or {}
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(job_id=kw.get("job_id"), workspace=kw.get("workspace"),
                                                message_id=message.message_id)
 
-    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message, *,
+    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.MessageProxy, *,
                               result: Any = None, exception: BaseException | None = None) -> None:
         structlog.contextvars.clear_contextvars()
 

@@ -111,7 +111,7 @@ def _transition(session: Session, job_id: str, values: dict[str, Any], *, only_f
     stmt = update(Job).where(col(Job.id) == job_id, col(Job.status).not_in(TERMINAL_STATUSES))
     if only_from is not None:
         stmt = stmt.where(col(Job.status).in_(only_from))
-    workspace = session.execute(stmt.values(**values, updated_at=utcnow()).returning(Job.workspace_id)).scalar()
+    workspace = session.execute(stmt.values(**values, updated_at=utcnow()).returning(col(Job.workspace_id))).scalar()
     if workspace is not None and event:
         events.record(session, workspace=workspace, type=event, job_id=job_id, data=data)
     session.commit()

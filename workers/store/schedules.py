@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from workers.store import events
@@ -47,7 +47,8 @@ def save(*, session: Session, row: Schedule, **changes: Any) -> Schedule:
 
 def delete_schedule(*, session: Session, row: Schedule) -> None:
     """Delete a schedule and its firing records (the jobs it produced stay)."""
-    session.execute(ScheduleFiring.__table__.delete().where(ScheduleFiring.__table__.c.schedule_id == row.id))
+    session.execute(delete(ScheduleFiring).where(col(ScheduleFiring.schedule_id) == row.id)
+                    .execution_options(synchronize_session=False))
     session.delete(row)
     session.commit()
 

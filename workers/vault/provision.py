@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import hvac
 
@@ -190,7 +191,7 @@ def _reuse(admin: hvac.Client, name: str, file: Path | None) -> AppRoleCredentia
     return AppRoleCredentials(role_id, saved["secret_id"]) if valid else None
 
 
-def _data(response: Mapping[str, object]) -> dict[str, dict[str, object]]:
+def _data(response: Mapping[str, object]) -> dict[str, dict[str, Any]]:
     """The ``data`` part of a sys listing (hvac also copies it to the top level)."""
     data = response.get("data", response)
     return data if isinstance(data, dict) else {}

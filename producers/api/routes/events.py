@@ -28,8 +28,9 @@ from workers.store.models import Event
 router = APIRouter(tags=["events"], responses=COMMON_ERRORS)
 #: Seconds between two looks at the event log, and between two keep-alive comments.
 POLL_SECONDS, KEEPALIVE_SECONDS = 0.2, 15.0
-_SSE = {200: {"description": "A `text/event-stream` of events (`id`, `event`, `data` JSON).",
-              "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+_SSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "A `text/event-stream` of events (`id`, `event`, `data` JSON).",
+          "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
 #: Event ids are PostgreSQL ``integer`` (int4): a larger cursor names no event and is refused, not sent to SQL.
 MAX_EVENT_ID = 2**31 - 1
 AfterQuery = Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID,

@@ -183,7 +183,7 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
         update(Job).where(col(Job.workspace_id) == caller.workspace, col(Job.agent) == a.id,
                           col(Job.integration) == spec.id, col(Job.status).in_(("scheduled", "queued", "retrying")))
         .values(status="failed", error=reason, finished_at=now, updated_at=now, dispatch_at=None)
-        .returning(Job.id))
+        .returning(col(Job.id)))
     failed_ids = list(result.scalars())
     for job_id in failed_ids:
         events.record(session, workspace=caller.workspace, type="job.failed", job_id=job_id, data={"error": reason})

@@ -74,6 +74,7 @@ def queue_stats(session: Any, caller: Caller, broker: Any, minutes: int) -> dict
         by_status = counts.get(a.id, {})
         stats = window.get(a.id, {"finished": 0, "failed": 0, "pickup_s": ops.percentiles([]),
                                   "duration_s": ops.percentiles([])})
+        entry: dict[str, Any]  # the broker part is added below
         entry = {"agent": a.id, "name": a.name, "queue": a.queue,
                  "jobs": {s: by_status.get(s, 0) for s in ("scheduled", "queued", "running", "retrying",
                                                             "succeeded", "failed", "cancelled")},

@@ -36,6 +36,7 @@ def view(row: Schedule, *, jobs: list[Any] | None = None) -> dict[str, Any]:
     """A schedule as the API shows it, with its next fire times (and produced jobs when given)."""
     cron, tz = parse_cron(row.cron), zone(row.timezone)
     upcoming = fire_times(cron, tz, utcnow(), SHOW_NEXT) if row.status == "active" else []
+    out: dict[str, Any]  # jobs are added below
     out = {"id": row.id, "name": row.name, "cron": row.cron, "timezone": row.timezone,
            "job": {"agent": row.agent, "integration": row.integration, "action": row.action, "params": row.params},
            "misfire_policy": row.misfire_policy, "status": row.status, "paused_reason": row.paused_reason,

@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
 import workers.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import workers.store.webhooks  # noqa: F401  (its tables too: autogenerate would otherwise drop them)
 
 config = context.config
 target_metadata = SQLModel.metadata
