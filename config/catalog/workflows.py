@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlparse
 
-from pydantic import AfterValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from config.catalog.base import Params
 from config.catalog.integrations.instagram import MAX_CAPTION, MAX_HASHTAGS, MediaUrl
@@ -187,8 +187,9 @@ EMAIL_PLAN = (
 EMAIL_SECTIONS = tuple(f"email_{n}" for n in range(1, len(EMAIL_PLAN) + 1))
 
 
-def _future(value: datetime) -> datetime:
-    if value <= datetime.now(UTC):
+def _future(value: datetime, info: ValidationInfo) -> datetime:
+    # a stored request is not refused later: a start that has passed meanwhile fails the scheduling step
+    if not (info.context or {}).get("stored") and value <= datetime.now(UTC):
         raise ValueError("start_at must be in the future (Mailchimp schedules the first email then)")
     return value
 
