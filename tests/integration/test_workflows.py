@@ -4,6 +4,7 @@ the chained ones (Penn writes from a brief, Soshie or Emmie publishes what Penn 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ SEO_CREDS = {
 }
 
 
-def _seo(stack: Stack, *, failing: str | None = None) -> dict:  # type: ignore[type-arg]
+def _seo(stack: Stack, *, failing: str | None = None) -> dict[str, Any]:
     for integration, creds in SEO_CREDS.items():
         configure(stack, "seomi", integration, creds)
     if failing:
@@ -77,7 +78,7 @@ BRIEF = "Our new Acme One desk lamp: warm light for late-night creators, on sale
 PHOTO = "https://cdn.acme.example/launch/hero.jpg"
 
 
-def _post(stack: Stack, **params: object) -> dict:  # type: ignore[type-arg]
+def _post(stack: Stack, **params: object) -> dict[str, Any]:
     configure(stack, "penn", "jasper", {"api_key": "jsp_good_key_0001"})
     configure(stack, "soshie", "instagram", GOOD_INSTAGRAM)
     r = stack.api.post("/api/workflows/instagram_post_from_brief", headers=stack.headers(),
@@ -86,7 +87,7 @@ def _post(stack: Stack, **params: object) -> dict:  # type: ignore[type-arg]
     return wait_job(stack, r.json()["id"], timeout=30)
 
 
-def _steps(stack: Stack, parent_id: str) -> dict[str, dict]:  # type: ignore[type-arg]
+def _steps(stack: Stack, parent_id: str) -> dict[str, dict[str, Any]]:
     jobs = []
     for agent in ("penn", "soshie", "emmie"):
         jobs += stack.api.get("/api/jobs", params={"agent": agent, "limit": 50}, headers=stack.headers()).json()["jobs"]
@@ -163,3 +164,25 @@ def test_chained_workflow_params_are_checked_before_anything_runs(stack: Stack) 
                        json={"params": {"brief": BRIEF, "writer": "jasper", "from_name": "Acme",
                                         "reply_to": "hello@acme.example", "start_at": "2020-01-06T09:00:00Z"}})
     assert r.status_code == 422 and "start_at" in r.json()["error"]["message"]
+
+
+def test_a_chained_workflow_whose_fan_in_was_lost_between_stages_is_resumed_by_the_sweeper(stack: Stack) -> None:
+    from sqlalchemy import delete, update
+    from sqlmodel import Session
+
+    from workers.dispatch import complete_workflows
+    from workers.store.models import Job, JobStep
+
+    job = _post(stack)
+    first = _steps(stack, job["id"])["publish"]
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        # as if the writer's worker died right after recording its step, before the fan-in queued the workflow
+        s.execute(delete(JobStep).where(JobStep.job_id == first["id"]))
+        s.execute(delete(Job).where(Job.id == first["id"]))
+        s.execute(update(Job).where(Job.id == job["id"])
+                  .values(status="running", worker_id=None, result=None, finished_at=None))
+        s.commit()
+    assert complete_workflows(stack.engine) >= 1  # type: ignore[arg-type]  # what every sweeper does
+    done = wait_job(stack, job["id"], timeout=30)
+    assert done["status"] == "succeeded" and done["result"]["delivered"]["publish"]["job_id"] != first["id"]
+    assert [e["kind"] for e in done["attempt_log"]] == ["stage", "succeeded", "stage", "succeeded"]
