@@ -511,7 +511,7 @@ def _combine(parent: Job, ctx: WorkerContext) -> Any:
             steps = job_store.children(session=s, parent_id=parent.id)
             # steps report progress concurrently and may land out of order: settle it here
             job_store.set_progress(session=s, job_id=parent.id,
-                                   step=f"{len(steps)}/{len(steps)} sources done, combined", pct=100.0)
+                                   step=f"{len(steps)}/{len(steps)} steps done, combined", pct=100.0)
             return steps
     return combine(parent, ctx.db(read, "combine"))
 

@@ -10,6 +10,7 @@ when nothing usable is left, fails the workflow with the reason; it never loses 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -214,8 +215,14 @@ def _email_brief(n: int) -> Callable[[Any], str]:
                       f"should {purpose}. Start with a 'Subject:' line and a 'Preview:' line, then the body.")
 
 
+def _topic(brief: str, room: int = 60) -> str:
+    """The brief's first clause, cut at a word end within ``room`` characters (for a fallback subject)."""
+    clause = re.split(r"[.;:!?](?:\s|$)", brief.strip(), maxsplit=1)[0]
+    return clause if len(clause) <= room else clause[:room].rsplit(" ", 1)[0].rstrip(",")
+
+
 def _emails(p: EmailSequenceFromBrief, earlier: Mapping[str, Any]) -> dict[str, Any]:
-    topic = p.brief.split(". ")[0][:100]
+    topic = _topic(p.brief)
     return {"emails": [email(earlier[section], fallback_subject=f"{title}: {topic}")
                        for section, (title, _) in zip(EMAIL_SECTIONS, EMAIL_PLAN, strict=True)]}
 

@@ -61,7 +61,7 @@ def test_seo_analysis_fans_out_to_three_providers_and_combines_one_report(stack:
     assert set(report["sources"]) == {"search_console", "semrush", "ahrefs"}
     assert all(s["keywords"] > 0 for s in report["sources"].values())
     assert report["keywords_total"] > 0 and any(report["recommendations"].values())
-    assert job["progress"] == {"step": "3/3 sources done, combined", "percent": 100.0}
+    assert job["progress"] == {"step": "3/3 steps done, combined", "percent": 100.0}
 
 
 def test_seo_analysis_with_a_failing_provider_yields_a_partial_report(stack: Stack) -> None:
