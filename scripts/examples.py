@@ -16,6 +16,7 @@ NURTURE = [
     ("Your questions, answered", "The five things new users ask most."),
     ("Ready when you are: book a 15-minute call", "Talk to a specialist, no pressure."),
 ]
+MAILCHIMP = {"api_key": "sandbox0123456789abcdef-us21", "list_id": "newleads"}
 BRIEF = "The Acme One, our new desk lamp: warm, glare-free light for late-night creators; launch price 20% off"
 
 
@@ -44,7 +45,7 @@ def _connect(client: SintraClient, agent: str, integration: str, creds: dict[str
 def email_sequence(client: SintraClient) -> None:
     """Emmie + Mailchimp: 'create a 5-email nurturing sequence for new leads'."""
     print("\nExample 1 - Emmie + Mailchimp: create a 5-email nurturing sequence for new leads")
-    _connect(client, "emmie", "mailchimp", {"api_key": "sandbox0123456789abcdef-us21", "list_id": "newleads"})
+    _connect(client, "emmie", "mailchimp", MAILCHIMP)
     start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     emails = [{"subject_line": s, "preview_text": p,
                "html": f"<h1>{s}</h1><p>{p}</p><p>Email {i} of 5 in your welcome series.</p>"}
@@ -60,6 +61,19 @@ def email_sequence(client: SintraClient) -> None:
         print(f"    campaign {c['campaign_id']}  scheduled {c['schedule_time']}  {NURTURE[c['position'] - 1][0]}")
 
 
+def _chained(client: SintraClient, workflow_id: str, title: str, params: dict[str, Any]) -> Any:
+    """Run a chained workflow and print its outcome; its report, or None when it failed."""
+    done = _follow(client, client.run_workflow(workflow_id, params).id, title)
+    if done.status != "succeeded":
+        print(f"  FAILED: {done.error}")
+        return None
+    report = done.result
+    print(f"  report: {report['summary']}" + ("  [PARTIAL]" if report["partial"] else ""))
+    for m in report["missing"]:
+        print(f"    not done {m['agent']}/{m['integration']}: {m['reason']}")
+    return report
+
+
 def instagram_post(client: SintraClient) -> None:
     """Penn + Soshie: 'create an Instagram post about our new product with 10 relevant hashtags'."""
     print("\nExample 2 - Penn writes with Copy.ai, Soshie publishes to Instagram: a post about our new product "
@@ -67,21 +81,15 @@ def instagram_post(client: SintraClient) -> None:
     _connect(client, "penn", "copy_ai", {"api_key": "sandbox-copy-ai-key-0123456789"})
     _connect(client, "soshie", "instagram", {"access_token": "sandbox-instagram-token-0123456789",
                                              "ig_user_id": "17841400000000001"})
-    workflow = client.run_workflow("instagram_post_from_brief", {
+    report = _chained(client, "instagram_post_from_brief", "penn -> soshie", {
         "brief": BRIEF, "writer": "copy_ai", "copy_ai_workflow_id": "WCFG-sintra-instagram-caption",
         "image_url": "https://cdn.acme.example/launch/hero.jpg", "alt_text": "The Acme One on a desk",
         "hashtags": 10})
-    done = _follow(client, workflow.id, "penn -> soshie")
-    if done.status != "succeeded":
-        print(f"  FAILED: {done.error}")
+    if report is None:
         return
-    report = done.result
-    print(f"  report: {report['summary']}" + ("  [PARTIAL]" if report["partial"] else ""))
     print(f"    caption: {report['written']['caption']}")
     print(f"    hashtags ({report['written']['hashtags_from_writer']} from the writer): "
           + " ".join(f"#{t}" for t in report["written"]["hashtags"]))
-    for m in report["missing"]:
-        print(f"    not done {m['agent']}/{m['integration']}: {m['reason']}")
     if published := report["delivered"].get("publish"):
         print(f"    published media {published['result']['media_id']}: {published['result']['permalink']}")
 
@@ -90,16 +98,13 @@ def email_sequence_from_brief(client: SintraClient) -> None:
     """Penn + Emmie: 'write a 5-email nurturing sequence for new leads and schedule it'."""
     print("\nExample 3 - Penn writes five emails with Jasper, Emmie schedules them in Mailchimp")
     _connect(client, "penn", "jasper", {"api_key": "sandbox-jasper-key-0123456789"})
+    _connect(client, "emmie", "mailchimp", MAILCHIMP)
     start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-    workflow = client.run_workflow("email_sequence_from_brief", {
+    report = _chained(client, "email_sequence_from_brief", "penn -> emmie", {
         "brief": BRIEF, "writer": "jasper", "audience": "new leads who signed up for the launch list",
         "from_name": "Acme", "reply_to": "hello@acme.example", "start_at": start.isoformat(), "interval_days": 2})
-    done = _follow(client, workflow.id, "penn -> emmie")
-    if done.status != "succeeded":
-        print(f"  FAILED: {done.error}")
+    if report is None:
         return
-    report = done.result
-    print(f"  report: {report['summary']}" + ("  [PARTIAL]" if report["partial"] else ""))
     scheduled = {c["position"]: c for c in (report["delivered"].get("sequence") or {"result": {"campaigns": []}})
                  ["result"]["campaigns"]}
     for n, written in enumerate(report["written"]["emails"], 1):

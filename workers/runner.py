@@ -396,8 +396,6 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
         log.exception("job.internal_error")
         error = PermanentError(f"internal error in worker: {type(exc).__name__}")
     if result is WAITING:  # the stage's commit already put the workflow job back to waiting
-        ctx.running.discard(job.id)
-        ctx.cancelled.discard(job.id)
         log.info("job.waiting", reason="next workflow stage started", attempt=job.attempts)
         return None
     try:
@@ -499,6 +497,9 @@ def _combine(parent: Job, ctx: WorkerContext) -> Any:
     def advance() -> bool:
         with Session(ctx.engine, expire_on_commit=False) as s:
             created = start_next_stage(session=s, parent=parent, worker_id=ctx.worker_id)
+            if created is not None:  # no longer held here: its next run (the stage may end at once) is another
+                ctx.running.discard(parent.id)
+                ctx.cancelled.discard(parent.id)
             if created and ctx.enqueuer is not None:  # without one, the relay sends them
                 dispatch_steps(s, ctx.enqueuer, parent.id, created)
             return created is not None
