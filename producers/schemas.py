@@ -196,10 +196,13 @@ class SchedulesPublic(BaseModel):
 
 
 class WorkflowStepPublic(BaseModel):
-    """One source a workflow reads."""
+    """One step of a workflow: an agent's action, in a stage (a stage starts when the one before succeeded)."""
 
+    agent: str
     integration: str
     action: str
+    stage: int = 0
+    section: str
 
 
 class WorkflowPublic(BaseModel):

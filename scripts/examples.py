@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from producers.client import SintraClient
@@ -16,8 +16,8 @@ NURTURE = [
     ("Your questions, answered", "The five things new users ask most."),
     ("Ready when you are: book a 15-minute call", "Talk to a specialist, no pressure."),
 ]
-HASHTAGS = ["newproduct", "launch", "acme", "innovation", "design", "productivity", "smallbusiness",
-            "tech", "startup", "madewithcare"]
+MAILCHIMP = {"api_key": "sandbox0123456789abcdef-us21", "list_id": "newleads"}
+BRIEF = "The Acme One, our new desk lamp: warm, glare-free light for late-night creators; launch price 20% off"
 
 
 def _follow(client: SintraClient, job_id: str, title: str, timeout: float = 90.0) -> Any:
@@ -45,7 +45,7 @@ def _connect(client: SintraClient, agent: str, integration: str, creds: dict[str
 def email_sequence(client: SintraClient) -> None:
     """Emmie + Mailchimp: 'create a 5-email nurturing sequence for new leads'."""
     print("\nExample 1 - Emmie + Mailchimp: create a 5-email nurturing sequence for new leads")
-    _connect(client, "emmie", "mailchimp", {"api_key": "sandbox0123456789abcdef-us21", "list_id": "newleads"})
+    _connect(client, "emmie", "mailchimp", MAILCHIMP)
     start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     emails = [{"subject_line": s, "preview_text": p,
                "html": f"<h1>{s}</h1><p>{p}</p><p>Email {i} of 5 in your welcome series.</p>"}
@@ -61,27 +61,60 @@ def email_sequence(client: SintraClient) -> None:
         print(f"    campaign {c['campaign_id']}  scheduled {c['schedule_time']}  {NURTURE[c['position'] - 1][0]}")
 
 
-def instagram_post(client: SintraClient) -> None:
-    """Soshie + Instagram: 'create an Instagram post about our new product with 10 relevant hashtags'."""
-    print("\nExample 2 - Soshie + Instagram: a post about our new product with 10 relevant hashtags")
-    _connect(client, "soshie", "instagram", {"access_token": "sandbox-instagram-token-0123456789",
-                                             "ig_user_id": "17841400000000001"})
-    job = client.create_job("soshie", "instagram", "publish_photo",
-                            {"image_url": "https://cdn.acme.example/launch/hero.jpg",
-                             "caption": "Meet the Acme One: everything you need, nothing you don't.",
-                             "alt_text": "The Acme One on a desk", "hashtags": HASHTAGS})
-    done = _follow(client, job.id, "soshie")
+def _chained(client: SintraClient, workflow_id: str, title: str, params: dict[str, Any]) -> Any:
+    """Run a chained workflow and print its outcome; its report, or None when it failed."""
+    done = _follow(client, client.run_workflow(workflow_id, params).id, title)
     if done.status != "succeeded":
         print(f"  FAILED: {done.error}")
+        return None
+    report = done.result
+    print(f"  report: {report['summary']}" + ("  [PARTIAL]" if report["partial"] else ""))
+    for m in report["missing"]:
+        print(f"    not done {m['agent']}/{m['integration']}: {m['reason']}")
+    return report
+
+
+def instagram_post(client: SintraClient) -> None:
+    """Penn + Soshie: 'create an Instagram post about our new product with 10 relevant hashtags'."""
+    print("\nExample 2 - Penn writes with Copy.ai, Soshie publishes to Instagram: a post about our new product "
+          "with 10 relevant hashtags")
+    _connect(client, "penn", "copy_ai", {"api_key": "sandbox-copy-ai-key-0123456789"})
+    _connect(client, "soshie", "instagram", {"access_token": "sandbox-instagram-token-0123456789",
+                                             "ig_user_id": "17841400000000001"})
+    report = _chained(client, "instagram_post_from_brief", "penn -> soshie", {
+        "brief": BRIEF, "writer": "copy_ai", "copy_ai_workflow_id": "WCFG-sintra-instagram-caption",
+        "image_url": "https://cdn.acme.example/launch/hero.jpg", "alt_text": "The Acme One on a desk",
+        "hashtags": 10})
+    if report is None:
         return
-    print("    " + json.dumps(done.result, indent=2, default=str).replace("\n", "\n    "))
-    tags = [w for w in (done.result.get("caption") or "").split() if w.startswith("#")]
-    print(f"    published caption carries {len(tags)} hashtags: {' '.join(tags)}")
+    print(f"    caption: {report['written']['caption']}")
+    print(f"    hashtags ({report['written']['hashtags_from_writer']} from the writer): "
+          + " ".join(f"#{t}" for t in report["written"]["hashtags"]))
+    if published := report["delivered"].get("publish"):
+        print(f"    published media {published['result']['media_id']}: {published['result']['permalink']}")
+
+
+def email_sequence_from_brief(client: SintraClient) -> None:
+    """Penn + Emmie: 'write a 5-email nurturing sequence for new leads and schedule it'."""
+    print("\nExample 3 - Penn writes five emails with Jasper, Emmie schedules them in Mailchimp")
+    _connect(client, "penn", "jasper", {"api_key": "sandbox-jasper-key-0123456789"})
+    _connect(client, "emmie", "mailchimp", MAILCHIMP)
+    start = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
+    report = _chained(client, "email_sequence_from_brief", "penn -> emmie", {
+        "brief": BRIEF, "writer": "jasper", "audience": "new leads who signed up for the launch list",
+        "from_name": "Acme", "reply_to": "hello@acme.example", "start_at": start.isoformat(), "interval_days": 2})
+    if report is None:
+        return
+    scheduled = {c["position"]: c for c in (report["delivered"].get("sequence") or {"result": {"campaigns": []}})
+                 ["result"]["campaigns"]}
+    for n, written in enumerate(report["written"]["emails"], 1):
+        when = scheduled[n]["schedule_time"] if n in scheduled else "not scheduled"
+        print(f"    email {n}: {written['subject_line']!r}  ({when})")
 
 
 def seo_analysis(client: SintraClient, api: str, key: str) -> None:
     """Seomi: 'complete SEO analysis of my site with keyword recommendations' (three sources, one report)."""
-    print("\nExample 3 - Seomi: complete SEO analysis of my site with keyword recommendations")
+    print("\nExample 4 - Seomi: complete SEO analysis of my site with keyword recommendations")
     for integration, creds in (
             ("google_search_console", {"client_id": "sandbox.apps.googleusercontent.com",
                                        "client_secret": "sandbox-secret", "refresh_token": "1//sandbox-refresh",
@@ -112,4 +145,5 @@ def run_examples(api: str, key: str) -> None:
     with SintraClient(api, key) as client:
         email_sequence(client)
         instagram_post(client)
+        email_sequence_from_brief(client)
         seo_analysis(client, api, key)

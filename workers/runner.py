@@ -66,10 +66,13 @@ from workers.store.audit import record_event
 from workers.store.db import session_scope
 from workers.store.integrations import get_state, upsert_state
 from workers.store.models import IntegrationState, Job, WorkerProcess, utcnow
+from workers.workflow_steps import dispatch_steps, start_next_stage
 from workers.workflows import combine
 
 log = structlog.get_logger("sintra.worker")
 T = TypeVar("T")
+#: What a workflow job's run returns when it started its next stage and waits for it (nothing to record).
+WAITING = object()
 
 
 def will_retry(retries: int, exc: BaseException, max_retries: int) -> bool:
@@ -392,6 +395,9 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
     except Exception as exc:  # a bug, not a provider failure: keep the traceback in (redacted) logs only
         log.exception("job.internal_error")
         error = PermanentError(f"internal error in worker: {type(exc).__name__}")
+    if result is WAITING:  # the stage's commit already put the workflow job back to waiting
+        log.info("job.waiting", reason="next workflow stage started", attempt=job.attempts)
+        return None
     try:
         _finish(ctx, job, steps, result, error, duration_ms=(time.perf_counter() - began) * 1000)
     finally:  # recorded, or not recordable: either way the heartbeat stops holding the job
@@ -488,13 +494,26 @@ def _dispatch(ctx: WorkerContext, job_id: str | None) -> None:
 
 
 def _combine(parent: Job, ctx: WorkerContext) -> Any:
-    """Build a workflow job's report from its finished steps."""
+    """Start a workflow job's next stage (:data:`WAITING`), or build its report from its finished steps."""
+    def advance() -> bool:
+        with Session(ctx.engine, expire_on_commit=False) as s:
+            created = start_next_stage(session=s, parent=parent, worker_id=ctx.worker_id)
+            if created is not None:  # no longer held here: its next run (the stage may end at once) is another
+                ctx.running.discard(parent.id)
+                ctx.cancelled.discard(parent.id)
+            if created and ctx.enqueuer is not None:  # without one, the relay sends them
+                dispatch_steps(s, ctx.enqueuer, parent.id, created)
+            return created is not None
+
+    if ctx.db(advance, "stage"):
+        return WAITING
+
     def read() -> list[Job]:
         with session_scope(ctx.engine) as s:
             steps = job_store.children(session=s, parent_id=parent.id)
             # steps report progress concurrently and may land out of order: settle it here
             job_store.set_progress(session=s, job_id=parent.id,
-                                   step=f"{len(steps)}/{len(steps)} sources done, combined", pct=100.0)
+                                   step=f"{len(steps)}/{len(steps)} steps done, combined", pct=100.0)
             return steps
     return combine(parent, ctx.db(read, "combine"))
 

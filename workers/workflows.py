@@ -1,5 +1,6 @@
 """Fan-in of workflow jobs: combine the step jobs' results into one report.
 
+Chained workflows (Penn writes, another agent publishes) are reported by :mod:`workers.workflow_chained`.
 The SEO analysis report merges keyword rows from Search Console (queries with clicks, impressions,
 position), Semrush and Ahrefs (keywords with volume, position, traffic) and recommends:
 
@@ -19,6 +20,7 @@ from typing import Any
 from config.catalog.workflows import WORKFLOWS
 from workers.errors import ProviderRejected
 from workers.store.models import Job
+from workers.workflow_chained import combine_chained, reason
 
 #: Keys that name a keyword in a provider's row, and the numeric fields we merge.
 _KEYWORD_KEYS = ("keyword", "query", "phrase", "Keyword", "Ph")
@@ -53,13 +55,13 @@ def keyword_rows(result: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
 
     def walk(value: Any) -> None:
-        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            if any(_keyword(v) for v in value):
-                for v in value:
-                    if kw := _keyword(v):
-                        found.append({"keyword": kw, **{k: n for k, names in _NUMBERS.items()
-                                                        if (n := _number(v, names)) is not None}})
-                return
+        if (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+                and any(_keyword(v) for v in value)):
+            for v in value:
+                if kw := _keyword(v):
+                    found.append({"keyword": kw, **{k: n for k, names in _NUMBERS.items()
+                                                    if (n := _number(v, names)) is not None}})
+            return
         if isinstance(value, dict):
             for v in value.values():
                 walk(v)
@@ -105,15 +107,17 @@ def recommendations(merged: dict[str, dict[str, Any]], gsc_available: bool) -> d
 def combine(parent: Job, steps: list[Job]) -> dict[str, Any]:
     """The workflow's report from its finished step jobs."""
     spec = WORKFLOWS[parent.action]
+    if spec.written is not None:
+        return combine_chained(spec, parent, steps)
     by_integration = {j.integration: j for j in steps}
     sections: dict[str, list[dict[str, Any]]] = {}
     sources, missing = {}, []
     for step in spec.steps:
         job = by_integration.get(step.integration)
         if job is None or job.status != "succeeded":
-            reason = (job.error or {}).get("message") if job is not None else "step was not created"
-            missing.append({"source": step.section, "integration": step.integration, "reason": reason,
-                            "error_type": (job.error or {}).get("type") if job is not None else None})
+            why, error_type = reason(job)
+            missing.append({"source": step.section, "integration": step.integration, "reason": why,
+                            "error_type": error_type})
             continue
         rows = keyword_rows(job.result)
         sections[step.section] = rows

@@ -244,7 +244,7 @@ def claim_parent_for_combine(*, session: Session, parent_id: str) -> bool:
     # only while the workflow waits for its steps: a late write must not land over the combine's own
     session.execute(update(Job).where(col(Job.id) == parent_id, col(Job.status) == "running",
                                       col(Job.worker_id).is_(None))
-                    .values(progress={"step": f"{done}/{len(steps)} sources done",
+                    .values(progress={"step": f"{done}/{len(steps)} steps done",
                                       "percent": round(100 * done / max(1, len(steps)), 1)}, updated_at=utcnow()))
     session.commit()
     if unfinished:
