@@ -186,3 +186,24 @@ def test_a_chained_workflow_whose_fan_in_was_lost_between_stages_is_resumed_by_t
     done = wait_job(stack, job["id"], timeout=30)
     assert done["status"] == "succeeded" and done["result"]["delivered"]["publish"]["job_id"] != first["id"]
     assert [e["kind"] for e in done["attempt_log"]] == ["stage", "succeeded", "stage", "succeeded"]
+
+
+def test_a_workflow_job_is_committed_with_its_first_steps_or_not_at_all(stack: Stack,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crash between the workflow's row and its steps' rows must not leave a `running` job with no steps."""
+    from producers.api.routes import workflows as route
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("API process died while creating the steps")
+
+    monkeypatch.setattr(route, "create_steps", crash)
+    key = f"wf-atomic-{datetime.now(UTC).timestamp()}"
+    with pytest.raises(RuntimeError, match="died"):
+        stack.api.post("/api/workflows/seo_analysis", headers=stack.headers(),
+                       json={"params": {"domain": "example.com"}, "idempotency_key": key})
+    monkeypatch.undo()
+    r = stack.api.post("/api/workflows/seo_analysis", headers=stack.headers(),
+                       json={"params": {"domain": "example.com"}, "idempotency_key": key})
+    assert r.status_code == 202, r.text  # nothing was left behind under that key: this starts it for real
+    steps = stack.api.get("/api/jobs", params={"agent": "seomi", "limit": 50}, headers=stack.headers()).json()["jobs"]
+    assert len([j for j in steps if j["parent_id"] == r.json()["id"]]) == 3

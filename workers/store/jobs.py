@@ -34,12 +34,13 @@ DISPATCH_GRACE = timedelta(seconds=5)
 
 
 def create_job(*, session: Session, workspace: str, req: JobCreate, kind: str = "action",
-               status: str = "queued", grace: timedelta = DISPATCH_GRACE) -> tuple[Job, bool]:
+               status: str = "queued", grace: timedelta = DISPATCH_GRACE, commit: bool = True) -> tuple[Job, bool]:
     """Insert a job and, when queued, its outbox entry (in the same commit).
 
     With an idempotency key already used, return the original and False. The caller sends the
     message at once (:func:`workers.dispatch.dispatch_now`); if it dies first, a relay sends it
-    after ``grace``.
+    after ``grace``. ``commit=False`` only flushes: the caller adds what belongs with the job (a
+    workflow's first steps) and commits it all at once, so a crash never leaves the job alone.
     """
     if req.idempotency_key:
         existing = find_by_idempotency_key(session=session, workspace=workspace, key=req.idempotency_key)
@@ -54,7 +55,10 @@ def create_job(*, session: Session, workspace: str, req: JobCreate, kind: str = 
     events.record(session, workspace=workspace, type=f"job.{status}", job_id=job.id,
                   data={"agent": req.agent, "integration": req.integration, "action": req.action})
     try:
-        session.commit()
+        if commit:
+            session.commit()
+        else:
+            session.flush()
     except IntegrityError:  # a concurrent request with the same key won the race
         session.rollback()
         existing = find_by_idempotency_key(session=session, workspace=workspace, key=req.idempotency_key or "")

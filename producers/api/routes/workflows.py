@@ -52,7 +52,7 @@ def start(workflow_id: str, body: WorkflowCreate, caller: CallerDep, session: Se
     req = JobCreate(agent=spec.agent, integration="workflow", action=spec.id, params=params.model_dump(mode="json"),
                     idempotency_key=body.idempotency_key)
     parent, new = job_store.create_job(session=session, workspace=caller.workspace, req=req, kind="workflow",
-                                       status="running")
+                                       status="running", commit=False)  # committed with its first steps
     if not new:
         return JSONResponse(job_store.to_public(parent).model_dump(mode="json"), status_code=200)
     steps = create_steps(session, workspace=caller.workspace, spec=spec, parent_id=parent.id,
