@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, field, in_order, one_of
 
 
 class SegmentFilter(Params):
@@ -31,6 +31,13 @@ class EventSegmentation(Params):
                                                                                   description="Bucket size.")
     group_by: str | None = Field(default=None, description="Property to group by.")
     segment: list[SegmentFilter] = Field(default_factory=list, description="User filters (all must hold).")
+
+    @model_validator(mode="after")
+    def _grouped(self) -> EventSegmentation:
+        if self.metric in ("histogram", "sums", "value_avg") and not self.group_by:
+            raise ParamError("group_by", f"is required with metric {self.metric!r} (an event property)")
+        in_order("start", self.start, "end", self.end)
+        return self
 
 
 class UserSearch(Params):
@@ -74,7 +81,7 @@ class UserPropensity(Params):
                                                      description="Raw score, or percentile among users.")
 
     @model_validator(mode="after")
-    def _one_user(self) -> "UserPropensity":
+    def _one_user(self) -> UserPropensity:
         if not (self.user_id or self.device_id):
             raise ValueError("pass user_id or device_id")
         return self

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, ahead, field
 
 
 class Contact(Params):
@@ -30,9 +30,10 @@ class CreateEmailCampaign(Params):
     scheduled_at: datetime | None = Field(default=None, description="Send time; a draft when omitted.")
 
     @model_validator(mode="after")
-    def _content(self) -> CreateEmailCampaign:
+    def _content(self, info: ValidationInfo) -> CreateEmailCampaign:
         if (self.html_content is None) == (self.template_id is None):
             raise ValueError("give exactly one of html_content or template_id")
+        ahead(info, "scheduled_at", self.scheduled_at)
         return self
 
 
@@ -58,9 +59,10 @@ class SendTransactionalEmail(Params):
                                                     "when omitted.")
 
     @model_validator(mode="after")
-    def _content(self) -> SendTransactionalEmail:
+    def _content(self, info: ValidationInfo) -> SendTransactionalEmail:
         if (self.html_content is None) == (self.template_id is None):
             raise ValueError("give exactly one of html_content or template_id")
+        ahead(info, "scheduled_at", self.scheduled_at)
         return self
 
 
@@ -73,6 +75,11 @@ class CreateSmsCampaign(Params):
     content: str = Field(min_length=1, description="Message text.")
     list_ids: list[int] = Field(min_length=1, description="Recipient lists.")
     scheduled_at: datetime | None = Field(default=None, description="Send time; a draft when omitted.")
+
+    @model_validator(mode="after")
+    def _not_past(self, info: ValidationInfo) -> CreateSmsCampaign:
+        ahead(info, "scheduled_at", self.scheduled_at)
+        return self
 
 
 class ListWorkflows(Params):
@@ -114,6 +121,12 @@ class UpdateContact(Params):
     attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes to set.")
     list_ids: list[int] = Field(default_factory=list, description="Lists to add to.")
     unlink_list_ids: list[int] = Field(default_factory=list, description="Lists to remove from.")
+
+    @model_validator(mode="after")
+    def _something(self) -> UpdateContact:
+        if not (self.attributes or self.list_ids or self.unlink_list_ids):
+            raise ParamError("attributes", "nothing to update: give attributes, list_ids or unlink_list_ids")
+        return self
 
 
 class ListContacts(Params):

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from datetime import timedelta
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from pydantic import Field, ValidationInfo, model_validator
+
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, ahead, field
 
 
 class GetPage(Params):
@@ -57,9 +59,10 @@ class SchedulePost(Params):
         description="When to publish (timezone-aware): at least 10 minutes and at most about 30 days ahead.")
 
     @model_validator(mode="after")
-    def _aware(self) -> SchedulePost:
+    def _aware(self, info: ValidationInfo) -> SchedulePost:
         if self.publish_at.utcoffset() is None:
             raise ValueError("publish_at needs a timezone (e.g. 2031-01-01T09:00:00Z)")
+        ahead(info, "publish_at", self.publish_at, at_least=timedelta(minutes=10))  # Meta's rule
         return self
 
 
@@ -175,7 +178,8 @@ SPEC = IntegrationSpec(
         act("cancel_scheduled_post", "Delete a scheduled post before it goes out (DELETE /{post_id}).",
             CancelScheduledPost, side_effect=True),
         act("get_ads_insights", "Spend, reach and clicks of the ad account (GET /act_{id}/insights, "
-                                "ads_read; large ranges use the async report_run_id flow).", GetAdsInsights),
+                                "ads_read; large ranges use the async report_run_id flow).", GetAdsInsights,
+            requires=("ad_account_id",)),
         act("get_page_insights", "Page metrics over time (GET /{page_id}/insights, read_insights).",
             GetPageInsights),
     ),

@@ -109,7 +109,7 @@ class Realtime(Params):
                                                                   "reports have no offset).")
 
     @model_validator(mode="after")
-    def _window_in_order(self) -> "Realtime":
+    def _window_in_order(self) -> Realtime:
         if self.minutes_ago_start < self.minutes_ago_end:
             raise ValueError("minutes_ago_start must be >= minutes_ago_end (it is the older edge)")
         return self

@@ -39,7 +39,7 @@ class SearchAnalytics(Params):
                        description="Maximum rows, fetched 25,000 per request with startRow.")
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "SearchAnalytics":
+    def _dates_in_order(self) -> SearchAnalytics:
         if self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
         by_page = "page" in self.dimensions or any(f.dimension == "page" for f in self.filters)
