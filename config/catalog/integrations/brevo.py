@@ -125,7 +125,7 @@ class UpdateContact(Params):
     @model_validator(mode="after")
     def _something(self) -> UpdateContact:
         if not (self.attributes or self.list_ids or self.unlink_list_ids):
-            raise ParamError("attributes", "nothing to update: give attributes, list_ids or unlink_list_ids")
+            raise ParamError("attributes", "(or list_ids, unlink_list_ids) must be given: nothing to update")
         return self
 
 
