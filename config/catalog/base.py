@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -44,6 +44,23 @@ def submitted_at(info: ValidationInfo) -> datetime | None:
     """The time a job is validated for at submission (the API's ``context={"now": ...}``); None on a worker."""
     now = info.context.get("now") if isinstance(info.context, dict) else None
     return now if isinstance(now, datetime) else None
+
+
+_RELATIVE = re.compile(r"^\+(\d{1,4})([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _from_now(value: Any) -> Any:
+    """``+2d`` / ``+3h`` / ``+45m`` -> that long from now (UTC); anything else is left to datetime parsing."""
+    if isinstance(value, str) and (m := _RELATIVE.match(value.strip())):
+        return datetime.now(UTC).replace(microsecond=0) + timedelta(**{_UNITS[m[2]]: int(m[1])})
+    return value
+
+
+#: A time that may also be written relative to when the job runs (``+2d``, ``+3h``, ``+45m``): an example
+#: that must lie in a provider's window ("10 minutes to 30 days ahead") then holds whenever it is run.
+Later = Annotated[datetime, BeforeValidator(_from_now, json_schema_input_type=datetime | Annotated[
+    str, Field(pattern=_RELATIVE.pattern)])]
 
 
 def in_order(start_name: str, start: Any, end_name: str, end: Any) -> None:

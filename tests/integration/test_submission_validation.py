@@ -7,13 +7,13 @@ the action needs but the integration has not configured.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import Stack
+from tests.integration.helpers import configure, new_key
 from tests.providers.cases import all_cases
 
 GOOD = {c.spec.id: c.good for c in all_cases()}
@@ -55,16 +55,10 @@ CASES: list[tuple[str, str, str, dict[str, Any], str]] = [
 @pytest.fixture(scope="module")
 def own_workspace(stack: Stack) -> str:
     """A workspace of this module only (its integrations lack fields on purpose); yields its API key."""
-    from workers.store.db import session_scope
-    from workers.store.keys import create_key
-
-    with session_scope(stack.engine) as s:  # type: ignore[arg-type]
-        key = create_key(session=s, workspace=f"ws-val-{uuid.uuid4().hex[:6]}")
+    key = new_key(stack)
     for agent, integration in sorted({(c[0], c[1]) for c in CASES}):
         creds = {k: v for k, v in GOOD[integration].items() if k != LEFT_OUT.get(integration)}
-        r = stack.api.post(f"/api/integrations/{agent}/{integration}/configure", json={"credentials": creds},
-                           headers=stack.headers(key))
-        assert r.status_code == 200, r.text
+        configure(stack, agent, integration, creds, connect=False, key=key)
     return key
 
 

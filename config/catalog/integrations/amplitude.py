@@ -7,7 +7,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, field, in_order, one_of
+from config.catalog.base import (
+    LIMIT,
+    IntegrationSpec,
+    ParamError,
+    Params,
+    TestConnection,
+    act,
+    examples,
+    field,
+    in_order,
+    one_of,
+)
 
 
 class SegmentFilter(Params):
@@ -21,6 +32,14 @@ class SegmentFilter(Params):
 
 class EventSegmentation(Params):
     """Parameters of ``event_segmentation``."""
+
+    model_config = examples(
+        {'event_type': 'Play Song',
+         'start': '2026-09-01',
+         'end': '2026-09-07',
+         'group_by': 'country',
+         'segment': [{'prop': 'platform', 'values': ['iOS']}]},
+    )
 
     event_type: str = Field(min_length=1, description="Event type; _active for any active event.")
     start: date = Field(description="First day.")
@@ -43,11 +62,15 @@ class EventSegmentation(Params):
 class UserSearch(Params):
     """Parameters of ``user_search``."""
 
+    model_config = examples({'user': 'alice@example.com'})
+
     user: str = Field(min_length=1, description="Amplitude id, user id or device id.")
 
 
 class UserActivity(Params):
     """Parameters of ``user_activity``."""
+
+    model_config = examples({'amplitude_id': 356893043036, 'limit': 20})
 
     amplitude_id: int = Field(ge=1, description="Amplitude id (from user_search).")
     direction: Literal["latest", "earliest"] = Field(default="latest", description="Which events first.")
@@ -57,11 +80,15 @@ class UserActivity(Params):
 class ListCohorts(Params):
     """Parameters of ``list_cohorts``."""
 
+    model_config = examples({'limit': 10})
+
     limit: int = LIMIT
 
 
 class GetCohort(Params):
     """Parameters of ``get_cohort``."""
+
+    model_config = examples({'cohort_id': '26umsb5', 'limit': 25})
 
     cohort_id: str = Field(min_length=1, description="Cohort id (from list_cohorts).")
     include_properties: bool = Field(default=False, description="Also return user properties (props=1).")
@@ -72,6 +99,8 @@ class GetCohort(Params):
 
 class UserPropensity(Params):
     """Parameters of ``user_propensity``."""
+
+    model_config = examples({'prediction_ids': ['0x10x'], 'user_id': 'alice@example.com'})
 
     prediction_ids: list[str] = Field(min_length=1, max_length=20,
                                       description="Prediction ids (end of the prediction's Audiences URL).")

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, ahead, field
+from config.catalog.base import LIMIT, IntegrationSpec, ParamError, Params, TestConnection, act, ahead, examples, field
 
 
 class Contact(Params):
@@ -19,6 +19,14 @@ class Contact(Params):
 
 class CreateEmailCampaign(Params):
     """Parameters of ``create_email_campaign``: HTML content or a template."""
+
+    model_config = examples(
+        {'name': 'Spring sale',
+         'subject': 'Spring is here',
+         'sender': {'email': 'news@acme.example', 'name': 'Acme'},
+         'html_content': '<p>Spring</p>',
+         'list_ids': [2]},
+    )
 
     name: str = Field(min_length=1, description="Campaign name.")
     subject: str = Field(min_length=1, description="Subject.")
@@ -40,11 +48,21 @@ class CreateEmailCampaign(Params):
 class SendEmailCampaign(Params):
     """Parameters of ``send_email_campaign``."""
 
+    model_config = examples({'campaign_id': 1})
+
     campaign_id: int = Field(ge=1, description="Campaign id.")
 
 
 class SendTransactionalEmail(Params):
     """Parameters of ``send_transactional_email``: HTML content or a template."""
+
+    model_config = examples(
+        {'to': [{'email': 'ada@example.com', 'name': 'Ada'}],
+         'sender': {'email': 'news@acme.example', 'name': 'Acme'},
+         'subject': 'Your receipt',
+         'html_content': '<p>Thanks</p>',
+         'tags': ['receipts']},
+    )
 
     to: list[Contact] = Field(min_length=1, max_length=99, description="Recipients.")
     sender: Contact | None = Field(default=None, description="Sender; the template's when omitted.")
@@ -69,6 +87,8 @@ class SendTransactionalEmail(Params):
 class CreateSmsCampaign(Params):
     """Parameters of ``create_sms_campaign``."""
 
+    model_config = examples({'name': 'Flash sale', 'sender': 'Acme', 'content': 'Sale today only', 'list_ids': [2]})
+
     name: str = Field(min_length=1, description="Campaign name.")
     sender: str = Field(min_length=1, max_length=15, description="Sender: up to 11 letters/digits or 15 "
                                                                  "digits.")
@@ -91,6 +111,10 @@ class ListWorkflows(Params):
 class TrackEvent(Params):
     """Parameters of ``track_event``."""
 
+    model_config = examples(
+        {'event_name': 'order_created', 'email': 'ada@example.com', 'event_properties': {'total': 42}},
+    )
+
     event_name: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$",
                             description="Event that triggers automations (letters, digits, - and _).")
     email: str | None = Field(default=None, description="Contact e-mail.")
@@ -108,6 +132,8 @@ class TrackEvent(Params):
 class CreateContact(Params):
     """Parameters of ``create_contact``."""
 
+    model_config = examples({'email': 'new@example.com', 'attributes': {'FIRSTNAME': 'New'}, 'list_ids': [7]})
+
     email: str = Field(min_length=3, description="E-mail.")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes, e.g. FIRSTNAME.")
     list_ids: list[int] = Field(default_factory=list, description="Lists to add the contact to.")
@@ -116,6 +142,10 @@ class CreateContact(Params):
 
 class UpdateContact(Params):
     """Parameters of ``update_contact``."""
+
+    model_config = examples(
+        {'identifier': 'member001@example.com', 'attributes': {'LASTNAME': 'Hopper'}, 'list_ids': [7]},
+    )
 
     identifier: str = Field(min_length=1, description="E-mail or contact id.")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes to set.")
@@ -131,6 +161,8 @@ class UpdateContact(Params):
 
 class ListContacts(Params):
     """Parameters of ``list_contacts``."""
+
+    model_config = examples({'limit': 5})
 
     list_id: int | None = Field(default=None, description="Only this list's contacts.")
     modified_since: datetime | None = Field(default=None, description="Modified since.")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from datetime import timedelta
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, ahead, field
+from config.catalog.base import LIMIT, IntegrationSpec, Later, Params, TestConnection, act, ahead, examples, field
 
 
 class GetPage(Params):
     """Parameters of ``get_page``."""
+
+    model_config = examples({'fields': ['id', 'name', 'about', 'fan_count']})
 
     fields: list[str] = Field(
         default_factory=lambda: ["id", "name", "about", "category", "fan_count", "followers_count", "link",
@@ -23,6 +25,8 @@ class GetPage(Params):
 
 class UpdatePageInfo(Params):
     """Parameters of ``update_page_info``: at least one field."""
+
+    model_config = examples({'about': 'Fresh bread daily', 'emails': ['hello@bakery.example']})
 
     about: str | None = Field(default=None, max_length=255, description="Short 'About' text.")
     description: str | None = Field(default=None, description="Long description.")
@@ -40,6 +44,8 @@ class UpdatePageInfo(Params):
 class PublishPagePost(Params):
     """Parameters of ``publish_page_post``."""
 
+    model_config = examples({'message': 'Hello from Sintra', 'link': 'https://bakery.example'})
+
     message: str = Field(min_length=1, max_length=63_206, description="Post text.")
     link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
 
@@ -47,16 +53,21 @@ class PublishPagePost(Params):
 class ListScheduledPosts(Params):
     """Parameters of ``list_scheduled_posts``."""
 
+    model_config = examples({'limit': 5})
+
     limit: int = LIMIT
 
 
 class SchedulePost(Params):
     """Parameters of ``schedule_post``."""
 
+    model_config = examples({'message': 'Launch day', 'publish_at': '+2d'})
+
     message: str = Field(min_length=1, max_length=63_206, description="Post text.")
     link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
-    publish_at: datetime = Field(
-        description="When to publish (timezone-aware): at least 10 minutes and at most about 30 days ahead.")
+    publish_at: Later = Field(
+        description="When to publish (timezone-aware, or relative to when the job runs: +2d, +3h, +45m): at "
+                    "least 10 minutes and at most about 30 days ahead.")
 
     @model_validator(mode="after")
     def _aware(self, info: ValidationInfo) -> SchedulePost:
@@ -69,6 +80,8 @@ class SchedulePost(Params):
 class CancelScheduledPost(Params):
     """Parameters of ``cancel_scheduled_post``."""
 
+    model_config = examples({'post_id': '100200300400500_900000000000001'})
+
     post_id: str = Field(min_length=1, description="Id of the scheduled post ({page_id}_{post_id}).")
 
 
@@ -78,6 +91,8 @@ DatePreset = Literal["today", "yesterday", "last_7d", "last_14d", "last_28d", "l
 
 class GetAdsInsights(Params):
     """Parameters of ``get_ads_insights``."""
+
+    model_config = examples({'level': 'campaign', 'date_preset': 'last_7d'})
 
     level: Literal["account", "campaign", "adset", "ad"] = Field(default="campaign",
                                                                  description="Aggregation level.")
@@ -119,6 +134,8 @@ MAX_INSIGHTS_DAYS = 90
 
 class GetPageInsights(Params):
     """Parameters of ``get_page_insights``."""
+
+    model_config = examples({'metrics': ['page_media_view', 'page_follows'], 'period': 'day'})
 
     metrics: list[str] = Field(
         default_factory=lambda: ["page_media_view", "page_total_media_view_unique", "page_post_engagements",

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import CredentialField, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import CredentialField, IntegrationSpec, Params, TestConnection, act, examples, field
 
 #: GA4 date: YYYY-MM-DD, today, yesterday or NdaysAgo.
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today|yesterday|\d+daysAgo)$"
@@ -34,6 +34,8 @@ def _metrics(*names: str) -> Any:
 class OrganicTraffic(Params):
     """Parameters of ``organic_traffic_report``."""
 
+    model_config = examples({'start_date': '28daysAgo', 'end_date': 'yesterday', 'limit': 100})
+
     start_date: str = StartDate
     end_date: str = EndDate
     dimensions: list[str] = _dims("date", "landingPagePlusQueryString")
@@ -43,6 +45,8 @@ class OrganicTraffic(Params):
 
 class UserBehavior(Params):
     """Parameters of ``user_behavior_report``."""
+
+    model_config = examples({'organic_only': True, 'limit': 50})
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -55,6 +59,8 @@ class UserBehavior(Params):
 class Conversions(Params):
     """Parameters of ``conversions_report``."""
 
+    model_config = examples({'event_names': ['purchase', 'sign_up']})
+
     start_date: str = StartDate
     end_date: str = EndDate
     event_names: list[str] = Field(default_factory=list, description="Key events to include; all when empty.")
@@ -65,6 +71,13 @@ class Conversions(Params):
 
 class CustomReport(Params):
     """Parameters of ``run_custom_report`` (a runReport request in short form)."""
+
+    model_config = examples(
+        {'metrics': ['activeUsers', 'sessions'],
+         'dimensions': ['country'],
+         'start_date': '7daysAgo',
+         'order_bys': [{'metric': {'metricName': 'sessions'}, 'desc': True}]},
+    )
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -80,6 +93,8 @@ class CustomReport(Params):
 class Traffic(Params):
     """Parameters of ``traffic_report``."""
 
+    model_config = examples({'start_date': '14daysAgo'})
+
     start_date: str = StartDate
     end_date: str = EndDate
     dimensions: list[str] = _dims("date", "sessionDefaultChannelGroup")
@@ -89,6 +104,8 @@ class Traffic(Params):
 
 class CustomEvents(Params):
     """Parameters of ``custom_events_report``."""
+
+    model_config = examples({'event_names': ['sign_up', 'add_to_cart']})
 
     event_names: list[str] = Field(min_length=1, description="Event names to report on.")
     start_date: str = StartDate
@@ -100,6 +117,8 @@ class CustomEvents(Params):
 
 class Realtime(Params):
     """Parameters of ``run_realtime_report``."""
+
+    model_config = examples({'dimensions': ['country'], 'metrics': ['activeUsers']})
 
     dimensions: list[str] = _dims("country", "unifiedScreenName")
     metrics: list[str] = _metrics("activeUsers")
@@ -124,6 +143,12 @@ class FunnelStep(Params):
 
 class Funnel(Params):
     """Parameters of ``run_funnel_report``."""
+
+    model_config = examples(
+        {'steps': [{'name': 'Visit', 'event_name': 'session_start'},
+                   {'name': 'Cart', 'event_name': 'add_to_cart'},
+                   {'name': 'Buy', 'event_name': 'purchase'}]},
+    )
 
     steps: list[FunnelStep] = Field(min_length=2, max_length=10, description="Steps in order.")
     start_date: str = StartDate

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
 
 Dimension = Literal["query", "page", "country", "device", "date", "searchAppearance"]
 FilterDimension = Literal["query", "page", "country", "device", "searchAppearance"]
@@ -24,6 +24,10 @@ class DimensionFilter(Params):
 
 class SearchAnalytics(Params):
     """Parameters of ``query_search_analytics``."""
+
+    model_config = examples(
+        {'start_date': '2026-11-05', 'end_date': '2026-12-02', 'dimensions': ['query', 'page'], 'limit': 50},
+    )
 
     start_date: date = Field(description="First day (data covers about 16 months).")
     end_date: date = Field(description="Last day.")
@@ -51,12 +55,16 @@ class SearchAnalytics(Params):
 class InspectUrl(Params):
     """Parameters of ``inspect_url``."""
 
+    model_config = examples({'url': 'https://example.com/blog/seo-guide'})
+
     url: str = Field(pattern=r"^https?://", description="URL inside the property.")
     language_code: str = Field(default="en-US", description="Language of the returned messages.")
 
 
 class ListSitemaps(Params):
     """Parameters of ``list_sitemaps``."""
+
+    model_config = examples({'limit': 10})
 
     sitemap_index: str | None = Field(default=None, description="Only the sitemaps listed in this index URL.")
     limit: int = LIMIT
@@ -65,11 +73,15 @@ class ListSitemaps(Params):
 class SubmitSitemap(Params):
     """Parameters of ``submit_sitemap``."""
 
+    model_config = examples({'feedpath': 'https://example.com/sitemap-news.xml'})
+
     feedpath: str = Field(pattern=r"^https?://", description="Full URL of the sitemap.")
 
 
 class CrawlIssues(Params):
     """Parameters of ``get_crawl_issues``."""
+
+    model_config = examples({'urls': ['https://example.com/', 'https://example.com/missing-page']})
 
     urls: list[str] = Field(default_factory=list, max_length=100,
                             description="URLs to inspect (URL Inspection quota: 2,000 a day per property).")

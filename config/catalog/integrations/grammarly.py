@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import IntegrationSpec, Params, TestConnection, act, examples, field
 
 #: Grammarly scores nothing below this many words (the result is COMPLETED with a null score).
 MIN_WORDS = 30
@@ -17,6 +17,12 @@ MIN_WORDS = 30
 
 class Document(Params):
     """The text to check, uploaded as a file."""
+
+    model_config = examples(
+        {'text': 'Our new onboarding guide walks every customer through setup in under ten minutes. It '
+                 'explains how to connect the first data source, invite the team, and read the weekly report, '
+                 'and it ends with a short checklist that support can send after every call.'},
+    )
 
     text: str = Field(min_length=30, max_length=100_000,
                       description="Text to check: at least 30 words and at most 100,000 characters.")
