@@ -152,7 +152,7 @@ class ActionSpec(BaseModel):
         """Names of required credential fields neither configured nor given as a parameter."""
         return [name for name in self.requires if name not in configured and not params.get(name)]
 
-    def schema_json(self) -> dict[str, Any]:
+    def schema_json(self) -> dict[str, Any]:  # type: ignore[override]  # the params' schema, not this model's
         """JSON Schema of the parameters, as shown by the API."""
         return self.params.model_json_schema()
 

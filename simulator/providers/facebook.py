@@ -91,10 +91,13 @@ def page(acct: dict[str, Any], page_id: str) -> dict[str, Any]:
             "fan_count": followers - 50, "followers_count": followers,
             "link": f"https://www.facebook.com/{page_id}", "website": "", "description": "", "phone": "",
             "emails": [], "posts": []}
-        _seed_scheduled(acct, acct["pages"][page_id])
+        if page_id == SANDBOX_PAGE:
+            _seed_scheduled(acct, acct["pages"][page_id])
     return acct["pages"][page_id]
 
 
+#: The sandbox Page (the catalog's examples run against it): it starts with one scheduled post.
+SANDBOX_PAGE = "100000000000001"
 #: Number part of the sandbox's scheduled post on every Page (the catalog's cancel_scheduled_post example).
 SEEDED_POST = "900000000000001"
 

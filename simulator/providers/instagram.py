@@ -98,13 +98,16 @@ def account(request: Request) -> dict[str, Any]:
     if token.startswith("bad"):
         fail(400, BAD_TOKEN, 190)
     user_id = "1784140" + str(number(token, 10**9, 10**10 - 1))
-    return state(request).account("instagram", token, lambda: _seed({
+    seed = _seed if token.startswith(SANDBOX_TOKEN) else (lambda acct: acct)
+    return state(request).account("instagram", token, lambda: seed({
         "user": {"id": user_id, "user_id": user_id, "username": f"sim_{user_id[-4:]}",
                  "account_type": "BUSINESS", "followers_count": number(token, 500, 50000), "kind": "user"},
         "objects": {}, "order": []}))
 
 
 #: The sandbox's published photo and its three comments (the ids in the catalog's examples).
+#: Tokens of the sandbox account (the one the catalog's examples run against) start with this.
+SANDBOX_TOKEN = "IGAAsandbox"
 #: Outside the ranges of the ids the simulator hands out (containers 179..., media 178..., comments 1785...).
 SEEDED_MEDIA, SEEDED_COMMENTS = "17890000000000001", ("17859000000000001", "17859000000000002", "17859000000000003")
 

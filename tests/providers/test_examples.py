@@ -26,6 +26,9 @@ PROVIDERS = frozenset({"ahrefs", "amplitude", "brevo", "copy_ai", "facebook", "f
                        "google_search_console", "grammarly", "hubspot", "instagram", "intercom"})
 #: Working credentials of every integration against the simulator (the conformance cases' own).
 CREDENTIALS = {c.spec.id: c.good for c in all_cases()}
+#: Where the simulator's sandbox differs from the conformance cases' fresh accounts (seeded objects).
+CREDENTIALS["instagram"] = {**CREDENTIALS["instagram"], "access_token": "IGAAsandbox0001"}
+CREDENTIALS["facebook"] = {**CREDENTIALS["facebook"], "page_id": "100000000000001"}
 #: Seconds all the example jobs together may take.
 WAIT_SECONDS = 45.0
 

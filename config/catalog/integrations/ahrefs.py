@@ -22,7 +22,7 @@ class Target(Params):
 class Backlinks(Target):
     """Parameters of ``backlinks``."""
 
-    model_config = examples({'target': 'acme.example', 'limit': 20, 'order_by': 'domain_rating_source:desc'})
+    model_config = examples({"target": "acme.example", "limit": 20, "order_by": "domain_rating_source:desc"})
 
     select: list[str] = Field(
         default_factory=lambda: ["url_from", "url_to", "anchor", "domain_rating_source", "first_seen_link"],
@@ -39,7 +39,7 @@ class Backlinks(Target):
 class ReferringDomains(Target):
     """Parameters of ``referring_domains``."""
 
-    model_config = examples({'target': 'acme.example', 'limit': 10})
+    model_config = examples({"target": "acme.example", "limit": 10})
 
     select: list[str] = Field(
         default_factory=lambda: ["domain", "domain_rating", "links_to_target", "first_seen"],
@@ -53,7 +53,7 @@ class ReferringDomains(Target):
 class DomainRating(Params):
     """Parameters of ``domain_rating``."""
 
-    model_config = examples({'target': 'acme.example'})
+    model_config = examples({"target": "acme.example"})
 
     target: str = Field(min_length=3, description="Domain.")
     date: dt.date | None = Field(default=None, description="Day of the rating; today when omitted.")
@@ -62,7 +62,7 @@ class DomainRating(Params):
 class Overview(Target):
     """Parameters of ``site_explorer_overview``."""
 
-    model_config = examples({'target': 'acme.example', 'country': 'us'})
+    model_config = examples({"target": "acme.example", "country": "us"})
 
     date: dt.date | None = Field(default=None, description="Day of the metrics; today when omitted.")
     country: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
@@ -72,7 +72,7 @@ class Overview(Target):
 class OrganicCompetitors(Target):
     """Parameters of ``organic_competitors``."""
 
-    model_config = examples({'target': 'acme.example', 'limit': 5})
+    model_config = examples({"target": "acme.example", "limit": 5})
 
     country: str = Field(default="us", pattern=r"^[a-z]{2}$", description="Country of the organic results.")
     date: dt.date | None = Field(default=None, description="Day; today when omitted.")
@@ -82,7 +82,7 @@ class OrganicCompetitors(Target):
 class OrganicKeywords(Target):
     """Parameters of ``organic_keywords``."""
 
-    model_config = examples({'target': 'acme.example', 'country': 'us', 'limit': 25})
+    model_config = examples({"target": "acme.example", "country": "us", "limit": 25})
 
     country: str = Field(default="us", pattern=r"^[a-z]{2}$", description="Country of the organic results.")
     date: dt.date | None = Field(default=None, description="Day; today when omitted.")
@@ -101,7 +101,8 @@ SPEC = IntegrationSpec(
     auth="bearer",
     docs_url="https://docs.ahrefs.com/docs/api/reference/introduction",
     credential_fields=(field("api_key", secret=True,
-                             description="API v3 key, created by a workspace admin."),),
+                             description="API v3 key, created by a workspace admin.",
+                             example="0000000000000000000000000000000000000000"),),
     test_connection=TestConnection(path="/subscription-info/limits-and-usage",
                                    description="Plan limits and units used; costs no units."),
     actions=(

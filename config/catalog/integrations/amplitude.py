@@ -34,11 +34,8 @@ class EventSegmentation(Params):
     """Parameters of ``event_segmentation``."""
 
     model_config = examples(
-        {'event_type': 'Play Song',
-         'start': '2026-09-01',
-         'end': '2026-09-07',
-         'group_by': 'country',
-         'segment': [{'prop': 'platform', 'values': ['iOS']}]},
+        {"event_type": "Play Song", "start": "2026-09-01", "end": "2026-09-07", "group_by": "country",
+         "segment": [{"prop": "platform", "values": ["iOS"]}]},
     )
 
     event_type: str = Field(min_length=1, description="Event type; _active for any active event.")
@@ -62,7 +59,7 @@ class EventSegmentation(Params):
 class UserSearch(Params):
     """Parameters of ``user_search``."""
 
-    model_config = examples({'user': 'alice@example.com'})
+    model_config = examples({"user": "alice@example.com"})
 
     user: str = Field(min_length=1, description="Amplitude id, user id or device id.")
 
@@ -70,7 +67,7 @@ class UserSearch(Params):
 class UserActivity(Params):
     """Parameters of ``user_activity``."""
 
-    model_config = examples({'amplitude_id': 356893043036, 'limit': 20})
+    model_config = examples({"amplitude_id": 356893043036, "limit": 20})
 
     amplitude_id: int = Field(ge=1, description="Amplitude id (from user_search).")
     direction: Literal["latest", "earliest"] = Field(default="latest", description="Which events first.")
@@ -80,7 +77,7 @@ class UserActivity(Params):
 class ListCohorts(Params):
     """Parameters of ``list_cohorts``."""
 
-    model_config = examples({'limit': 10})
+    model_config = examples({"limit": 10})
 
     limit: int = LIMIT
 
@@ -88,7 +85,7 @@ class ListCohorts(Params):
 class GetCohort(Params):
     """Parameters of ``get_cohort``."""
 
-    model_config = examples({'cohort_id': '26umsb5', 'limit': 25})
+    model_config = examples({"cohort_id": "26umsb5", "limit": 25})
 
     cohort_id: str = Field(min_length=1, description="Cohort id (from list_cohorts).")
     include_properties: bool = Field(default=False, description="Also return user properties (props=1).")
@@ -100,7 +97,7 @@ class GetCohort(Params):
 class UserPropensity(Params):
     """Parameters of ``user_propensity``."""
 
-    model_config = examples({'prediction_ids': ['0x10x'], 'user_id': 'alice@example.com'})
+    model_config = examples({"prediction_ids": ["0x10x"], "user_id": "alice@example.com"})
 
     prediction_ids: list[str] = Field(min_length=1, max_length=20,
                                       description="Prediction ids (end of the prediction's Audiences URL).")
@@ -132,9 +129,13 @@ SPEC = IntegrationSpec(
     docs_url="https://amplitude.com/docs/apis/analytics/dashboard-rest",
     implemented=True,
     credential_fields=(
-        field("api_key", secret=True, description="Project API key (Basic auth user)."),
-        field("secret_key", secret=True, description="Project secret key (Basic auth password)."),
-        field("region", **one_of("us", "eu"), description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com)."),
+        field("api_key", secret=True, description="Project API key (Basic auth user).",
+              example="0123456789abcdef0123456789abcdef"),
+        field("secret_key", secret=True, description="Project secret key (Basic auth password).",
+              example="fedcba9876543210fedcba9876543210"),
+        field("region", **one_of("us", "eu"),
+              description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com).",
+              example="us"),
     ),
     test_connection=TestConnection(path="/2/events/list", description="The project's event types."),
     actions=(

@@ -21,11 +21,8 @@ class CreateEmailCampaign(Params):
     """Parameters of ``create_email_campaign``: HTML content or a template."""
 
     model_config = examples(
-        {'name': 'Spring sale',
-         'subject': 'Spring is here',
-         'sender': {'email': 'news@acme.example', 'name': 'Acme'},
-         'html_content': '<p>Spring</p>',
-         'list_ids': [2]},
+        {"name": "Spring sale", "subject": "Spring is here",
+         "sender": {"email": "news@acme.example", "name": "Acme"}, "html_content": "<p>Spring</p>", "list_ids": [2]},
     )
 
     name: str = Field(min_length=1, description="Campaign name.")
@@ -48,7 +45,7 @@ class CreateEmailCampaign(Params):
 class SendEmailCampaign(Params):
     """Parameters of ``send_email_campaign``."""
 
-    model_config = examples({'campaign_id': 1})
+    model_config = examples({"campaign_id": 1})
 
     campaign_id: int = Field(ge=1, description="Campaign id.")
 
@@ -57,11 +54,9 @@ class SendTransactionalEmail(Params):
     """Parameters of ``send_transactional_email``: HTML content or a template."""
 
     model_config = examples(
-        {'to': [{'email': 'ada@example.com', 'name': 'Ada'}],
-         'sender': {'email': 'news@acme.example', 'name': 'Acme'},
-         'subject': 'Your receipt',
-         'html_content': '<p>Thanks</p>',
-         'tags': ['receipts']},
+        {"to": [{"email": "ada@example.com", "name": "Ada"}],
+         "sender": {"email": "news@acme.example", "name": "Acme"}, "subject": "Your receipt",
+         "html_content": "<p>Thanks</p>", "tags": ["receipts"]},
     )
 
     to: list[Contact] = Field(min_length=1, max_length=99, description="Recipients.")
@@ -87,7 +82,7 @@ class SendTransactionalEmail(Params):
 class CreateSmsCampaign(Params):
     """Parameters of ``create_sms_campaign``."""
 
-    model_config = examples({'name': 'Flash sale', 'sender': 'Acme', 'content': 'Sale today only', 'list_ids': [2]})
+    model_config = examples({"name": "Flash sale", "sender": "Acme", "content": "Sale today only", "list_ids": [2]})
 
     name: str = Field(min_length=1, description="Campaign name.")
     sender: str = Field(min_length=1, max_length=15, description="Sender: up to 11 letters/digits or 15 "
@@ -112,7 +107,7 @@ class TrackEvent(Params):
     """Parameters of ``track_event``."""
 
     model_config = examples(
-        {'event_name': 'order_created', 'email': 'ada@example.com', 'event_properties': {'total': 42}},
+        {"event_name": "order_created", "email": "ada@example.com", "event_properties": {"total": 42}},
     )
 
     event_name: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$",
@@ -132,7 +127,7 @@ class TrackEvent(Params):
 class CreateContact(Params):
     """Parameters of ``create_contact``."""
 
-    model_config = examples({'email': 'new@example.com', 'attributes': {'FIRSTNAME': 'New'}, 'list_ids': [7]})
+    model_config = examples({"email": "new@example.com", "attributes": {"FIRSTNAME": "New"}, "list_ids": [7]})
 
     email: str = Field(min_length=3, description="E-mail.")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes, e.g. FIRSTNAME.")
@@ -144,7 +139,7 @@ class UpdateContact(Params):
     """Parameters of ``update_contact``."""
 
     model_config = examples(
-        {'identifier': 'member001@example.com', 'attributes': {'LASTNAME': 'Hopper'}, 'list_ids': [7]},
+        {"identifier": "member001@example.com", "attributes": {"LASTNAME": "Hopper"}, "list_ids": [7]},
     )
 
     identifier: str = Field(min_length=1, description="E-mail or contact id.")
@@ -162,7 +157,7 @@ class UpdateContact(Params):
 class ListContacts(Params):
     """Parameters of ``list_contacts``."""
 
-    model_config = examples({'limit': 5})
+    model_config = examples({"limit": 5})
 
     list_id: int | None = Field(default=None, description="Only this list's contacts.")
     modified_since: datetime | None = Field(default=None, description="Modified since.")
@@ -176,7 +171,8 @@ SPEC = IntegrationSpec(
     base_url="https://api.brevo.com/v3",
     auth="api_key",
     docs_url="https://developers.brevo.com/reference/getting-started-1",
-    credential_fields=(field("api_key", secret=True, description="API key, sent as the api-key header."),),
+    credential_fields=(field("api_key", secret=True, description="API key, sent as the api-key header.",
+                             example="xkeysib-0000000000000000000000000000000000000000000000000000000000000000-AbCdEfGh"),),
     test_connection=TestConnection(path="/account", description="The account, plan and credits."),
     actions=(
         act("create_email_campaign", "Create an e-mail campaign (POST /emailCampaigns).", CreateEmailCampaign,

@@ -20,9 +20,7 @@ class RunWorkflow(Params):
     """Parameters of ``run_workflow``."""
 
     model_config = examples(
-        {'workflow_id': 'WCFG-7a1c2d3e-penn-copy',
-         'inputs': {'brief': 'Launch email'},
-         'metadata': {'team': 'penn'}},
+        {"workflow_id": "WCFG-7a1c2d3e-penn-copy", "inputs": {"brief": "Launch email"}, "metadata": {"team": "penn"}},
     )
 
     workflow_id: str = WorkflowId
@@ -35,7 +33,7 @@ class GetWorkflowRun(Params):
     """Parameters of ``get_workflow_run``."""
 
     model_config = examples(
-        {'workflow_id': 'WCFG-7a1c2d3e-penn-copy', 'run_id': 'WRUN-00000000-0000-4000-8000-000000000001'},
+        {"workflow_id": "WCFG-7a1c2d3e-penn-copy", "run_id": "WRUN-00000000-0000-4000-8000-000000000001"},
     )
 
     workflow_id: str = WorkflowId
@@ -45,7 +43,7 @@ class GetWorkflowRun(Params):
 class ListWorkflowRuns(Params):
     """Parameters of ``list_workflow_runs``."""
 
-    model_config = examples({'workflow_id': 'WCFG-7a1c2d3e-penn-copy', 'limit': 5})
+    model_config = examples({"workflow_id": "WCFG-7a1c2d3e-penn-copy", "limit": 5})
 
     workflow_id: str = WorkflowId
     limit: int = LIMIT
@@ -55,7 +53,7 @@ class GenerateContent(Params):
     """Parameters of ``generate_content``."""
 
     model_config = examples(
-        {'workflow_id': 'WCFG-7a1c2d3e-penn-copy', 'brief': 'Landing page hero', 'tone': 'confident'},
+        {"workflow_id": "WCFG-7a1c2d3e-penn-copy", "brief": "Landing page hero", "tone": "confident"},
     )
 
     workflow_id: str = WorkflowId
@@ -68,7 +66,7 @@ class GenerateContent(Params):
 class Brainstorm(Params):
     """Parameters of ``brainstorm``."""
 
-    model_config = examples({'workflow_id': 'WCFG-7a1c2d3e-penn-copy', 'topic': 'Webinar titles', 'count': 5})
+    model_config = examples({"workflow_id": "WCFG-7a1c2d3e-penn-copy", "topic": "Webinar titles", "count": 5})
 
     workflow_id: str = WorkflowId
     topic: str = Field(min_length=1, description="Topic (start variable 'topic').")
@@ -79,7 +77,7 @@ class Brainstorm(Params):
 class Variations(Params):
     """Parameters of ``variations``."""
 
-    model_config = examples({'workflow_id': 'WCFG-7a1c2d3e-penn-copy', 'text': 'Ship faster with Acme', 'count': 3})
+    model_config = examples({"workflow_id": "WCFG-7a1c2d3e-penn-copy", "text": "Ship faster with Acme", "count": 3})
 
     workflow_id: str = WorkflowId
     text: str = Field(min_length=1, description="Copy to rewrite (start variable 'text').")
@@ -99,7 +97,8 @@ SPEC = IntegrationSpec(
     docs_url="https://docs.copy.ai/reference/workflow-api",
     credential_fields=(
         field("api_key", secret=True, description="Workspace API key (x-copy-ai-api-key); only Admins and "
-                                                  "Owners can see it."),
+                                                  "Owners can see it.",
+              example="cai_0000000000000000"),
     ),
     test_connection=TestConnection(path="/webhook", description="The workspace's webhooks (cheap, spends no "
                                                                 "credits)."),

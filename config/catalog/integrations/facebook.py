@@ -15,7 +15,7 @@ from config.catalog.base import LIMIT, IntegrationSpec, Later, Params, TestConne
 class GetPage(Params):
     """Parameters of ``get_page``."""
 
-    model_config = examples({'fields': ['id', 'name', 'about', 'fan_count']})
+    model_config = examples({"fields": ["id", "name", "about", "fan_count"]})
 
     fields: list[str] = Field(
         default_factory=lambda: ["id", "name", "about", "category", "fan_count", "followers_count", "link",
@@ -26,7 +26,7 @@ class GetPage(Params):
 class UpdatePageInfo(Params):
     """Parameters of ``update_page_info``: at least one field."""
 
-    model_config = examples({'about': 'Fresh bread daily', 'emails': ['hello@bakery.example']})
+    model_config = examples({"about": "Fresh bread daily", "emails": ["hello@bakery.example"]})
 
     about: str | None = Field(default=None, max_length=255, description="Short 'About' text.")
     description: str | None = Field(default=None, description="Long description.")
@@ -44,7 +44,7 @@ class UpdatePageInfo(Params):
 class PublishPagePost(Params):
     """Parameters of ``publish_page_post``."""
 
-    model_config = examples({'message': 'Hello from Sintra', 'link': 'https://bakery.example'})
+    model_config = examples({"message": "Hello from Sintra", "link": "https://bakery.example"})
 
     message: str = Field(min_length=1, max_length=63_206, description="Post text.")
     link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
@@ -53,7 +53,7 @@ class PublishPagePost(Params):
 class ListScheduledPosts(Params):
     """Parameters of ``list_scheduled_posts``."""
 
-    model_config = examples({'limit': 5})
+    model_config = examples({"limit": 5})
 
     limit: int = LIMIT
 
@@ -61,7 +61,7 @@ class ListScheduledPosts(Params):
 class SchedulePost(Params):
     """Parameters of ``schedule_post``."""
 
-    model_config = examples({'message': 'Launch day', 'publish_at': '+2d'})
+    model_config = examples({"message": "Launch day", "publish_at": "+2d"})
 
     message: str = Field(min_length=1, max_length=63_206, description="Post text.")
     link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
@@ -80,7 +80,7 @@ class SchedulePost(Params):
 class CancelScheduledPost(Params):
     """Parameters of ``cancel_scheduled_post``."""
 
-    model_config = examples({'post_id': '100200300400500_900000000000001'})
+    model_config = examples({"post_id": "100000000000001_900000000000001"})
 
     post_id: str = Field(min_length=1, description="Id of the scheduled post ({page_id}_{post_id}).")
 
@@ -92,7 +92,7 @@ DatePreset = Literal["today", "yesterday", "last_7d", "last_14d", "last_28d", "l
 class GetAdsInsights(Params):
     """Parameters of ``get_ads_insights``."""
 
-    model_config = examples({'level': 'campaign', 'date_preset': 'last_7d'})
+    model_config = examples({"level": "campaign", "date_preset": "last_7d"})
 
     level: Literal["account", "campaign", "adset", "ad"] = Field(default="campaign",
                                                                  description="Aggregation level.")
@@ -135,7 +135,7 @@ MAX_INSIGHTS_DAYS = 90
 class GetPageInsights(Params):
     """Parameters of ``get_page_insights``."""
 
-    model_config = examples({'metrics': ['page_media_view', 'page_follows'], 'period': 'day'})
+    model_config = examples({"metrics": ["page_media_view", "page_follows"], "period": "day"})
 
     metrics: list[str] = Field(
         default_factory=lambda: ["page_media_view", "page_total_media_view_unique", "page_post_engagements",
@@ -168,14 +168,20 @@ SPEC = IntegrationSpec(
     auth="oauth2",
     docs_url="https://developers.facebook.com/docs/pages-api",
     credential_fields=(
-        field("client_id", description="Meta app id."),
+        field("client_id", description="Meta app id.",
+              pattern=r"\d{5,20}", pattern_hint="the numeric Meta app id", example="1234567890"),
         field("client_secret", secret=True, description="Meta app secret (token exchange and "
-                                                        "appsecret_proof)."),
+                                                        "appsecret_proof).",
+              example="00000000000000000000000000000000"),
         field("access_token", secret=True,
               description="Long-lived user token or system-user token (Meta issues no refresh tokens); the "
-                          "Page token is derived from it."),
-        field("page_id", description="Facebook Page id."),
-        field("ad_account_id", required=False, description="Ad account id (act_<id>), for get_ads_insights."),
+                          "Page token is derived from it.",
+              example="EAAG0000000000000000"),
+        field("page_id", description="Facebook Page id.",
+              pattern=r"\d{5,20}", pattern_hint="the numeric Page id", example="100000000000001"),
+        field("ad_account_id", required=False, description="Ad account id (act_<id>), for get_ads_insights.",
+              pattern=r"(?:act_)?\d{5,20}", pattern_hint="act_ followed by the ad account number",
+              example="act_9988776655"),
     ),
     test_connection=TestConnection(path="/{page_id}?fields=id,name",
                                    description="The Page, read with the token."),

@@ -24,12 +24,8 @@ class CreateTicket(Params):
     """Parameters of ``create_ticket``: the requester by e-mail or id."""
 
     model_config = examples(
-        {'subject': 'Printer on fire',
-         'description': '<p>Help</p>',
-         'email': 'ada@example.com',
-         'channel': 'email',
-         'priority': 3,
-         'tags': ['vip']},
+        {"subject": "Printer on fire", "description": "<p>Help</p>", "email": "ada@example.com", "channel": "email",
+         "priority": 3, "tags": ["vip"]},
     )
 
     subject: str = Field(min_length=1, description="Subject.")
@@ -55,7 +51,7 @@ class CreateTicket(Params):
 class UpdateTicket(Params):
     """Parameters of ``update_ticket``: at least one change."""
 
-    model_config = examples({'ticket_id': 1, 'status': 3, 'priority': 4})
+    model_config = examples({"ticket_id": 1, "status": 3, "priority": 4})
 
     ticket_id: int = Field(ge=1, description="Ticket id.")
     status: Status | None = Field(default=None, description="2 open, 3 pending, 4 resolved, 5 closed.")
@@ -76,7 +72,7 @@ class UpdateTicket(Params):
 class ReplyToTicket(Params):
     """Parameters of ``reply_to_ticket``."""
 
-    model_config = examples({'ticket_id': 3, 'body': '<p>On it.</p>'})
+    model_config = examples({"ticket_id": 3, "body": "<p>On it.</p>"})
 
     ticket_id: int = Field(ge=1, description="Ticket id.")
     body: str = Field(min_length=1, description="Reply (HTML), e-mailed to the requester.")
@@ -86,7 +82,7 @@ class ReplyToTicket(Params):
 class ListTickets(Params):
     """Parameters of ``list_tickets``."""
 
-    model_config = examples({'limit': 5})
+    model_config = examples({"limit": 5})
 
     channel: Channel | None = Field(default=None, description="Only tickets from this channel.")
     filter: Literal["new_and_my_open", "watching", "spam", "deleted"] | None = Field(
@@ -99,7 +95,7 @@ class ListTickets(Params):
 class ListSlaPolicies(Params):
     """Parameters of ``list_sla_policies``."""
 
-    model_config = examples({'limit': 10})
+    model_config = examples({"limit": 10})
 
     limit: int = LIMIT
 
@@ -107,7 +103,7 @@ class ListSlaPolicies(Params):
 class SearchOverdue(Params):
     """Parameters of ``search_overdue_tickets``."""
 
-    model_config = examples({'due': 'resolution', 'limit': 30})
+    model_config = examples({"due": "resolution", "limit": 30})
 
     due: Literal["resolution", "first_response"] = Field(
         default="resolution", description="Which SLA target: due_by (resolution) or fr_due_by (first "
@@ -120,7 +116,7 @@ class SearchOverdue(Params):
 class ListSolutionArticles(Params):
     """Parameters of ``list_solution_articles``: a folder, or a search term."""
 
-    model_config = examples({'folder_id': 43000010001})
+    model_config = examples({"folder_id": 43000010001})
 
     folder_id: int | None = Field(default=None, description="Solution folder.")
     term: str | None = Field(default=None, description="Search term (GET /search/solutions?term=).")
@@ -137,7 +133,7 @@ class CreateSolutionArticle(Params):
     """Parameters of ``create_solution_article``."""
 
     model_config = examples(
-        {'folder_id': 43000010001, 'title': 'How to restart', 'description': '<p>Hold the power button.</p>'},
+        {"folder_id": 43000010001, "title": "How to restart", "description": "<p>Hold the power button.</p>"},
     )
 
     folder_id: int = Field(ge=1, description="Solution folder.")
@@ -150,7 +146,7 @@ class CreateSolutionArticle(Params):
 class ListContacts(Params):
     """Parameters of ``list_contacts``."""
 
-    model_config = examples({'email': 'ada@example.com'})
+    model_config = examples({"email": "ada@example.com"})
 
     email: str | None = Field(default=None, description="Only the contact with this e-mail.")
     company_id: int | None = Field(default=None, description="Only contacts of this company.")
@@ -163,7 +159,7 @@ class ListContacts(Params):
 class CreateContact(Params):
     """Parameters of ``create_contact``: a name and at least one of e-mail, phone or mobile."""
 
-    model_config = examples({'name': 'Grace', 'email': 'grace@example.com'})
+    model_config = examples({"name": "Grace", "email": "grace@example.com"})
 
     name: str = Field(min_length=1, description="Full name.")
     email: str | None = Field(default=None, description="Primary e-mail (unique).")
@@ -190,8 +186,10 @@ SPEC = IntegrationSpec(
     credential_fields=(
         field("domain", pattern=rf"(?i)(?:https?://)?{LABEL}(?:\.freshdesk\.com(?:/[a-z0-9._~/-]*)?)?/?",
               pattern_hint="the helpdesk subdomain (acme, or acme.freshdesk.com)",
-              description="Helpdesk subdomain, as in <domain>.freshdesk.com."),
-        field("api_key", secret=True, description="Agent API key (Basic auth user; the password is 'X')."),
+              description="Helpdesk subdomain, as in <domain>.freshdesk.com.",
+              example="acme"),
+        field("api_key", secret=True, description="Agent API key (Basic auth user; the password is 'X').",
+              example="AbCdEfGhIjKlMnOpQrSt"),
     ),
     test_connection=TestConnection(path="/agents/me", description="The agent who owns the API key."),
     actions=(

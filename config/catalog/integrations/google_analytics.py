@@ -34,7 +34,7 @@ def _metrics(*names: str) -> Any:
 class OrganicTraffic(Params):
     """Parameters of ``organic_traffic_report``."""
 
-    model_config = examples({'start_date': '28daysAgo', 'end_date': 'yesterday', 'limit': 100})
+    model_config = examples({"start_date": "28daysAgo", "end_date": "yesterday", "limit": 100})
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -46,7 +46,7 @@ class OrganicTraffic(Params):
 class UserBehavior(Params):
     """Parameters of ``user_behavior_report``."""
 
-    model_config = examples({'organic_only': True, 'limit': 50})
+    model_config = examples({"organic_only": True, "limit": 50})
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -59,7 +59,7 @@ class UserBehavior(Params):
 class Conversions(Params):
     """Parameters of ``conversions_report``."""
 
-    model_config = examples({'event_names': ['purchase', 'sign_up']})
+    model_config = examples({"event_names": ["purchase", "sign_up"]})
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -73,10 +73,8 @@ class CustomReport(Params):
     """Parameters of ``run_custom_report`` (a runReport request in short form)."""
 
     model_config = examples(
-        {'metrics': ['activeUsers', 'sessions'],
-         'dimensions': ['country'],
-         'start_date': '7daysAgo',
-         'order_bys': [{'metric': {'metricName': 'sessions'}, 'desc': True}]},
+        {"metrics": ["activeUsers", "sessions"], "dimensions": ["country"], "start_date": "7daysAgo",
+         "order_bys": [{"metric": {"metricName": "sessions"}, "desc": True}]},
     )
 
     start_date: str = StartDate
@@ -93,7 +91,7 @@ class CustomReport(Params):
 class Traffic(Params):
     """Parameters of ``traffic_report``."""
 
-    model_config = examples({'start_date': '14daysAgo'})
+    model_config = examples({"start_date": "14daysAgo"})
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -105,7 +103,7 @@ class Traffic(Params):
 class CustomEvents(Params):
     """Parameters of ``custom_events_report``."""
 
-    model_config = examples({'event_names': ['sign_up', 'add_to_cart']})
+    model_config = examples({"event_names": ["sign_up", "add_to_cart"]})
 
     event_names: list[str] = Field(min_length=1, description="Event names to report on.")
     start_date: str = StartDate
@@ -118,7 +116,7 @@ class CustomEvents(Params):
 class Realtime(Params):
     """Parameters of ``run_realtime_report``."""
 
-    model_config = examples({'dimensions': ['country'], 'metrics': ['activeUsers']})
+    model_config = examples({"dimensions": ["country"], "metrics": ["activeUsers"]})
 
     dimensions: list[str] = _dims("country", "unifiedScreenName")
     metrics: list[str] = _metrics("activeUsers")
@@ -145,9 +143,8 @@ class Funnel(Params):
     """Parameters of ``run_funnel_report``."""
 
     model_config = examples(
-        {'steps': [{'name': 'Visit', 'event_name': 'session_start'},
-                   {'name': 'Cart', 'event_name': 'add_to_cart'},
-                   {'name': 'Buy', 'event_name': 'purchase'}]},
+        {"steps": [{"name": "Visit", "event_name": "session_start"}, {"name": "Cart", "event_name": "add_to_cart"},
+                   {"name": "Buy", "event_name": "purchase"}]},
     )
 
     steps: list[FunnelStep] = Field(min_length=2, max_length=10, description="Steps in order.")
@@ -159,11 +156,17 @@ class Funnel(Params):
 
 def _credentials() -> tuple[CredentialField, ...]:
     return (
-        field("client_id", description="Google OAuth client id."),
-        field("client_secret", secret=True, description="Google OAuth client secret."),
-        field("refresh_token", secret=True, description="Refresh token with analytics.readonly."),
-        field("access_token", secret=True, required=False, description="Current access token, if any."),
-        field("property_id", description="Numeric GA4 property id."),
+        field("client_id", description="Google OAuth client id.",
+              example="123456789012-abc123.apps.googleusercontent.com"),
+        field("client_secret", secret=True, description="Google OAuth client secret.",
+              example="GOCSPX-0000000000000000000000000000"),
+        field("refresh_token", secret=True, description="Refresh token with analytics.readonly.",
+              example="1//0000000000000000000000"),
+        field("access_token", secret=True, required=False, description="Current access token, if any.",
+              example="ya29.0000000000000000"),
+        field("property_id", description="Numeric GA4 property id.",
+              pattern=r"(?:properties/)?\d{5,15}", pattern_hint="the numeric GA4 property id",
+              example="123456789"),
     )
 
 

@@ -12,17 +12,22 @@ from pydantic import Field
 from config.catalog.base import LIMIT, CredentialField, IntegrationSpec, Params, TestConnection, act, examples, field
 
 Properties = Field(min_length=1, description="HubSpot property names and values.")
-ExtraProperties = Field(default_factory=dict, description="More HubSpot properties.")
+ExtraProperties: Any = Field(default_factory=dict, description="More HubSpot properties.")
 
 
 def _credentials() -> tuple[CredentialField, ...]:
     return (
-        field("client_id", description="Client id of the HubSpot app."),
-        field("client_secret", secret=True, description="Client secret of the HubSpot app."),
-        field("refresh_token", secret=True, description="Refresh token of the installed account."),
+        field("client_id", description="Client id of the HubSpot app.",
+              example="5d3c9e1a-0000-0000-0000-000000000000"),
+        field("client_secret", secret=True, description="Client secret of the HubSpot app.",
+              example="00000000-0000-0000-0000-000000000000"),
+        field("refresh_token", secret=True, description="Refresh token of the installed account.",
+              example="na1-0000-0000-0000-0000-000000000000"),
         field("access_token", secret=True, required=False, description="Current access token (30 min), if "
-                                                                       "any."),
-        field("portal_id", required=False, description="HubSpot account (hub) id."),
+                                                                       "any.",
+              example="CK00000000000000000000"),
+        field("portal_id", required=False, description="HubSpot account (hub) id.",
+              pattern=r"\d{1,12}", pattern_hint="the numeric HubSpot account id", example="2000001"),
     )
 
 
@@ -33,12 +38,8 @@ class CreateDeal(Params):
     """Parameters of ``create_deal``."""
 
     model_config = examples(
-        {'dealname': 'Big deal',
-         'dealstage': 'appointmentscheduled',
-         'amount': 5000,
-         'closedate': '2026-12-01T00:00:00Z',
-         'contact_ids': ['101'],
-         'company_ids': ['201']},
+        {"dealname": "Big deal", "dealstage": "appointmentscheduled", "amount": 5000,
+         "closedate": "2026-12-01T00:00:00Z", "contact_ids": ["101"], "company_ids": ["201"]},
     )
 
     dealname: str = Field(min_length=1, description="Deal name.")
@@ -74,7 +75,7 @@ class UpdateContact(UpdateObject):
 class ListDeals(Params):
     """Parameters of ``list_deals``."""
 
-    model_config = examples({'limit': 5})
+    model_config = examples({"limit": 5})
 
     pipeline: str | None = Field(default=None, description="Only this pipeline (uses CRM search).")
     dealstage: str | None = Field(default=None, description="Only this stage (uses CRM search).")
@@ -88,7 +89,7 @@ class ListDeals(Params):
 class CreateContact(Params):
     """Parameters of ``create_contact``."""
 
-    model_config = examples({'email': 'new.person@example.com', 'firstname': 'New', 'lastname': 'Person'})
+    model_config = examples({"email": "new.person@example.com", "firstname": "New", "lastname": "Person"})
 
     email: str = Field(min_length=3, description="E-mail (unique per contact).")
     firstname: str | None = Field(default=None, description="First name.")
@@ -115,7 +116,7 @@ class SearchFilter(Params):
 class SearchContacts(Params):
     """Parameters of ``search_contacts``."""
 
-    model_config = examples({'query': 'contact1', 'limit': 5})
+    model_config = examples({"query": "contact1", "limit": 5})
 
     query: str | None = Field(default=None, description="Free text over name, e-mail, phone and company.")
     filters: list[SearchFilter] = Field(default_factory=list, max_length=6, description="Conditions (AND).")
@@ -136,8 +137,8 @@ class BatchUpsertContacts(Params):
     """Parameters of ``batch_upsert_contacts``."""
 
     model_config = examples(
-        {'contacts': [{'id': 'batch@example.com', 'properties': {'firstname': 'B'}},
-                      {'id': 'contact0@example.com', 'properties': {'jobtitle': 'CEO'}}]},
+        {"contacts": [{"id": "batch@example.com", "properties": {"firstname": "B"}},
+                      {"id": "contact0@example.com", "properties": {"jobtitle": "CEO"}}]},
     )
 
     id_property: str = Field(default="email", description="Unique property that identifies contacts.")
@@ -147,7 +148,7 @@ class BatchUpsertContacts(Params):
 class EmailEvents(Params):
     """Parameters of ``list_email_events``."""
 
-    model_config = examples({'limit': 20, 'event_type': 'OPEN'})
+    model_config = examples({"limit": 20, "event_type": "OPEN"})
 
     recipient: str | None = Field(default=None, description="Only events for this e-mail address.")
     campaign_id: int | None = Field(default=None, description="Only this e-mail campaign.")
@@ -160,7 +161,7 @@ class EmailEvents(Params):
 class EmailEngagements(Params):
     """Parameters of ``list_email_engagements``."""
 
-    model_config = examples({'contact_id': '101'})
+    model_config = examples({"contact_id": "101"})
 
     contact_id: str | None = Field(default=None, description="Only e-mails associated with this contact.")
     deal_id: str | None = Field(default=None, description="Only e-mails associated with this deal.")
@@ -172,7 +173,7 @@ class EnrollInSequence(Params):
     """Parameters of ``enroll_in_sequence``."""
 
     model_config = examples(
-        {'sequence_id': '6001', 'contact_id': '110', 'user_id': '7001', 'sender_email': 'owner1@sim.example'},
+        {"sequence_id": "6001", "contact_id": "110", "user_id": "7001", "sender_email": "owner1@sim.example"},
     )
 
     sequence_id: str = Field(min_length=1, description="Sequence id.")
@@ -227,7 +228,7 @@ CRM_SPEC = IntegrationSpec(
 class ListMarketingEmails(Params):
     """Parameters of ``list_marketing_emails``."""
 
-    model_config = examples({'include_stats': True})
+    model_config = examples({"include_stats": True})
 
     include_stats: bool = Field(default=False, description="Include send statistics.")
     archived: bool = Field(default=False, description="Archived e-mails instead of active ones.")
@@ -238,11 +239,8 @@ class CreateMarketingEmail(Params):
     """Parameters of ``create_marketing_email``."""
 
     model_config = examples(
-        {'name': 'Autumn',
-         'subject': 'Autumn sale',
-         'from_name': 'Acme',
-         'reply_to': 'hi@acme.example',
-         'list_ids': ['1']},
+        {"name": "Autumn", "subject": "Autumn sale", "from_name": "Acme", "reply_to": "hi@acme.example",
+         "list_ids": ["1"]},
     )
 
     name: str = Field(min_length=1, description="Internal name.")
@@ -257,7 +255,7 @@ class CreateMarketingEmail(Params):
 class EmailStatistics(Params):
     """Parameters of ``get_email_statistics``."""
 
-    model_config = examples({'start_time': '2020-01-01T00:00:00Z', 'end_time': '2031-01-01T00:00:00Z'})
+    model_config = examples({"start_time": "2020-01-01T00:00:00Z", "end_time": "2031-01-01T00:00:00Z"})
 
     email_ids: list[int] = Field(default_factory=list, description="Only these e-mails; all when empty.")
     start_time: datetime = Field(description="Period start.")
@@ -267,7 +265,7 @@ class EmailStatistics(Params):
 class ListLists(Params):
     """Parameters of ``list_lists``."""
 
-    model_config = examples({'query': 'News'})
+    model_config = examples({"query": "News"})
 
     query: str | None = Field(default=None, description="Name contains.")
     object_type_id: str = Field(default="0-1", description="Object type: 0-1 contacts, 0-2 companies.")
@@ -277,7 +275,7 @@ class ListLists(Params):
 class CreateList(Params):
     """Parameters of ``create_list``."""
 
-    model_config = examples({'name': 'VIPs'})
+    model_config = examples({"name": "VIPs"})
 
     name: str = Field(min_length=1, description="List name.")
     object_type_id: str = Field(default="0-1", description="Object type: 0-1 contacts, 0-2 companies.")
@@ -290,7 +288,7 @@ class CreateList(Params):
 class AddToList(Params):
     """Parameters of ``add_to_list``."""
 
-    model_config = examples({'list_id': '1', 'record_ids': ['104']})
+    model_config = examples({"list_id": "1", "record_ids": ["104"]})
 
     list_id: str = Field(min_length=1, description="MANUAL or SNAPSHOT list id.")
     record_ids: list[str] = Field(min_length=1, max_length=100_000, description="Record ids to add.")
@@ -299,7 +297,7 @@ class AddToList(Params):
 class ListWorkflows(Params):
     """Parameters of ``list_workflows``."""
 
-    model_config = examples({'limit': 20})
+    model_config = examples({"limit": 20})
 
     limit: int = LIMIT
 
@@ -307,7 +305,7 @@ class ListWorkflows(Params):
 class EnrollInWorkflow(Params):
     """Parameters of ``enroll_in_workflow``."""
 
-    model_config = examples({'workflow_id': '1001', 'email': 'contact5@example.com'})
+    model_config = examples({"workflow_id": "1001", "email": "contact5@example.com"})
 
     workflow_id: str = Field(min_length=1, description="Legacy workflow id (v4 flow ids map to it through "
                                                         "/automation/v4/workflow-id-mappings).")

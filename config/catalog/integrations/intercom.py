@@ -52,7 +52,7 @@ class SearchConversations(Search):
 class Reply(Params):
     """Parameters of ``reply_to_conversation``."""
 
-    model_config = examples({'conversation_id': '100000', 'body': 'Hi there, looking into it.'})
+    model_config = examples({"conversation_id": "100000", "body": "Hi there, looking into it."})
 
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     body: str = Field(min_length=1, description="Reply (HTML allowed), sent as the configured admin.")
@@ -62,7 +62,7 @@ class Reply(Params):
 class Note(Params):
     """Parameters of ``add_note``."""
 
-    model_config = examples({'conversation_id': '100001', 'body': 'Customer is on the pro plan.'})
+    model_config = examples({"conversation_id": "100001", "body": "Customer is on the pro plan."})
 
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     body: str = Field(min_length=1, description="Internal note (HTML allowed), visible to teammates only.")
@@ -71,7 +71,7 @@ class Note(Params):
 class Assign(Params):
     """Parameters of ``assign_conversation``."""
 
-    model_config = examples({'conversation_id': '100000', 'assignee_id': '991268'})
+    model_config = examples({"conversation_id": "100000", "assignee_id": "991268"})
 
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     assignee_id: str = Field(min_length=1, description="Admin or team id; '0' unassigns.")
@@ -82,7 +82,7 @@ class Assign(Params):
 class Close(Params):
     """Parameters of ``close_conversation``."""
 
-    model_config = examples({'conversation_id': '100001', 'body': 'Closing, thanks!'})
+    model_config = examples({"conversation_id": "100001", "body": "Closing, thanks!"})
 
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     body: str | None = Field(default=None, description="Optional closing message to the customer.")
@@ -91,7 +91,7 @@ class Close(Params):
 class ListSegments(Params):
     """Parameters of ``list_segments``."""
 
-    model_config = examples({'include_count': True})
+    model_config = examples({"include_count": True})
 
     include_count: bool = Field(default=False, description="Also count the contacts in each segment.")
     limit: int = LIMIT
@@ -100,7 +100,7 @@ class ListSegments(Params):
 class ListTags(Params):
     """Parameters of ``list_tags``."""
 
-    model_config = examples({'limit': 20})
+    model_config = examples({"limit": 20})
 
     limit: int = LIMIT
 
@@ -108,7 +108,7 @@ class ListTags(Params):
 class TagContact(Params):
     """Parameters of ``tag_contact``: a tag id, or a name (the tag is created if it does not exist)."""
 
-    model_config = examples({'contact_id': '600000000000000000000001', 'tag_name': 'vip'})
+    model_config = examples({"contact_id": "600000000000000000000001", "tag_name": "vip"})
 
     contact_id: str = Field(min_length=1, description="Contact id.")
     tag_id: str | None = Field(default=None, description="Existing tag id.")
@@ -124,7 +124,7 @@ class TagContact(Params):
 class ConversationAnalytics(Params):
     """Parameters of ``conversation_analytics``."""
 
-    model_config = examples({'start_time': '2026-01-01T00:00:00Z', 'end_time': '2026-02-01T00:00:00Z'})
+    model_config = examples({"start_time": "2026-01-01T00:00:00Z", "end_time": "2026-02-01T00:00:00Z"})
 
     start_time: datetime = Field(description="Start of the period.")
     end_time: datetime = Field(description="End of the period.")
@@ -144,7 +144,7 @@ class ConversationAnalytics(Params):
 class ExportWorkflow(Params):
     """Parameters of ``export_workflow``."""
 
-    model_config = examples({'workflow_id': '67890'})
+    model_config = examples({"workflow_id": "67890"})
 
     workflow_id: str = Field(min_length=1, description="Workflow id.")
 
@@ -171,10 +171,13 @@ SPEC = IntegrationSpec(
     docs_url="https://developers.intercom.com/docs/references/rest-api/api.intercom.io",
     implemented=True,
     credential_fields=(
-        field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry)."),
-        field("region", **one_of("us", "eu", "au"), description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au "
-                                    "(api.au.intercom.io)."),
-        field("admin_id", description="Admin that replies, notes, assigns and closes."),
+        field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry).",
+              example="dG9rOjAwMDAwMDAwXzAwMDA6MTow"),
+        field("region", **one_of("us", "eu", "au"),
+              description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au (api.au.intercom.io).",
+              example="us"),
+        field("admin_id", description="Admin that replies, notes, assigns and closes.",
+              pattern=r"\d{1,20}", pattern_hint="the numeric admin id", example="991267"),
     ),
     test_connection=TestConnection(path="/me", description="The admin and workspace behind the token."),
     actions=(

@@ -109,7 +109,9 @@ def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: Enq
     return _job_response(job, 202)
 
 
-@router.post("/{job_id}/cancel", response_model=JobPublic, responses={202: {"model": JobPublic, "description": "A running job will stop before its next step."}, **errors(404, 409)})
+@router.post("/{job_id}/cancel", response_model=JobPublic,
+             responses={202: {"model": JobPublic, "description": "A running job will stop before its next step."},
+                        **errors(404, 409)})
 def cancel(job_id: str, caller: CallerDep, session: SessionDep) -> JSONResponse:
     """Cancel a job: one that has not started is cancelled at once; a running one stops before its next
     provider call or step (answer 202 with ``cancel_requested_at``; the job ends ``cancelled``)."""
