@@ -154,16 +154,23 @@ class Funnel(Params):
     breakdown_dimension: str | None = Field(default=None, description="Dimension to break each step down by.")
 
 
-def _credentials() -> tuple[CredentialField, ...]:
+def google_oauth(scope: str) -> tuple[CredentialField, ...]:
+    """The Google OAuth client and tokens every Google API integration takes (``scope``: of the refresh token)."""
     return (
         field("client_id", description="Google OAuth client id.",
               example="123456789012-abc123.apps.googleusercontent.com"),
         field("client_secret", secret=True, description="Google OAuth client secret.",
               example="GOCSPX-0000000000000000000000000000"),
-        field("refresh_token", secret=True, description="Refresh token with analytics.readonly.",
+        field("refresh_token", secret=True, description=f"Refresh token with {scope}.",
               example="1//0000000000000000000000"),
         field("access_token", secret=True, required=False, description="Current access token, if any.",
               example="ya29.0000000000000000"),
+    )
+
+
+def _credentials() -> tuple[CredentialField, ...]:
+    return (
+        *google_oauth("analytics.readonly"),
         field("property_id", description="Numeric GA4 property id.",
               pattern=r"(?:properties/)?\d{5,15}", pattern_hint="the numeric GA4 property id",
               example="123456789"),

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.integrations.google_analytics import google_oauth
 
 Dimension = Literal["query", "page", "country", "device", "date", "searchAppearance"]
 FilterDimension = Literal["query", "page", "country", "device", "searchAppearance"]
@@ -98,14 +99,7 @@ SPEC = IntegrationSpec(
     auth="oauth2",
     docs_url="https://developers.google.com/webmaster-tools/v1/api_reference_index",
     credential_fields=(
-        field("client_id", description="Google OAuth client id.",
-              example="123456789012-abc123.apps.googleusercontent.com"),
-        field("client_secret", secret=True, description="Google OAuth client secret.",
-              example="GOCSPX-0000000000000000000000000000"),
-        field("refresh_token", secret=True, description="Refresh token with the webmasters scope.",
-              example="1//0000000000000000000000"),
-        field("access_token", secret=True, required=False, description="Current access token, if any.",
-              example="ya29.0000000000000000"),
+        *google_oauth("the webmasters scope"),
         field("site_url", description="Property: sc-domain:example.com or a URL prefix such as "
                                       "https://example.com/.",
               pattern=r"sc-domain:[a-z0-9.-]+|https?://[^\s/?#]+/(?:[^\s?#]*/)?",
