@@ -6,9 +6,10 @@ Entries validate when they are built (H6), so a broken catalog fails at import, 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -21,6 +22,69 @@ class Params(BaseModel):
 
 class NoParams(Params):
     """An action that takes no parameters."""
+
+
+def examples(*values: dict[str, Any]) -> ConfigDict:
+    """A Params ``model_config`` whose JSON Schema shows ``values`` as ``examples`` (pydantic keeps extra="forbid").
+
+    Each example is validated by tests/providers/test_examples.py and runs as written against the simulator.
+    """
+    return ConfigDict(json_schema_extra={"examples": list(values)})
+
+
+class ParamError(ValueError):
+    """A cross-field rule broken by one parameter; the API's 422 names ``field``."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field} {problem}")
+        self.field = field
+
+
+def submitted_at(info: ValidationInfo) -> datetime | None:
+    """The time a job is validated for at submission (the API's ``context={"now": ...}``); None on a worker."""
+    now = info.context.get("now") if isinstance(info.context, dict) else None
+    return now if isinstance(now, datetime) else None
+
+
+_RELATIVE = re.compile(r"^\+(\d{1,4})([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _from_now(value: Any) -> Any:
+    """``+2d`` / ``+3h`` / ``+45m`` -> that long from now (UTC); anything else is left to datetime parsing."""
+    if isinstance(value, str) and (m := _RELATIVE.match(value.strip())):
+        return datetime.now(UTC).replace(microsecond=0) + timedelta(**{_UNITS[m[2]]: int(m[1])})
+    return value
+
+
+#: A time that may also be written relative to when the job runs (``+2d``, ``+3h``, ``+45m``): an example
+#: that must lie in a provider's window ("10 minutes to 30 days ahead") then holds whenever it is run.
+Later = Annotated[datetime, BeforeValidator(_from_now, json_schema_input_type=datetime | Annotated[
+    str, Field(pattern=_RELATIVE.pattern)])]
+
+
+def in_order(start_name: str, start: Any, end_name: str, end: Any) -> None:
+    """:class:`ParamError` naming ``end_name`` when a range ends before it starts (None: open end)."""
+    if start is not None and end is not None and end < start:
+        raise ParamError(end_name, f"is before {start_name}")
+
+
+def ahead(info: ValidationInfo, name: str, value: datetime | None, *, at_least: timedelta = timedelta(0),
+          at_most: timedelta | None = None) -> None:
+    """At submission only, :class:`ParamError` unless ``value`` (when given) lies in the allowed window ahead.
+
+    A worker validates without a clock (``info.context`` has no "now"): one that resumes a job whose post
+    was already scheduled must not refuse it because time went on.
+    """
+    now = submitted_at(info)
+    if value is None or now is None:
+        return
+    when = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if when < now + at_least:
+        raise ParamError(name, "is in the past" if not at_least else
+                         f"must be at least {at_least.total_seconds() / 60:g} minutes ahead")
+    if at_most is not None and when > now + at_most:
+        raise ParamError(name, f"must be at most {at_most.total_seconds() / 3600:g} hours ahead")
 
 
 #: Longest credential value accepted (the longest real ones, service-account JSON keys, are ~2.5 KB).
@@ -80,8 +144,15 @@ class ActionSpec(BaseModel):
     side_effect: bool = False
     #: Restricted actions are declared but refused, with the reason (partner-only APIs and the like).
     restricted: str | None = None
+    #: Optional credential fields this action needs configured; a non-empty parameter of the same name,
+    #: when the action takes one, stands in for it (Mailchimp's ``list_id`` overrides the default audience).
+    requires: tuple[str, ...] = ()
 
-    def schema_json(self) -> dict[str, Any]:  # type: ignore[override]  # shadows pydantic v1's deprecated method
+    def missing_requirements(self, params: dict[str, Any], configured: set[str]) -> list[str]:
+        """Names of required credential fields neither configured nor given as a parameter."""
+        return [name for name in self.requires if name not in configured and not params.get(name)]
+
+    def schema_json(self) -> dict[str, Any]:  # type: ignore[override]  # the params' schema, not this model's
         """JSON Schema of the parameters, as shown by the API."""
         return self.params.model_json_schema()
 
@@ -128,6 +199,10 @@ class IntegrationSpec(BaseModel):
             raise ValueError(f"{self.id}: a restricted integration needs a reason")
         if not any(f.secret for f in self.credential_fields):
             raise ValueError(f"{self.id}: at least one credential field must be secret")
+        declared = {f.name for f in self.credential_fields}
+        for a in self.actions:
+            if unknown := set(a.requires) - declared:
+                raise ValueError(f"{self.id}.{a.name} requires undeclared credential fields {sorted(unknown)}")
         return self
 
     def action(self, name: str) -> ActionSpec | None:
@@ -186,17 +261,17 @@ def field(name: str, *, secret: bool = False, required: bool = True, description
                            pattern=pattern, pattern_hint=pattern_hint, example=example)
 
 
-def one_of(*choices: str) -> dict[str, str]:
+def one_of(*choices: str) -> dict[str, Any]:
     """``pattern``/``pattern_hint`` keywords of a field that takes one of ``choices`` (any case)."""
     return {"pattern": "(?i)(?:" + "|".join(re.escape(c) for c in choices) + ")",
             "pattern_hint": "one of " + ", ".join(choices)}
 
 
 def act(name: str, description: str, params: type[Params] = NoParams, *, side_effect: bool = False,
-        restricted: str | None = None) -> ActionSpec:
+        restricted: str | None = None, requires: tuple[str, ...] = ()) -> ActionSpec:
     """Shorthand for an :class:`ActionSpec`."""
     return ActionSpec(name=name, description=description, params=params, side_effect=side_effect,
-                      restricted=restricted)
+                      restricted=restricted, requires=requires)
 
 
 #: Common field for actions that page through results.

@@ -43,8 +43,17 @@ def _seed() -> dict[str, Any]:
                        "smsBlacklisted": False, "createdAt": "2026-01-01T00:00:00.000Z",
                        "modifiedAt": "2026-01-01T00:00:00.000Z", "attributes": {"FIRSTNAME": f"Member {n}"},
                        "listIds": [2], "listUnsubscribed": [], "statistics": {}}
-    return {"contacts": contacts, "next_contact": SEEDED + 1, "email_campaigns": {}, "sms_campaigns": {},
-            "next_campaign": 1, "smtp": [], "keys": {}, "events": [], "calls": 0}
+    draft = {"id": 1, "name": "Welcome series", "subject": "Welcome to Acme", "status": "draft", "type": "classic",
+             "scheduledAt": None, "createdAt": "2026-01-01T00:00:00.000Z", "modifiedAt": "2026-01-01T00:00:00.000Z",
+             "sentDate": None, "sender": {"name": "Acme", "email": f"news@{SENDER_DOMAIN}", "id": 1},
+             "replyTo": f"news@{SENDER_DOMAIN}", "htmlContent": "<p>Welcome</p>", "templateId": None,
+             "testSent": False, "tag": "", "recipients": {"lists": [2], "exclusionLists": []},
+             "statistics": {"globalStats": dict.fromkeys(("uniqueClicks", "clickers", "complaints", "delivered",
+                                                          "sent", "softBounces", "hardBounces", "uniqueViews",
+                                                          "unsubscriptions", "viewed"), 0), "campaignStats": []}}
+    # campaign 1 is the sandbox's draft (the catalog's send_email_campaign example sends it)
+    return {"contacts": contacts, "next_contact": SEEDED + 1, "email_campaigns": {1: draft}, "sms_campaigns": {},
+            "next_campaign": 2, "smtp": [], "keys": {}, "events": [], "calls": 0}
 
 
 def account(request: Request) -> dict[str, Any]:

@@ -48,7 +48,19 @@ def workspace(request: Request) -> dict[str, Any]:
     key = request.headers.get("x-copy-ai-api-key", "")
     if not key or key.startswith("bad"):
         fail(401, "UNAUTHORIZED")
-    return state(request).account(PROVIDER, key, lambda: {"runs": {}, "order": [], "webhooks": []})
+    return state(request).account(PROVIDER, key, _seed)
+
+
+#: The sandbox's finished run (the catalog's get_workflow_run example reads it).
+SEEDED_RUN, SEEDED_WORKFLOW = "WRUN-00000000-0000-4000-8000-000000000001", "WCFG-7a1c2d3e-penn-copy"
+
+
+def _seed() -> dict[str, Any]:
+    inputs = {"brief": "Spring launch email"}
+    run = {"id": SEEDED_RUN, "workflowRunId": SEEDED_RUN, "workflowId": SEEDED_WORKFLOW, "status": "COMPLETE",
+           "input": inputs, "output": _output(inputs), "metadata": None, "createdAt": "2026-01-05T09:00:00.000Z",
+           "credits": CREDITS_PER_RUN}
+    return {"runs": {SEEDED_RUN: run}, "order": [SEEDED_RUN], "webhooks": []}
 
 
 def _workflow(workflow_id: str) -> str:

@@ -91,7 +91,25 @@ def page(acct: dict[str, Any], page_id: str) -> dict[str, Any]:
             "fan_count": followers - 50, "followers_count": followers,
             "link": f"https://www.facebook.com/{page_id}", "website": "", "description": "", "phone": "",
             "emails": [], "posts": []}
+        if page_id == SANDBOX_PAGE:
+            _seed_scheduled(acct, acct["pages"][page_id])
     return acct["pages"][page_id]
+
+
+#: The sandbox Page (the catalog's examples run against it): it starts with one scheduled post.
+SANDBOX_PAGE = "100000000000001"
+#: Number part of the sandbox's scheduled post on every Page (the catalog's cancel_scheduled_post example).
+SEEDED_POST = "900000000000001"
+
+
+def _seed_scheduled(acct: dict[str, Any], pg: dict[str, Any]) -> None:
+    """A post scheduled a week ahead, so that cancelling one works on a fresh Page."""
+    post_id = f"{pg['id']}_{SEEDED_POST}"
+    acct["objects"][post_id] = {
+        "kind": "post", "id": post_id, "page_id": pg["id"], "message": "Sandbox: our summer menu is coming",
+        "link": None, "created_time": stamp(), "scheduled_publish_time": int(time.time()) + 7 * 86400,
+        "is_published": False, "permalink_url": f"https://www.facebook.com/{pg['id']}/posts/{SEEDED_POST}"}
+    pg["posts"].append(post_id)
 
 
 def need_page_token(token_page: str | None, page_id: str) -> None:

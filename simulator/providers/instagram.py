@@ -98,10 +98,34 @@ def account(request: Request) -> dict[str, Any]:
     if token.startswith("bad"):
         fail(400, BAD_TOKEN, 190)
     user_id = "1784140" + str(number(token, 10**9, 10**10 - 1))
-    return state(request).account("instagram", token, lambda: {
+    seed = _seed if token.startswith(SANDBOX_TOKEN) else (lambda acct: acct)
+    return state(request).account("instagram", token, lambda: seed({
         "user": {"id": user_id, "user_id": user_id, "username": f"sim_{user_id[-4:]}",
                  "account_type": "BUSINESS", "followers_count": number(token, 500, 50000), "kind": "user"},
-        "objects": {}, "order": []})
+        "objects": {}, "order": []}))
+
+
+#: The sandbox's published photo and its three comments (the ids in the catalog's examples).
+#: Tokens of the sandbox account (the one the catalog's examples run against) start with this.
+SANDBOX_TOKEN = "IGAAsandbox"
+#: Outside the ranges of the ids the simulator hands out (containers 179..., media 178..., comments 1785...).
+SEEDED_MEDIA, SEEDED_COMMENTS = "17890000000000001", ("17859000000000001", "17859000000000002", "17859000000000003")
+
+
+def _seed(acct: dict[str, Any]) -> dict[str, Any]:
+    """An account with one published photo carrying three fan comments."""
+    media = {"kind": "media", "id": SEEDED_MEDIA, "media_type": "IMAGE", "media_product_type": "FEED",
+             "caption": "Sandbox: our first photo", "media_url": "https://cdn.example.com/sandbox.jpg",
+             "permalink": "https://www.instagram.com/p/SANDBOX0001/", "timestamp": "2026-01-05T09:00:00+0000",
+             "username": acct["user"]["username"], "like_count": 42, "comments": list(SEEDED_COMMENTS)}
+    acct["objects"][SEEDED_MEDIA] = media
+    acct["order"].append(SEEDED_MEDIA)
+    for n, (cid, text) in enumerate(zip(SEEDED_COMMENTS, ("Love this!", "Where is this?", "Great post"),
+                                        strict=True), start=1):
+        acct["objects"][cid] = {"kind": "comment", "id": cid, "text": text, "username": f"fan_{n}",
+                                "timestamp": "2026-01-05T10:00:00+0000", "like_count": 0, "hidden": False,
+                                "media_id": SEEDED_MEDIA, "replies": []}
+    return acct
 
 
 def pick(obj: dict[str, Any], request: Request, default: str = "id") -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 import httpx
@@ -38,14 +39,23 @@ def sim_calls(stack: Stack, provider: str) -> list[dict[str, Any]]:
     return data["calls"] if isinstance(data, dict) else data
 
 
+def new_key(stack: Stack) -> str:
+    """An API key of a new workspace of its own (its integrations and jobs are not the shared workspace's)."""
+    from workers.store.db import session_scope
+    from workers.store.keys import create_key
+
+    with session_scope(stack.engine) as s:  # type: ignore[arg-type]
+        return create_key(session=s, workspace=f"ws-{uuid.uuid4().hex[:8]}")
+
+
 def configure(stack: Stack, agent: str, integration: str, creds: dict[str, str], *,
-              connect: bool = True) -> dict[str, Any]:
-    """Configure (and connect) an integration through the API."""
+              connect: bool = True, key: str | None = None) -> dict[str, Any]:
+    """Configure (and connect) an integration through the API (as ``key``'s workspace when given)."""
     r = stack.api.post(f"/api/integrations/{agent}/{integration}/configure", json={"credentials": creds},
-                       headers=stack.headers())
+                       headers=stack.headers(key))
     assert r.status_code == 200, r.text
     if connect:
-        r = stack.api.post(f"/api/integrations/{agent}/{integration}/connect", headers=stack.headers())
+        r = stack.api.post(f"/api/integrations/{agent}/{integration}/connect", headers=stack.headers(key))
         assert r.status_code == 200, r.text
     return r.json()
 

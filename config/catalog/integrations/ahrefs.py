@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
 
 Mode = Literal["exact", "prefix", "domain", "subdomains"]
 
@@ -21,6 +21,8 @@ class Target(Params):
 
 class Backlinks(Target):
     """Parameters of ``backlinks``."""
+
+    model_config = examples({"target": "acme.example", "limit": 20, "order_by": "domain_rating_source:desc"})
 
     select: list[str] = Field(
         default_factory=lambda: ["url_from", "url_to", "anchor", "domain_rating_source", "first_seen_link"],
@@ -37,6 +39,8 @@ class Backlinks(Target):
 class ReferringDomains(Target):
     """Parameters of ``referring_domains``."""
 
+    model_config = examples({"target": "acme.example", "limit": 10})
+
     select: list[str] = Field(
         default_factory=lambda: ["domain", "domain_rating", "links_to_target", "first_seen"],
         min_length=1, description="Columns to return.")
@@ -49,12 +53,16 @@ class ReferringDomains(Target):
 class DomainRating(Params):
     """Parameters of ``domain_rating``."""
 
+    model_config = examples({"target": "acme.example"})
+
     target: str = Field(min_length=3, description="Domain.")
     date: dt.date | None = Field(default=None, description="Day of the rating; today when omitted.")
 
 
 class Overview(Target):
     """Parameters of ``site_explorer_overview``."""
+
+    model_config = examples({"target": "acme.example", "country": "us"})
 
     date: dt.date | None = Field(default=None, description="Day of the metrics; today when omitted.")
     country: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
@@ -64,6 +72,8 @@ class Overview(Target):
 class OrganicCompetitors(Target):
     """Parameters of ``organic_competitors``."""
 
+    model_config = examples({"target": "acme.example", "limit": 5})
+
     country: str = Field(default="us", pattern=r"^[a-z]{2}$", description="Country of the organic results.")
     date: dt.date | None = Field(default=None, description="Day; today when omitted.")
     limit: int = LIMIT
@@ -71,6 +81,8 @@ class OrganicCompetitors(Target):
 
 class OrganicKeywords(Target):
     """Parameters of ``organic_keywords``."""
+
+    model_config = examples({"target": "acme.example", "country": "us", "limit": 25})
 
     country: str = Field(default="us", pattern=r"^[a-z]{2}$", description="Country of the organic results.")
     date: dt.date | None = Field(default=None, description="Day; today when omitted.")
@@ -89,7 +101,8 @@ SPEC = IntegrationSpec(
     auth="bearer",
     docs_url="https://docs.ahrefs.com/docs/api/reference/introduction",
     credential_fields=(field("api_key", secret=True,
-                             description="API v3 key, created by a workspace admin."),),
+                             description="API v3 key, created by a workspace admin.",
+                             example="0000000000000000000000000000000000000000"),),
     test_connection=TestConnection(path="/subscription-info/limits-and-usage",
                                    description="Plan limits and units used; costs no units."),
     actions=(

@@ -7,7 +7,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import (
+    LIMIT,
+    IntegrationSpec,
+    ParamError,
+    Params,
+    TestConnection,
+    act,
+    examples,
+    field,
+    in_order,
+    one_of,
+)
 
 
 class SegmentFilter(Params):
@@ -22,6 +33,11 @@ class SegmentFilter(Params):
 class EventSegmentation(Params):
     """Parameters of ``event_segmentation``."""
 
+    model_config = examples(
+        {"event_type": "Play Song", "start": "2026-09-01", "end": "2026-09-07", "group_by": "country",
+         "segment": [{"prop": "platform", "values": ["iOS"]}]},
+    )
+
     event_type: str = Field(min_length=1, description="Event type; _active for any active event.")
     start: date = Field(description="First day.")
     end: date = Field(description="Last day.")
@@ -32,15 +48,26 @@ class EventSegmentation(Params):
     group_by: str | None = Field(default=None, description="Property to group by.")
     segment: list[SegmentFilter] = Field(default_factory=list, description="User filters (all must hold).")
 
+    @model_validator(mode="after")
+    def _grouped(self) -> EventSegmentation:
+        if self.metric in ("histogram", "sums", "value_avg") and not self.group_by:
+            raise ParamError("group_by", f"is required with metric {self.metric!r} (an event property)")
+        in_order("start", self.start, "end", self.end)
+        return self
+
 
 class UserSearch(Params):
     """Parameters of ``user_search``."""
+
+    model_config = examples({"user": "alice@example.com"})
 
     user: str = Field(min_length=1, description="Amplitude id, user id or device id.")
 
 
 class UserActivity(Params):
     """Parameters of ``user_activity``."""
+
+    model_config = examples({"amplitude_id": 356893043036, "limit": 20})
 
     amplitude_id: int = Field(ge=1, description="Amplitude id (from user_search).")
     direction: Literal["latest", "earliest"] = Field(default="latest", description="Which events first.")
@@ -50,11 +77,15 @@ class UserActivity(Params):
 class ListCohorts(Params):
     """Parameters of ``list_cohorts``."""
 
+    model_config = examples({"limit": 10})
+
     limit: int = LIMIT
 
 
 class GetCohort(Params):
     """Parameters of ``get_cohort``."""
+
+    model_config = examples({"cohort_id": "26umsb5", "limit": 25})
 
     cohort_id: str = Field(min_length=1, description="Cohort id (from list_cohorts).")
     include_properties: bool = Field(default=False, description="Also return user properties (props=1).")
@@ -66,6 +97,8 @@ class GetCohort(Params):
 class UserPropensity(Params):
     """Parameters of ``user_propensity``."""
 
+    model_config = examples({"prediction_ids": ["0x10x"], "user_id": "alice@example.com"})
+
     prediction_ids: list[str] = Field(min_length=1, max_length=20,
                                       description="Prediction ids (end of the prediction's Audiences URL).")
     user_id: str | None = Field(default=None, min_length=1, description="User id; or pass device_id.")
@@ -74,7 +107,7 @@ class UserPropensity(Params):
                                                      description="Raw score, or percentile among users.")
 
     @model_validator(mode="after")
-    def _one_user(self) -> "UserPropensity":
+    def _one_user(self) -> UserPropensity:
         if not (self.user_id or self.device_id):
             raise ValueError("pass user_id or device_id")
         return self
@@ -96,9 +129,13 @@ SPEC = IntegrationSpec(
     docs_url="https://amplitude.com/docs/apis/analytics/dashboard-rest",
     implemented=True,
     credential_fields=(
-        field("api_key", secret=True, description="Project API key (Basic auth user)."),
-        field("secret_key", secret=True, description="Project secret key (Basic auth password)."),
-        field("region", **one_of("us", "eu"), description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com)."),
+        field("api_key", secret=True, description="Project API key (Basic auth user).",
+              example="0123456789abcdef0123456789abcdef"),
+        field("secret_key", secret=True, description="Project secret key (Basic auth password).",
+              example="fedcba9876543210fedcba9876543210"),
+        field("region", **one_of("us", "eu"),
+              description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com).",
+              example="us"),
     ),
     test_connection=TestConnection(path="/2/events/list", description="The project's event types."),
     actions=(

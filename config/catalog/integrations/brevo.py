@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, ParamError, Params, TestConnection, act, ahead, examples, field
 
 
 class Contact(Params):
@@ -20,6 +20,11 @@ class Contact(Params):
 class CreateEmailCampaign(Params):
     """Parameters of ``create_email_campaign``: HTML content or a template."""
 
+    model_config = examples(
+        {"name": "Spring sale", "subject": "Spring is here",
+         "sender": {"email": "news@acme.example", "name": "Acme"}, "html_content": "<p>Spring</p>", "list_ids": [2]},
+    )
+
     name: str = Field(min_length=1, description="Campaign name.")
     subject: str = Field(min_length=1, description="Subject.")
     sender: Contact = Field(description="Verified sender.")
@@ -30,20 +35,29 @@ class CreateEmailCampaign(Params):
     scheduled_at: datetime | None = Field(default=None, description="Send time; a draft when omitted.")
 
     @model_validator(mode="after")
-    def _content(self) -> CreateEmailCampaign:
+    def _content(self, info: ValidationInfo) -> CreateEmailCampaign:
         if (self.html_content is None) == (self.template_id is None):
             raise ValueError("give exactly one of html_content or template_id")
+        ahead(info, "scheduled_at", self.scheduled_at)
         return self
 
 
 class SendEmailCampaign(Params):
     """Parameters of ``send_email_campaign``."""
 
+    model_config = examples({"campaign_id": 1})
+
     campaign_id: int = Field(ge=1, description="Campaign id.")
 
 
 class SendTransactionalEmail(Params):
     """Parameters of ``send_transactional_email``: HTML content or a template."""
+
+    model_config = examples(
+        {"to": [{"email": "ada@example.com", "name": "Ada"}],
+         "sender": {"email": "news@acme.example", "name": "Acme"}, "subject": "Your receipt",
+         "html_content": "<p>Thanks</p>", "tags": ["receipts"]},
+    )
 
     to: list[Contact] = Field(min_length=1, max_length=99, description="Recipients.")
     sender: Contact | None = Field(default=None, description="Sender; the template's when omitted.")
@@ -58,14 +72,17 @@ class SendTransactionalEmail(Params):
                                                     "when omitted.")
 
     @model_validator(mode="after")
-    def _content(self) -> SendTransactionalEmail:
+    def _content(self, info: ValidationInfo) -> SendTransactionalEmail:
         if (self.html_content is None) == (self.template_id is None):
             raise ValueError("give exactly one of html_content or template_id")
+        ahead(info, "scheduled_at", self.scheduled_at)
         return self
 
 
 class CreateSmsCampaign(Params):
     """Parameters of ``create_sms_campaign``."""
+
+    model_config = examples({"name": "Flash sale", "sender": "Acme", "content": "Sale today only", "list_ids": [2]})
 
     name: str = Field(min_length=1, description="Campaign name.")
     sender: str = Field(min_length=1, max_length=15, description="Sender: up to 11 letters/digits or 15 "
@@ -73,6 +90,11 @@ class CreateSmsCampaign(Params):
     content: str = Field(min_length=1, description="Message text.")
     list_ids: list[int] = Field(min_length=1, description="Recipient lists.")
     scheduled_at: datetime | None = Field(default=None, description="Send time; a draft when omitted.")
+
+    @model_validator(mode="after")
+    def _not_past(self, info: ValidationInfo) -> CreateSmsCampaign:
+        ahead(info, "scheduled_at", self.scheduled_at)
+        return self
 
 
 class ListWorkflows(Params):
@@ -83,6 +105,10 @@ class ListWorkflows(Params):
 
 class TrackEvent(Params):
     """Parameters of ``track_event``."""
+
+    model_config = examples(
+        {"event_name": "order_created", "email": "ada@example.com", "event_properties": {"total": 42}},
+    )
 
     event_name: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$",
                             description="Event that triggers automations (letters, digits, - and _).")
@@ -101,6 +127,8 @@ class TrackEvent(Params):
 class CreateContact(Params):
     """Parameters of ``create_contact``."""
 
+    model_config = examples({"email": "new@example.com", "attributes": {"FIRSTNAME": "New"}, "list_ids": [7]})
+
     email: str = Field(min_length=3, description="E-mail.")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes, e.g. FIRSTNAME.")
     list_ids: list[int] = Field(default_factory=list, description="Lists to add the contact to.")
@@ -110,14 +138,26 @@ class CreateContact(Params):
 class UpdateContact(Params):
     """Parameters of ``update_contact``."""
 
+    model_config = examples(
+        {"identifier": "member001@example.com", "attributes": {"LASTNAME": "Hopper"}, "list_ids": [7]},
+    )
+
     identifier: str = Field(min_length=1, description="E-mail or contact id.")
     attributes: dict[str, Any] = Field(default_factory=dict, description="Attributes to set.")
     list_ids: list[int] = Field(default_factory=list, description="Lists to add to.")
     unlink_list_ids: list[int] = Field(default_factory=list, description="Lists to remove from.")
 
+    @model_validator(mode="after")
+    def _something(self) -> UpdateContact:
+        if not (self.attributes or self.list_ids or self.unlink_list_ids):
+            raise ParamError("attributes", "(or list_ids, unlink_list_ids) must be given: nothing to update")
+        return self
+
 
 class ListContacts(Params):
     """Parameters of ``list_contacts``."""
+
+    model_config = examples({"limit": 5})
 
     list_id: int | None = Field(default=None, description="Only this list's contacts.")
     modified_since: datetime | None = Field(default=None, description="Modified since.")
@@ -131,7 +171,8 @@ SPEC = IntegrationSpec(
     base_url="https://api.brevo.com/v3",
     auth="api_key",
     docs_url="https://developers.brevo.com/reference/getting-started-1",
-    credential_fields=(field("api_key", secret=True, description="API key, sent as the api-key header."),),
+    credential_fields=(field("api_key", secret=True, description="API key, sent as the api-key header.",
+                             example="xkeysib-0000000000000000000000000000000000000000000000000000000000000000-AbCdEfGh"),),
     test_connection=TestConnection(path="/account", description="The account, plan and credits."),
     actions=(
         act("create_email_campaign", "Create an e-mail campaign (POST /emailCampaigns).", CreateEmailCampaign,

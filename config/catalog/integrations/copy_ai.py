@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
 
 WorkflowId = Field(pattern=r"^(WCFG|PKGW)-[A-Za-z0-9-]+$",
                    description="Workflow id (WCFG-... or PKGW-...), from the workflow's API tab.")
@@ -18,6 +18,10 @@ WorkflowId = Field(pattern=r"^(WCFG|PKGW)-[A-Za-z0-9-]+$",
 
 class RunWorkflow(Params):
     """Parameters of ``run_workflow``."""
+
+    model_config = examples(
+        {"workflow_id": "WCFG-7a1c2d3e-penn-copy", "inputs": {"brief": "Launch email"}, "metadata": {"team": "penn"}},
+    )
 
     workflow_id: str = WorkflowId
     inputs: dict[str, Any] = Field(description="Start variables, named as in the workflow.")
@@ -28,6 +32,10 @@ class RunWorkflow(Params):
 class GetWorkflowRun(Params):
     """Parameters of ``get_workflow_run``."""
 
+    model_config = examples(
+        {"workflow_id": "WCFG-7a1c2d3e-penn-copy", "run_id": "WRUN-00000000-0000-4000-8000-000000000001"},
+    )
+
     workflow_id: str = WorkflowId
     run_id: str = Field(min_length=1, description="Run id returned by run_workflow.")
 
@@ -35,12 +43,18 @@ class GetWorkflowRun(Params):
 class ListWorkflowRuns(Params):
     """Parameters of ``list_workflow_runs``."""
 
+    model_config = examples({"workflow_id": "WCFG-7a1c2d3e-penn-copy", "limit": 5})
+
     workflow_id: str = WorkflowId
     limit: int = LIMIT
 
 
 class GenerateContent(Params):
     """Parameters of ``generate_content``."""
+
+    model_config = examples(
+        {"workflow_id": "WCFG-7a1c2d3e-penn-copy", "brief": "Landing page hero", "tone": "confident"},
+    )
 
     workflow_id: str = WorkflowId
     brief: str = Field(min_length=1, description="What to write (start variable 'brief').")
@@ -52,6 +66,8 @@ class GenerateContent(Params):
 class Brainstorm(Params):
     """Parameters of ``brainstorm``."""
 
+    model_config = examples({"workflow_id": "WCFG-7a1c2d3e-penn-copy", "topic": "Webinar titles", "count": 5})
+
     workflow_id: str = WorkflowId
     topic: str = Field(min_length=1, description="Topic (start variable 'topic').")
     count: int = Field(default=10, ge=1, le=50, description="Number of ideas (start variable 'count').")
@@ -60,6 +76,8 @@ class Brainstorm(Params):
 
 class Variations(Params):
     """Parameters of ``variations``."""
+
+    model_config = examples({"workflow_id": "WCFG-7a1c2d3e-penn-copy", "text": "Ship faster with Acme", "count": 3})
 
     workflow_id: str = WorkflowId
     text: str = Field(min_length=1, description="Copy to rewrite (start variable 'text').")
@@ -79,7 +97,8 @@ SPEC = IntegrationSpec(
     docs_url="https://docs.copy.ai/reference/workflow-api",
     credential_fields=(
         field("api_key", secret=True, description="Workspace API key (x-copy-ai-api-key); only Admins and "
-                                                  "Owners can see it."),
+                                                  "Owners can see it.",
+              example="cai_0000000000000000"),
     ),
     test_connection=TestConnection(path="/webhook", description="The workspace's webhooks (cheap, spends no "
                                                                 "credits)."),

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
-from pydantic import Field, model_validator
+from datetime import timedelta
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from pydantic import Field, ValidationInfo, model_validator
+
+from config.catalog.base import LIMIT, IntegrationSpec, Later, Params, TestConnection, act, ahead, examples, field
 
 
 class GetPage(Params):
     """Parameters of ``get_page``."""
+
+    model_config = examples({"fields": ["id", "name", "about", "fan_count"]})
 
     fields: list[str] = Field(
         default_factory=lambda: ["id", "name", "about", "category", "fan_count", "followers_count", "link",
@@ -21,6 +25,8 @@ class GetPage(Params):
 
 class UpdatePageInfo(Params):
     """Parameters of ``update_page_info``: at least one field."""
+
+    model_config = examples({"about": "Fresh bread daily", "emails": ["hello@bakery.example"]})
 
     about: str | None = Field(default=None, max_length=255, description="Short 'About' text.")
     description: str | None = Field(default=None, description="Long description.")
@@ -38,6 +44,8 @@ class UpdatePageInfo(Params):
 class PublishPagePost(Params):
     """Parameters of ``publish_page_post``."""
 
+    model_config = examples({"message": "Hello from Sintra", "link": "https://bakery.example"})
+
     message: str = Field(min_length=1, max_length=63_206, description="Post text.")
     link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
 
@@ -45,26 +53,34 @@ class PublishPagePost(Params):
 class ListScheduledPosts(Params):
     """Parameters of ``list_scheduled_posts``."""
 
+    model_config = examples({"limit": 5})
+
     limit: int = LIMIT
 
 
 class SchedulePost(Params):
     """Parameters of ``schedule_post``."""
 
+    model_config = examples({"message": "Launch day", "publish_at": "+2d"})
+
     message: str = Field(min_length=1, max_length=63_206, description="Post text.")
     link: str | None = Field(default=None, pattern=r"^https?://", description="Link to attach.")
-    publish_at: datetime = Field(
-        description="When to publish (timezone-aware): at least 10 minutes and at most about 30 days ahead.")
+    publish_at: Later = Field(
+        description="When to publish (timezone-aware, or relative to when the job runs: +2d, +3h, +45m): at "
+                    "least 10 minutes and at most about 30 days ahead.")
 
     @model_validator(mode="after")
-    def _aware(self) -> SchedulePost:
+    def _aware(self, info: ValidationInfo) -> SchedulePost:
         if self.publish_at.utcoffset() is None:
             raise ValueError("publish_at needs a timezone (e.g. 2031-01-01T09:00:00Z)")
+        ahead(info, "publish_at", self.publish_at, at_least=timedelta(minutes=10))  # Meta's rule
         return self
 
 
 class CancelScheduledPost(Params):
     """Parameters of ``cancel_scheduled_post``."""
+
+    model_config = examples({"post_id": "100000000000001_900000000000001"})
 
     post_id: str = Field(min_length=1, description="Id of the scheduled post ({page_id}_{post_id}).")
 
@@ -75,6 +91,8 @@ DatePreset = Literal["today", "yesterday", "last_7d", "last_14d", "last_28d", "l
 
 class GetAdsInsights(Params):
     """Parameters of ``get_ads_insights``."""
+
+    model_config = examples({"level": "campaign", "date_preset": "last_7d"})
 
     level: Literal["account", "campaign", "adset", "ad"] = Field(default="campaign",
                                                                  description="Aggregation level.")
@@ -117,6 +135,8 @@ MAX_INSIGHTS_DAYS = 90
 class GetPageInsights(Params):
     """Parameters of ``get_page_insights``."""
 
+    model_config = examples({"metrics": ["page_media_view", "page_follows"], "period": "day"})
+
     metrics: list[str] = Field(
         default_factory=lambda: ["page_media_view", "page_total_media_view_unique", "page_post_engagements",
                                  "page_follows"],
@@ -148,14 +168,20 @@ SPEC = IntegrationSpec(
     auth="oauth2",
     docs_url="https://developers.facebook.com/docs/pages-api",
     credential_fields=(
-        field("client_id", description="Meta app id."),
+        field("client_id", description="Meta app id.",
+              pattern=r"\d{5,20}", pattern_hint="the numeric Meta app id", example="1234567890"),
         field("client_secret", secret=True, description="Meta app secret (token exchange and "
-                                                        "appsecret_proof)."),
+                                                        "appsecret_proof).",
+              example="00000000000000000000000000000000"),
         field("access_token", secret=True,
               description="Long-lived user token or system-user token (Meta issues no refresh tokens); the "
-                          "Page token is derived from it."),
-        field("page_id", description="Facebook Page id."),
-        field("ad_account_id", required=False, description="Ad account id (act_<id>), for get_ads_insights."),
+                          "Page token is derived from it.",
+              example="EAAG0000000000000000"),
+        field("page_id", description="Facebook Page id.",
+              pattern=r"\d{5,20}", pattern_hint="the numeric Page id", example="100000000000001"),
+        field("ad_account_id", required=False, description="Ad account id (act_<id>), for get_ads_insights.",
+              pattern=r"(?:act_)?\d{5,20}", pattern_hint="act_ followed by the ad account number",
+              example="act_9988776655"),
     ),
     test_connection=TestConnection(path="/{page_id}?fields=id,name",
                                    description="The Page, read with the token."),
@@ -175,7 +201,8 @@ SPEC = IntegrationSpec(
         act("cancel_scheduled_post", "Delete a scheduled post before it goes out (DELETE /{post_id}).",
             CancelScheduledPost, side_effect=True),
         act("get_ads_insights", "Spend, reach and clicks of the ad account (GET /act_{id}/insights, "
-                                "ads_read; large ranges use the async report_run_id flow).", GetAdsInsights),
+                                "ads_read; large ranges use the async report_run_id flow).", GetAdsInsights,
+            requires=("ad_account_id",)),
         act("get_page_insights", "Page metrics over time (GET /{page_id}/insights, read_insights).",
             GetPageInsights),
     ),

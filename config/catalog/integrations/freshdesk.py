@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
 
 #: Freshdesk's numeric codes: priority 1 low .. 4 urgent; status 2 open, 3 pending, 4 resolved, 5 closed.
 Priority = Literal[1, 2, 3, 4]
@@ -22,6 +22,11 @@ def _any_set(model: Params, *ignore: str) -> bool:
 
 class CreateTicket(Params):
     """Parameters of ``create_ticket``: the requester by e-mail or id."""
+
+    model_config = examples(
+        {"subject": "Printer on fire", "description": "<p>Help</p>", "email": "ada@example.com", "channel": "email",
+         "priority": 3, "tags": ["vip"]},
+    )
 
     subject: str = Field(min_length=1, description="Subject.")
     description: str = Field(min_length=1, description="Body (HTML).")
@@ -46,6 +51,8 @@ class CreateTicket(Params):
 class UpdateTicket(Params):
     """Parameters of ``update_ticket``: at least one change."""
 
+    model_config = examples({"ticket_id": 1, "status": 3, "priority": 4})
+
     ticket_id: int = Field(ge=1, description="Ticket id.")
     status: Status | None = Field(default=None, description="2 open, 3 pending, 4 resolved, 5 closed.")
     priority: Priority | None = Field(default=None, description="1 low .. 4 urgent.")
@@ -65,6 +72,8 @@ class UpdateTicket(Params):
 class ReplyToTicket(Params):
     """Parameters of ``reply_to_ticket``."""
 
+    model_config = examples({"ticket_id": 3, "body": "<p>On it.</p>"})
+
     ticket_id: int = Field(ge=1, description="Ticket id.")
     body: str = Field(min_length=1, description="Reply (HTML), e-mailed to the requester.")
     cc_emails: list[str] = Field(default_factory=list, description="Extra recipients.")
@@ -72,6 +81,8 @@ class ReplyToTicket(Params):
 
 class ListTickets(Params):
     """Parameters of ``list_tickets``."""
+
+    model_config = examples({"limit": 5})
 
     channel: Channel | None = Field(default=None, description="Only tickets from this channel.")
     filter: Literal["new_and_my_open", "watching", "spam", "deleted"] | None = Field(
@@ -84,11 +95,15 @@ class ListTickets(Params):
 class ListSlaPolicies(Params):
     """Parameters of ``list_sla_policies``."""
 
+    model_config = examples({"limit": 10})
+
     limit: int = LIMIT
 
 
 class SearchOverdue(Params):
     """Parameters of ``search_overdue_tickets``."""
+
+    model_config = examples({"due": "resolution", "limit": 30})
 
     due: Literal["resolution", "first_response"] = Field(
         default="resolution", description="Which SLA target: due_by (resolution) or fr_due_by (first "
@@ -100,6 +115,8 @@ class SearchOverdue(Params):
 
 class ListSolutionArticles(Params):
     """Parameters of ``list_solution_articles``: a folder, or a search term."""
+
+    model_config = examples({"folder_id": 43000010001})
 
     folder_id: int | None = Field(default=None, description="Solution folder.")
     term: str | None = Field(default=None, description="Search term (GET /search/solutions?term=).")
@@ -115,6 +132,10 @@ class ListSolutionArticles(Params):
 class CreateSolutionArticle(Params):
     """Parameters of ``create_solution_article``."""
 
+    model_config = examples(
+        {"folder_id": 43000010001, "title": "How to restart", "description": "<p>Hold the power button.</p>"},
+    )
+
     folder_id: int = Field(ge=1, description="Solution folder.")
     title: str = Field(min_length=3, description="Title.")
     description: str = Field(min_length=1, description="Body (HTML).")
@@ -124,6 +145,8 @@ class CreateSolutionArticle(Params):
 
 class ListContacts(Params):
     """Parameters of ``list_contacts``."""
+
+    model_config = examples({"email": "ada@example.com"})
 
     email: str | None = Field(default=None, description="Only the contact with this e-mail.")
     company_id: int | None = Field(default=None, description="Only contacts of this company.")
@@ -135,6 +158,8 @@ class ListContacts(Params):
 
 class CreateContact(Params):
     """Parameters of ``create_contact``: a name and at least one of e-mail, phone or mobile."""
+
+    model_config = examples({"name": "Grace", "email": "grace@example.com"})
 
     name: str = Field(min_length=1, description="Full name.")
     email: str | None = Field(default=None, description="Primary e-mail (unique).")
@@ -161,8 +186,10 @@ SPEC = IntegrationSpec(
     credential_fields=(
         field("domain", pattern=rf"(?i)(?:https?://)?{LABEL}(?:\.freshdesk\.com(?:/[a-z0-9._~/-]*)?)?/?",
               pattern_hint="the helpdesk subdomain (acme, or acme.freshdesk.com)",
-              description="Helpdesk subdomain, as in <domain>.freshdesk.com."),
-        field("api_key", secret=True, description="Agent API key (Basic auth user; the password is 'X')."),
+              description="Helpdesk subdomain, as in <domain>.freshdesk.com.",
+              example="acme"),
+        field("api_key", secret=True, description="Agent API key (Basic auth user; the password is 'X').",
+              example="AbCdEfGhIjKlMnOpQrSt"),
     ),
     test_connection=TestConnection(path="/agents/me", description="The agent who owns the API key."),
     actions=(

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import CredentialField, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import CredentialField, IntegrationSpec, Params, TestConnection, act, examples, field
 
 #: GA4 date: YYYY-MM-DD, today, yesterday or NdaysAgo.
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today|yesterday|\d+daysAgo)$"
@@ -34,6 +34,8 @@ def _metrics(*names: str) -> Any:
 class OrganicTraffic(Params):
     """Parameters of ``organic_traffic_report``."""
 
+    model_config = examples({"start_date": "28daysAgo", "end_date": "yesterday", "limit": 100})
+
     start_date: str = StartDate
     end_date: str = EndDate
     dimensions: list[str] = _dims("date", "landingPagePlusQueryString")
@@ -43,6 +45,8 @@ class OrganicTraffic(Params):
 
 class UserBehavior(Params):
     """Parameters of ``user_behavior_report``."""
+
+    model_config = examples({"organic_only": True, "limit": 50})
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -55,6 +59,8 @@ class UserBehavior(Params):
 class Conversions(Params):
     """Parameters of ``conversions_report``."""
 
+    model_config = examples({"event_names": ["purchase", "sign_up"]})
+
     start_date: str = StartDate
     end_date: str = EndDate
     event_names: list[str] = Field(default_factory=list, description="Key events to include; all when empty.")
@@ -65,6 +71,11 @@ class Conversions(Params):
 
 class CustomReport(Params):
     """Parameters of ``run_custom_report`` (a runReport request in short form)."""
+
+    model_config = examples(
+        {"metrics": ["activeUsers", "sessions"], "dimensions": ["country"], "start_date": "7daysAgo",
+         "order_bys": [{"metric": {"metricName": "sessions"}, "desc": True}]},
+    )
 
     start_date: str = StartDate
     end_date: str = EndDate
@@ -80,6 +91,8 @@ class CustomReport(Params):
 class Traffic(Params):
     """Parameters of ``traffic_report``."""
 
+    model_config = examples({"start_date": "14daysAgo"})
+
     start_date: str = StartDate
     end_date: str = EndDate
     dimensions: list[str] = _dims("date", "sessionDefaultChannelGroup")
@@ -89,6 +102,8 @@ class Traffic(Params):
 
 class CustomEvents(Params):
     """Parameters of ``custom_events_report``."""
+
+    model_config = examples({"event_names": ["sign_up", "add_to_cart"]})
 
     event_names: list[str] = Field(min_length=1, description="Event names to report on.")
     start_date: str = StartDate
@@ -101,6 +116,8 @@ class CustomEvents(Params):
 class Realtime(Params):
     """Parameters of ``run_realtime_report``."""
 
+    model_config = examples({"dimensions": ["country"], "metrics": ["activeUsers"]})
+
     dimensions: list[str] = _dims("country", "unifiedScreenName")
     metrics: list[str] = _metrics("activeUsers")
     minutes_ago_start: int = Field(default=29, ge=0, le=59, description="Window start (59 on GA360).")
@@ -109,7 +126,7 @@ class Realtime(Params):
                                                                   "reports have no offset).")
 
     @model_validator(mode="after")
-    def _window_in_order(self) -> "Realtime":
+    def _window_in_order(self) -> Realtime:
         if self.minutes_ago_start < self.minutes_ago_end:
             raise ValueError("minutes_ago_start must be >= minutes_ago_end (it is the older edge)")
         return self
@@ -125,6 +142,11 @@ class FunnelStep(Params):
 class Funnel(Params):
     """Parameters of ``run_funnel_report``."""
 
+    model_config = examples(
+        {"steps": [{"name": "Visit", "event_name": "session_start"}, {"name": "Cart", "event_name": "add_to_cart"},
+                   {"name": "Buy", "event_name": "purchase"}]},
+    )
+
     steps: list[FunnelStep] = Field(min_length=2, max_length=10, description="Steps in order.")
     start_date: str = StartDate
     end_date: str = EndDate
@@ -132,13 +154,26 @@ class Funnel(Params):
     breakdown_dimension: str | None = Field(default=None, description="Dimension to break each step down by.")
 
 
+def google_oauth(scope: str) -> tuple[CredentialField, ...]:
+    """The Google OAuth client and tokens every Google API integration takes (``scope``: of the refresh token)."""
+    return (
+        field("client_id", description="Google OAuth client id.",
+              example="123456789012-abc123.apps.googleusercontent.com"),
+        field("client_secret", secret=True, description="Google OAuth client secret.",
+              example="GOCSPX-0000000000000000000000000000"),
+        field("refresh_token", secret=True, description=f"Refresh token with {scope}.",
+              example="1//0000000000000000000000"),
+        field("access_token", secret=True, required=False, description="Current access token, if any.",
+              example="ya29.0000000000000000"),
+    )
+
+
 def _credentials() -> tuple[CredentialField, ...]:
     return (
-        field("client_id", description="Google OAuth client id."),
-        field("client_secret", secret=True, description="Google OAuth client secret."),
-        field("refresh_token", secret=True, description="Refresh token with analytics.readonly."),
-        field("access_token", secret=True, required=False, description="Current access token, if any."),
-        field("property_id", description="Numeric GA4 property id."),
+        *google_oauth("analytics.readonly"),
+        field("property_id", description="Numeric GA4 property id.",
+              pattern=r"(?:properties/)?\d{5,15}", pattern_hint="the numeric GA4 property id",
+              example="123456789"),
     )
 
 

@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.integrations.google_analytics import google_oauth
 
 Dimension = Literal["query", "page", "country", "device", "date", "searchAppearance"]
 FilterDimension = Literal["query", "page", "country", "device", "searchAppearance"]
@@ -25,9 +26,14 @@ class DimensionFilter(Params):
 class SearchAnalytics(Params):
     """Parameters of ``query_search_analytics``."""
 
+    model_config = examples(
+        {"start_date": "2026-11-05", "end_date": "2026-12-02", "dimensions": ["query", "page"], "limit": 50},
+    )
+
     start_date: date = Field(description="First day (data covers about 16 months).")
     end_date: date = Field(description="Last day.")
-    dimensions: list[Dimension] = Field(default_factory=lambda: ["query"], description="Group rows by.")
+    dimensions: list[Dimension] = Field(default_factory=lambda: list[Dimension](["query"]),
+                                        description="Group rows by.")
     search_type: Literal["web", "image", "video", "news", "discover", "googleNews"] = Field(
         default="web", description="Search type.")
     filters: list[DimensionFilter] = Field(default_factory=list, description="Conditions, all must hold.")
@@ -39,7 +45,7 @@ class SearchAnalytics(Params):
                        description="Maximum rows, fetched 25,000 per request with startRow.")
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "SearchAnalytics":
+    def _dates_in_order(self) -> SearchAnalytics:
         if self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
         by_page = "page" in self.dimensions or any(f.dimension == "page" for f in self.filters)
@@ -51,12 +57,16 @@ class SearchAnalytics(Params):
 class InspectUrl(Params):
     """Parameters of ``inspect_url``."""
 
+    model_config = examples({"url": "https://example.com/blog/seo-guide"})
+
     url: str = Field(pattern=r"^https?://", description="URL inside the property.")
     language_code: str = Field(default="en-US", description="Language of the returned messages.")
 
 
 class ListSitemaps(Params):
     """Parameters of ``list_sitemaps``."""
+
+    model_config = examples({"limit": 10})
 
     sitemap_index: str | None = Field(default=None, description="Only the sitemaps listed in this index URL.")
     limit: int = LIMIT
@@ -65,11 +75,15 @@ class ListSitemaps(Params):
 class SubmitSitemap(Params):
     """Parameters of ``submit_sitemap``."""
 
+    model_config = examples({"feedpath": "https://example.com/sitemap-news.xml"})
+
     feedpath: str = Field(pattern=r"^https?://", description="Full URL of the sitemap.")
 
 
 class CrawlIssues(Params):
     """Parameters of ``get_crawl_issues``."""
+
+    model_config = examples({"urls": ["https://example.com/", "https://example.com/missing-page"]})
 
     urls: list[str] = Field(default_factory=list, max_length=100,
                             description="URLs to inspect (URL Inspection quota: 2,000 a day per property).")
@@ -85,12 +99,12 @@ SPEC = IntegrationSpec(
     auth="oauth2",
     docs_url="https://developers.google.com/webmaster-tools/v1/api_reference_index",
     credential_fields=(
-        field("client_id", description="Google OAuth client id."),
-        field("client_secret", secret=True, description="Google OAuth client secret."),
-        field("refresh_token", secret=True, description="Refresh token with the webmasters scope."),
-        field("access_token", secret=True, required=False, description="Current access token, if any."),
+        *google_oauth("the webmasters scope"),
         field("site_url", description="Property: sc-domain:example.com or a URL prefix such as "
-                                      "https://example.com/."),
+                                      "https://example.com/.",
+              pattern=r"sc-domain:[a-z0-9.-]+|https?://[^\s/?#]+/(?:[^\s?#]*/)?",
+              pattern_hint="sc-domain:example.com or a URL prefix ending in /, e.g. https://example.com/",
+              example="sc-domain:example.com"),
     ),
     test_connection=TestConnection(path="/webmasters/v3/sites",
                                    description="Properties the user can see, with permission levels."),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import IntegrationSpec, Params, TestConnection, act, examples, field
 
 #: Grammarly scores nothing below this many words (the result is COMPLETED with a null score).
 MIN_WORDS = 30
@@ -17,6 +17,12 @@ MIN_WORDS = 30
 
 class Document(Params):
     """The text to check, uploaded as a file."""
+
+    model_config = examples(
+        {"text": "Our new onboarding guide walks every customer through setup in under ten minutes. It explains how to "
+                 "connect the first data source, invite the team, and read the weekly report, and it ends with a short "
+                 "checklist that support can send after every call."},
+    )
 
     text: str = Field(min_length=30, max_length=100_000,
                       description="Text to check: at least 30 words and at most 100,000 characters.")
@@ -41,13 +47,19 @@ SPEC = IntegrationSpec(
     docs_url="https://developer.grammarly.com/",
     credential_fields=(
         field("client_id",
-              description="API client id, created by an org admin in the Grammarly Admin panel."),
-        field("client_secret", secret=True, description="API client secret (client-credentials grant)."),
+              description="API client id, created by an org admin in the Grammarly Admin panel.",
+              example="gc_0000000000"),
+        field("client_secret", secret=True, description="API client secret (client-credentials grant).",
+              example="gs_00000000000000000000"),
         field("scopes", required=False,
               description="Scopes granted to the credential, comma separated (default: the read and write "
-                          "scopes of the Writing Score, AI Detection and Plagiarism APIs)."),
+                          "scopes of the Writing Score, AI Detection and Plagiarism APIs).",
+              pattern=r"[a-z0-9:._-]+(?:[\s,]+[a-z0-9:._-]+)*",
+              pattern_hint="scope names separated by commas or spaces",
+              example="scores-api:read,scores-api:write"),
         field("access_token", secret=True, required=False,
-              description="Current access token; Sintra fetches and stores it with the client credentials."),
+              description="Current access token; Sintra fetches and stores it with the client credentials.",
+              example="gat_0000000000000000"),
     ),
     test_connection=TestConnection(
         method="POST", path="https://auth.grammarly.com/v4/api/oauth2/token",

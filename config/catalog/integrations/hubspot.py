@@ -9,20 +9,25 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, CredentialField, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, CredentialField, IntegrationSpec, Params, TestConnection, act, examples, field
 
 Properties = Field(min_length=1, description="HubSpot property names and values.")
-ExtraProperties = Field(default_factory=dict, description="More HubSpot properties.")
+ExtraProperties: Any = Field(default_factory=dict, description="More HubSpot properties.")
 
 
 def _credentials() -> tuple[CredentialField, ...]:
     return (
-        field("client_id", description="Client id of the HubSpot app."),
-        field("client_secret", secret=True, description="Client secret of the HubSpot app."),
-        field("refresh_token", secret=True, description="Refresh token of the installed account."),
+        field("client_id", description="Client id of the HubSpot app.",
+              example="5d3c9e1a-0000-0000-0000-000000000000"),
+        field("client_secret", secret=True, description="Client secret of the HubSpot app.",
+              example="00000000-0000-0000-0000-000000000000"),
+        field("refresh_token", secret=True, description="Refresh token of the installed account.",
+              example="na1-0000-0000-0000-0000-000000000000"),
         field("access_token", secret=True, required=False, description="Current access token (30 min), if "
-                                                                       "any."),
-        field("portal_id", required=False, description="HubSpot account (hub) id."),
+                                                                       "any.",
+              example="CK00000000000000000000"),
+        field("portal_id", required=False, description="HubSpot account (hub) id.",
+              pattern=r"\d{1,12}", pattern_hint="the numeric HubSpot account id", example="2000001"),
     )
 
 
@@ -31,6 +36,11 @@ def _credentials() -> tuple[CredentialField, ...]:
 
 class CreateDeal(Params):
     """Parameters of ``create_deal``."""
+
+    model_config = examples(
+        {"dealname": "Big deal", "dealstage": "appointmentscheduled", "amount": 5000,
+         "closedate": "2026-12-01T00:00:00Z", "contact_ids": ["101"], "company_ids": ["201"]},
+    )
 
     dealname: str = Field(min_length=1, description="Deal name.")
     pipeline: str = Field(default="default", description="Pipeline id.")
@@ -50,8 +60,22 @@ class UpdateObject(Params):
     properties: dict[str, Any] = Properties
 
 
+class UpdateDeal(UpdateObject):
+    """Parameters of ``update_deal``."""
+
+    model_config = examples({"id": "301", "properties": {"dealstage": "closedwon"}})
+
+
+class UpdateContact(UpdateObject):
+    """Parameters of ``update_contact``."""
+
+    model_config = examples({"id": "101", "properties": {"lifecyclestage": "customer"}})
+
+
 class ListDeals(Params):
     """Parameters of ``list_deals``."""
+
+    model_config = examples({"limit": 5})
 
     pipeline: str | None = Field(default=None, description="Only this pipeline (uses CRM search).")
     dealstage: str | None = Field(default=None, description="Only this stage (uses CRM search).")
@@ -64,6 +88,8 @@ class ListDeals(Params):
 
 class CreateContact(Params):
     """Parameters of ``create_contact``."""
+
+    model_config = examples({"email": "new.person@example.com", "firstname": "New", "lastname": "Person"})
 
     email: str = Field(min_length=3, description="E-mail (unique per contact).")
     firstname: str | None = Field(default=None, description="First name.")
@@ -90,6 +116,8 @@ class SearchFilter(Params):
 class SearchContacts(Params):
     """Parameters of ``search_contacts``."""
 
+    model_config = examples({"query": "contact1", "limit": 5})
+
     query: str | None = Field(default=None, description="Free text over name, e-mail, phone and company.")
     filters: list[SearchFilter] = Field(default_factory=list, max_length=6, description="Conditions (AND).")
     properties: list[str] = Field(
@@ -108,12 +136,19 @@ class UpsertContact(Params):
 class BatchUpsertContacts(Params):
     """Parameters of ``batch_upsert_contacts``."""
 
+    model_config = examples(
+        {"contacts": [{"id": "batch@example.com", "properties": {"firstname": "B"}},
+                      {"id": "contact0@example.com", "properties": {"jobtitle": "CEO"}}]},
+    )
+
     id_property: str = Field(default="email", description="Unique property that identifies contacts.")
     contacts: list[UpsertContact] = Field(min_length=1, max_length=100, description="Contacts (up to 100).")
 
 
 class EmailEvents(Params):
     """Parameters of ``list_email_events``."""
+
+    model_config = examples({"limit": 20, "event_type": "OPEN"})
 
     recipient: str | None = Field(default=None, description="Only events for this e-mail address.")
     campaign_id: int | None = Field(default=None, description="Only this e-mail campaign.")
@@ -126,6 +161,8 @@ class EmailEvents(Params):
 class EmailEngagements(Params):
     """Parameters of ``list_email_engagements``."""
 
+    model_config = examples({"contact_id": "101"})
+
     contact_id: str | None = Field(default=None, description="Only e-mails associated with this contact.")
     deal_id: str | None = Field(default=None, description="Only e-mails associated with this deal.")
     since: datetime | None = Field(default=None, description="Logged at or after.")
@@ -134,6 +171,10 @@ class EmailEngagements(Params):
 
 class EnrollInSequence(Params):
     """Parameters of ``enroll_in_sequence``."""
+
+    model_config = examples(
+        {"sequence_id": "6001", "contact_id": "110", "user_id": "7001", "sender_email": "owner1@sim.example"},
+    )
 
     sequence_id: str = Field(min_length=1, description="Sequence id.")
     contact_id: str = Field(min_length=1, description="Contact to enroll.")
@@ -155,7 +196,7 @@ CRM_SPEC = IntegrationSpec(
         act("create_deal", "Create a deal with associations (POST /crm/v3/objects/deals).", CreateDeal,
             side_effect=True),
         act("update_deal", "Update deal properties, e.g. move its stage (PATCH /crm/v3/objects/deals/{id}).",
-            UpdateObject, side_effect=True),
+            UpdateDeal, side_effect=True),
         act("list_deals",
             "Deals (GET /crm/v3/objects/deals, or POST .../deals/search when filtered).", ListDeals),
         act("create_contact", "Create a contact (POST /crm/v3/objects/contacts); a duplicate e-mail answers "
@@ -164,7 +205,7 @@ CRM_SPEC = IntegrationSpec(
                                "results).",
             SearchContacts),
         act("update_contact",
-            "Update contact properties (PATCH /crm/v3/objects/contacts/{id}).", UpdateObject,
+            "Update contact properties (PATCH /crm/v3/objects/contacts/{id}).", UpdateContact,
             side_effect=True),
         act("batch_upsert_contacts", "Create or update up to 100 contacts by a unique property "
             "(POST /crm/v3/objects/contacts/batch/upsert with idProperty), safe to retry.",
@@ -187,6 +228,8 @@ CRM_SPEC = IntegrationSpec(
 class ListMarketingEmails(Params):
     """Parameters of ``list_marketing_emails``."""
 
+    model_config = examples({"include_stats": True})
+
     include_stats: bool = Field(default=False, description="Include send statistics.")
     archived: bool = Field(default=False, description="Archived e-mails instead of active ones.")
     limit: int = LIMIT
@@ -194,6 +237,11 @@ class ListMarketingEmails(Params):
 
 class CreateMarketingEmail(Params):
     """Parameters of ``create_marketing_email``."""
+
+    model_config = examples(
+        {"name": "Autumn", "subject": "Autumn sale", "from_name": "Acme", "reply_to": "hi@acme.example",
+         "list_ids": ["1"]},
+    )
 
     name: str = Field(min_length=1, description="Internal name.")
     subject: str | None = Field(default=None, description="Subject line.")
@@ -207,6 +255,8 @@ class CreateMarketingEmail(Params):
 class EmailStatistics(Params):
     """Parameters of ``get_email_statistics``."""
 
+    model_config = examples({"start_time": "2020-01-01T00:00:00Z", "end_time": "2031-01-01T00:00:00Z"})
+
     email_ids: list[int] = Field(default_factory=list, description="Only these e-mails; all when empty.")
     start_time: datetime = Field(description="Period start.")
     end_time: datetime = Field(description="Period end.")
@@ -215,6 +265,8 @@ class EmailStatistics(Params):
 class ListLists(Params):
     """Parameters of ``list_lists``."""
 
+    model_config = examples({"query": "News"})
+
     query: str | None = Field(default=None, description="Name contains.")
     object_type_id: str = Field(default="0-1", description="Object type: 0-1 contacts, 0-2 companies.")
     limit: int = LIMIT
@@ -222,6 +274,8 @@ class ListLists(Params):
 
 class CreateList(Params):
     """Parameters of ``create_list``."""
+
+    model_config = examples({"name": "VIPs"})
 
     name: str = Field(min_length=1, description="List name.")
     object_type_id: str = Field(default="0-1", description="Object type: 0-1 contacts, 0-2 companies.")
@@ -234,6 +288,8 @@ class CreateList(Params):
 class AddToList(Params):
     """Parameters of ``add_to_list``."""
 
+    model_config = examples({"list_id": "1", "record_ids": ["104"]})
+
     list_id: str = Field(min_length=1, description="MANUAL or SNAPSHOT list id.")
     record_ids: list[str] = Field(min_length=1, max_length=100_000, description="Record ids to add.")
 
@@ -241,11 +297,15 @@ class AddToList(Params):
 class ListWorkflows(Params):
     """Parameters of ``list_workflows``."""
 
+    model_config = examples({"limit": 20})
+
     limit: int = LIMIT
 
 
 class EnrollInWorkflow(Params):
     """Parameters of ``enroll_in_workflow``."""
+
+    model_config = examples({"workflow_id": "1001", "email": "contact5@example.com"})
 
     workflow_id: str = Field(min_length=1, description="Legacy workflow id (v4 flow ids map to it through "
                                                         "/automation/v4/workflow-id-mappings).")

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
 
 #: Instagram's caption limit, hashtags included.
 MAX_CAPTION = 2200
@@ -70,12 +70,16 @@ class Captioned(Params):
 class PublishPhoto(Captioned):
     """A single-image feed post."""
 
+    model_config = examples({"image_url": "https://cdn.example.com/a.jpg", "caption": "Hello", "hashtags": ["a", "b"]})
+
     image_url: MediaUrl
     alt_text: str | None = Field(default=None, max_length=1000, description="Alternative text of the image.")
 
 
 class PublishReel(Captioned):
     """A reel (video)."""
+
+    model_config = examples({"video_url": "https://cdn.example.com/v.mp4", "caption": "Reel"})
 
     video_url: MediaUrl
     share_to_feed: bool = Field(default=True, description="Also show the reel in the feed grid.")
@@ -97,6 +101,8 @@ class _OneMedia(Params):
 class PublishStory(_OneMedia):
     """A story (image or video; stories take no caption)."""
 
+    model_config = examples({"image_url": "https://cdn.example.com/a.jpg"})
+
 
 class CarouselItem(_OneMedia):
     """One image or video of a carousel."""
@@ -113,11 +119,18 @@ class CarouselItem(_OneMedia):
 class PublishCarousel(Captioned):
     """A carousel post of 2 to 10 images and videos."""
 
+    model_config = examples(
+        {"caption": "Carousel",
+         "children": [{"image_url": "https://cdn.example.com/a.jpg"}, {"image_url": "https://cdn.example.com/b.jpg"}]},
+    )
+
     children: list[CarouselItem] = Field(min_length=2, max_length=10, description="Carousel items, in order.")
 
 
 class MediaInsights(Params):
     """Metrics of one media object."""
+
+    model_config = examples({"media_id": "17890000000000001"})
 
     media_id: GraphId
     metrics: list[MediaMetric] = Field(default=["views", "reach", "likes", "comments", "saved", "shares"],
@@ -126,6 +139,8 @@ class MediaInsights(Params):
 
 class AccountInsights(Params):
     """Metrics of the account."""
+
+    model_config = examples({"metrics": ["reach", "views"], "period": "day"})
 
     metrics: list[AccountMetric] = Field(default=["reach", "views", "accounts_engaged", "total_interactions"],
                                          min_length=1, description="Metrics to read.")
@@ -142,11 +157,15 @@ class AccountInsights(Params):
 class ListMedia(Params):
     """The account's feed media and reels, newest first."""
 
+    model_config = examples({"limit": 5})
+
     limit: int = LIMIT
 
 
 class ListComments(Params):
     """Top-level comments of one media object."""
+
+    model_config = examples({"media_id": "17890000000000001"})
 
     media_id: GraphId
     limit: int = LIMIT
@@ -155,6 +174,8 @@ class ListComments(Params):
 class ReplyToComment(Params):
     """Reply to a comment."""
 
+    model_config = examples({"comment_id": "17859000000000001", "message": "Thanks!"})
+
     comment_id: GraphId
     message: str = Field(min_length=1, max_length=MAX_CAPTION, description="Reply text.")
 
@@ -162,12 +183,16 @@ class ReplyToComment(Params):
 class HideComment(Params):
     """Hide or unhide a comment."""
 
+    model_config = examples({"comment_id": "17859000000000002"})
+
     comment_id: GraphId
     hide: bool = Field(default=True, description="True hides, False shows again.")
 
 
 class CommentRef(Params):
     """One comment."""
+
+    model_config = examples({"comment_id": "17859000000000003"})
 
     comment_id: GraphId
 
@@ -181,8 +206,10 @@ SPEC = IntegrationSpec(
     docs_url="https://developers.facebook.com/docs/instagram-platform",
     implemented=True,
     credential_fields=(
-        field("access_token", secret=True, description="Long-lived Instagram User access token."),
-        field("ig_user_id", description="Instagram professional account id."),
+        field("access_token", secret=True, description="Long-lived Instagram User access token.",
+              example="IGAAsandbox0000000000000"),
+        field("ig_user_id", description="Instagram professional account id.",
+              pattern=r"\d{5,25}", pattern_hint="the numeric Instagram account id", example="17841400000000001"),
     ),
     test_connection=TestConnection(path="/me?fields=id,username", description="The token's account."),
     actions=(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field, one_of
 
 #: Why workflows cannot be listed or run.
 NO_WORKFLOW_API = (
@@ -37,8 +37,22 @@ class Search(Params):
     limit: int = LIMIT
 
 
+class SearchContacts(Search):
+    """Parameters of ``search_contacts``."""
+
+    model_config = examples({"filters": [{"field": "role", "operator": "=", "value": "user"}], "limit": 5})
+
+
+class SearchConversations(Search):
+    """Parameters of ``search_conversations``."""
+
+    model_config = examples({"filters": [{"field": "state", "operator": "=", "value": "open"}], "limit": 20})
+
+
 class Reply(Params):
     """Parameters of ``reply_to_conversation``."""
+
+    model_config = examples({"conversation_id": "100000", "body": "Hi there, looking into it."})
 
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     body: str = Field(min_length=1, description="Reply (HTML allowed), sent as the configured admin.")
@@ -48,12 +62,16 @@ class Reply(Params):
 class Note(Params):
     """Parameters of ``add_note``."""
 
+    model_config = examples({"conversation_id": "100001", "body": "Customer is on the pro plan."})
+
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     body: str = Field(min_length=1, description="Internal note (HTML allowed), visible to teammates only.")
 
 
 class Assign(Params):
     """Parameters of ``assign_conversation``."""
+
+    model_config = examples({"conversation_id": "100000", "assignee_id": "991268"})
 
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     assignee_id: str = Field(min_length=1, description="Admin or team id; '0' unassigns.")
@@ -64,12 +82,16 @@ class Assign(Params):
 class Close(Params):
     """Parameters of ``close_conversation``."""
 
+    model_config = examples({"conversation_id": "100001", "body": "Closing, thanks!"})
+
     conversation_id: str = Field(min_length=1, description="Conversation id.")
     body: str | None = Field(default=None, description="Optional closing message to the customer.")
 
 
 class ListSegments(Params):
     """Parameters of ``list_segments``."""
+
+    model_config = examples({"include_count": True})
 
     include_count: bool = Field(default=False, description="Also count the contacts in each segment.")
     limit: int = LIMIT
@@ -78,11 +100,15 @@ class ListSegments(Params):
 class ListTags(Params):
     """Parameters of ``list_tags``."""
 
+    model_config = examples({"limit": 20})
+
     limit: int = LIMIT
 
 
 class TagContact(Params):
     """Parameters of ``tag_contact``: a tag id, or a name (the tag is created if it does not exist)."""
+
+    model_config = examples({"contact_id": "600000000000000000000001", "tag_name": "vip"})
 
     contact_id: str = Field(min_length=1, description="Contact id.")
     tag_id: str | None = Field(default=None, description="Existing tag id.")
@@ -97,6 +123,8 @@ class TagContact(Params):
 
 class ConversationAnalytics(Params):
     """Parameters of ``conversation_analytics``."""
+
+    model_config = examples({"start_time": "2026-01-01T00:00:00Z", "end_time": "2026-02-01T00:00:00Z"})
 
     start_time: datetime = Field(description="Start of the period.")
     end_time: datetime = Field(description="End of the period.")
@@ -115,6 +143,8 @@ class ConversationAnalytics(Params):
 
 class ExportWorkflow(Params):
     """Parameters of ``export_workflow``."""
+
+    model_config = examples({"workflow_id": "67890"})
 
     workflow_id: str = Field(min_length=1, description="Workflow id.")
 
@@ -141,10 +171,13 @@ SPEC = IntegrationSpec(
     docs_url="https://developers.intercom.com/docs/references/rest-api/api.intercom.io",
     implemented=True,
     credential_fields=(
-        field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry)."),
-        field("region", **one_of("us", "eu", "au"), description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au "
-                                    "(api.au.intercom.io)."),
-        field("admin_id", description="Admin that replies, notes, assigns and closes."),
+        field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry).",
+              example="dG9rOjAwMDAwMDAwXzAwMDA6MTow"),
+        field("region", **one_of("us", "eu", "au"),
+              description="Data region: us (api.intercom.io), eu (api.eu.intercom.io) or au (api.au.intercom.io).",
+              example="us"),
+        field("admin_id", description="Admin that replies, notes, assigns and closes.",
+              pattern=r"\d{1,20}", pattern_hint="the numeric admin id", example="991267"),
     ),
     test_connection=TestConnection(path="/me", description="The admin and workspace behind the token."),
     actions=(
@@ -160,9 +193,9 @@ SPEC = IntegrationSpec(
         act("list_segments", "Contact segments (GET /segments).", ListSegments),
         act("list_tags", "Workspace tags (GET /tags).", ListTags),
         act("tag_contact", "Tag a contact (POST /contacts/{id}/tags).", TagContact, side_effect=True),
-        act("search_contacts", "Search contacts (POST /contacts/search, cursor paging).", Search),
+        act("search_contacts", "Search contacts (POST /contacts/search, cursor paging).", SearchContacts),
         act("search_conversations", "Search conversations by state, assignee, dates, tags... "
-            "(POST /conversations/search, cursor paging).", Search),
+            "(POST /conversations/search, cursor paging).", SearchConversations),
         act("conversation_analytics", "Conversation metrics for a period from the reporting data export "
             "(POST /export/reporting_data/enqueue, poll the job, then download; API 2.15+).",
             ConversationAnalytics),

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, ahead, field
 
 #: Mailchimp accepts schedule times on these minute marks only.
 QUARTER_HOUR = 15
@@ -116,6 +116,11 @@ class CreateEmailSequence(Params):
         """The UTC send time of each email, in order."""
         step = timedelta(days=self.interval_days)
         return [self.start_at + i * step for i in range(len(self.emails))]
+
+    @model_validator(mode="after")
+    def _starts_ahead(self, info: ValidationInfo) -> CreateEmailSequence:
+        ahead(info, "start_at", self.start_at)
+        return self
 
 
 class ListAutomations(Params):
@@ -232,7 +237,8 @@ SPEC = IntegrationSpec(
     test_connection=TestConnection(path="/ping", description="Health check with the API key."),
     actions=(
         act("create_campaign", "Create a regular campaign with content; optionally schedule it.",
-            CreateCampaign, side_effect=True),
+            CreateCampaign,
+            side_effect=True, requires=("list_id",)),
         act("get_campaign", "Read one campaign.", CampaignRef),
         act("list_campaigns", "List campaigns (paginated).", ListCampaigns),
         act("set_campaign_content", "Replace a campaign's HTML.", SetCampaignContent, side_effect=True),
@@ -240,15 +246,19 @@ SPEC = IntegrationSpec(
         act("unschedule_campaign", "Unschedule a scheduled campaign.", CampaignRef, side_effect=True),
         act("send_campaign", "Send a campaign now.", CampaignRef, side_effect=True),
         act("create_email_sequence", "Create and schedule a sequence of emails (e.g. a 5-email nurture).",
-            CreateEmailSequence, side_effect=True),
+            CreateEmailSequence,
+            side_effect=True, requires=("list_id",)),
         act("list_automations", "List classic automation workflows.", ListAutomations),
         act("get_automation", "Read one classic automation workflow.", AutomationRef),
         act("start_automation", "Start all emails of a classic automation.", AutomationRef, side_effect=True),
         act("pause_automation", "Pause all emails of a classic automation.", AutomationRef, side_effect=True),
-        act("list_segments", "List an audience's segments (paginated).", ListSegments),
-        act("create_segment", "Create a static or condition-based segment.", CreateSegment, side_effect=True),
-        act("upsert_member", "Add or update an audience member.", UpsertMember, side_effect=True),
-        act("create_ab_test", "Create an A/B test (variate) campaign.", CreateAbTest, side_effect=True),
+        act("list_segments", "List an audience's segments (paginated).", ListSegments, requires=("list_id",)),
+        act("create_segment", "Create a static or condition-based segment.", CreateSegment,
+            side_effect=True, requires=("list_id",)),
+        act("upsert_member", "Add or update an audience member.", UpsertMember,
+            side_effect=True, requires=("list_id",)),
+        act("create_ab_test", "Create an A/B test (variate) campaign.", CreateAbTest,
+            side_effect=True, requires=("list_id",)),
         act("get_campaign_report", "Read a campaign's report (opens, clicks, bounces).", CampaignRef),
         act("list_reports", "List campaign reports (paginated).", ListReports),
     ),

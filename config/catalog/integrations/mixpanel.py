@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import IntegrationSpec, Params, ParamError, TestConnection, act, field, in_order, one_of
 
 #: Segmentation buckets: the Query API accepts no "week" here (funnels and retention do).
 Unit = Literal["minute", "hour", "day", "month"]
@@ -71,6 +71,13 @@ class Retention(Params):
     on: str | None = Field(default=None, description="Property to segment by.")
     where: str | None = Where
 
+    @model_validator(mode="after")
+    def _cohort(self) -> Retention:
+        if self.retention_type == "birth" and not self.born_event:
+            raise ParamError("born_event", "is required with retention_type 'birth' (the event that starts a cohort)")
+        in_order("from_date", self.from_date, "to_date", self.to_date)
+        return self
+
 
 class ExperimentBreakdown(Params):
     """Parameters of ``experiment_breakdown``."""
@@ -95,6 +102,11 @@ class ExportEvents(Params):
     events: list[str] = Field(default_factory=list, description="Only these events; all when empty.")
     where: str | None = Where
     limit: int = Field(default=1000, ge=1, le=100_000, description="Maximum events to return.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ExportEvents:
+        in_order("from_date", self.from_date, "to_date", self.to_date)
+        return self
 
 
 SPEC = IntegrationSpec(

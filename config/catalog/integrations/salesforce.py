@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, field
 
 #: Hosts Salesforce serves orgs' APIs from: My Domain (incl. sandboxes), instances, Hyperforce.
 SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "database.com", "salesforce.mil",
@@ -44,6 +44,13 @@ class UpsertRecord(Params):
                                    description="External-id field, e.g. Sintra_Id__c.")
     external_id: str = Field(min_length=1, description="Its value for this record.")
     fields: dict[str, Any] = Fields
+
+    @model_validator(mode="after")
+    def _same_id(self) -> UpsertRecord:
+        given = self.fields.get(self.external_id_field, self.external_id)
+        if str(given) != self.external_id:
+            raise ParamError(f"fields.{self.external_id_field}", "differs from external_id")
+        return self
 
 
 class Query(Params):

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import (
+    LIMIT,
+    IntegrationSpec,
+    Params,
+    TestConnection,
+    act,
+    ahead,
+    field,
+    in_order,
+    one_of,
+    submitted_at,
+)
 
 
 class Address(Params):
@@ -34,11 +45,12 @@ class SendMail(Params):
     send_at: datetime | None = Field(default=None, description="Send later (up to 72 hours ahead).")
 
     @model_validator(mode="after")
-    def _content(self) -> SendMail:
+    def _content(self, info: ValidationInfo) -> SendMail:
         if not (self.html or self.text or self.template_id):
             raise ValueError("give html, text or template_id")
         if not (self.subject or self.template_id):
             raise ValueError("give a subject (only a dynamic template may carry its own)")
+        ahead(info, "send_at", self.send_at, at_most=timedelta(hours=72))  # what mail send can hold
         return self
 
 
@@ -69,6 +81,11 @@ class ScheduleSingleSend(Params):
     single_send_id: str = Field(min_length=1, description="Single Send id.")
     send_at: datetime | Literal["now"] = Field(description="When to send, or 'now'.")
 
+    @model_validator(mode="after")
+    def _not_past(self, info: ValidationInfo) -> ScheduleSingleSend:
+        ahead(info, "send_at", None if isinstance(self.send_at, str) else self.send_at)
+        return self
+
 
 class ListTemplates(Params):
     """Parameters of ``list_templates``."""
@@ -96,6 +113,12 @@ class GetStats(Params):
     categories: list[str] = Field(default_factory=list, max_length=10,
                                   description="Per-category stats (GET /v3/categories/stats) instead of "
                                               "global.")
+
+    @model_validator(mode="after")
+    def _ordered(self, info: ValidationInfo) -> GetStats:
+        now = submitted_at(info)
+        in_order("start_date", self.start_date, "end_date", self.end_date or (now.date() if now else None))
+        return self
 
 
 SPEC = IntegrationSpec(

@@ -105,7 +105,7 @@ SPEC = IntegrationSpec(
             SearchRecent),
         act("get_trends",
             "Trending topics for a location (GET /2/trends/by/woeid/{woeid}) with the app-only Bearer token; "
-            "billed per request under X's pay-per-use credits.", GetTrends),
+            "billed per request under X's pay-per-use credits.", GetTrends, requires=("bearer_token",)),
     ),
     reason="Needs an X developer app with pay-per-use credits: every request is billed (a post about $0.015, "
            "reads per resource).",
