@@ -18,10 +18,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from config.catalog import AgentSpec
+from config.catalog import ActionSpec, AgentSpec
 from config.messages import TERMINAL_STATUSES, JobPublic
 from producers.client import SintraApiError
-from producers.mcp.tools import DEDUP_ARG, ToolDef, agent_tools, left_out, select
+from producers.mcp.exports import McpTool
+from producers.mcp.tools import DEDUP_ARG, left_out, tool_name
 
 #: Seconds between job reads while waiting: first, and the most it backs off to.
 POLL_FIRST, POLL_MAX = 0.05, 0.5
@@ -97,41 +98,35 @@ class ToolSession:
         view = await self.api.agent(self.agent.id)
         return {i.id for i in view.integrations if i.status == "connected"}
 
-    async def tools(self) -> list[ToolDef]:
+    async def tools(self) -> list[McpTool]:
         """Every tool the caller may call (the chosen subset only narrows what is listed)."""
-        return agent_tools(self.agent, await self.connected())
+        return list((await self.api.agent_tools(self.agent.id, format="mcp")).tools)
 
-    async def listed(self) -> list[ToolDef]:
-        """The tools to list: the chosen subset of :meth:`tools`."""
-        return select(await self.tools(), self.agent, self.chosen)
+    async def listed(self) -> list[McpTool]:
+        """The tools to list: the chosen subset of :meth:`tools` (the API's export: one list for everyone)."""
+        return list((await self.api.agent_tools(self.agent.id, format="mcp", tools=self.chosen)).tools)
 
     async def call(self, name: str, arguments: dict[str, Any], progress: Progress) -> Answer:
         """Run tool ``name``: create the job (or find the identical call's), wait up to the bound, answer."""
-        connected = await self.connected()
-        tool = next((t for t in agent_tools(self.agent, connected) if t.name == name), None)
-        if tool is None:
-            why = [line for line in left_out(self.agent, connected) if name.startswith(line.split(":")[0])]
-            return {"error": {"type": "unknown_tool", "message": f"{self.agent.id} has no tool {name!r} now"
-                              + (f" ({'; '.join(why)})" if why else "; call search_tools to find one")}}, True
-        params = {k: v for k, v in arguments.items() if not (tool.side_effect and k == DEDUP_ARG)}
-        key = idempotency_key(self.agent.id, name, self._canonical(tool, params),
-                              arguments.get(DEDUP_ARG)) if tool.side_effect else None
         try:
+            if name not in {t.name for t in await self.tools()}:
+                return await self._unknown(name)
+            integration, action = _actions(self.agent)[name]
+            params = {k: v for k, v in arguments.items() if not (action.side_effect and k == DEDUP_ARG)}
+            key = idempotency_key(self.agent.id, name, _canonical(action, params),
+                                  arguments.get(DEDUP_ARG)) if action.side_effect else None
             deduplicated = key is not None and (await self.api.search_jobs(q=key, limit=1)).total > 0
-            job = await self.api.create_job(self.agent.id, tool.integration, tool.action, params, idempotency_key=key)
+            job = await self.api.create_job(self.agent.id, integration, action.name, params, idempotency_key=key)
             if deduplicated and job.status in ("failed", "cancelled"):
                 job = await self.api.retry_job(job.id)
             return await self.wait(job, progress, self.wait_seconds, deduplicated=deduplicated)
         except SintraApiError as exc:
             return api_error(exc)
 
-    def _canonical(self, tool: ToolDef, params: dict[str, Any]) -> dict[str, Any]:
-        spec = self.agent.integration(tool.integration)
-        action = spec.action(tool.action) if spec else None
-        try:  # defaults filled in, so {} and {"limit": 50} are the same call
-            return action.params.model_validate(params).model_dump(mode="json") if action else params
-        except ValidationError:
-            return params  # the API answers 422 naming the field
+    async def _unknown(self, name: str) -> Answer:
+        why = [line for line in left_out(self.agent, await self.connected()) if name.startswith(line.split(":")[0])]
+        return {"error": {"type": "unknown_tool", "message": f"{self.agent.id} has no tool {name!r} now"
+                          + (f" ({'; '.join(why)})" if why else "; call search_tools to find one")}}, True
 
     async def wait(self, job: JobPublic, progress: Progress, seconds: float, *, deduplicated: bool = False) -> Answer:
         """Follow ``job`` until it finishes or ``seconds`` pass, reporting each new progress step."""
@@ -164,6 +159,18 @@ class ToolSession:
         if job.agent != self.agent.id:
             return {"error": {"type": "not_found", "message": f"job {job_id!r} is not one of {self.agent.id}'s"}}, True
         return await self.wait(job, progress, seconds)
+
+
+def _actions(agent: AgentSpec) -> dict[str, tuple[str, ActionSpec]]:
+    """Tool name -> (integration, action) for every action of the agent."""
+    return {tool_name(i.id, a.name): (i.id, a) for i in agent.integrations for a in i.actions}
+
+
+def _canonical(action: ActionSpec, params: dict[str, Any]) -> Any:
+    try:  # defaults filled in, so {} and {"limit": 50} are the same call
+        return action.params.model_validate(params).model_dump(mode="json")
+    except ValidationError:
+        return params  # the API answers 422 naming the field
 
 
 async def _noop(_p: float, _t: float | None, _m: str | None) -> None:

@@ -20,7 +20,6 @@ from mcp.server.stdio import stdio_server
 
 from config.catalog import AgentSpec
 from producers.mcp.calls import Answer, ToolSession
-from producers.mcp.exports import mcp_tool
 from producers.mcp.tools import left_out, search
 
 #: Longest a ``wait_job`` call may wait, whatever it asks for (clients time requests out around a minute).
@@ -68,7 +67,7 @@ def build_server(session: ToolSession, connected: set[str]) -> Server[Any]:
     """The MCP server of ``session``'s agent (``connected``: what the instructions describe)."""
 
     async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
-        tools = [types.Tool.model_validate(mcp_tool(t).model_dump()) for t in await session.listed()]
+        tools = [types.Tool.model_validate(t.model_dump(exclude_none=True)) for t in await session.listed()]
         return types.ListToolsResult(tools=[*tools, *JOB_TOOLS])
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
@@ -79,7 +78,7 @@ def build_server(session: ToolSession, connected: set[str]) -> Server[Any]:
 
         if params.name == "search_tools":
             found = search(await session.tools(), _arg(arguments, "query") or "")
-            return _result(({"tools": [mcp_tool(t).model_dump() for t in found]}, False))
+            return _result(({"tools": [t.model_dump(exclude_none=True) for t in found]}, False))
         if params.name in ("get_job", "wait_job"):
             job_id = _arg(arguments, "job_id")
             if job_id is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from config.catalog import ActionSpec, AgentSpec, IntegrationSpec
 
@@ -132,8 +132,22 @@ def select(tools: list[ToolDef], agent: AgentSpec, chosen: list[str] | None) -> 
     return [t for t in tools if t.name in chosen or t.integration in chosen]
 
 
-def search(tools: list[ToolDef], query: str, limit: int = 10) -> list[ToolDef]:
-    """The tools whose name or description contains the most words of ``query``, best first."""
+class Described(Protocol):
+    """Anything with a tool's name and description."""
+
+    @property
+    def name(self) -> str: ...  # noqa: D102
+
+    @property
+    def description(self) -> str: ...  # noqa: D102
+
+
+T = TypeVar("T", bound=Described)
+
+
+def search(tools: list[T], query: str, limit: int = 10) -> list[T]:
+    """The tools whose name (counting double) and description contain the most words of ``query``, best first."""
     words = [w for w in re.split(r"[^a-z0-9]+", query.lower()) if w]
-    scored = [(sum(w in f"{t.name} {t.description}".lower() for w in words), i, t) for i, t in enumerate(tools)]
+    scored = [(sum(2 * (w in t.name) + (w in t.description.lower()) for w in words), i, t)
+              for i, t in enumerate(tools)]
     return [t for score, _, t in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0][:limit]
