@@ -44,11 +44,11 @@ JOB_TOOLS = [
 
 def instructions(agent: AgentSpec, connected: set[str]) -> str:
     """What the model is told about this server: who the agent is, how calls behave, what is left out and why."""
+    missing = left_out(agent, connected)
     lines = [f"Sintra's {agent.name} ({agent.role}). Each tool runs a job against a connected integration and "
              "answers its result; a job still running after the wait answers its job_id: call wait_job. A tool that "
              "changes data does it once per identical call (repeat with a new dedup_key to really do it again).",
-             *(["Left out:", *(f"- {line}" for line in left_out(agent, connected))] if left_out(agent, connected)
-               else [])]
+             *(["Left out:", *(f"- {line}" for line in missing)] if missing else [])]
     return "\n".join(lines)
 
 
@@ -85,8 +85,11 @@ def build_server(session: ToolSession, connected: set[str]) -> Server[Any]:
                 return _result(({"error": {"type": "invalid_arguments", "message": "job_id: required"}}, True))
             if params.name == "get_job":
                 return _result(await session.get_job(job_id))
-            seconds = min(float(arguments.get("timeout_seconds") or session.wait_seconds), MAX_WAIT_SECONDS)
-            return _result(await session.wait_job(job_id, seconds, progress))
+            seconds = arguments.get("timeout_seconds", session.wait_seconds)
+            if not isinstance(seconds, int | float) or seconds < 0:
+                return _result(({"error": {"type": "invalid_arguments",
+                                           "message": "timeout_seconds: a number of seconds, 0 or more"}}, True))
+            return _result(await session.wait_job(job_id, min(float(seconds), MAX_WAIT_SECONDS), progress))
         return _result(await session.call(params.name, arguments, progress))
 
     return Server(f"sintra-{session.agent.id}", version="0.1.0", title=f"Sintra {session.agent.name}",
