@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     retry_max_backoff_ms: int = 3_600_000
     #: How long ``POST .../connect`` waits for the worker before answering 202.
     connect_wait_seconds: float = 10.0
+    #: How long an MCP tool call waits for its job before answering the job id (then: ``wait_job``).
+    mcp_wait_seconds: float = Field(default=20.0, ge=0, le=300)
     #: Seconds a worker keeps an integration's credentials in memory (0: read Vault for every job).
     credential_cache_seconds: float = 60.0
     #: Poll interval of the Redis consumer when idle (dramatiq default 1000 ms; see QUEUES.md §2.5).

@@ -7,6 +7,7 @@ import sys
 
 from config.settings import get_settings
 from producers.cli_api import add_api_parsers
+from producers.mcp.cli import add_mcp_parser
 
 
 def _keys_create(args: argparse.Namespace) -> int:
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     boot.add_argument("--addr", default=None, help="server address (default: SINTRA_VAULT_ADDR)")
     boot.set_defaults(func=_vault_bootstrap)
     add_api_parsers(sub)
+    add_mcp_parser(sub)
     return parser
 
 

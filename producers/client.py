@@ -31,6 +31,7 @@ from producers.ops_schemas import (
     ScheduleFirings,
     WorkersPublic,
 )
+from producers.mcp.exports import AgentTools
 from producers.webhook_signature import WebhookVerificationError, verify
 
 __all__ = ["AsyncSintraClient", "SintraApiError", "SintraClient", "WebhookVerificationError", "verify"]
@@ -58,6 +59,7 @@ OPERATIONS = {
     "ops_queues": "queue_stats", "ops_workers": "workers", "ops_search": "search_jobs",
     "ops_job_audit": "job_audit", "ops_integration_audit": "integration_audit",
     "ops_schedule_firings": "schedule_firings", "ops_run_now": "run_schedule_now",
+    "tools_export": "agent_tools",
 }
 
 
@@ -170,6 +172,11 @@ class _Api:
         """Delete the credentials, fail the integration's queued jobs and pause its schedules."""
         return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/disconnect",
                                 DisconnectResult))
+
+    def agent_tools(self, agent: str, *, format: str = "mcp", tools: list[str] | None = None) -> AgentTools:
+        """The agent's tools (connected integrations' actions) for ``openai``, ``anthropic`` or ``mcp``."""
+        return self._send(_Call("GET", f"/api/agents/{agent}/tools", AgentTools,  # type: ignore[no-any-return]
+                                params={"format": format, "tools": ",".join(tools) if tools else None}))
 
     # -- jobs --------------------------------------------------------------------------------------
     def create_job(self, agent: str, integration: str, action: str, params: dict[str, Any] | None = None, *,
