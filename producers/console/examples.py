@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -70,7 +70,11 @@ def example_object(schema: dict[str, Any], root: dict[str, Any], depth: int = 0)
 
 
 def example_params(schema: dict[str, Any]) -> dict[str, Any]:
-    """Example params of an action (what the run form starts with)."""
+    """Example params of an action (what the run form starts with): the catalog's own first example, which
+    works as written against the simulator's sandbox, else one built from the required fields."""
+    declared = schema.get("examples")
+    if isinstance(declared, list) and declared and isinstance(declared[0], dict):
+        return dict(declared[0])
     return example_object(schema, schema)
 
 
