@@ -16,7 +16,7 @@ from tests.integration.conftest import Stack
 from tests.integration.helpers import configure, submit
 
 #: The integrations this suite covers (the other half is in test_examples.py).
-INTEGRATIONS = ("jasper", "linkedin", "linkedin_sales")
+INTEGRATIONS = ("jasper", "linkedin", "linkedin_sales", "mailchimp")
 
 
 def integrations() -> list[tuple[str, IntegrationSpec]]:
