@@ -18,7 +18,7 @@ from workers.providers.semrush import SemrushClient
 
 #: The integrations this suite covers (the other half is in test_examples.py).
 INTEGRATIONS = ("jasper", "linkedin", "linkedin_sales", "mailchimp", "mixpanel", "pipedrive", "salesforce",
-                "semrush", "sendgrid", "tiktok", "x")
+                "semrush", "sendgrid", "tiktok", "x", "zendesk")
 
 
 def integrations() -> list[tuple[str, IntegrationSpec]]:
