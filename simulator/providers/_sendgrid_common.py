@@ -52,7 +52,7 @@ SEEDED_SINGLE_SEND = "5e3f2c1a-0000-4000-8000-00000000a001"
 
 def _seed() -> dict[str, Any]:
     stamp = "2026-01-05T10:00:00Z"
-    draft = {"id": SEEDED_SINGLE_SEND, "name": "Spring newsletter", "status": "draft", "categories": [],
+    draft: dict[str, Any] = {"id": SEEDED_SINGLE_SEND, "name": "Spring newsletter", "status": "draft", "categories": [],
              "send_at": None, "created_at": stamp, "updated_at": stamp, "is_abtest": False,
              "send_to": {"list_ids": ["7a1b2c3d-0000-4000-8000-000000000001"], "segment_ids": [], "all": False},
              "email_config": {"subject": "Spring is here", "html_content": "<h1>Spring is here</h1>",

@@ -204,8 +204,8 @@ def _new_campaign(acct: dict[str, Any], data: dict[str, Any], cid: str | None = 
         invalid("recipients.list_id", "The list_id does not match an existing audience.")
     if settings.get("reply_to") and not _EMAIL.match(settings["reply_to"]):
         invalid("settings.reply_to", "This value should be a valid email address.")
-    variate = data.get("variate_settings")
-    if ctype == "variate" and not (variate or {}).get("winner_criteria"):
+    variate = data.get("variate_settings") or {}
+    if ctype == "variate" and not variate.get("winner_criteria"):
         invalid("variate_settings.winner_criteria", "This value should not be blank.")
     cid = cid or hex_id()
     campaign = {

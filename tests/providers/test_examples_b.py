@@ -62,7 +62,6 @@ def test_every_example_succeeds_against_a_fresh_simulator(stack: Stack, monkeypa
             job = stack.api.get(f"/api/jobs/{job_id}", headers=stack.headers()).json()
             if job["status"] in ("succeeded", "failed", "cancelled"):
                 pending.discard(job_id)
-                print(submitted[job_id][:2], job["attempts"], job["started_at"], job["finished_at"])  # TMPDBG
                 if job["status"] != "succeeded":
                     failed.append((*submitted[job_id], job["error"]))
         time.sleep(0.1)

@@ -6,13 +6,14 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
 
 
 #: The sandbox the simulator seeds: verified sender 1 (news@acme.example, on the authenticated domain
 #: acme.example), a contact list, and a draft Single Send ready to schedule.
-SENDER = {"email": "news@acme.example", "name": "Acme"}
+SENDER: JsonDict = {"email": "news@acme.example", "name": "Acme"}
 LIST_ID, DRAFT_SINGLE_SEND = "7a1b2c3d-0000-4000-8000-000000000001", "5e3f2c1a-0000-4000-8000-00000000a001"
 
 

@@ -15,8 +15,8 @@ MAX_POST_TEXT = 25_000
 PostText = Annotated[str, Field(min_length=1, max_length=MAX_POST_TEXT)]
 #: X's ids (posts, users, media) are decimal numbers up to 19 digits, sent as strings.
 XId = Annotated[str, Field(pattern=r"^[0-9]{1,19}$")]
-#: Public posts the simulator's sandbox is seeded with (and the @XDevelopers account's public user id).
-SANDBOX_POSTS, SANDBOX_USER = ["1950000000000000000", "1950000000000000001"], "2244994945"
+#: The @XDevelopers account's public user id (any numeric id answers in the simulator).
+SANDBOX_USER = "2244994945"
 
 
 class PublishPost(Params):
@@ -59,7 +59,9 @@ class GetUserMetrics(Params):
 class GetPostMetrics(Params):
     """Parameters of ``get_post_metrics``."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"post_ids": SANDBOX_POSTS}]})
+    # the example names the first two public posts the simulator's sandbox is seeded with
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"post_ids": ["1950000000000000000", "1950000000000000001"]}]})
 
     post_ids: list[XId] = Field(min_length=1, max_length=100, description="Post ids to look up.")
     include_private: bool = Field(
