@@ -46,8 +46,19 @@ def not_found() -> NoReturn:
     fail(404, "resource not found", "")
 
 
+#: The draft Single Send every account starts with (a fixed id: the catalog's examples schedule it).
+SEEDED_SINGLE_SEND = "5e3f2c1a-0000-4000-8000-00000000a001"
+
+
 def _seed() -> dict[str, Any]:
-    return {"messages": [], "single_sends": {}, "templates": {}, "calls": 0}
+    stamp = "2026-01-05T10:00:00Z"
+    draft: dict[str, Any] = {"id": SEEDED_SINGLE_SEND, "name": "Spring newsletter", "status": "draft", "categories": [],
+             "send_at": None, "created_at": stamp, "updated_at": stamp, "is_abtest": False,
+             "send_to": {"list_ids": ["7a1b2c3d-0000-4000-8000-000000000001"], "segment_ids": [], "all": False},
+             "email_config": {"subject": "Spring is here", "html_content": "<h1>Spring is here</h1>",
+                              "plain_content": "", "generate_plain_content": True, "editor": "code",
+                              "suppression_group_id": None, "sender_id": 1, "design_id": None}}
+    return {"messages": [], "single_sends": {SEEDED_SINGLE_SEND: draft}, "templates": {}, "calls": 0}
 
 
 def api_key(request: Request) -> str:

@@ -8,6 +8,7 @@ with ``page``/``size`` and a ``pagination`` object.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any, NoReturn
 
@@ -50,15 +51,20 @@ def fault_response(spec: FaultSpec) -> Response:
     return envelope_error(spec.status, "api", [text], headers=fault_headers(spec))
 
 
+def stable_id(prefix: str, name: str) -> str:
+    """A seeded object's id, the same in every workspace and run, so the catalog's examples can name it."""
+    return f"{prefix}_{hashlib.md5(name.encode()).hexdigest()}"
+
+
 def _seed() -> dict[str, Any]:
-    templates = [{"id": f"skl_{hex_id(32)}", "name": name, "description": desc, "responseFormats": ["text"],
+    templates = [{"id": stable_id("skl", name), "name": name, "description": desc, "responseFormats": ["text"],
                   "inputSchema": [{"inputKey": key, "type": kind, "required": req, "maxLength": length,
                                    "label": key} for key, kind, req, length in schema]}
                  for name, desc, schema in TEMPLATES]
-    tones = [{"id": f"ton_{hex_id(32)}", "name": name, "value": f"{name} and clear; short sentences.",
+    tones = [{"id": stable_id("ton", name), "name": name, "value": f"{name} and clear; short sentences.",
               "metadata": {}, "settings": {"appVisibility": "visible"},
               "createdAt": f"2026-0{1 + i % 9}-1{i % 9}T10:00:00.000Z"} for i, name in enumerate(VOICES)]
-    styles = [{"id": f"sty_{hex_id(32)}", "name": name, "description": f"{name} house rules",
+    styles = [{"id": stable_id("sty", name), "name": name, "description": f"{name} house rules",
                "customInstructions": "Always use a friendly, conversational tone.", "createdAt":
                "2026-01-15T12:00:00.000Z", "createdBy": None, "updatedAt": "2026-01-20T14:30:00.000Z",
                "appUrl": "", "terms": [{"type": "REPLACE", "term": "utilize", "replaceWith": "use"}],
@@ -162,7 +168,7 @@ def tones(request: Request, q: str | None = None, page: int = 1, size: int = 10)
     chunk = items[(page - 1) * size: page * size]
 
     def link(n: int) -> str | None:
-        ok = 1 <= n and (n - 1) * size < len(items)
+        ok = n >= 1 and (n - 1) * size < len(items)
         return str(request.url.include_query_params(page=n, size=size)) if ok else None
 
     pagination = {"totalRecords": len(items), "page": page, "pageSize": size, "next": link(page + 1),

@@ -1,6 +1,7 @@
 """Simulated Mailchimp Marketing API v3 under ``/mailchimp/3.0``: real paths, bodies and problem+json errors.
 
-State is kept per API key. Every list id is an existing audience (1200 members plus the members upserted
+State is kept per API key; each starts with the same sandbox (two automations and five campaigns, one per
+status the examples need, with fixed ids). Every list id is an existing audience (1200 members plus the members upserted
 into it) except ids starting with ``missing``. A key starting with ``bad`` is rejected as Mailchimp does.
 """
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -98,10 +98,32 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: The sandbox every account starts with; its ids are fixed because the catalog's examples name them.
+SEEDED_AUTOMATIONS = (("1a2b3c4d5e", "Welcome series", "save", 0), ("2b3c4d5e6f", "Birthday greetings", "paused", 312))
+SEEDED_CAMPAIGNS = (("42694e9e57", "save", "Spring sale: 20% off everything"), ("5d0c4e7a10", "save", "Summer preview"),
+                    ("6b3f2a9c21", "schedule", "Autumn newsletter"), ("7e8d1c5b32", "save", "Product launch"),
+                    ("8a9b0c1d43", "sent", "Welcome offer"))
+SEEDED_AT = "2026-01-05T10:00:00+00:00"
+
+
+def _seed_campaigns(acct: dict[str, Any]) -> None:
+    """Ready-to-send campaigns in each status an example needs: one per example, so none waits on another."""
+    for cid, status, subject in SEEDED_CAMPAIGNS:
+        settings = {"subject_line": subject, "title": subject, "from_name": "Sim Co", "reply_to": "hello@example.com"}
+        campaign = _new_campaign(acct, {"type": "regular", "recipients": {"list_id": DEFAULT_LIST},
+                                        "settings": settings}, cid=cid)
+        campaign |= {"create_time": SEEDED_AT, "status": status}
+        if status == "schedule":
+            campaign["send_time"] = "2031-03-03T09:00:00+00:00"
+        if status == "sent":
+            campaign |= {"send_time": SEEDED_AT, "emails_sent": campaign["recipients"]["recipient_count"]}
+        acct["campaigns"][cid] = campaign
+        acct["content"][cid] = {"plain_text": subject, "html": f"<h1>{subject}</h1>", "_links": []}
+
+
 def _seed() -> dict[str, Any]:
     automations = {}
-    for title, status, sent in (("Welcome series", "save", 0), ("Birthday greetings", "paused", 312)):
-        wid = hex_id()
+    for wid, title, status, sent in SEEDED_AUTOMATIONS:
         automations[wid] = {
             "id": wid, "create_time": now(), "start_time": now() if sent else "", "status": status,
             "emails_sent": sent, "recipients": {"list_id": DEFAULT_LIST, "list_is_active": True,
@@ -114,7 +136,9 @@ def _seed() -> dict[str, Any]:
                                  "workflow_emails_count": 3},
             "report_summary": {"opens": sent // 2, "unique_opens": sent // 3, "open_rate": 0.33,
                                "clicks": sent // 20, "subscriber_clicks": sent // 25, "click_rate": 0.04}}
-    return {"campaigns": {}, "content": {}, "members": {}, "segments": {}, "automations": automations}
+    acct = {"campaigns": {}, "content": {}, "members": {}, "segments": {}, "automations": automations}
+    _seed_campaigns(acct)
+    return acct
 
 
 def account(request: Request) -> dict[str, Any]:
@@ -171,7 +195,7 @@ def root(request: Request) -> dict[str, Any]:
     return {k: v for k, v in info.items() if not fields or k in fields}
 
 
-def _new_campaign(acct: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _new_campaign(acct: dict[str, Any], data: dict[str, Any], cid: str | None = None) -> dict[str, Any]:
     ctype, recipients, settings = data.get("type"), data.get("recipients") or {}, data.get("settings") or {}
     if ctype not in TYPES:
         invalid("type", f"Data presented is not one of the accepted values: {', '.join(TYPES)}.")
@@ -180,10 +204,10 @@ def _new_campaign(acct: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         invalid("recipients.list_id", "The list_id does not match an existing audience.")
     if settings.get("reply_to") and not _EMAIL.match(settings["reply_to"]):
         invalid("settings.reply_to", "This value should be a valid email address.")
-    variate = data.get("variate_settings")
-    if ctype == "variate" and not (variate or {}).get("winner_criteria"):
+    variate = data.get("variate_settings") or {}
+    if ctype == "variate" and not variate.get("winner_criteria"):
         invalid("variate_settings.winner_criteria", "This value should not be blank.")
-    cid = hex_id()
+    cid = cid or hex_id()
     campaign = {
         "id": cid, "web_id": 100000 + len(acct["campaigns"]), "type": ctype, "create_time": now(),
         "archive_url": f"https://mailchi.mp/sim/{cid}", "status": "save", "emails_sent": 0, "send_time": "",

@@ -77,12 +77,16 @@ def world(request: Request) -> dict[str, Any]:
     return state(request).account("x", "__world__", lambda: _seed(request))
 
 
+#: Id of the first seeded public post; the others follow it.
+SEEDED_POSTS = 1_950_000_000_000_000_000
+
+
 def _seed(request: Request) -> dict[str, Any]:
     posts: dict[str, Any] = {}
     users: dict[str, Any] = {}
-    for key, text, hours in xp.corpus():
+    for n, (key, text, hours) in enumerate(xp.corpus()):
         author = users.setdefault(key, xp.make_user(key))
-        pid = new_id(request)
+        pid = str(SEEDED_POSTS + n)  # fixed, below new_id()'s range: the catalog's examples name them
         posts[pid] = xp.make_post(pid, text, author, age=timedelta(hours=hours))
     return {"access": {}, "refresh": {}, "used": set(), "users": users, "posts": posts, "windows": {}}
 

@@ -21,9 +21,12 @@ from workers.errors import (
     RateLimited,
 )
 from workers.providers.base import DEFAULT_RETRY_AFTER, CallRecord, MemorySteps
+from simulator.providers.mailchimp import SEEDED_CAMPAIGNS
 from workers.providers.mailchimp import MailchimpClient, subscriber_hash
 
 LIST = "a1b2c3d4e5"
+#: Campaigns every simulated account starts with (the sandbox the catalog's examples use).
+SEEDED = {cid: status for cid, status, _ in SEEDED_CAMPAIGNS}
 KEY = "0123456789abcdef0123456789abcdef-us21"
 SENDER = {"from_name": "Acme", "reply_to": "hello@acme.example"}
 
@@ -112,7 +115,7 @@ def test_list_campaigns_pages_with_count_and_offset(client: MailchimpClient, sim
     ids = [new_campaign(client) for _ in range(5)]
     monkeypatch.setattr(MailchimpClient, "PAGE_SIZE", 2)
     listed = run(client, "list_campaigns", limit=5)
-    assert listed["total_items"] == 5
+    assert listed["total_items"] == 5 + len(SEEDED)
     assert [c["id"] for c in listed["campaigns"]] == ids[::-1]
     assert len(sim.calls("mailchimp", "GET", path="/mailchimp/3.0/campaigns")) == 3
     assert len(run(client, "list_campaigns", limit=3)["campaigns"]) == 3
@@ -167,7 +170,7 @@ def test_email_sequence_rerun_after_midway_fault_creates_nothing_twice(client: M
     assert len(sim.calls("mailchimp", "POST", path=creates)) == 3
     result = run(client, "create_email_sequence", steps, **params)
     assert len(sim.calls("mailchimp", "POST", path=creates)) == 5
-    campaigns = run(client, "list_campaigns", limit=50)["campaigns"]
+    campaigns = [c for c in run(client, "list_campaigns", limit=50)["campaigns"] if c["id"] not in SEEDED]
     assert len(campaigns) == 5 and {c["status"] for c in campaigns} == {"schedule"}
     assert sorted(c["id"] for c in campaigns) == sorted(result["campaign_ids"])
     ok_schedules = [c for c in sim.calls("mailchimp", "POST", "/actions/schedule") if c["status"] == 204]
@@ -276,7 +279,8 @@ def test_reports_of_sent_and_scheduled_campaigns(client: MailchimpClient,
     assert report["clicks"]["unique_clicks"] > 0
     monkeypatch.setattr(MailchimpClient, "PAGE_SIZE", 1)
     listed = run(client, "list_reports", limit=10)
-    assert listed["total_items"] == 2 and len(listed["reports"]) == 2
+    seeded = sum(1 for status in SEEDED.values() if status in ("sent", "schedule"))
+    assert listed["total_items"] == 2 + seeded and len(listed["reports"]) == 2 + seeded
 
 
 # -- errors, throttling, audit -----------------------------------------------------------------------

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+#: Ids seeded in every sandbox workspace of the simulator (the "Product Descriptions" template, the "Friendly"
+#: voice and the "Marketing" style guide), so the examples below run as written there.
+TEMPLATE_ID = "skl_d6c083292c5c8d2c7d388bd34ffd0f7d"
+TONE_ID = "ton_03fdbf12e03a4cd1409b84abe2b631df"
+STYLE_ID = "sty_7cb15e416d62919b1b40298324fbe30b"
 
 Language = Literal["English", "French", "Spanish", "Italian", "Portuguese", "German"]
 
@@ -31,6 +37,11 @@ class CommandOptions(TemplateOptions):
 class RunCommand(Params):
     """Parameters of ``run_command``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "command": "Write a 100-word product description for the Acme Sleep Mask",
+        "context": "Silk, blocks all light, for travellers.", "tone_id": TONE_ID, "style_id": STYLE_ID,
+        "options": {"output_count": 2}}]})
+
     command: str = Field(min_length=1, max_length=3000, description="What to write, e.g. 'Write a product "
                                                                      "description for ...'.")
     context: str | None = Field(default=None, max_length=6000, description="Background for the command.")
@@ -50,7 +61,7 @@ class RunCommand(Params):
     options: CommandOptions = Field(default_factory=CommandOptions, description="Generation options.")
 
     @model_validator(mode="after")
-    def _add_on_options(self) -> "RunCommand":
+    def _add_on_options(self) -> RunCommand:
         if self.scrape_urls and self.retrieval_add_on != "webScraper":
             raise ValueError("scrape_urls needs retrieval_add_on='webScraper'")
         searching = self.search_query or self.search_max_results or self.site_block_list
@@ -62,6 +73,10 @@ class RunCommand(Params):
 
 class RunTemplate(Params):
     """Parameters of ``run_template``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "template_id": TEMPLATE_ID, "tone_id": TONE_ID,
+        "inputs": {"productName": "Acme Sleep Mask", "productDescription": "Silk, blocks all light."}}]})
 
     template_id: str = Field(min_length=1, description="Template id (from list_templates).")
     inputs: dict[str, Any] = Field(description="The template's inputs, by inputKey (see list_templates).")
@@ -76,11 +91,15 @@ class RunTemplate(Params):
 class ListTemplates(Params):
     """Parameters of ``list_templates``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"limit": 10}]})
+
     limit: int = LIMIT
 
 
 class ListTones(Params):
     """Parameters of ``list_tones``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "name: Friendly", "limit": 5}]})
 
     query: str | None = Field(default=None, description="Filter (q=), e.g. name: Friendly.")
     limit: int = LIMIT
@@ -88,6 +107,8 @@ class ListTones(Params):
 
 class ListStyles(Params):
     """Parameters of ``list_styles``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"limit": 10}]})
 
     limit: int = LIMIT
 
@@ -99,7 +120,8 @@ SPEC = IntegrationSpec(
     base_url="https://api.jasper.ai",
     auth="api_key",
     docs_url="https://developers.jasper.ai/docs",
-    credential_fields=(field("api_key", secret=True, description="Workspace API token, sent as X-API-Key."),),
+    credential_fields=(field("api_key", secret=True, example="0123456789abcdef0123456789abcdef",
+                             description="Workspace API token, sent as X-API-Key."),),
     test_connection=TestConnection(path="/v1/tones?size=1", description="One brand voice of the workspace."),
     actions=(
         act("run_command", "Generate content from a free-form command with optional voice, style guide, "

@@ -6,10 +6,10 @@ are declared but restricted; only public organization data is available to it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from config.catalog.base import (
     LIMIT,
@@ -36,17 +36,21 @@ BASE_URL = "https://api.linkedin.com"
 def _oauth_fields() -> tuple[CredentialField, ...]:
     """The 3-legged OAuth fields both LinkedIn integrations use."""
     return (
-        field("client_id", description="Client id of the LinkedIn developer app."),
-        field("client_secret", secret=True, description="Client secret of the LinkedIn developer app."),
-        field("refresh_token", secret=True,
+        field("client_id", example="86abcdefgh1234", description="Client id of the LinkedIn developer app."),
+        field("client_secret", secret=True, example="WPL_AP1.0123456789abcdef.0123456789==",
+              description="Client secret of the LinkedIn developer app."),
+        field("refresh_token", secret=True, example="AQX0123456789abcdef0123456789abcdef",
               description="Member refresh token (programmatic refresh must be enabled for the app)."),
-        field("access_token", secret=True, required=False,
+        field("access_token", secret=True, required=False, example="AQV0123456789abcdef0123456789abcdef",
               description="Current member access token, if any."),
     )
 
 
 class PublishPost(Params):
     """Parameters of ``publish_post``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "text": "We are hiring three remote engineers: https://acme.example/jobs #hiring", "visibility": "PUBLIC"}]})
 
     text: str = Field(min_length=1, max_length=3000, description="Post commentary.")
     visibility: Literal["PUBLIC", "CONNECTIONS", "LOGGED_IN"] = Field(default="PUBLIC",
@@ -57,6 +61,10 @@ class PublishPost(Params):
 
 class PublishArticle(Params):
     """Parameters of ``publish_article``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "url": "https://acme.example/blog/ai-agents", "title": "How our AI agents work",
+        "description": "A look behind the scenes.", "text": "New on our blog"}]})
 
     url: str = Field(pattern=r"^https?://", description="Article URL shown as a link card.")
     title: str = Field(min_length=1, max_length=400, description="Card title.")
@@ -70,6 +78,11 @@ class PublishArticle(Params):
 PostUrn = Annotated[str, Field(pattern=r"^urn:li:(share|ugcPost):\d+$")]
 
 
+def _yesterday() -> date:
+    """Yesterday in UTC, the last full day of statistics."""
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
 def _check_order(start: date | None, end: date | None) -> None:
     """Reject a date range that ends before it starts."""
     if start is not None and end is not None and start > end:
@@ -78,6 +91,8 @@ def _check_order(start: date | None, end: date | None) -> None:
 
 class GetPostAnalytics(Params):
     """Parameters of ``get_post_analytics``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"post_urns": ["urn:li:share:7130000000000000001"]}]})
 
     post_urns: list[PostUrn] = Field(min_length=1, max_length=20, description="urn:li:share:... or "
                                                                               "urn:li:ugcPost:...")
@@ -94,8 +109,13 @@ class GetPostAnalytics(Params):
 class GetOrganizationStatistics(Params):
     """Parameters of ``get_organization_statistics``."""
 
-    start_date: date = Field(description="First day (organic data covers the last 12 months).")
-    end_date: date = Field(description="Last day.")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"granularity": "DAY"}]})
+
+    # Defaults rather than required dates: organic data only covers the last 12 months, so fixed dates go stale.
+    start_date: date = Field(default_factory=lambda: _yesterday() - timedelta(days=27),
+                             description="First day (organic data covers the last 12 months); default: the "
+                                         "first of the last 28 days.")
+    end_date: date = Field(default_factory=_yesterday, description="Last day; default: yesterday (UTC).")
     granularity: Literal["DAY", "MONTH"] = Field(default="DAY", description="Time bucket.")
 
     @model_validator(mode="after")
@@ -106,6 +126,8 @@ class GetOrganizationStatistics(Params):
 
 class GetCompanyInsights(Params):
     """Parameters of ``get_company_insights``: one of the two identifiers."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"vanity_name": "microsoft"}]})
 
     organization_id: str | None = Field(default=None, pattern=r"^\d+$",
                                         description="Numeric organization id.")
@@ -172,7 +194,8 @@ SOCIAL_SPEC = IntegrationSpec(
     docs_url=DOCS + "community-management/shares/posts-api",
     credential_fields=(
         *_oauth_fields(),
-        field("organization_id", description="Numeric id of the company page (urn:li:organization:{id})."),
+        field("organization_id", pattern=r"[0-9]{1,19}", pattern_hint="the page's numeric id (digits only)",
+              example="2414183", description="Numeric id of the company page (urn:li:organization:{id})."),
     ),
     test_connection=TestConnection(
         path="/rest/organizationAcls?q=roleAssignee",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, ValidationInfo, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, ahead, field
 
@@ -37,6 +37,13 @@ def require_quarter_hour(value: datetime) -> datetime:
     return value
 
 
+#: Sandbox objects the simulator seeds in every account (their ids are fixed there), named by the examples.
+SENT_CAMPAIGN, DRAFT_CAMPAIGN, SCHEDULED_CAMPAIGN = "8a9b0c1d43", "42694e9e57", "6b3f2a9c21"
+WELCOME_AUTOMATION = "1a2b3c4d5e"
+SENDER = {"from_name": "Acme", "reply_to": "hello@acme.example"}
+SPRING = {"subject_line": "Our spring sale starts now", "preview_text": "20% off everything until Sunday",
+          "html": "<h1>Spring sale</h1><p>20% off everything until Sunday.</p>"}
+
 Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 ScheduleTime = Annotated[datetime, AfterValidator(require_quarter_hour)]
@@ -58,6 +65,9 @@ class CampaignRef(Params):
 class CreateCampaign(Params):
     """A regular campaign with its content, optionally scheduled."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {**SPRING, **SENDER, "schedule_time": "2031-03-02T09:00:00Z"}]})
+
     list_id: ListIdParam = None
     title: Title = None
     subject_line: SubjectLine
@@ -69,8 +79,34 @@ class CreateCampaign(Params):
     schedule_time: ScheduleTime | None = Field(default=None, description="UTC send time on a quarter hour.")
 
 
+class GetCampaign(CampaignRef):
+    """Parameters of ``get_campaign``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"campaign_id": SENT_CAMPAIGN}]})
+
+
+class SendCampaign(CampaignRef):
+    """Parameters of ``send_campaign``: a campaign that is ready and not sent yet."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"campaign_id": "7e8d1c5b32"}]})
+
+
+class UnscheduleCampaign(CampaignRef):
+    """Parameters of ``unschedule_campaign``: a scheduled campaign."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"campaign_id": SCHEDULED_CAMPAIGN}]})
+
+
+class CampaignReport(CampaignRef):
+    """Parameters of ``get_campaign_report``: a sent (or scheduled) campaign."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"campaign_id": SENT_CAMPAIGN}]})
+
+
 class ListCampaigns(Params):
     """Campaigns, newest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "sent", "limit": 10}]})
 
     limit: int = LIMIT
     status: Literal["save", "paused", "schedule", "sending", "sent"] | None = Field(
@@ -82,11 +118,17 @@ class ListCampaigns(Params):
 class SetCampaignContent(CampaignRef):
     """Replace a campaign's HTML content."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "campaign_id": DRAFT_CAMPAIGN, "html": "<h1>Spring sale</h1><p>Now 25% off everything.</p>"}]})
+
     html: Html
 
 
 class ScheduleCampaign(CampaignRef):
     """Schedule (or reschedule) a campaign."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"campaign_id": "5d0c4e7a10", "schedule_time": "2031-06-02T09:00:00Z"}]})
 
     schedule_time: ScheduleTime = Field(description="UTC send time on a quarter hour.")
 
@@ -101,6 +143,11 @@ class SequenceEmail(Params):
 
 class CreateEmailSequence(Params):
     """A drip sequence: one scheduled regular campaign per email, ``interval_days`` apart."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        **SENDER, "title": "Onboarding", "start_at": "2031-01-05T09:00:00Z", "interval_days": 2,
+        "emails": [{"subject_line": f"Getting started, part {n} of 3", "html": f"<p>Lesson {n}</p>"}
+                   for n in (1, 2, 3)]}]})
 
     list_id: ListIdParam = None
     title: str = Field(default="Nurturing sequence", min_length=1, max_length=80,
@@ -126,6 +173,8 @@ class CreateEmailSequence(Params):
 class ListAutomations(Params):
     """Classic automation workflows."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "save"}]})
+
     limit: int = LIMIT
     status: Literal["save", "paused", "sending"] | None = Field(default=None, description="Only this status.")
 
@@ -133,11 +182,15 @@ class ListAutomations(Params):
 class AutomationRef(Params):
     """One classic automation workflow."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"workflow_id": WELCOME_AUTOMATION}]})
+
     workflow_id: Id = Field(description="Automation workflow id.")
 
 
 class ListSegments(Params):
     """Segments and tags of an audience."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"type": "saved", "limit": 20}]})
 
     list_id: ListIdParam = None
     limit: int = LIMIT
@@ -157,6 +210,10 @@ class SegmentCondition(Params):
 class CreateSegment(Params):
     """A static segment (fixed emails) or a saved segment (conditions); exactly one of the two."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "Customers named Ada", "match": "any",
+        "conditions": [{"condition_type": "TextMerge", "field": "FNAME", "op": "is", "value": "Ada"}]}]})
+
     list_id: ListIdParam = None
     name: str = Field(min_length=1, max_length=100, description="Segment name.")
     static_emails: list[Email] | None = Field(default=None, min_length=1, max_length=10_000,
@@ -175,6 +232,10 @@ class CreateSegment(Params):
 class UpsertMember(Params):
     """Add or update one audience member (idempotent PUT keyed by the email's hash)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "email": "ada@acme.example", "status_if_new": "subscribed",
+        "merge_fields": {"FNAME": "Ada", "LNAME": "Lovelace"}}]})
+
     list_id: ListIdParam = None
     email: Email = Field(description="Member email address.")
     status_if_new: Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional"] = Field(
@@ -187,6 +248,11 @@ class UpsertMember(Params):
 
 class CreateAbTest(Params):
     """A/B test (``variate`` campaign) over subject lines and/or sender names."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        **SENDER, "html": SPRING["html"], "preview_text": SPRING["preview_text"],
+        "subject_lines": ["Our spring sale starts now", "20% off everything, this week only"],
+        "winner_criteria": "opens", "wait_time": 240, "test_size": 20}]})
 
     list_id: ListIdParam = None
     title: Title = None
@@ -215,6 +281,8 @@ class CreateAbTest(Params):
 class ListReports(Params):
     """Reports of sent campaigns."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"type": "regular", "limit": 10}]})
+
     limit: int = LIMIT
     type: Literal["regular", "plaintext", "absplit", "rss", "variate"] | None = Field(
         default=None, description="Only reports of this campaign type.")
@@ -231,20 +299,22 @@ SPEC = IntegrationSpec(
     credential_fields=(
         field("api_key", secret=True, pattern=r"[^\s]+-[a-z]{2,5}[0-9]{1,3}",
               pattern_hint="the whole key, ending with its datacenter (e.g. -us21)",
+              example="0123456789abcdef0123456789abcdef-us21",
               description="Marketing API key; ends with its datacenter, e.g. -us21."),
-        field("list_id", required=False, description="Default audience (list) id."),
+        field("list_id", required=False, pattern=r"[A-Za-z0-9_-]{1,64}",
+              pattern_hint="an audience id: letters, digits, - and _ (e.g. a1b2c3d4e5)", example="a1b2c3d4e5",
+              description="Default audience (list) id."),
     ),
     test_connection=TestConnection(path="/ping", description="Health check with the API key."),
     actions=(
         act("create_campaign", "Create a regular campaign with content; optionally schedule it.",
-            CreateCampaign,
-            side_effect=True, requires=("list_id",)),
-        act("get_campaign", "Read one campaign.", CampaignRef),
+            CreateCampaign, side_effect=True, requires=("list_id",)),
+        act("get_campaign", "Read one campaign.", GetCampaign),
         act("list_campaigns", "List campaigns (paginated).", ListCampaigns),
         act("set_campaign_content", "Replace a campaign's HTML.", SetCampaignContent, side_effect=True),
         act("schedule_campaign", "Schedule or reschedule a campaign.", ScheduleCampaign, side_effect=True),
-        act("unschedule_campaign", "Unschedule a scheduled campaign.", CampaignRef, side_effect=True),
-        act("send_campaign", "Send a campaign now.", CampaignRef, side_effect=True),
+        act("unschedule_campaign", "Unschedule a scheduled campaign.", UnscheduleCampaign, side_effect=True),
+        act("send_campaign", "Send a campaign now.", SendCampaign, side_effect=True),
         act("create_email_sequence", "Create and schedule a sequence of emails (e.g. a 5-email nurture).",
             CreateEmailSequence,
             side_effect=True, requires=("list_id",)),
@@ -259,7 +329,7 @@ SPEC = IntegrationSpec(
             side_effect=True, requires=("list_id",)),
         act("create_ab_test", "Create an A/B test (variate) campaign.", CreateAbTest,
             side_effect=True, requires=("list_id",)),
-        act("get_campaign_report", "Read a campaign's report (opens, clicks, bounces).", CampaignRef),
+        act("get_campaign_report", "Read a campaign's report (opens, clicks, bounces).", CampaignReport),
         act("list_reports", "List campaign reports (paginated).", ListReports),
     ),
 )

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from config.catalog.base import IntegrationSpec, Params, ParamError, TestConnection, act, field, in_order, one_of
 
+#: A week of the simulator's sandbox project (its data is generated for any date; bookmark 1001 and funnel 7509
+#: are saved reports there).
+WEEK = {"from_date": "2026-09-01", "to_date": "2026-09-07"}
 #: Segmentation buckets: the Query API accepts no "week" here (funnels and retention do).
 Unit = Literal["minute", "hour", "day", "month"]
 FromDate = Field(description="First day (project timezone).")
@@ -18,6 +21,9 @@ Where = Field(default=None, description='Filter expression, e.g. properties["cou
 
 class Segmentation(Params):
     """Parameters of ``segmentation``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {**WEEK, "event": "Signed up", "on": 'properties["$browser"]', "unit": "day"}]})
 
     event: str = Field(min_length=1, description="Event name.")
     from_date: date = FromDate
@@ -31,11 +37,15 @@ class Segmentation(Params):
 class Insights(Params):
     """Parameters of ``insights``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"bookmark_id": 1001}]})
+
     bookmark_id: int = Field(ge=1, description="Id of a saved Insights report (from its URL).")
 
 
 class Funnels(Params):
     """Parameters of ``funnels``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{**WEEK, "funnel_id": 7509}]})
 
     funnel_id: int = Field(ge=1, description="Id of a saved funnel.")
     from_date: date = FromDate
@@ -60,6 +70,9 @@ class Flows(Params):
 class Retention(Params):
     """Parameters of ``retention``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        **WEEK, "born_event": "Signed up", "event": "Purchase", "unit": "day", "interval_count": 4}]})
+
     from_date: date = FromDate
     to_date: date = ToDate
     born_event: str | None = Field(default=None, description="Event that puts a user in a cohort.")
@@ -82,6 +95,9 @@ class Retention(Params):
 class ExperimentBreakdown(Params):
     """Parameters of ``experiment_breakdown``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {**WEEK, "event": "Purchase", "experiment": "Checkout test"}]})
+
     event: str = Field(min_length=1, description="Metric event, e.g. Purchase.")
     from_date: date = FromDate
     to_date: date = ToDate
@@ -96,6 +112,9 @@ class ExperimentBreakdown(Params):
 
 class ExportEvents(Params):
     """Parameters of ``export_events``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {**WEEK, "events": ["Signed up", "Purchase"], "limit": 100}]})
 
     from_date: date = FromDate
     to_date: date = ToDate
@@ -118,13 +137,18 @@ SPEC = IntegrationSpec(
     docs_url="https://developer.mixpanel.com/reference/query-api",
     implemented=True,
     credential_fields=(
-        field("service_account_username", description="Service-account username."),
-        field("service_account_secret", secret=True, description="Service-account secret."),
-        field("project_id", description="Numeric project id (sent with every query)."),
-        field("region", **one_of("us", "eu", "in"), description="Data residency: us (mixpanel.com, data.mixpanel.com), eu "
-                                    "(eu.mixpanel.com, data-eu.mixpanel.com) or in (in.mixpanel.com, "
-                                    "data-in.mixpanel.com)."),
-        field("workspace_id", required=False, description="Workspace id, for projects with data views."),
+        field("service_account_username", example="sintra.3b1f2a.mp-service-account",
+              description="Service-account username."),
+        field("service_account_secret", secret=True, example="0123456789abcdef0123456789abcdef",
+              description="Service-account secret."),
+        field("project_id", pattern="[0-9]{1,19}", pattern_hint="the numeric project id", example="12345",
+              description="Numeric project id (sent with every query)."),
+        field("region", **one_of("us", "eu", "in"), example="us",
+              description="Data residency: us (mixpanel.com, data.mixpanel.com), eu "
+                          "(eu.mixpanel.com, data-eu.mixpanel.com) or in (in.mixpanel.com, "
+                          "data-in.mixpanel.com)."),
+        field("workspace_id", required=False, pattern="[0-9]{1,19}", pattern_hint="the numeric workspace id",
+              example="3456789", description="Workspace id, for projects with data views."),
     ),
     test_connection=TestConnection(path="/app/me", description="The service account and its projects."),
     actions=(

@@ -5,21 +5,26 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
+# The examples name the simulator sandbox's seeded pipelines (1, 2), stages (1-7) and deals (1-6).
 DealStatus = Literal["open", "won", "lost"]
 
 
 class ListPipelines(Params):
     """Parameters of ``list_pipelines``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"limit": 10}]})
+
     limit: int = LIMIT
 
 
 class ListDeals(Params):
     """Parameters of ``list_deals``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"pipeline_id": 1, "status": "open", "limit": 20}]})
 
     pipeline_id: int | None = Field(default=None, description="Only this pipeline.")
     stage_id: int | None = Field(default=None, description="Only this stage.")
@@ -46,11 +51,17 @@ class DealFields(Params):
 class CreateDeal(DealFields):
     """Parameters of ``create_deal``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "title": "Acme upsell", "value": 2500, "currency": "EUR", "pipeline_id": 1, "stage_id": 2,
+        "expected_close_date": "2031-03-31"}]})
+
     title: str = Field(min_length=1, description="Deal title.")
 
 
 class UpdateDeal(DealFields):
     """Parameters of ``update_deal``: at least one change."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"deal_id": 3, "stage_id": 5, "value": 9000}]})
 
     deal_id: int = Field(ge=1, description="Deal id.")
     title: str | None = Field(default=None, min_length=1, description="New title.")
@@ -67,12 +78,18 @@ class UpdateDeal(DealFields):
 class DealHistory(Params):
     """Parameters of ``get_deal_history``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"deal_id": 2}]})
+
     deal_id: int = Field(ge=1, description="Deal id.")
     limit: int = LIMIT
 
 
 class CreateActivity(Params):
     """Parameters of ``create_activity``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "subject": "Demo call", "type": "meeting", "deal_id": 2, "due_date": "2031-01-06", "due_time": "10:00",
+        "duration": "00:45"}]})
 
     subject: str = Field(min_length=1, description="Subject.")
     type: str = Field(default="call",
@@ -91,6 +108,8 @@ class CreateActivity(Params):
 class ListActivities(Params):
     """Parameters of ``list_activities``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"deal_id": 2, "done": False}]})
+
     deal_id: int | None = Field(default=None, description="Only this deal's.")
     owner_id: int | None = Field(default=None, description="Only this user's.")
     done: bool | None = Field(default=None, description="Done (True), to do (False) or both (null).")
@@ -100,6 +119,8 @@ class ListActivities(Params):
 
 class DealSummary(Params):
     """Parameters of ``deal_summary``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"by": "stage", "pipeline_id": 1}]})
 
     by: Literal["stage", "period"] = Field(default="stage", description="Totals per stage, or a forecast per "
                                                                         "period.")
@@ -121,7 +142,8 @@ SPEC = IntegrationSpec(
     auth="api_key",
     docs_url="https://developers.pipedrive.com/docs/api/v1",
     credential_fields=(
-        field("api_token", secret=True, description="Personal API token, sent as the x-api-token header."),
+        field("api_token", secret=True, example="0123456789abcdef0123456789abcdef01234567",
+              description="Personal API token, sent as the x-api-token header."),
     ),
     test_connection=TestConnection(path="/v1/users/me", description="The token's user and company."),
     actions=(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, field
 
@@ -15,6 +15,8 @@ SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "database
 #: ``instance_url``: https, Salesforce's own domains only; no userinfo, port, path, query or fragment.
 SALESFORCE_INSTANCE = (rf"(?i)https://(?:{LABEL}\.)+(?:"
                        + "|".join(d.replace(".", r"\.") for d in SALESFORCE_DOMAINS) + ")/?")
+#: Records every simulated org is seeded with: the first of its 260 leads and its first saved report.
+SANDBOX_LEAD, SANDBOX_REPORT = "00Q5g00000000GcEAI", "00O5g0000000001EAA"
 SObject = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", description="Object API name, e.g. Lead, Contact, "
                                                                 "Opportunity.")
 RecordId = Field(pattern=r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$", description="15- or 18-character record id.")
@@ -24,12 +26,18 @@ Fields = Field(min_length=1, description="Field API names and values, e.g. {\"La
 class CreateRecord(Params):
     """Parameters of ``create_record``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"sobject": "Lead", "fields": {
+        "FirstName": "Ada", "LastName": "Lovelace", "Company": "Analytical Engines", "Email": "ada@engines.example"}}]})
+
     sobject: str = SObject
     fields: dict[str, Any] = Fields
 
 
 class UpdateRecord(Params):
     """Parameters of ``update_record``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "sobject": "Lead", "record_id": SANDBOX_LEAD, "fields": {"Status": "Working - Contacted"}}]})
 
     sobject: str = SObject
     record_id: str = RecordId
@@ -38,6 +46,10 @@ class UpdateRecord(Params):
 
 class UpsertRecord(Params):
     """Parameters of ``upsert_record``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "sobject": "Contact", "external_id_field": "Sintra_Id__c", "external_id": "contact-0001",
+        "fields": {"FirstName": "Grace", "LastName": "Hopper", "Email": "grace@navy.example"}}]})
 
     sobject: str = SObject
     external_id_field: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
@@ -56,6 +68,9 @@ class UpsertRecord(Params):
 class Query(Params):
     """Parameters of ``query``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"soql": "SELECT Id, Name, Industry FROM Account ORDER BY Name", "limit": 10}]})
+
     soql: str = Field(min_length=7, description="SOQL query, e.g. SELECT Id, Name FROM Account.")
     include_deleted: bool = Field(default=False, description="Include deleted and archived rows (queryAll).")
     limit: int = LIMIT
@@ -63,6 +78,9 @@ class Query(Params):
 
 class ListOpportunities(Params):
     """Parameters of ``list_opportunities``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"stage_names": ["Proposal/Price Quote", "Negotiation/Review"], "limit": 20}]})
 
     stage_names: list[str] = Field(default_factory=list, description="Only these stages.")
     owner_id: str | None = Field(default=None, description="Only this owner's.")
@@ -75,6 +93,8 @@ class ListOpportunities(Params):
 
 class PipelineSummary(Params):
     """Parameters of ``pipeline_summary``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"group_by": "stage"}]})
 
     group_by: Literal["stage", "forecast_category", "close_month", "owner"] = Field(
         default="stage", description="How to group amounts and counts.")
@@ -98,6 +118,8 @@ class ReportFilter(Params):
 class RunReport(Params):
     """Parameters of ``run_report``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"report_id": SANDBOX_REPORT, "include_details": True}]})
+
     report_id: str = Field(pattern=r"^00O[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$",
                            description="Report id (00O...).")
     include_details: bool = Field(default=True, description="Return detail rows as well as summaries.")
@@ -112,11 +134,15 @@ SPEC = IntegrationSpec(
     auth="oauth2",
     docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
     credential_fields=(
-        field("client_id", description="Consumer key of the connected app or external client app."),
-        field("client_secret", secret=True, description="Consumer secret."),
-        field("refresh_token", secret=True, description="Refresh token (web-server flow)."),
-        field("access_token", secret=True, required=False, description="Current access token, if any."),
-        field("instance_url", pattern=SALESFORCE_INSTANCE,
+        field("client_id", example="3MVG9A2kN3Bn17hs0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
+              description="Consumer key of the connected app or external client app."),
+        field("client_secret", secret=True, example="0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
+              description="Consumer secret."),
+        field("refresh_token", secret=True, example="5Aep8610123456789abcdefghijklmnopqrstuvwxyz",
+              description="Refresh token (web-server flow)."),
+        field("access_token", secret=True, required=False, example="00D000000000000!AQ0000000000000000000000",
+              description="Current access token, if any."),
+        field("instance_url", pattern=SALESFORCE_INSTANCE, example="https://acme.my.salesforce.com",
               pattern_hint="an https URL on a Salesforce domain (e.g. https://acme.my.salesforce.com), "
                            "without path, port, user, query or fragment",
               description="My Domain URL from the token response, e.g. "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
@@ -16,6 +16,8 @@ Database = Field(default="us", pattern=r"^(mobile-)?[a-z]{2}(-ext)?$",
 class KeywordOverview(Params):
     """Parameters of ``keyword_overview``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"phrase": "running shoes", "database": "us"}]})
+
     phrase: str = Field(min_length=1, description="Keyword.")
     database: str = Database
     all_databases: bool = Field(default=False, description="Overview in every database (type=phrase_all).")
@@ -24,6 +26,9 @@ class KeywordOverview(Params):
 class RelatedKeywords(Params):
     """Parameters of ``related_keywords``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"phrase": "running shoes", "database": "uk", "limit": 20}]})
+
     phrase: str = Field(min_length=1, description="Seed keyword.")
     database: str = Database
     limit: int = LIMIT
@@ -31,6 +36,9 @@ class RelatedKeywords(Params):
 
 class DomainOrganicKeywords(Params):
     """Parameters of ``domain_organic_keywords``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"domain": "example.com", "database": "us", "sort": "tr_desc", "limit": 25}]})
 
     domain: str = Field(min_length=3, description="Domain, e.g. example.com.")
     database: str = Database
@@ -42,6 +50,9 @@ class DomainOrganicKeywords(Params):
 class Competitors(Params):
     """Parameters of ``competitors``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"domain": "example.com", "database": "us", "limit": 10}]})
+
     domain: str = Field(min_length=3, description="Domain.")
     database: str = Database
     limit: int = LIMIT
@@ -50,11 +61,16 @@ class Competitors(Params):
 class ProjectId(Params):
     """Parameters of the Site Audit actions."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"project_id": 6647718}]})
+
     project_id: int = Field(ge=1, description="Semrush project with Site Audit set up.")
 
 
 class PositionTracking(Params):
     """Parameters of ``position_tracking``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"campaign_id": "6647718_272401", "url": "*.example.com/*", "limit": 20}]})
 
     campaign_id: str = Field(pattern=r"^\d+(_\d+)?$", description="Position Tracking campaign id as Semrush "
                              "shows it (projectID_campaignNumber, e.g. 6647718_272401), or the project id.")
@@ -76,7 +92,8 @@ SPEC = IntegrationSpec(
     base_url="https://api.semrush.com",
     auth="api_key",
     docs_url="https://developer.semrush.com/api/",
-    credential_fields=(field("api_key", secret=True, description="Semrush API key (sent as ?key=)."),),
+    credential_fields=(field("api_key", secret=True, example="0123456789abcdef0123456789abcdef",
+                             description="Semrush API key (sent as ?key=)."),),
     test_connection=TestConnection(
         path="https://www.semrush.com/users/countapiunits.html",
         description="Remaining API units as plain text; costs no units (on the www host)."),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
+from pydantic.config import JsonDict
 
 from config.catalog.base import (
     LIMIT,
@@ -21,6 +22,12 @@ from config.catalog.base import (
 )
 
 
+#: The sandbox the simulator seeds: verified sender 1 (news@acme.example, on the authenticated domain
+#: acme.example), a contact list, and a draft Single Send ready to schedule.
+SENDER: JsonDict = {"email": "news@acme.example", "name": "Acme"}
+LIST_ID, DRAFT_SINGLE_SEND = "7a1b2c3d-0000-4000-8000-000000000001", "5e3f2c1a-0000-4000-8000-00000000a001"
+
+
 class Address(Params):
     """An e-mail address with an optional display name."""
 
@@ -30,6 +37,10 @@ class Address(Params):
 
 class SendMail(Params):
     """Parameters of ``send_mail``: HTML/text content or a dynamic template."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "to": [{"email": "ada@example.com", "name": "Ada"}], "sender": SENDER, "subject": "Your receipt",
+        "html": "<p>Thanks for your order!</p>", "text": "Thanks for your order!", "categories": ["receipts"]}]})
 
     to: list[Address] = Field(min_length=1, max_length=1000, description="Recipients (one personalization).")
     sender: Address = Field(description="Verified sender (from).")
@@ -57,6 +68,10 @@ class SendMail(Params):
 class CreateSingleSend(Params):
     """Parameters of ``create_single_send``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "Spring launch", "sender_id": 1, "subject": "Spring is here", "html_content": "<h1>Spring is here</h1>",
+        "list_ids": [LIST_ID]}]})
+
     name: str = Field(min_length=1, description="Internal name.")
     sender_id: int = Field(ge=1, description="Verified sender id.")
     subject: str | None = Field(default=None, description="Subject.")
@@ -78,6 +93,9 @@ class CreateSingleSend(Params):
 class ScheduleSingleSend(Params):
     """Parameters of ``schedule_single_send``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"single_send_id": DRAFT_SINGLE_SEND, "send_at": "2031-01-01T09:00:00Z"}]})
+
     single_send_id: str = Field(min_length=1, description="Single Send id.")
     send_at: datetime | Literal["now"] = Field(description="When to send, or 'now'.")
 
@@ -90,12 +108,18 @@ class ScheduleSingleSend(Params):
 class ListTemplates(Params):
     """Parameters of ``list_templates``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"generation": "dynamic", "limit": 10}]})
+
     generation: Literal["legacy", "dynamic"] = Field(default="dynamic", description="Template generation.")
     limit: int = LIMIT
 
 
 class CreateTemplate(Params):
     """Parameters of ``create_template``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "Welcome", "subject": "Welcome, {{first_name}}!",
+        "html_content": "<p>Hi {{first_name}}, welcome aboard.</p>"}]})
 
     name: str = Field(min_length=1, max_length=100, description="Template name.")
     generation: Literal["legacy", "dynamic"] = Field(default="dynamic", description="Template generation.")
@@ -106,6 +130,9 @@ class CreateTemplate(Params):
 
 class GetStats(Params):
     """Parameters of ``get_stats``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"start_date": "2026-11-01", "end_date": "2026-11-07", "aggregated_by": "day"}]})
 
     start_date: date = Field(description="First day.")
     end_date: date | None = Field(default=None, description="Last day; today when omitted.")
@@ -129,10 +156,12 @@ SPEC = IntegrationSpec(
     auth="bearer",
     docs_url="https://www.twilio.com/docs/sendgrid/api-reference",
     credential_fields=(
-        field("api_key", secret=True, description="Scoped API key (mail.send, marketing, templates, stats)."),
-        field("region", required=False, **one_of("global", "us", "eu"),
+        field("api_key", secret=True, example="SG.0123456789abcdefABCDEF.0123456789abcdefABCDEF0123456789abcdefABCDE",
+              description="Scoped API key (mail.send, marketing, templates, stats)."),
+        field("region", required=False, **one_of("global", "us", "eu"), example="global",
               description="global (api.sendgrid.com) or eu (api.eu.sendgrid.com)."),
-        field("on_behalf_of", required=False, description="Subuser to act for (on-behalf-of header)."),
+        field("on_behalf_of", required=False, example="acme-marketing",
+              description="Subuser to act for (on-behalf-of header)."),
     ),
     test_connection=TestConnection(path="/v3/scopes", description="The scopes the key holds."),
     actions=(

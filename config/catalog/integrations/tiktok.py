@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+
+def _yesterday() -> date:
+    """Yesterday in UTC, the last full day of metrics."""
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
+def _week_ago() -> date:
+    """The first day of the last seven full days (UTC)."""
+    return _yesterday() - timedelta(days=6)
+
+
+#: Default dates: TikTok keeps about 60 days of account metrics, so fixed dates (and examples) would go stale.
+Start = Field(default_factory=_week_ago, description="First day; default: seven days before yesterday.")
+End = Field(default_factory=_yesterday, description="Last day; default: yesterday (UTC).")
 
 
 class PerformanceAnalytics(Params):
     """Parameters of ``get_performance_analytics``."""
 
-    start_date: date = Field(description="First day of the time series.")
-    end_date: date = Field(description="Last day of the time series.")
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"fields": ["video_views", "likes", "comments", "shares", "followers_count"]}]})
+
+    start_date: date = Start
+    end_date: date = End
     fields: list[str] = Field(
         default_factory=lambda: ["followers_count", "profile_views", "video_views", "likes", "comments",
                                  "shares"],
@@ -29,8 +47,10 @@ class PerformanceAnalytics(Params):
 class AudienceInsights(Params):
     """Parameters of ``get_audience_insights``."""
 
-    start_date: date = Field(description="First day.")
-    end_date: date = Field(description="Last day.")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"fields": ["audience_countries", "audience_genders"]}]})
+
+    start_date: date = Start
+    end_date: date = End
     fields: list[str] = Field(
         default_factory=lambda: ["audience_countries", "audience_genders", "audience_activity"],
         min_length=1, description="Audience fields of GET /business/get/.")
@@ -44,6 +64,9 @@ class AudienceInsights(Params):
 
 class ListVideos(Params):
     """Parameters of ``list_videos``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"fields": ["item_id", "create_time", "caption", "video_views", "likes"], "limit": 10}]})
 
     fields: list[str] = Field(
         default_factory=lambda: ["item_id", "create_time", "caption", "video_views", "likes", "comments",
@@ -67,13 +90,18 @@ SPEC = IntegrationSpec(
     auth="oauth2",
     docs_url="https://business-api.tiktok.com/portal/docs",
     credential_fields=(
-        field("client_id", description="TikTok developer app id (app_id)."),
-        field("client_secret", secret=True, description="TikTok developer app secret."),
-        field("refresh_token", secret=True, description="Business-account refresh token (about 1 year)."),
-        field("access_token", secret=True, required=False,
+        field("client_id", pattern="[0-9]{1,20}", pattern_hint="the numeric app id", example="7300000000000000001",
+              description="TikTok developer app id (app_id)."),
+        field("client_secret", secret=True, example="0123456789abcdef0123456789abcdef01234567",
+              description="TikTok developer app secret."),
+        field("refresh_token", secret=True, example="rft.0123456789abcdef0123456789abcdef",
+              description="Business-account refresh token (about 1 year)."),
+        field("access_token", secret=True, required=False, example="act.0123456789abcdef0123456789abcdef",
               description="Current access token (about 24 h), sent as the Access-Token header."),
-        field("business_id", description="Open id of the TikTok business account."),
-        field("advertiser_id", required=False, description="Advertiser id, for Marketing API reporting."),
+        field("business_id", example="-000AbCdEfGh1234IjKlMnOpQrStUvWxYz",
+              description="Open id of the TikTok business account."),
+        field("advertiser_id", required=False, pattern="[0-9]{1,20}", pattern_hint="the numeric advertiser id",
+              example="7000000000000000001", description="Advertiser id, for Marketing API reporting."),
     ),
     test_connection=TestConnection(
         path="/business/get/?business_id={business_id}&fields=[\"display_name\"]",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
 
@@ -13,16 +13,23 @@ from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, 
 MAX_POST_TEXT = 25_000
 
 PostText = Annotated[str, Field(min_length=1, max_length=MAX_POST_TEXT)]
+#: X's ids (posts, users, media) are decimal numbers up to 19 digits, sent as strings.
+XId = Annotated[str, Field(pattern=r"^[0-9]{1,19}$")]
+#: The @XDevelopers account's public user id (any numeric id answers in the simulator).
+SANDBOX_USER = "2244994945"
 
 
 class PublishPost(Params):
     """Parameters of ``publish_post``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "text": "Our spring collection is live: https://acme.example/spring", "reply_settings": "following"}]})
+
     text: PostText = Field(description="Post text: 280 characters unless the account has X Premium.")
-    media_ids: list[str] = Field(default_factory=list, max_length=4,
+    media_ids: list[XId] = Field(default_factory=list, max_length=4,
                                  description="Ids returned by POST /2/media/upload (up to 4).")
-    reply_to_post_id: str | None = Field(default=None, description="Post id to reply to.")
-    quote_post_id: str | None = Field(default=None, description="Post id to quote.")
+    reply_to_post_id: XId | None = Field(default=None, description="Post id to reply to.")
+    quote_post_id: XId | None = Field(default=None, description="Post id to quote.")
     reply_settings: Literal["following", "mentionedUsers", "subscribers"] | None = Field(
         default=None, description="Who may reply; everyone when omitted.")
 
@@ -30,23 +37,33 @@ class PublishPost(Params):
 class PublishThread(Params):
     """Parameters of ``publish_thread``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"texts": [
+        "How we plan a product launch, a thread (1/3)", "First, we talk to ten customers (2/3)",
+        "Then we ship the smallest useful thing (3/3)"]}]})
+
     texts: list[PostText] = Field(min_length=2, max_length=25,
                                   description="Post texts in order; each one replies to the previous.")
-    media_ids: list[str] = Field(default_factory=list, max_length=4,
+    media_ids: list[XId] = Field(default_factory=list, max_length=4,
                                  description="Media for the first post only.")
 
 
 class GetUserMetrics(Params):
     """Parameters of ``get_user_metrics``."""
 
-    user_id: str | None = Field(default=None,
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user_id": SANDBOX_USER}]})
+
+    user_id: XId | None = Field(default=None,
                                 description="User id; the authenticated user (GET /2/users/me) when omitted.")
 
 
 class GetPostMetrics(Params):
     """Parameters of ``get_post_metrics``."""
 
-    post_ids: list[str] = Field(min_length=1, max_length=100, description="Post ids to look up.")
+    # the example names the first two public posts the simulator's sandbox is seeded with
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"post_ids": ["1950000000000000000", "1950000000000000001"]}]})
+
+    post_ids: list[XId] = Field(min_length=1, max_length=100, description="Post ids to look up.")
     include_private: bool = Field(
         default=False,
         description="Also ask for non_public_metrics and organic_metrics (own posts of the last 30 days "
@@ -56,6 +73,8 @@ class GetPostMetrics(Params):
 class SearchRecent(Params):
     """Parameters of ``search_recent``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "Thoughts", "limit": 20}]})
+
     query: str = Field(min_length=1, max_length=512, description="X search query (operators allowed).")
     start_time: datetime | None = Field(default=None, description="Oldest post time (at most 7 days ago).")
     end_time: datetime | None = Field(default=None, description="Newest post time.")
@@ -64,6 +83,8 @@ class SearchRecent(Params):
 
 class GetTrends(Params):
     """Parameters of ``get_trends``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"woeid": 23424977, "max_trends": 10}]})
 
     woeid: int = Field(ge=1, description="Yahoo! Where On Earth id: 1 worldwide, 23424977 United States.")
     max_trends: int = Field(default=20, ge=1, le=50, description="Number of trends to return.")
@@ -77,14 +98,17 @@ SPEC = IntegrationSpec(
     auth="oauth2",
     docs_url="https://docs.x.com/x-api/introduction",
     credential_fields=(
-        field("client_id", description="OAuth 2.0 client id of the X app."),
+        field("client_id", example="M1M5R3BMVy13QmpScXkzTUt5OE46MTpjaQ",
+              description="OAuth 2.0 client id of the X app."),
         field("client_secret", secret=True, required=False,
+              example="0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
               description="OAuth 2.0 client secret (confidential apps only; PKCE public apps have none)."),
-        field("refresh_token", secret=True,
+        field("refresh_token", secret=True, example="bWVtYmVyLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OQ",
               description="User-context refresh token (scopes tweet.read tweet.write users.read "
                           "offline.access media.write)."),
-        field("access_token", secret=True, required=False, description="Current user access token, if any."),
-        field("bearer_token", secret=True, required=False,
+        field("access_token", secret=True, required=False, example="bWVtYmVyLWFjY2Vzcy10b2tlbi0wMTIzNDU2Nzg5",
+              description="Current user access token, if any."),
+        field("bearer_token", secret=True, required=False, example="AAAAAAAAAAAAAAAAAAAAA0123456789abcdef",
               description="App-only Bearer token, used for get_trends."),
     ),
     test_connection=TestConnection(path="/2/users/me", description="The authenticated user."),

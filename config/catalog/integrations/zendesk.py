@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, field
+
+# The examples name what every simulated account is seeded with: tickets 10005 (new), 10008 and 10023 (open),
+# 10011 (pending); macro 10106 ("Triage::Escalate to tier 2"); the FAQ section and the agents' permission group.
+SECTION_FAQ, PERMISSION_GROUP = 360000000101, 360000000201
 
 Priority = Literal["low", "normal", "high", "urgent"]
 Status = Literal["new", "open", "pending", "hold", "solved", "closed"]
@@ -22,6 +26,11 @@ class CustomField(Params):
 
 class CreateTicket(Params):
     """Parameters of ``create_ticket``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "subject": "Cannot download my invoice", "body": "The download button on the billing page does nothing.",
+        "requester_email": "ada@customer.example", "requester_name": "Ada Lovelace", "priority": "normal",
+        "type": "question", "tags": ["billing"]}]})
 
     subject: str = Field(min_length=1, max_length=150, description="Ticket subject.")
     body: str = Field(min_length=1, description="First comment (plain text).")
@@ -44,6 +53,9 @@ class CreateTicket(Params):
 class UpdateTicket(Params):
     """Parameters of ``update_ticket``: at least one change."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"ticket_id": 10008, "status": "pending", "priority": "high", "tags": ["refund"]}]})
+
     ticket_id: int = Field(ge=1, description="Ticket id.")
     status: Status | None = Field(default=None, description="New status.")
     priority: Priority | None = Field(default=None, description="New priority.")
@@ -62,6 +74,10 @@ class UpdateTicket(Params):
 class ReplyToTicket(Params):
     """Parameters of ``reply_to_ticket``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "ticket_id": 10005, "body": "Thanks for reaching out: we have reset your login, please try again.",
+        "status": "pending"}]})
+
     ticket_id: int = Field(ge=1, description="Ticket id.")
     body: str = Field(min_length=1, description="Reply text, visible to the requester.")
     status: Status | None = Field(default=None, description="Status to set with the reply (e.g. pending).")
@@ -70,12 +86,18 @@ class ReplyToTicket(Params):
 class AddInternalNote(Params):
     """Parameters of ``add_internal_note``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"ticket_id": 10011, "body": "Customer is on the enterprise plan: escalate if unsolved today."}]})
+
     ticket_id: int = Field(ge=1, description="Ticket id.")
     body: str = Field(min_length=1, description="Note text, visible to agents only.")
 
 
 class SearchTickets(Params):
     """Parameters of ``search_tickets``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"query": "status:open", "sort_by": "updated_at", "sort_order": "desc", "limit": 20}]})
 
     query: str = Field(min_length=1, description="Zendesk search query; type:ticket is added, e.g. "
                                                  "'status:open'.")
@@ -88,6 +110,8 @@ class SearchTickets(Params):
 class SearchArticles(Params):
     """Parameters of ``search_articles``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"query": "password", "locale": "en-us", "limit": 10}]})
+
     query: str = Field(min_length=1, description="Words to search for.")
     locale: str | None = Field(default=None, description="Locale, e.g. en-us; all locales when omitted.")
     section_id: int | None = Field(default=None, description="Only this section.")
@@ -96,6 +120,10 @@ class SearchArticles(Params):
 
 class CreateArticle(Params):
     """Parameters of ``create_article``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "section_id": SECTION_FAQ, "permission_group_id": PERMISSION_GROUP, "title": "How to download an invoice",
+        "body": "<p>Open <b>Billing</b> and choose <i>Invoices</i>.</p>", "label_names": ["billing"]}]})
 
     section_id: int = Field(ge=1, description="Help Center section.")
     title: str = Field(min_length=1, max_length=255, description="Article title.")
@@ -110,6 +138,8 @@ class CreateArticle(Params):
 class ListMacros(Params):
     """Parameters of ``list_macros``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"category": "Triage", "limit": 20}]})
+
     active_only: bool = Field(default=True, description="Only active macros.")
     category: str | None = Field(default=None, description="Only macros of this category: the part of the "
                                                             "title before '::' (case-insensitive).")
@@ -119,12 +149,16 @@ class ListMacros(Params):
 class ApplyMacro(Params):
     """Parameters of ``apply_macro``."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ticket_id": 10023, "macro_id": 10106}]})
+
     ticket_id: int = Field(ge=1, description="Ticket id.")
     macro_id: int = Field(ge=1, description="Macro id.")
 
 
 class SatisfactionRatings(Params):
     """Parameters of ``get_satisfaction_ratings``."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"score": "received", "limit": 50}]})
 
     score: Literal["offered", "unoffered", "received", "received_with_comment", "received_without_comment",
                    "good", "good_with_comment", "good_without_comment", "bad", "bad_with_comment",
@@ -145,9 +179,12 @@ SPEC = IntegrationSpec(
     credential_fields=(
         field("subdomain", pattern=f"(?i){LABEL}",
               pattern_hint="the account subdomain alone (acme for acme.zendesk.com)",
-              description="Account subdomain, as in <subdomain>.zendesk.com."),
-        field("email", description="E-mail of the agent or admin the token acts as (user '{email}/token')."),
-        field("api_token", secret=True, description="Zendesk API token."),
+              example="acme", description="Account subdomain, as in <subdomain>.zendesk.com."),
+        field("email", pattern=r"[^@\s/]+@[^@\s/]+\.[^@\s/]+", pattern_hint="an e-mail address",
+              example="agent@acme.example",
+              description="E-mail of the agent or admin the token acts as (user '{email}/token')."),
+        field("api_token", secret=True, example="0123456789abcdefABCDEF0123456789abcdefAB",
+              description="Zendesk API token."),
     ),
     test_connection=TestConnection(
         path="/users/me.json",
