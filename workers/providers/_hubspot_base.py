@@ -25,8 +25,6 @@ class HubSpotBase(OAuth2Client):
     """HubSpot with an OAuth 2.0 bearer token (30-minute access tokens, refreshed through /oauth/v3/token)."""
 
     provider: ClassVar[str] = "hubspot"
-    TOKEN_URL: ClassVar[str] = "https://api.hubapi.com/oauth/v3/token"
-    TOKEN_AUTH: ClassVar[str] = "body"
     #: Page sizes: CRM object lists (max 100) and CRM search (max 200).
     PAGE_SIZE: ClassVar[int] = 100
     SEARCH_PAGE: ClassVar[int] = 200

@@ -41,8 +41,6 @@ class GrammarlyClient(OAuth2Client):
     """Grammarly's ``/ecosystem/api`` with a client-credentials Bearer token."""
 
     provider: ClassVar[str] = "grammarly"
-    TOKEN_URL: ClassVar[str] = "https://auth.grammarly.com/v4/api/oauth2/token"
-    TOKEN_AUTH: ClassVar[str] = "body"
     #: Seconds between two status polls, and the longest wait before the job is retried (and resumes).
     POLL_INTERVAL: ClassVar[float] = 2.0
     POLL_TIMEOUT: ClassVar[float] = 120.0
@@ -51,8 +49,7 @@ class GrammarlyClient(OAuth2Client):
     # -- auth -------------------------------------------------------------------------------------------
     def refresh_form(self, creds: Credentials) -> dict[str, str]:
         """A client-credentials token request (this grant has no refresh token)."""
-        return {"grant_type": "client_credentials", "client_id": creds.get("client_id", ""),
-                "client_secret": creds.get("client_secret", ""), "scope": scopes(creds)}
+        return {**super().refresh_form(creds), "scope": scopes(creds)}
 
     def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
         """A new token; without ``expires_in`` any stale expiry is cleared (a 401 then fetches again)."""

@@ -47,8 +47,6 @@ class LinkedInClient(OAuth2Client):
     """LinkedIn with a 3-legged member token (programmatic refresh for approved apps)."""
 
     provider: ClassVar[str] = "linkedin"
-    TOKEN_URL: ClassVar[str] = "https://www.linkedin.com/oauth/v2/accessToken"
-    TOKEN_AUTH: ClassVar[str] = "body"
     #: Recent page posts read back when a retry must find a post an earlier attempt may have made.
     LOOKBACK: ClassVar[int] = 20
     #: Most posts asked for per page of the author finder (LinkedIn's maximum).

@@ -50,7 +50,6 @@ class XClient(OAuth2Client):
     """X API v2 with an OAuth 2.0 user token (refresh tokens rotate) and an optional app-only token."""
 
     provider: ClassVar[str] = "x"
-    TOKEN_URL: ClassVar[str] = "https://api.x.com/2/oauth2/token"
     #: Own recent posts read back when a retry must find a post an earlier attempt may have made.
     LOOKBACK: ClassVar[int] = 20
     #: Most items asked for per page (X's maximum).
@@ -60,14 +59,14 @@ class XClient(OAuth2Client):
 
 
     # -- OAuth 2.0 token refresh ------------------------------------------------------------------
-    def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
-        """Refresh: confidential apps authenticate with HTTP Basic, public (PKCE) apps send client_id."""
-        self.TOKEN_AUTH = "basic" if creds.get("client_secret") else "body"  # type: ignore[misc]
-        return super().fetch_token(creds)
+    @property
+    def token_auth(self) -> str:
+        """Confidential apps authenticate with HTTP Basic; public (PKCE) apps send only client_id."""
+        return "basic" if self.credentials.get("client_secret") else "body"
 
     def refresh_form(self, creds: Credentials) -> dict[str, str]:
         form = {"grant_type": "refresh_token", "refresh_token": creds.get("refresh_token", "")}
-        if self.TOKEN_AUTH == "body":
+        if self.token_auth == "body":
             form["client_id"] = creds.get("client_id", "")
         return form
 

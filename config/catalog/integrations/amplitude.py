@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field, one_of
 
 
 class SegmentFilter(Params):
@@ -91,16 +91,12 @@ SPEC = IntegrationSpec(
     id="amplitude",
     provider="amplitude",
     name="Amplitude",
-    base_url="https://amplitude.com/api",
-    auth="basic",
-    docs_url="https://amplitude.com/docs/apis/analytics/dashboard-rest",
     implemented=True,
     credential_fields=(
         field("api_key", secret=True, description="Project API key (Basic auth user)."),
         field("secret_key", secret=True, description="Project secret key (Basic auth password)."),
         field("region", **one_of("us", "eu"), description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com)."),
     ),
-    test_connection=TestConnection(path="/2/events/list", description="The project's event types."),
     actions=(
         act("event_segmentation", "Uniques, totals or averages of an event over time, optionally grouped "
             "(GET /2/events/segmentation).", EventSegmentation),

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 
 class Contact(Params):
@@ -128,11 +128,7 @@ SPEC = IntegrationSpec(
     id="brevo",
     provider="brevo",
     name="Brevo",
-    base_url="https://api.brevo.com/v3",
-    auth="api_key",
-    docs_url="https://developers.brevo.com/reference/getting-started-1",
     credential_fields=(field("api_key", secret=True, description="API key, sent as the api-key header."),),
-    test_connection=TestConnection(path="/account", description="The account, plan and credits."),
     actions=(
         act("create_email_campaign", "Create an e-mail campaign (POST /emailCampaigns).", CreateEmailCampaign,
             side_effect=True),

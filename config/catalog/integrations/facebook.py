@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 
 class GetPage(Params):
@@ -144,9 +144,6 @@ SPEC = IntegrationSpec(
     id="facebook",
     provider="facebook",
     name="Facebook Pages",
-    base_url="https://graph.facebook.com/v25.0",
-    auth="oauth2",
-    docs_url="https://developers.facebook.com/docs/pages-api",
     credential_fields=(
         field("client_id", description="Meta app id."),
         field("client_secret", secret=True, description="Meta app secret (token exchange and "
@@ -157,8 +154,6 @@ SPEC = IntegrationSpec(
         field("page_id", description="Facebook Page id."),
         field("ad_account_id", required=False, description="Ad account id (act_<id>), for get_ads_insights."),
     ),
-    test_connection=TestConnection(path="/{page_id}?fields=id,name",
-                                   description="The Page, read with the token."),
     actions=(
         act("get_page", "Read the Page's profile (GET /{page_id}?fields=...).", GetPage),
         act("update_page_info", "Change the Page's about, description, website, phone or e-mails "

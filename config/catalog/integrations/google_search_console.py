@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 Dimension = Literal["query", "page", "country", "device", "date", "searchAppearance"]
 FilterDimension = Literal["query", "page", "country", "device", "searchAppearance"]
@@ -81,9 +81,6 @@ SPEC = IntegrationSpec(
     id="google_search_console",
     provider="google_search_console",
     name="Google Search Console",
-    base_url="https://searchconsole.googleapis.com",
-    auth="oauth2",
-    docs_url="https://developers.google.com/webmaster-tools/v1/api_reference_index",
     credential_fields=(
         field("client_id", description="Google OAuth client id."),
         field("client_secret", secret=True, description="Google OAuth client secret."),
@@ -92,8 +89,6 @@ SPEC = IntegrationSpec(
         field("site_url", description="Property: sc-domain:example.com or a URL prefix such as "
                                       "https://example.com/."),
     ),
-    test_connection=TestConnection(path="/webmasters/v3/sites",
-                                   description="Properties the user can see, with permission levels."),
     implemented=True,
     actions=(
         act("query_search_analytics",

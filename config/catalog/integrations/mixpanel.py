@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from config.catalog.base import IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import IntegrationSpec, Params, act, field, one_of
 
 #: Segmentation buckets: the Query API accepts no "week" here (funnels and retention do).
 Unit = Literal["minute", "hour", "day", "month"]
@@ -101,9 +101,6 @@ SPEC = IntegrationSpec(
     id="mixpanel",
     provider="mixpanel",
     name="Mixpanel",
-    base_url="https://mixpanel.com/api",
-    auth="basic",
-    docs_url="https://developer.mixpanel.com/reference/query-api",
     implemented=True,
     credential_fields=(
         field("service_account_username", description="Service-account username."),
@@ -114,7 +111,6 @@ SPEC = IntegrationSpec(
                                     "data-in.mixpanel.com)."),
         field("workspace_id", required=False, description="Workspace id, for projects with data views."),
     ),
-    test_connection=TestConnection(path="/app/me", description="The service account and its projects."),
     actions=(
         act("segmentation", "Event counts over time, optionally split by a property (GET "
                             "/query/segmentation).",

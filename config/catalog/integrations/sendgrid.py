@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field, one_of
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field, one_of
 
 
 class Address(Params):
@@ -102,16 +102,12 @@ SPEC = IntegrationSpec(
     id="sendgrid",
     provider="sendgrid",
     name="SendGrid",
-    base_url="https://api.sendgrid.com",
-    auth="bearer",
-    docs_url="https://www.twilio.com/docs/sendgrid/api-reference",
     credential_fields=(
         field("api_key", secret=True, description="Scoped API key (mail.send, marketing, templates, stats)."),
         field("region", required=False, **one_of("global", "us", "eu"),
               description="global (api.sendgrid.com) or eu (api.eu.sendgrid.com)."),
         field("on_behalf_of", required=False, description="Subuser to act for (on-behalf-of header)."),
     ),
-    test_connection=TestConnection(path="/v3/scopes", description="The scopes the key holds."),
     actions=(
         act("send_mail", "Send a transactional e-mail (POST /v3/mail/send, 202 with X-Message-Id). No "
             "idempotency key: the job key travels in custom_args and the send is recorded before the call.",

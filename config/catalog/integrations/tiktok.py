@@ -6,7 +6,7 @@ from datetime import date
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 
 class PerformanceAnalytics(Params):
@@ -63,9 +63,6 @@ SPEC = IntegrationSpec(
     id="tiktok",
     provider="tiktok",
     name="TikTok for Business",
-    base_url="https://business-api.tiktok.com/open_api/v1.3",
-    auth="oauth2",
-    docs_url="https://business-api.tiktok.com/portal/docs",
     credential_fields=(
         field("client_id", description="TikTok developer app id (app_id)."),
         field("client_secret", secret=True, description="TikTok developer app secret."),
@@ -75,9 +72,6 @@ SPEC = IntegrationSpec(
         field("business_id", description="Open id of the TikTok business account."),
         field("advertiser_id", required=False, description="Advertiser id, for Marketing API reporting."),
     ),
-    test_connection=TestConnection(
-        path="/business/get/?business_id={business_id}&fields=[\"display_name\"]",
-        description="The account's display name; an answer with code != 0 is a failure even on HTTP 200."),
     actions=(
         act("get_performance_analytics",
             "Daily account metrics: views, likes, comments, shares, followers, profile views "

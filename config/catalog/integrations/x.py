@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 #: Longest post text X accepts (280 for standard accounts, longer posts need X Premium).
 MAX_POST_TEXT = 25_000
@@ -73,9 +73,6 @@ SPEC = IntegrationSpec(
     id="x",
     provider="x",
     name="X (Twitter)",
-    base_url="https://api.x.com",
-    auth="oauth2",
-    docs_url="https://docs.x.com/x-api/introduction",
     credential_fields=(
         field("client_id", description="OAuth 2.0 client id of the X app."),
         field("client_secret", secret=True, required=False,
@@ -87,7 +84,6 @@ SPEC = IntegrationSpec(
         field("bearer_token", secret=True, required=False,
               description="App-only Bearer token, used for get_trends."),
     ),
-    test_connection=TestConnection(path="/2/users/me", description="The authenticated user."),
     actions=(
         act("publish_post", "Publish one post (POST /2/tweets); the returned post id is stored for retries.",
             PublishPost, side_effect=True),

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, act, field
 
 Priority = Literal["low", "normal", "high", "urgent"]
 Status = Literal["new", "open", "pending", "hold", "solved", "closed"]
@@ -138,9 +138,6 @@ SPEC = IntegrationSpec(
     id="zendesk",
     provider="zendesk",
     name="Zendesk",
-    base_url="https://{subdomain}.zendesk.com/api/v2",
-    auth="basic",
-    docs_url="https://developer.zendesk.com/api-reference/",
     implemented=True,
     credential_fields=(
         field("subdomain", pattern=f"(?i){LABEL}",
@@ -149,9 +146,6 @@ SPEC = IntegrationSpec(
         field("email", description="E-mail of the agent or admin the token acts as (user '{email}/token')."),
         field("api_token", secret=True, description="Zendesk API token."),
     ),
-    test_connection=TestConnection(
-        path="/users/me.json",
-        description="The token's user; an anonymous user (no id or role end-user) means bad credentials."),
     actions=(
         act("create_ticket", "Create a ticket (POST /tickets) with the job key as Idempotency-Key, so a "
                              "retry cannot create a second ticket.", CreateTicket, side_effect=True),
