@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     #: derived from it and the provider definition (``<root>/<provider><path of the real URL>``).
     provider_root: str = ""
     #: Per provider base URL override, winning over the root, e.g.
-    #: ``SINTRA_PROVIDER_URLS__MAILCHIMP=http://127.0.0.1:8100/mailchimp/3.0`` (``<provider>_token``: token URL).
+    #: ``SINTRA_PROVIDER_URLS__MAILCHIMP=http://proxy:8100/mc`` (``<provider>_token``: token URL).
     provider_urls: dict[str, str] = Field(default_factory=dict)
     #: Provider HTTP timeout in seconds.
     provider_timeout: float = 30.0

@@ -79,7 +79,7 @@ TIKTOK = ProviderDefinition(
     pagination=Pagination(style="cursor", limit_param="max_count", cursor_param="cursor", next="data.cursor",
                           items="data.videos", page_size=20),
     test_connection=(TestCall(path="/business/get/",
-                              params={"business_id": "{business_id}", "fields": '["display_name","username"]'},
+                              params={"business_id": "{business_id}", "fields": '["display_name", "username"]'},
                               proves="data", description="The account's display name; an answer with "
                               "code != 0 is a failure even on HTTP 200."),),
     docs_url="https://business-api.tiktok.com/portal/docs",

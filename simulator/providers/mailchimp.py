@@ -1,4 +1,4 @@
-"""Simulated Mailchimp Marketing API v3 under ``/mailchimp/3.0``: real paths, bodies and problem+json errors.
+"""Simulated Mailchimp Marketing API v3 under ``/mailchimp<base path>``: real paths, bodies and problem+json errors.
 
 State is kept per API key. Every list id is an existing audience (1200 members plus the members upserted
 into it) except ids starting with ``missing``. A key starting with ``bad`` is rejected as Mailchimp does.
@@ -28,9 +28,10 @@ from simulator.control import (
     offset_page,
     state,
 )
+from simulator.urls import BASES
 
 PROVIDER = "mailchimp"
-router = APIRouter(prefix="/mailchimp/3.0", tags=["mailchimp"])
+router = APIRouter(prefix=BASES["mailchimp"], tags=["mailchimp"])
 PROBLEM_TYPE = "https://mailchimp.com/developer/marketing/docs/errors/"
 BASE_MEMBERS = 1200
 DEFAULT_LIST = "a1b2c3d4e5"

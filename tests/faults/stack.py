@@ -26,12 +26,14 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
+
+from config.providers import root_base_path
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("SINTRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -567,7 +569,8 @@ class Stack:
         out: list[dict[str, Any]] = []
         offset = 0
         while True:
-            r = httpx.get(f"{self.sim}/mailchimp/3.0/campaigns", params={"count": 1000, "offset": offset},
+            r = httpx.get(self.sim + root_base_path("mailchimp") + "/campaigns",
+                          params={"count": 1000, "offset": offset},
                           auth=("faults", acct.mailchimp_key), timeout=30)
             r.raise_for_status()
             batch = r.json()["campaigns"]

@@ -11,6 +11,7 @@ import pytest
 
 from config.catalog.integrations.x import SPEC
 from simulator.providers import x as sim_x
+from simulator.urls import TOKENS
 from tests.providers.cases.x import GOOD
 from workers.credentials.base import Credentials
 from workers.errors import (
@@ -23,7 +24,7 @@ from workers.errors import (
 from workers.providers.base import MemorySteps
 from workers.providers.x import XClient, replied_to, shown_text
 
-TOKEN_PATH = "/x/2/oauth2/token"
+TOKEN_PATH = TOKENS["x"]
 
 
 class CrashOn(MemorySteps):

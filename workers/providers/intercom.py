@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import httpx
 
 from config.catalog.integrations.intercom import SPEC
+from config.providers import definition
 from workers.errors import (
     IntegrationUnavailable,
     MalformedResponse,
@@ -43,7 +44,7 @@ from workers.providers.base import (
 )
 
 #: API host per data region.
-REGIONS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io",
+REGIONS = {"us": definition("intercom").base_url, "eu": "https://api.eu.intercom.io",
            "au": "https://api.au.intercom.io"}
 Item = dict[str, Any]
 

@@ -69,7 +69,7 @@ class SalesforceClient(OAuth2Client):
         return template.replace("{instance_url}", instance)
 
     def token_url(self) -> str:
-        """The org's own token endpoint (``{instance_url}/services/oauth2/token``)."""
+        """The org's own token endpoint (the definition's token URL on its ``instance_url``)."""
         if self._token_url:
             return self._token_url
         return self.resolve_base_url(self.token.url, self.credentials)

@@ -64,7 +64,7 @@ class SendGridClient(ProviderClient):
         """The global API, or the EU one for ``region=eu``."""
         region = (credentials.get("region") or "global").strip().lower()
         if region == "eu":
-            return template.replace("https://api.sendgrid.com", EU_BASE_URL)
+            return template.replace(cls.definition().base_url, EU_BASE_URL)
         if region not in ("global", "us"):
             raise IntegrationUnavailable(f"sendgrid region {region!r} is unknown (use global or eu)")
         return template
