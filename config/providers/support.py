@@ -14,7 +14,7 @@ ZENDESK = ProviderDefinition(
     errors=Errors(message=("description", "error.message", "error.title", "error"), code=("error",)),
     pagination=Pagination(style="cursor", limit_param="page[size]", cursor_param="page[after]",
                           next="meta.after_cursor", items="tickets", page_size=100),
-    test_connection=(TestCall(path="/users/me.json", proves="user.id",
+    test_connection=(TestCall(path="/users/me.json", proves="user",
                               description="The token's user; an anonymous user (no id or role end-user) "
                                           "means bad credentials."),),
     docs_url="https://developer.zendesk.com/api-reference/",

@@ -78,7 +78,7 @@ class HubSpotBase(OAuth2Client):
                            provider_code=code or "RATE_LIMIT")
 
     def test_connection(self) -> dict[str, Any]:
-        info = self.json("GET", "/account-info/v3/details")
+        info = self.send_test_call()
         return {"portal_id": require(info, "portalId", self.provider, "GET /account-info/v3/details"),
                 "account_type": info.get("accountType"), "time_zone": info.get("timeZone"),
                 "currency": info.get("companyCurrency"), "ui_domain": info.get("uiDomain"),

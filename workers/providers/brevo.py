@@ -57,9 +57,6 @@ class BrevoClient(ProviderClient):
     LIST_CONTACT_PAGE: ClassVar[int] = 500
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"api-key": key, "accept": "application/json"}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``x-sib-ratelimit-limit/remaining`` and ``-reset`` in seconds (Retry-After first)."""
@@ -85,7 +82,7 @@ class BrevoClient(ProviderClient):
         return f"{body['code']}: {body.get('message', '')}", str(body["code"])
 
     def test_connection(self) -> dict[str, Any]:
-        account = self.json("GET", "/account")
+        account = self.send_test_call()
         require(account, "email", self.provider, "GET /account")
         with expect_shape(self.provider, "GET /account"):
             plans = [{"type": p.get("type"), "credits": p.get("credits"),

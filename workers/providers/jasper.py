@@ -68,11 +68,7 @@ class JasperClient(ProviderClient):
     #: Voices asked for per page.
     PAGE_SIZE: ClassVar[int] = 50
 
-
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"X-API-Key": key, "Accept": "application/json"}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``Retry-After`` when sent; a 429 without it waits out Jasper's one-minute window."""
@@ -100,7 +96,7 @@ class JasperClient(ProviderClient):
         return response.text, None
 
     def test_connection(self) -> dict[str, Any]:
-        answer = self.json("GET", "/v1/tones", params={"size": 1})
+        answer = self.send_test_call()
         data = require(answer, "data", self.provider, "GET /v1/tones")
         total = (answer.get("pagination") or {}).get("totalRecords")
         return {"tones": total if total is not None else len(data), "request_id": answer.get("requestId")}

@@ -121,7 +121,7 @@ class SalesforceClient(OAuth2Client):
         return super().error_for(response)
 
     def test_connection(self) -> dict[str, Any]:
-        limits = self.json("GET", "/limits")
+        limits = self.send_test_call()
         daily = require(limits, "DailyApiRequests", self.provider, "GET /limits")
         with expect_shape(self.provider, "GET /limits"):
             return {"instance_url": self.credentials.get("instance_url"),

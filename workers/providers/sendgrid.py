@@ -70,12 +70,6 @@ class SendGridClient(ProviderClient):
         return template
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        headers = {"Authorization": f"Bearer {key}"}
-        if subuser := self.credentials.get("on_behalf_of"):
-            headers["on-behalf-of"] = subuser
-        return headers
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``X-RateLimit-Limit/Remaining`` and ``X-RateLimit-Reset``, an epoch second (Retry-After first)."""
@@ -115,7 +109,7 @@ class SendGridClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
-        scopes = require(self.json("GET", "/v3/scopes"), "scopes", self.provider, "GET /v3/scopes")
+        scopes = require(self.send_test_call(), "scopes", self.provider, "GET /v3/scopes")
         with expect_shape(self.provider, "GET /v3/scopes"):
             held = {str(s) for s in scopes}
         return {"scopes_count": len(held), "can_send_mail": "mail.send" in held,

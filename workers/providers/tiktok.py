@@ -59,9 +59,6 @@ class TikTokClient(OAuth2Client):
     PAGE_SIZE: ClassVar[int] = 20
 
 
-    def auth_headers(self) -> dict[str, str]:
-        return {"Access-Token": self.credentials.get("access_token", "")}
-
     def token_url(self) -> str:
         """The refresh endpoint: the settings override, else beside the API the client talks to."""
         if self._token_url:

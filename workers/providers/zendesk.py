@@ -8,7 +8,6 @@ custom metadata; a retry reads the ticket's audits before commenting again.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -17,7 +16,6 @@ import httpx
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     MalformedResponse,
     ProviderUnavailable,
 )
@@ -61,12 +59,6 @@ class ZendeskClient(ProviderClient):
     LOOKUP_PAGES: ClassVar[int] = 3
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        email, token = self.credentials.get("email"), self.credentials.get("api_token")
-        if not email or not token:
-            raise CredentialsUnavailable("zendesk credentials need email and api_token")
-        raw = f"{email}/token:{token}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode(), "Accept": "application/json"}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """``X-Rate-Limit(-Remaining)``, ``ratelimit-*`` (reset in seconds) and ``Retry-After``."""
@@ -97,7 +89,7 @@ class ZendeskClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
-        user = require(self.json("GET", "/users/me.json"), "user", self.provider, "GET /users/me")
+        user = require(self.send_test_call(), "user", self.provider, "GET /users/me")
         if not isinstance(user, Mapping) or user.get("id") is None or user.get("role") == "end-user":
             # Zendesk answers an unauthenticated /users/me with an anonymous end user, not a 401.
             raise AuthError("zendesk did not accept these credentials (anonymous user); check the email, "
