@@ -39,16 +39,6 @@ class AhrefsClient(ProviderClient):
     provider: ClassVar[str] = "ahrefs"
 
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """The ``error`` of a JSON error body; raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            return body["error"], None
-        return response.text, None
-
     def test_connection(self) -> dict[str, Any]:
         """Plan limits and units used (costs no units)."""
         data = self.send_test_call()

@@ -317,9 +317,11 @@ class ProviderClient:
                 status=response.status_code) from None
 
     def paginate(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int,
-                 items: str | None = None) -> list[Any]:
+                 items: str | None = None, page_size: int | None = None) -> list[Any]:
         """Up to ``limit`` items of a list, page by page, the way the definition says lists page."""
         pg = self.definition().pagination
+        if page_size is not None:
+            pg = pg.model_copy(update={"page_size": page_size})
         key = pg.items if items is None else items
         out: list[Any] = []
         url: str | None = path
@@ -333,7 +335,9 @@ class ProviderClient:
             if not isinstance(batch, list):
                 raise MalformedResponse(f"{self.provider} answered GET {_path(path)} without a list at {key!r}")
             out.extend(batch)
-            url, position = _next_page(pg, response, body, path, position, len(batch) < size or not batch)
+            if not batch:
+                break
+            url, position = _next_page(pg, response, body, path, position, len(batch) < size)
         return out[:limit]
 
     def run(self, action: str, params: Any, steps: StepLog) -> Any:

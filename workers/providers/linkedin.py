@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import httpx
 
 from config.catalog.integrations.linkedin import SALES_SPEC, SOCIAL_SPEC
+from config.providers import definition
 from workers.errors import (
     AuthError,
     IntegrationUnavailable,
@@ -37,8 +38,8 @@ from workers.providers._linkedin_shapes import (
 from workers.providers.base import RateLimit, StepLog, expect_shape, parse_retry_after, require
 from workers.providers.oauth import OAuth2Client
 
-#: The Marketing API version every ``/rest`` call pins (versions live about 12 months; bump yearly).
-VERSION = "202607"
+#: The Marketing API version every ``/rest`` call pins (set in the provider definition; bump yearly).
+VERSION = definition("linkedin").headers["LinkedIn-Version"]
 #: Names tests and callers import from here (they live in the shapes helper).
 __all__ = ["CLIENT", "VERSION", "LinkedInClient", "little_text", "until_utc_midnight"]
 
@@ -54,7 +55,8 @@ class LinkedInClient(OAuth2Client):
 
 
     def auth_headers(self) -> dict[str, str]:
-        return {**super().auth_headers(), "LinkedIn-Version": VERSION, "X-Restli-Protocol-Version": "2.0.0"}
+        """The definition's headers, with the module's ``VERSION`` (tests pin an old one to see a 426)."""
+        return {**super().auth_headers(), "LinkedIn-Version": VERSION}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """No headers at LinkedIn: a 429 waits for Retry-After if given, else for midnight UTC."""

@@ -9,7 +9,6 @@ than risk mailing people twice. Single Sends and templates carry a short job tag
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -25,7 +24,6 @@ from workers.errors import (
     PermanentError,
     ProviderRejected,
 )
-from workers.providers._parse import float_or_none
 from workers.providers._sendgrid_shapes import (
     MARKER_ARG,
     job_tag,
@@ -38,10 +36,8 @@ from workers.providers._sendgrid_shapes import (
 )
 from workers.providers.base import (
     ProviderClient,
-    RateLimit,
     StepLog,
     expect_shape,
-    parse_retry_after,
     require,
 )
 
@@ -70,18 +66,6 @@ class SendGridClient(ProviderClient):
         return template
 
     # -- provider shapes -------------------------------------------------------------------------------
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``X-RateLimit-Limit/Remaining`` and ``X-RateLimit-Reset``, an epoch second (Retry-After first)."""
-        h = response.headers
-        limit, remaining = (float_or_none(h.get(f"x-ratelimit-{k}")) for k in ("limit", "remaining"))
-        delay = parse_retry_after(h.get("retry-after"))
-        if delay is None and (reset := float_or_none(h.get("x-ratelimit-reset"))) is not None:
-            delay = max(0.0, reset - time.time())
-        if limit is None and remaining is None and delay is None:
-            return None
-        return RateLimit(limit=None if limit is None else int(limit),
-                         remaining=None if remaining is None else int(remaining), reset_after=delay)
 
     @staticmethod
     def _errors(response: httpx.Response) -> list[dict[str, Any]] | None:

@@ -8,7 +8,6 @@ post's id as it goes, so a retry continues the chain from the last recorded post
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -24,7 +23,6 @@ from workers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from workers.providers._parse import int_or_none
 from workers.providers._x_shapes import (
     json_dict,
     post_view,
@@ -33,7 +31,7 @@ from workers.providers._x_shapes import (
     shown_text,
     x_time,
 )
-from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, parse_retry_after, require
+from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 from workers.providers.oauth import OAuth2Client
 
 #: Problem types that mean the app or token is not allowed here (reconnect or fix the app), not a bad request.
@@ -57,7 +55,6 @@ class XClient(OAuth2Client):
 
     _me: dict[str, Any] | None = None
 
-
     # -- OAuth 2.0 token refresh ------------------------------------------------------------------
     @property
     def token_auth(self) -> str:
@@ -71,17 +68,6 @@ class XClient(OAuth2Client):
         return form
 
     # -- provider shapes --------------------------------------------------------------------------
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``x-rate-limit-*``; the reset header is an epoch second, turned into a delay."""
-        h = response.headers
-        limit, remaining, reset = (int_or_none(h.get(f"x-rate-limit-{k}"))
-                                   for k in ("limit", "remaining", "reset"))
-        retry = parse_retry_after(h.get("retry-after"))
-        if reset is not None:
-            retry = max(0.0, reset - time.time()) if retry is None else retry
-        if limit is None and remaining is None and retry is None:
-            return None
-        return RateLimit(limit=limit, remaining=remaining, reset_after=retry)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         body = json_dict(response)

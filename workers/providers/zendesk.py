@@ -19,7 +19,6 @@ from workers.errors import (
     MalformedResponse,
     ProviderUnavailable,
 )
-from workers.providers._parse import float_or_none
 from workers.providers._zendesk_shapes import (
     article_summary,
     csat,
@@ -37,10 +36,8 @@ from workers.providers._zendesk_shapes import (
 )
 from workers.providers.base import (
     ProviderClient,
-    RateLimit,
     StepLog,
     expect_shape,
-    parse_retry_after,
     require,
 )
 
@@ -59,18 +56,6 @@ class ZendeskClient(ProviderClient):
     LOOKUP_PAGES: ClassVar[int] = 3
 
     # -- provider shapes -------------------------------------------------------------------------------
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``X-Rate-Limit(-Remaining)``, ``ratelimit-*`` (reset in seconds) and ``Retry-After``."""
-        h = response.headers
-        limit = float_or_none(h.get("x-rate-limit") or h.get("ratelimit-limit"))
-        remaining = float_or_none(h.get("x-rate-limit-remaining") or h.get("ratelimit-remaining"))
-        retry = parse_retry_after(h.get("retry-after"))
-        reset = retry if retry is not None else float_or_none(h.get("ratelimit-reset"))
-        if limit is None and remaining is None and reset is None:
-            return None
-        return RateLimit(limit=None if limit is None else int(limit),
-                         remaining=None if remaining is None else int(remaining), reset_after=reset)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """Zendesk's JSON error shapes; raw text otherwise (a 429 body is often plain text)."""
