@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from config.providers import ProviderDefinition, RateLimits, placeholders
+from config.providers import Pagination, ProviderDefinition, RateLimits, placeholders
 from workers.errors import CredentialsUnavailable
 from workers.providers._parse import float_or_none
 
@@ -133,3 +133,31 @@ def error_in_200(defn: ProviderDefinition, response: httpx.Response) -> bool:
         return False
     body = json_body(response)
     return isinstance(body, Mapping) and rule.failed(json_path(body, rule.path))
+
+
+def page_query(pg: Pagination, params: Mapping[str, Any] | None, size: int, position: Any,
+                done: int) -> dict[str, Any]:
+    """The query of the next page: the caller's params, the page size, and the cursor/offset/page."""
+    query = {**(params or {}), pg.limit_param: size}
+    if pg.style == "offset":
+        query[pg.cursor_param] = done
+    elif pg.style == "page":
+        query[pg.cursor_param] = position or 1
+    elif pg.style == "cursor" and position:
+        query[pg.cursor_param] = position
+    return query
+
+
+def next_page(pg: Pagination, response: httpx.Response, body: Any, path: str, position: Any,
+               short: bool) -> tuple[str | None, Any]:
+    """Where the next page is (None: no more) and its cursor or page number."""
+    link = response.links.get("next", {}).get("url") if pg.next == "link:next" else None
+    if pg.style == "cursor":
+        cursor = json_path(body, pg.next)
+        return (path, cursor) if cursor else (None, None)
+    if pg.style == "next_link":
+        nxt = link or json_path(body, pg.next)
+        return (str(nxt), None) if nxt else (None, None)
+    if pg.style in ("offset", "page") and not short and (pg.next != "link:next" or link):
+        return path, (position or 1) + 1
+    return None, None

@@ -14,18 +14,16 @@ only where its provider truly differs.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import httpx
 
 from config.catalog import IntegrationSpec, agents
 from config.logging import redact_text
-from config.providers import Pagination, ProviderDefinition, TestCall, definition
+from config.providers import ProviderDefinition, TestCall, definition
 from workers.credentials.base import Credentials
 from workers.egress import EgressRefused
 from workers.errors import (
@@ -39,10 +37,15 @@ from workers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from workers.middleware.tracing import traced_record
 from workers.providers import _definition as executed
 from workers.providers._definition import json_path
 from workers.providers._definition import parse_retry_after as parse_retry_after  # re-exported for clients
-from workers.middleware.tracing import traced_record
+from workers.providers.steps import CLOCK_SKEW as CLOCK_SKEW  # re-exported: clients import them from here
+from workers.providers.steps import MemorySteps as MemorySteps
+from workers.providers.steps import StepLog as StepLog
+from workers.providers.steps import intent_since as intent_since
+from workers.providers.steps import record_intent as record_intent
 
 #: Fallback delay when a provider throttles without saying for how long.
 DEFAULT_RETRY_AFTER = 30.0
@@ -72,81 +75,6 @@ class CallRecord:
     duration_ms: float
     outcome: str
     rate_limit: RateLimit | None = None
-
-
-class StepLog(Protocol):
-    """Durable per-job scratchpad: ids of objects already created, so a retry resumes, not repeats.
-
-    ``marker`` is unique to the job: stamp it on what the job creates (external id, metadata, tag)
-    where the provider allows, so a retry after a crash between "created" and "recorded" can find
-    the object instead of creating it twice.
-    """
-
-    marker: str
-
-    def get(self, key: str) -> Any:
-        """The value stored under ``key`` for this job, or None."""
-        ...
-
-    def put(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key`` for this job, durably, before going on."""
-        ...
-
-    def progress(self, step: str, pct: float | None = None) -> None:
-        """Show where the job is (``GET /api/jobs/{id}`` returns it)."""
-        ...
-
-    def intent(self, key: str) -> bool:
-        """Record, before a side effect, that this job is about to create ``key``; True when an earlier
-        attempt already recorded that intent (so the object may exist: look it up before creating)."""
-        ...
-
-
-@dataclass
-class MemorySteps:
-    """A :class:`StepLog` kept in memory (unit tests, connection tests)."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    seen: list[tuple[str, float | None]] = field(default_factory=list)
-    marker: str = field(default_factory=lambda: f"sintra-{uuid.uuid4().hex}")
-
-    def get(self, key: str) -> Any:
-        return self.values.get(key)
-
-    def put(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-    def progress(self, step: str, pct: float | None = None) -> None:
-        self.seen.append((step, pct))
-
-    def intent(self, key: str) -> bool:
-        return record_intent(self, key)
-
-
-def record_intent(steps: StepLog, key: str) -> bool:
-    """The shared :meth:`StepLog.intent`: a durable ``intent:<key>`` step holding when it was recorded."""
-    seen = steps.get(f"intent:{key}") is not None
-    if not seen:
-        steps.put(f"intent:{key}", datetime.now(timezone.utc).isoformat())
-    return seen
-
-
-#: Allowance for the provider's clock running behind ours when looking objects up by creation time.
-CLOCK_SKEW = timedelta(minutes=10)
-
-
-def intent_since(steps: StepLog, key: str) -> datetime:
-    """The earliest creation time an object of ``key`` can have: its intent's time less the clock skew.
-
-    A crash-safe lookup filters by it (the provider's ``since_create_time``, ``updated_since``...), so
-    it finds the object however long the retry was delayed and however many objects came after.
-    """
-    value = steps.get(f"intent:{key}")
-    try:
-        at = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        at = None
-    return (at or datetime.now(timezone.utc) - timedelta(days=7)) - CLOCK_SKEW
 
 
 class ProviderClient:
@@ -328,7 +256,7 @@ class ProviderClient:
         position: Any = None
         while url is not None and len(out) < limit:
             size = min(pg.page_size, limit - len(out))
-            query = _page_query(pg, params, size, position, len(out)) if url == path else None
+            query = executed.page_query(pg, params, size, position, len(out)) if url == path else None
             response = self.request("GET", url, **({"params": query} if query is not None else {}))
             body = executed.json_body(response)
             batch = json_path(body, key) if key else body
@@ -337,7 +265,7 @@ class ProviderClient:
             out.extend(batch)
             if not batch:
                 break
-            url, position = _next_page(pg, response, body, path, position, len(batch) < size)
+            url, position = executed.next_page(pg, response, body, path, position, len(batch) < size)
         return out[:limit]
 
     def run(self, action: str, params: Any, steps: StepLog) -> Any:
@@ -378,34 +306,6 @@ def check_credential_fields(provider: str, credentials: Mapping[str, str]) -> No
 def provider_specs(provider: str) -> list[IntegrationSpec]:
     """Every catalog integration served by ``provider`` (they share credential fields)."""
     return [i for a in agents() for i in a.integrations if i.provider == provider]
-
-
-def _page_query(pg: Pagination, params: Mapping[str, Any] | None, size: int, position: Any,
-                done: int) -> dict[str, Any]:
-    """The query of the next page: the caller's params, the page size, and the cursor/offset/page."""
-    query = {**(params or {}), pg.limit_param: size}
-    if pg.style == "offset":
-        query[pg.cursor_param] = done
-    elif pg.style == "page":
-        query[pg.cursor_param] = position or 1
-    elif pg.style == "cursor" and position:
-        query[pg.cursor_param] = position
-    return query
-
-
-def _next_page(pg: Pagination, response: httpx.Response, body: Any, path: str, position: Any,
-               short: bool) -> tuple[str | None, Any]:
-    """Where the next page is (None: no more) and its cursor or page number."""
-    link = response.links.get("next", {}).get("url") if pg.next == "link:next" else None
-    if pg.style == "cursor":
-        cursor = json_path(body, pg.next)
-        return (path, cursor) if cursor else (None, None)
-    if pg.style == "next_link":
-        nxt = link or json_path(body, pg.next)
-        return (str(nxt), None) if nxt else (None, None)
-    if pg.style in ("offset", "page") and not short and (pg.next != "link:next" or link):
-        return path, (position or 1) + 1
-    return None, None
 
 
 def _path(path: str) -> str:

@@ -103,7 +103,7 @@ class FacebookClient(GraphClient):
         return usage_rate_limit(response.headers)
 
     def test_connection(self) -> dict[str, Any]:
-        page = self.json("GET", f"/{self.page_id}", params={"fields": "id,name"})
+        page = self.send_test_call()
         return {"page_id": require(page, "id", self.provider, "GET /{page_id}"), "name": page.get("name"),
                 "ad_account_id": self.credentials.get("ad_account_id")}
 

@@ -104,12 +104,11 @@ class LinkedInClient(OAuth2Client):
 
     def test_connection(self) -> dict[str, Any]:
         """Soshie: the member's role on the page; Buddy (no organization_id): the signed-in member."""
+        answer = self.send_test_call()  # the definition picks the call by whether organization_id is set
         if not self.credentials.get("organization_id"):
-            me = self.json("GET", "/v2/userinfo")
-            return {"member_id": require(me, "sub", self.provider, "GET /v2/userinfo"), "name": me.get("name")}
-        acls = self._get("/rest/organizationAcls", "q=roleAssignee&state=APPROVED&count=100")
+            return {"member_id": answer["sub"], "name": answer.get("name")}
         with expect_shape(self.provider, "GET /rest/organizationAcls"):
-            role = next((a["role"] for a in acls["elements"] if a.get("organization") == self.org_urn), None)
+            role = next((a["role"] for a in answer["elements"] if a.get("organization") == self.org_urn), None)
         if role is None:
             raise AuthError(f"linkedin: this member has no approved role on organization {self.org_id}; "
                             "reconnect with an administrator of the page")
