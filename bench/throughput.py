@@ -31,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config.catalog import agents  # noqa: E402
+from config.providers import root_base_path  # noqa: E402
+from simulator.urls import settings_env  # noqa: E402
 
 PG_ADMIN = os.environ.get("SINTRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -85,9 +87,9 @@ class Env:
         redis.Redis.from_url(REDIS_URL).flushdb()
         self.env = {**os.environ, "SINTRA_DATABASE_URL": self.db_url, "SINTRA_REDIS_URL": REDIS_URL,
                     "SINTRA_VAULT_ADDR": self.bao.addr, "SINTRA_STATE_DIR": str(self.tmp),
-                    "SINTRA_PROVIDER_URLS__MAILCHIMP": f"{self.sim}/mailchimp/3.0", "SINTRA_LOG_FORMAT": "json",
+                    **settings_env(self.sim), "SINTRA_LOG_FORMAT": "json",
                     "SINTRA_LOG_LEVEL": "WARNING", "dramatiq_worker_timeout": "100",
-                    "BENCH_REDIS_URL": REDIS_URL, "BENCH_PROVIDER_URL": f"{self.sim}/mailchimp/3.0",
+                    "BENCH_REDIS_URL": REDIS_URL, "BENCH_PROVIDER_URL": self.sim + root_base_path("mailchimp"),
                     "PYTHONPATH": str(ROOT)}
         self.start([sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", str(self.sim_port)])
         self.start([sys.executable, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",

@@ -148,7 +148,8 @@ class WorkerContext:
             if client is None:
                 client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
                                       headers={"User-Agent": "sintra/0.1"},
-                                      transport=egress_transport(self.settings.provider_urls))
+                                      transport=egress_transport(self.settings.provider_urls,
+                                                                      self.settings.provider_root))
                 self._http[base_url] = client
                 while len(self._http) > self.max_http_clients:
                     self._http.popitem(last=False)[1].close()
@@ -559,12 +560,12 @@ def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: Db
     if action is not None and action.restricted:
         raise IntegrationUnavailable(f"{spec.id}.{action.name} is restricted: {action.restricted}")
     creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)
-    base_url = ctx.settings.provider_urls.get(spec.provider) or cls.resolve_base_url(spec.base_url, creds)
+    base_url = ctx.settings.provider_url(spec.provider) or cls.resolve_base_url(cls.definition().base_url, creds)
     extra: dict[str, Any] = {}
     if issubclass(cls, OAuth2Client):
         extra = {"refresher": StoredRefresher(ctx.credentials, ctx.redis(), job.workspace_id, job.agent,
                                               job.integration),
-                 "token_url": ctx.settings.provider_urls.get(f"{spec.provider}_token")}
+                 "token_url": ctx.settings.provider_token_url(spec.provider)}
     client = cls(http=ctx.http(base_url), credentials=creds, record=steps.record, action=job.action, **extra)
     client.checkpoint = _checkpoint(ctx, job, steps)
     if job.kind == "test_connection":

@@ -31,7 +31,7 @@ def integration_view(agent: AgentSpec, spec: IntegrationSpec, state: Integration
         "auth": spec.auth,
         "docs_url": spec.docs_url,
         "credential_fields": [f.model_dump() for f in spec.credential_fields],
-        "test_connection": spec.test_connection.model_dump(),
+        "test_connection": spec.test_connection.model_dump(include={"method", "path", "description"}),
         "actions": [{"name": a.name, "description": a.description, "side_effect": a.side_effect,
                      "restricted": a.restricted, "parameters": a.schema_json()} for a in spec.actions],
         **state_view(state),

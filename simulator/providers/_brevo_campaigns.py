@@ -1,4 +1,4 @@
-"""Simulated Brevo e-mail and SMS campaigns (routes under ``/brevo/v3``)."""
+"""Simulated Brevo e-mail and SMS campaigns (routes under ``/brevo<base path>``)."""
 
 from __future__ import annotations
 

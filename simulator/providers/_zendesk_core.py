@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -12,9 +11,10 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Request, Response
 
 from simulator.control import FaultSpec, Reply, json_error, json_object, rate_header_route, state
+from simulator.urls import BASES
 
 PROVIDER = "zendesk"
-PREFIX = "/zendesk/api/v2"
+PREFIX = BASES["zendesk"]
 #: Requests per minute of the simulated plan (Suite Professional).
 RATE_LIMIT = 700
 #: Largest page Zendesk serves.

@@ -21,9 +21,10 @@ from fastapi import APIRouter, Request
 from simulator.control import state
 from simulator.providers import _google_analytics_data as data
 from simulator.providers._google import account, add_token_route, fail, fault_builder, json_body
+from simulator.urls import BASES
 
 PROVIDER = "google_analytics"
-router = APIRouter(prefix="/google_analytics", tags=["google_analytics"])
+router = APIRouter(prefix=BASES["google_analytics"], tags=["google_analytics"])
 add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/analytics.readonly")
 fault_response = fault_builder("Exhausted property tokens per hour for this property. Wait for the quota to "
                                "refresh, or reduce the complexity of your requests.", legacy=False)

@@ -23,9 +23,10 @@ from fastapi import APIRouter, Request, Response
 
 from simulator.control import state
 from simulator.providers._google import account, add_token_route, fail, fault_builder, json_body
+from simulator.urls import BASES
 
 PROVIDER = "google_search_console"
-router = APIRouter(prefix="/google_search_console", tags=["google_search_console"])
+router = APIRouter(prefix=BASES["google_search_console"], tags=["google_search_console"])
 add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/webmasters")
 fault_response = fault_builder("Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
                                "user' of service 'searchconsole.googleapis.com'.", legacy=True)

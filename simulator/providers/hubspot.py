@@ -20,9 +20,10 @@ from fastapi.responses import JSONResponse
 from simulator.control import FaultSpec, fault_headers, params, state
 from simulator.providers import _hubspot_crm, _hubspot_marketing
 from simulator.providers._hubspot_common import BURST_MAX, BURST_WINDOW_MS, NO_AUTH, error, oauth, portal_for
+from simulator.urls import BASES
 
 PROVIDER = "hubspot"
-router = APIRouter(prefix="/hubspot", tags=["hubspot"])
+router = APIRouter(prefix=BASES["hubspot"], tags=["hubspot"])
 router.include_router(_hubspot_crm.router)
 router.include_router(_hubspot_marketing.router)
 #: Lifetime of an access token, in seconds (HubSpot: 30 minutes).

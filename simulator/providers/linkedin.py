@@ -19,9 +19,10 @@ from fastapi.responses import JSONResponse
 
 from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
 from simulator.providers import _linkedin_data as ld
+from simulator.urls import BASES
 
 PROVIDER = "linkedin"
-router = APIRouter(prefix="/linkedin", tags=["linkedin"])
+router = APIRouter(prefix=BASES["linkedin"], tags=["linkedin"])
 ACCESS_TTL, REFRESH_TTL = 60 * 86400, 365 * 86400
 DAILY_POSTS = 150
 VISIBILITY = ("PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER")

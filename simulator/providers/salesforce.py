@@ -1,6 +1,6 @@
 """Simulated Salesforce REST API (v66.0) under ``/salesforce``: the org's My Domain is
-``{simulator}/salesforce``, so the API lives at ``/salesforce/services/data/v66.0`` and the token
-endpoint at ``/salesforce/services/oauth2/token``.
+``{simulator}/salesforce``, so the API lives at ``/salesforce<base path>`` and the token
+endpoint at ``/salesforce<token path>``.
 
 Each org is seeded with users, accounts, 24 opportunities, 260 leads and two saved reports. Errors are
 JSON arrays of ``{message, errorCode, fields}``; every answer carries ``Sforce-Limit-Info``. A bearer

@@ -3,7 +3,7 @@
 Who is calling: a bearer token ``<account>.<anything>`` belongs to ``<account>`` (so a configured access
 and refresh token pair share one account); a token without a dot is its own account. Tokens starting
 with ``AAAA`` are app-only Bearer tokens (as X's are); tokens starting with ``bad`` are rejected.
-``POST /x/2/oauth2/token`` rotates refresh tokens: a used one answers X's ``invalid_request``.
+``POST /x<token path>`` rotates refresh tokens: a used one answers X's ``invalid_request``.
 Posts are global (anyone may reply to anyone); 48 public posts of other users are there to be searched.
 """
 

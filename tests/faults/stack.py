@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from config.providers import root_base_path
 from simulator.providers.mailchimp import SEEDED_CAMPAIGNS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -572,7 +573,8 @@ class Stack:
         out: list[dict[str, Any]] = []
         offset = 0
         while True:
-            r = httpx.get(f"{self.sim}/mailchimp/3.0/campaigns", params={"count": 1000, "offset": offset},
+            r = httpx.get(self.sim + root_base_path("mailchimp") + "/campaigns",
+                          params={"count": 1000, "offset": offset},
                           auth=("faults", acct.mailchimp_key), timeout=30)
             r.raise_for_status()
             batch = r.json()["campaigns"]

@@ -85,11 +85,7 @@ class CopyAiClient(ProviderClient):
     #: Largest page Copy.ai serves.
     PAGE_SIZE: ClassVar[int] = 100
 
-
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"x-copy-ai-api-key": key, "Accept": "application/json"}
 
     @staticmethod
     def _error_body(response: httpx.Response) -> dict[str, Any] | None:
@@ -132,7 +128,7 @@ class CopyAiClient(ProviderClient):
         return require(self.json(method, path, **kwargs), "data", self.provider, f"{method} {path}")
 
     def test_connection(self) -> dict[str, Any]:
-        hooks = self.json("GET", "/webhook", params={"size": 1})
+        hooks = self.send_test_call()
         with expect_shape(self.provider, "GET /webhook"):
             return {"webhooks": int(hooks["total"])}
 

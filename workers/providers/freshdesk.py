@@ -8,7 +8,6 @@ phone, articles by title in their folder and replies by their text among the tic
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -56,9 +55,6 @@ class FreshdeskClient(ProviderClient):
         return template.replace("{domain}", helpdesk_domain(credentials.get("domain", "")))
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"Authorization": "Basic " + base64.b64encode(f"{key}:X".encode()).decode()}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         return freshdesk_rate_limit(response.headers)
@@ -78,7 +74,7 @@ class FreshdeskClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
-        me = self.json("GET", "/agents/me")
+        me = self.send_test_call()
         with expect_shape(self.provider, "GET /agents/me"):
             person = me.get("contact") or {}
             return {"agent_id": me["id"], "name": person.get("name"), "email": person.get("email"),

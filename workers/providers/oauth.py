@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 import httpx
 
 from workers.credentials.base import Credentials
 from workers.credentials.refresh import LocalRefresher, Refresher
-from workers.errors import AuthError, MalformedResponse
+from config.providers import Token
+from workers.errors import AuthError, IntegrationUnavailable, MalformedResponse
 from workers.providers.base import ProviderClient
 
 #: Refresh this many seconds before the access token expires.
@@ -20,13 +21,11 @@ REFRESH_MARGIN_S = 120
 class OAuth2Client(ProviderClient):
     """A provider client whose credentials are client id/secret, a refresh token and an access token.
 
-    Subclasses set ``TOKEN_URL`` (may hold ``{placeholders}`` of non-secret credential fields) and
-    ``TOKEN_AUTH`` ("body": client id/secret in the form; "basic": HTTP Basic). The refreshed access
-    token, its expiry (``expires_at``, epoch seconds) and any rotated refresh token are stored back.
+    The token endpoint (may hold ``{placeholders}`` of non-secret credential fields), where the client
+    id/secret go ("body": in the form; "basic": HTTP Basic), the grant type and the extra fields kept
+    from the answer come from the provider definition's ``token``. The refreshed access token, its
+    expiry (``expires_at``, epoch seconds) and any rotated refresh token are stored back.
     """
-
-    TOKEN_URL: ClassVar[str] = ""
-    TOKEN_AUTH: ClassVar[str] = "body"
 
     def __init__(self, *, refresher: Refresher | None = None, token_url: str | None = None, **kw: Any) -> None:
         super().__init__(**kw)
@@ -35,15 +34,28 @@ class OAuth2Client(ProviderClient):
         self._refreshed_once = False
 
     # -- credentials ------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credentials.get('access_token', '')}"}
+    @property
+    def token(self) -> Token:
+        """The definition's token endpoint and refresh shape."""
+        token = self.definition().token
+        if token is None:
+            raise IntegrationUnavailable(f"{self.provider}: the provider definition has no token endpoint")
+        return token
+
+    @property
+    def token_auth(self) -> str:
+        """Where the client id/secret go in the token request: "body" or "basic"."""
+        return self.token.client_auth
 
     def token_url(self) -> str:
-        """Where refresh requests go (the settings override wins over the class default)."""
+        """Where refresh requests go (the settings override wins over the definition)."""
         if self._token_url:
             return self._token_url
         fields = {k: v for k, v in self.credentials.items() if k not in self.credentials.secret_fields}
-        return self.TOKEN_URL.format(**fields)
+        try:
+            return self.token.url.format(**fields)
+        except KeyError as exc:
+            raise IntegrationUnavailable(f"{self.provider}: token URL needs credential field {exc}") from None
 
     @staticmethod
     def is_fresh(creds: Credentials) -> bool:
@@ -55,14 +67,16 @@ class OAuth2Client(ProviderClient):
 
     def refresh_form(self, creds: Credentials) -> dict[str, str]:
         """The token request body (override for provider quirks)."""
-        form = {"grant_type": "refresh_token", "refresh_token": creds.get("refresh_token", "")}
-        if self.TOKEN_AUTH == "body":
+        form = {"grant_type": self.token.grant_type}
+        if self.token.grant_type == "refresh_token":
+            form["refresh_token"] = creds.get("refresh_token", "")
+        if self.token_auth == "body":
             form.update(client_id=creds.get("client_id", ""), client_secret=creds.get("client_secret", ""))
         return form
 
     def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
         """Call the provider's token endpoint; return the new values to store."""
-        auth = (creds.get("client_id", ""), creds.get("client_secret", "")) if self.TOKEN_AUTH == "basic" else None
+        auth = (creds.get("client_id", ""), creds.get("client_secret", "")) if self.token_auth == "basic" else None
         started = time.perf_counter()
         try:
             response = self.http.post(self.token_url(), data=self.refresh_form(creds), auth=auth,
@@ -86,13 +100,10 @@ class OAuth2Client(ProviderClient):
             values["refresh_token"] = str(body["refresh_token"])
         if body.get("expires_in"):
             values["expires_at"] = str(int(time.time() + float(body["expires_in"])))
-        for extra in self.TOKEN_EXTRA_FIELDS:
+        for extra in self.token.extra_fields:
             if body.get(extra):
                 values[extra] = str(body[extra])
         return values
-
-    #: Non-secret fields some token responses carry and the client needs (e.g. Salesforce instance_url).
-    TOKEN_EXTRA_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def _record_token_call(self, status: int | None, started: float, outcome: str) -> None:
         from workers.providers.base import CallRecord

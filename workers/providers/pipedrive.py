@@ -55,9 +55,6 @@ class PipedriveClient(ProviderClient):
     PAGE_SIZE: ClassVar[int] = V2_PAGE
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        token = self.credential("api_token")
-        return {"x-api-token": token}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         return pipedrive_rate_limit(response.headers)
@@ -102,7 +99,7 @@ class PipedriveClient(ProviderClient):
         return DAILY_BUDGET_RETRY
 
     def test_connection(self) -> dict[str, Any]:
-        me = self._data(self.json("GET", "/v1/users/me"), "GET /v1/users/me")
+        me = self._data(self.send_test_call(), "GET /v1/users/me")
         with expect_shape(self.provider, "GET /v1/users/me"):
             return {"user_id": me["id"], "name": me.get("name"), "email": me.get("email"),
                     "company_id": me.get("company_id"), "company_name": me.get("company_name"),

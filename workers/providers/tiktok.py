@@ -36,7 +36,6 @@ TOKEN_CODES = frozenset({40102, 40104, 40105})
 AUTH_CODES = frozenset({40001, 40101, 40103, 40106, 40107, 40110})
 #: TikTok sends no rate-limit headers: after code 40100 wait one QPM window unless told otherwise.
 THROTTLE_DELAY = 60.0
-REFRESH_PATH = "/tt_user/oauth2/refresh_token/"
 #: Daily metrics that add up over days (the others are snapshots or rates).
 ADDITIVE = frozenset({"video_views", "unique_video_views", "likes", "comments", "shares", "profile_views",
                       "daily_new_followers", "daily_lost_followers", "bio_link_clicks", "email_clicks",
@@ -56,20 +55,16 @@ class TikTokClient(OAuth2Client):
     """TikTok Business API with the ``Access-Token`` header and the tt_user OAuth refresh."""
 
     provider: ClassVar[str] = "tiktok"
-    TOKEN_URL: ClassVar[str] = "https://business-api.tiktok.com/open_api/v1.3" + REFRESH_PATH
     #: Largest ``max_count`` of ``/business/video/list/``.
     PAGE_SIZE: ClassVar[int] = 20
 
-
-    def auth_headers(self) -> dict[str, str]:
-        return {"Access-Token": self.credentials.get("access_token", "")}
 
     def token_url(self) -> str:
         """The refresh endpoint: the settings override, else beside the API the client talks to."""
         if self._token_url:
             return self._token_url
-        base = str(self.http.base_url).rstrip("/")
-        return base + REFRESH_PATH if base else self.TOKEN_URL
+        base, defn = str(self.http.base_url).rstrip("/"), self.definition()
+        return base + self.token.url.removeprefix(defn.base_url) if base else self.token.url
 
     @property
     def business_id(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, act, field
 
 #: Hosts Salesforce serves orgs' APIs from: My Domain (incl. sandboxes), instances, Hyperforce.
 SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "database.com", "salesforce.mil",
@@ -130,9 +130,6 @@ SPEC = IntegrationSpec(
     id="salesforce",
     provider="salesforce",
     name="Salesforce",
-    base_url="{instance_url}/services/data/v66.0",
-    auth="oauth2",
-    docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
     credential_fields=(
         field("client_id", example="3MVG9A2kN3Bn17hs0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
               description="Consumer key of the connected app or external client app."),
@@ -148,8 +145,6 @@ SPEC = IntegrationSpec(
               description="My Domain URL from the token response, e.g. "
                                           "https://acme.my.salesforce.com."),
     ),
-    test_connection=TestConnection(path="/limits",
-                                   description="Org limits, incl. DailyApiRequests remaining."),
     actions=(
         act("create_record", "Create a record (POST /sobjects/{sobject}). No idempotency key: prefer "
             "upsert_record when the record has an external id.", CreateRecord, side_effect=True),

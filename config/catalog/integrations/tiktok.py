@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 
 def _yesterday() -> date:
@@ -86,9 +86,6 @@ SPEC = IntegrationSpec(
     id="tiktok",
     provider="tiktok",
     name="TikTok for Business",
-    base_url="https://business-api.tiktok.com/open_api/v1.3",
-    auth="oauth2",
-    docs_url="https://business-api.tiktok.com/portal/docs",
     credential_fields=(
         field("client_id", pattern="[0-9]{1,20}", pattern_hint="the numeric app id", example="7300000000000000001",
               description="TikTok developer app id (app_id)."),
@@ -103,9 +100,6 @@ SPEC = IntegrationSpec(
         field("advertiser_id", required=False, pattern="[0-9]{1,20}", pattern_hint="the numeric advertiser id",
               example="7000000000000000001", description="Advertiser id, for Marketing API reporting."),
     ),
-    test_connection=TestConnection(
-        path="/business/get/?business_id={business_id}&fields=[\"display_name\"]",
-        description="The account's display name; an answer with code != 0 is a failure even on HTTP 200."),
     actions=(
         act("get_performance_analytics",
             "Daily account metrics: views, likes, comments, shares, followers, profile views "

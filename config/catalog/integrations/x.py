@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 #: Longest post text X accepts (280 for standard accounts, longer posts need X Premium).
 MAX_POST_TEXT = 25_000
@@ -94,9 +94,6 @@ SPEC = IntegrationSpec(
     id="x",
     provider="x",
     name="X (Twitter)",
-    base_url="https://api.x.com",
-    auth="oauth2",
-    docs_url="https://docs.x.com/x-api/introduction",
     credential_fields=(
         field("client_id", example="M1M5R3BMVy13QmpScXkzTUt5OE46MTpjaQ",
               description="OAuth 2.0 client id of the X app."),
@@ -111,7 +108,6 @@ SPEC = IntegrationSpec(
         field("bearer_token", secret=True, required=False, example="AAAAAAAAAAAAAAAAAAAAA0123456789abcdef",
               description="App-only Bearer token, used for get_trends."),
     ),
-    test_connection=TestConnection(path="/2/users/me", description="The authenticated user."),
     actions=(
         act("publish_post", "Publish one post (POST /2/tweets); the returned post id is stored for retries.",
             PublishPost, side_effect=True),
