@@ -156,6 +156,17 @@ class ActionSpec(BaseModel):
         """JSON Schema of the parameters, as shown by the API."""
         return self.params.model_json_schema()
 
+    def result_model(self, integration_id: str) -> type[BaseModel] | None:
+        """The declared model of this action's job result under ``integration_id`` (None: not declared)."""
+        from config.catalog.results import result_model  # imported late: the result modules are many
+
+        return result_model(integration_id, self.name)
+
+    def result_schema(self, integration_id: str) -> dict[str, Any] | None:
+        """JSON Schema of this action's job result under ``integration_id``, as shown by the API."""
+        model = self.result_model(integration_id)
+        return model.model_json_schema() if model is not None else None
+
 
 class TestConnection(BaseModel):
     """The cheap authenticated read used by ``connect``."""
