@@ -164,8 +164,9 @@ class ActionSpec(BaseModel):
 
     def result_schema(self, integration_id: str) -> dict[str, Any] | None:
         """JSON Schema of this action's job result under ``integration_id``, as shown by the API."""
-        model = self.result_model(integration_id)
-        return model.model_json_schema() if model is not None else None
+        from config.catalog.results import result_schema
+
+        return result_schema(integration_id, self.name)
 
 
 class TestConnection(BaseModel):

@@ -7,12 +7,14 @@ action and validates every example job's real result against it.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import copy
+from functools import cache, lru_cache
 from importlib import import_module
+from typing import Any
 
 from config.catalog.results.base import Registry, Result
 
-__all__ = ["PROVIDERS", "Result", "registry", "result_model"]
+__all__ = ["PROVIDERS", "Result", "registry", "result_model", "result_schema"]
 
 #: The modules of this package, one per provider (a provider's client lives in workers/providers/<name>.py).
 PROVIDERS = (
@@ -34,3 +36,14 @@ def registry() -> Registry:
 def result_model(integration: str, action: str) -> type[Result] | None:
     """The declared result model of ``action`` of ``integration``, or None."""
     return registry().get((integration, action))
+
+
+@cache
+def _schema(integration: str, action: str) -> dict[str, Any] | None:
+    model = result_model(integration, action)
+    return model.model_json_schema() if model is not None else None
+
+
+def result_schema(integration: str, action: str) -> dict[str, Any] | None:
+    """JSON Schema of the declared result of ``action`` of ``integration`` (a copy: built once, it is cached)."""
+    return copy.deepcopy(_schema(integration, action))

@@ -67,7 +67,8 @@ class Stats(Result):
     end_date: str = desc("Last day.")
     aggregated_by: str = desc("day, week or month.")
     periods: list[dict[str, Any]] = desc("Per period: {date, stats: [{name, metrics}]} as SendGrid sends them.")
-    totals: dict[str, dict[str, float | None]] = desc("Per category (or all): metrics summed, with delivery and open rates.")
+    totals: dict[str, dict[str, float | None]] = desc(
+        "Per category (or all): metrics summed, with delivery and open rates.")
 
 
 RESULTS: Registry = register("sendgrid", {
