@@ -158,6 +158,18 @@ class ActionSpec(BaseModel):
         """JSON Schema of the parameters, as shown by the API."""
         return self.params.model_json_schema()
 
+    def result_model(self, integration_id: str) -> type[BaseModel] | None:
+        """The declared model of this action's job result under ``integration_id`` (None: not declared)."""
+        from config.catalog.results import result_model  # imported late: the result modules are many
+
+        return result_model(integration_id, self.name)
+
+    def result_schema(self, integration_id: str) -> dict[str, Any] | None:
+        """JSON Schema of this action's job result under ``integration_id``, as shown by the API."""
+        from config.catalog.results import result_schema
+
+        return result_schema(integration_id, self.name)
+
 
 class IntegrationSpec(BaseModel):
     """A provider as one agent uses it: credentials, actions, availability.
