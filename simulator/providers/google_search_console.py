@@ -7,7 +7,8 @@ Google's 403. ``sc-domain:example.com`` has a submitted sitemap index whose post
 URL inspection verdicts follow the URL: ``404``/``missing`` -> not found, ``noindex`` -> excluded by a
 noindex tag, ``private`` -> blocked by robots.txt, ``soft`` -> soft 404, else indexed.
 Search analytics rows are deterministic per (site, keys) and sorted by clicks, descending; grouping or
-filtering by page with ``aggregationType: byProperty`` is a 400, as documented. Errors are Google's legacy shape (``errors[]`` plus ``status``); a quota error is 429.
+filtering by page with ``aggregationType: byProperty`` is a 400, as documented. Errors are Google's legacy
+shape (``errors[]`` plus ``status``); a quota error is 429.
 """
 
 from __future__ import annotations

@@ -140,8 +140,7 @@ class CopyAiClient(ProviderClient):
             data = self._data("GET", path, params={"page": page, "size": size})
             with expect_shape(self.provider, f"GET {path}"):
                 batch, total = list(data["data"]), int(data["total"])
-            for run in batch[: limit - seen]:
-                yield run
+            yield from batch[: limit - seen]
             seen, page = seen + len(batch), page + 1
             if not batch or seen >= total:
                 return

@@ -2,8 +2,9 @@
 (solution articles) and customer-portal contacts.
 
 Freshdesk has no idempotency keys. A ticket we create carries a tag derived from the job's marker, so a
-retry after a crash finds it among the requester's tickets updated since the job recorded its intent; contacts are found again by e-mail or
-phone, articles by title in their folder and replies by their text among the ticket's conversations.
+retry after a crash finds it among the requester's tickets updated since the job recorded its intent;
+contacts are found again by e-mail or phone, articles by title in their folder and replies by their text
+among the ticket's conversations.
 """
 
 from __future__ import annotations
