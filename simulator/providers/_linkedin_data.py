@@ -126,7 +126,8 @@ def today() -> date:
 
 def truncate_little(text: str) -> str:
     """What LinkedIn keeps of a commentary: text is cut at the first unescaped bracket outside a URL."""
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for match in [*_URL.finditer(text), None]:
         chunk = text[pos: match.start() if match else len(text)]
         n = 0

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, overload
 
 from fastapi import APIRouter, Request, Response
 
@@ -127,6 +127,15 @@ def credentials(request: Request) -> tuple[str, str] | None:
     if secret.startswith("bad"):
         fail(401, NO_AUTH)
     return email, secret
+
+
+@overload
+def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymous: Literal[False] = False
+            ) -> dict[str, Any]: ...
+
+
+@overload
+def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymous: bool) -> dict[str, Any] | None: ...
 
 
 def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymous: bool = False

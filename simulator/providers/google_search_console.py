@@ -214,7 +214,7 @@ def search_analytics(site: str, body: dict[str, Any]) -> dict[str, Any]:
     dims = list(body.get("dimensions") or [])
     filters, days = _check_query(body, dims), _dates(body)
     values = {**VALUES, "page": tuple(origin(site) + p for p in PAGES), "date": tuple(days)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     combos = itertools.product(*(values[d] for d in dims)) if days else iter(())
     for keys in itertools.islice(combos, MAX_GENERATED):
         row = dict(zip(dims, keys, strict=True))
