@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -24,7 +25,7 @@ from workers.broker import build_broker
 from workers.store.db import build_engine
 
 
-def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
+def _lazy_writer(settings: Settings) -> Callable[[], Any]:
     lock, holder = threading.Lock(), {}
 
     def get() -> Any:

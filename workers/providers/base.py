@@ -115,7 +115,7 @@ class ProviderClient:
     @classmethod
     def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The base URL for these credentials (fills ``{placeholders}`` from non-secret fields)."""
-        secret = getattr(credentials, "secret_fields", frozenset())
+        secret: frozenset[str] = getattr(credentials, "secret_fields", frozenset())
         fields = {k: v for k, v in credentials.items() if k not in secret}
         try:
             return template.format(**fields)

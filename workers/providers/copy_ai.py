@@ -110,7 +110,8 @@ class CopyAiClient(ProviderClient):
         if body is None:
             return super().error_for(response)
         text, code = self.error_text(response)
-        message, kw = f"copy_ai answered {status}: {text[:300]}", {"status": status, "provider_code": code}
+        message = f"copy_ai answered {status}: {text[:300]}"
+        kw: dict[str, Any] = {"status": status, "provider_code": code}
         if code in THROTTLE_CODES or status == 429:
             rl = self.rate_limit(response)
             return RateLimited(message, retry_after=rl.reset_after if rl and rl.reset_after is not None

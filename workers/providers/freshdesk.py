@@ -218,8 +218,8 @@ class FreshdeskClient(ProviderClient):
         results, total = self._search(query, lambda items: len(overdue(items)) >= params.limit)
         with expect_shape(self.provider, "GET /search/tickets"):
             late = sorted(overdue(results), key=lambda t: t[field])[: params.limit]
-            tickets = [{**ticket(t), "overdue_seconds": int((as_of - aware_time(t[field])).total_seconds())}
-                       for t in late]
+            tickets = [{**ticket(t), "overdue_seconds": int((as_of - due).total_seconds())}
+                       for t in late if (due := aware_time(t[field])) is not None]  # all are, by overdue()
         return {"as_of": iso(as_of), "due": field, "tickets": tickets, "count": len(tickets),
                 "searched": len(results), "search_total": total}
 

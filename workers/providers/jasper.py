@@ -129,7 +129,8 @@ class JasperClient(ProviderClient):
 
     def _voices(self, limit: int, query: Mapping[str, str]) -> tuple[list[dict[str, Any]], int | None]:
         """Up to ``limit`` voices, page by page with one fixed ``size`` (pages are 1-based)."""
-        size, page, found, total = min(self.PAGE_SIZE, limit), 1, [], None
+        size, page, total = min(self.PAGE_SIZE, limit), 1, None
+        found: list[dict[str, Any]] = []
         while len(found) < limit:
             answer = self.json("GET", "/v1/tones", params={**query, "page": page, "size": size})
             with expect_shape(self.provider, "GET /v1/tones"):

@@ -350,8 +350,10 @@ def _segment(s: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _same_time(send_time: str | None, when: str) -> bool:
+    if not send_time:
+        return False
     try:
-        return bool(send_time) and datetime.fromisoformat(send_time) == datetime.fromisoformat(when)
+        return datetime.fromisoformat(send_time) == datetime.fromisoformat(when)
     except ValueError:
         return False
 

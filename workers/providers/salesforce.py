@@ -60,7 +60,7 @@ class SalesforceClient(OAuth2Client):
     PAGE_SIZE: ClassVar[int] = 2000
 
     @classmethod
-    def fill_base_url(cls, template: str, credentials: Credentials) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """``template`` with the org's ``instance_url`` (without a trailing slash)."""
         instance = (credentials.get("instance_url") or "").strip().rstrip("/")
         if not instance.startswith(("https://", "http://")):

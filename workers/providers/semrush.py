@@ -218,7 +218,7 @@ class SemrushClient(ProviderClient):
         """Poll ``/siteaudit/info`` until the audit is FINISHED; a long crawl is retried (and resumed)."""
 
         def finished(info: dict[str, Any]) -> bool:
-            current = info.get("current_snapshot") if isinstance(info.get("current_snapshot"), dict) else {}
+            current = raw if isinstance(raw := info.get("current_snapshot"), dict) else {}
             if info["status"] == "FINISHED" and (snapshot_id is None
                                                  or current.get("snapshot_id") == snapshot_id):
                 return True
