@@ -25,7 +25,7 @@ def record_connection(s: Session, job: Job, *, error: AgentError | None, outcome
     fields: dict[str, Any] = {}
     if error is None and outcome == "succeeded":
         status, message = "connected", "connection test succeeded"
-        fields = {"connected_at": now, "next_check_at": None}  # the health check gives it a fresh slot
+        fields = {"connected_at": now}
     else:
         status = "needs_reconnect" if isinstance(error, GrantRevoked) else "error"
         message = error.message if error is not None else outcome

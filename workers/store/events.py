@@ -4,7 +4,7 @@ It is the job's status timeline, the feed of the live stream and the source of w
 ``job.queued``, ``job.running``, ``job.retrying``, ``job.succeeded``, ``job.failed``, ``job.cancelled``,
 ``job.progress``, ``integration.connected``, ``integration.error``, ``integration.disconnected``,
 ``schedule.paused``. ``integration.error`` carries ``status`` (``error`` or ``needs_reconnect``, then
-also ``reason``: the provider's words). ``data`` never holds a secret (messages are redacted before they are stored).
+also ``reason``: the provider's words). ``data`` never holds a secret (messages are redacted first).
 """
 
 from __future__ import annotations
