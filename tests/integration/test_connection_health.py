@@ -94,7 +94,7 @@ def test_a_revoked_grant_found_by_the_health_check_needs_reconnect_and_its_jobs_
     assert state["status"] == "needs_reconnect"
     assert "invalid_grant" in state["message"] and "The user revoked access" in state["message"]
     with Session(stack.engine) as s:  # type: ignore[arg-type]
-        errors = [e.data for e in events.since(s, workspace=workspace) if e.type == "integration.error"]
+        errors = [e.data or {} for e in events.since(s, workspace=workspace) if e.type == "integration.error"]
         schedule = s.exec(select(Schedule).where(Schedule.workspace_id == workspace)).one()
     assert errors and errors[-1]["status"] == "needs_reconnect" and "invalid_grant" in errors[-1]["reason"]
     assert schedule.status == "paused" and "needs reconnecting" in (schedule.paused_reason or "")
