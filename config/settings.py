@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     db_outage_seconds: float = 120.0
     #: A job whose worker died this many times is failed instead of being run again (a poison job).
     max_worker_losses: int = 5
+    #: Seconds between health checks of each connected integration, run by the scheduler (0: none).
+    health_check_seconds: int = Field(default=86_400, ge=0)
+    #: Per provider, days after which an unused refresh token lapses, where the org sets that policy
+    #: (e.g. ``SINTRA_OAUTH_IDLE_EXPIRY_DAYS__SALESFORCE=90``); wins over the provider definition.
+    oauth_idle_expiry_days: dict[str, int] = Field(default_factory=dict)
     #: Most credential sets a worker keeps in memory (least recently used evicted).
     credential_cache_size: int = 1000
     #: Key that signs the console's session cookies (empty: a random one kept in ``<state_dir>/console_secret``).
@@ -111,6 +116,11 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_keys(cls, value: dict[str, str]) -> dict[str, str]:
         return {k.lower(): v.rstrip("/") for k, v in value.items()}
+
+    @field_validator("oauth_idle_expiry_days")
+    @classmethod
+    def _lower_provider_keys(cls, value: dict[str, int]) -> dict[str, int]:
+        return {k.lower(): v for k, v in value.items()}
 
     @field_validator("provider_root")
     @classmethod

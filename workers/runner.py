@@ -43,6 +43,7 @@ from config.settings import Settings
 from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
 from workers.credentials.refresh import StoredRefresher
+from workers.connection_state import record_connection
 from workers.egress import egress_transport
 from workers.errors import (
     AgentError,
@@ -51,6 +52,7 @@ from workers.errors import (
     IntegrationUnavailable,
     InvalidPayload,
     JobCancelled,
+    NeedsReconnect,
     PermanentError,
     RateLimited,
     TimeLimitError,
@@ -59,12 +61,13 @@ from workers.errors import (
 from workers.lifecycle import Decision, RetryPolicy, next_rate_limited_since, retry_at
 from workers.providers import client_class
 from workers.providers.base import CallRecord, record_intent
+from workers.providers.keepalive import DAY_S, keep_alive
 from workers.providers.oauth import OAuth2Client
 from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.db import session_scope
-from workers.store.integrations import get_state, upsert_state
+from workers.store.integrations import get_state
 from workers.store.models import IntegrationState, Job, WorkerProcess, utcnow
 from workers.workflow_steps import dispatch_steps, start_next_stage
 from workers.workflows import combine
@@ -447,14 +450,7 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
             steps.flush(s)
             # the integration state first: whoever sees the job finished must see the state it left
             if isinstance(error, AuthError) or (job.kind == "test_connection" and decision.terminal):
-                ok = decision.status == "succeeded"
-                message = "connection test succeeded" if ok else (error.message if error else decision.status)
-                upsert_state(session=s, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
-                             status="connected" if ok else "error", message=message,
-                             **({"connected_at": now} if ok else {}))
-                events.record(s, workspace=job.workspace_id,
-                              type="integration.connected" if ok else "integration.error",
-                              data={"agent": job.agent, "integration": job.integration, "message": message})
+                record_connection(s, job, error=error, outcome=decision.status, now=now)
             owned = job_store.finish_attempt(session=s, job_id=job.id, worker_id=ctx.worker_id, values=values)
             if owned:
                 events.record(s, workspace=job.workspace_id, type=f"job.{decision.status}", job_id=job.id,
@@ -551,6 +547,9 @@ def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: Db
         raise CredentialsUnavailable(
             f"integration {job.agent}/{job.integration} is {'disconnected' + when if state else 'not configured'}; "
             "the provider was not called")
+    if state.status == "needs_reconnect" and job.kind != "test_connection":  # a test may find it healed
+        raise NeedsReconnect(f"integration {job.agent}/{job.integration} needs reconnecting: {state.message}; "
+                             "the provider was not called")
     cls = client_class(spec.provider)
     if cls is None or not spec.implemented:
         raise IntegrationUnavailable(f"{spec.name} is not implemented in Sintra yet")
@@ -569,6 +568,9 @@ def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: Db
     client = cls(http=ctx.http(base_url), credentials=creds, record=steps.record, action=job.action, **extra)
     client.checkpoint = _checkpoint(ctx, job, steps)
     if job.kind == "test_connection":
+        if isinstance(client, OAuth2Client):
+            keep_alive(client, overrides=ctx.settings.oauth_idle_expiry_days,
+                       margin_s=max(DAY_S, 2 * ctx.settings.health_check_seconds))
         return client.test_connection()
     assert action is not None
     try:

@@ -14,7 +14,8 @@ from config.providers.model import (
 )
 
 #: Google's token endpoint and error object (``error.message``, ``error.status``), shared by both APIs.
-_GOOGLE_TOKEN = Token(url="https://oauth2.googleapis.com/token")
+# Google: "the refresh token has not been used for six months" ends the grant
+_GOOGLE_TOKEN = Token(url="https://oauth2.googleapis.com/token", idle_expiry_days=180)
 _GOOGLE_ERRORS = Errors(message=("error.message", "error_description"), code=("error.status", "error"))
 #: Google sends no rate-limit headers: quota errors only (the client backs off on its own).
 _GOOGLE_LIMITS = RateLimits(limit=(), remaining=())

@@ -70,6 +70,8 @@ class Token(_Frozen):
     grant_type: str = "refresh_token"
     #: Non-secret fields of the token answer stored beside the access token (e.g. ``instance_url``).
     extra_fields: tuple[str, ...] = ()
+    #: Days after which a refresh token lapses when unused (the health check refreshes it before).
+    idle_expiry_days: int | None = None
 
 
 class RateLimits(_Frozen):

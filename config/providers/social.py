@@ -73,7 +73,9 @@ LINKEDIN = ProviderDefinition(
 TIKTOK = ProviderDefinition(
     id="tiktok", name="TikTok for Business API", base_url="https://business-api.tiktok.com/open_api/v1.3",
     auth=Auth(mode="oauth2", field="access_token", header="Access-Token", scheme=""),
-    token=Token(url="https://business-api.tiktok.com/open_api/v1.3/tt_user/oauth2/refresh_token/"),
+    # each refresh rotates the refresh token with a new 365-day lifetime: unused for a year, it lapses
+    token=Token(url="https://business-api.tiktok.com/open_api/v1.3/tt_user/oauth2/refresh_token/",
+                idle_expiry_days=365),
     rate_limits=RateLimits(),
     errors=Errors(message=("message",), code=("code",), in_200=ErrorIn200(path="code", ok=("0",))),
     pagination=Pagination(style="cursor", limit_param="max_count", cursor_param="cursor", next="data.cursor",

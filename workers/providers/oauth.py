@@ -11,11 +11,13 @@ import httpx
 from workers.credentials.base import Credentials
 from workers.credentials.refresh import LocalRefresher, Refresher
 from config.providers import Token
-from workers.errors import AuthError, IntegrationUnavailable, MalformedResponse
+from workers.errors import AuthError, GrantRevoked, IntegrationUnavailable, MalformedResponse
 from workers.providers.base import ProviderClient
 
 #: Refresh this many seconds before the access token expires.
 REFRESH_MARGIN_S = 120
+#: Token-endpoint error codes that blame the app's own credentials, not the user's grant.
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
 
 
 class OAuth2Client(ProviderClient):
@@ -86,8 +88,7 @@ class OAuth2Client(ProviderClient):
             raise
         self._record_token_call(response.status_code, started, "ok" if response.is_success else "auth")
         if response.status_code in (400, 401, 403):
-            raise AuthError(f"{self.provider} refused the refresh token ({response.status_code}); "
-                            "reconnect the integration", status=response.status_code)
+            raise self._refused(response)
         error = self.error_for(response)
         if error is not None:
             raise error
@@ -103,7 +104,19 @@ class OAuth2Client(ProviderClient):
         for extra in self.token.extra_fields:
             if body.get(extra):
                 values[extra] = str(body[extra])
+        values["refreshed_at"] = str(int(time.time()))  # the grant was used now (its unused-expiry restarts)
         return values
+
+    def _refused(self, response: httpx.Response) -> AuthError:
+        """The token endpoint's refusal: the grant itself (revoked, expired) unless the app is to blame."""
+        text, code = self.error_text(response)
+        reason = f"{code}: {text}" if code and code not in text else text
+        message = f"{self.provider} refused the refresh token ({response.status_code} {' '.join(reason.split())[:300]})"
+        if self.token.grant_type == "refresh_token" and (code or "").lower() not in CLIENT_ERRORS:
+            return GrantRevoked(f"{message}; the grant was revoked or expired: reconnect the integration",
+                                status=response.status_code, provider_code=code)
+        return AuthError(f"{message}; check the app's client id and secret", status=response.status_code,
+                         provider_code=code)
 
     def _record_token_call(self, status: int | None, started: float, outcome: str) -> None:
         from workers.providers.base import CallRecord
@@ -128,4 +141,12 @@ class OAuth2Client(ProviderClient):
                 raise
             self._refreshed_once = True
             self.refresh_now()
-            return super().request(method, path, **kwargs)
+            try:
+                return super().request(method, path, **kwargs)
+            except AuthError as again:
+                if again.status != 401:
+                    raise
+                # a token the provider just issued is refused too: the grant behind it is gone
+                raise GrantRevoked(f"{again.message} (with a just-refreshed token): the grant was revoked; "
+                                   "reconnect the integration", status=401,
+                                   provider_code=again.provider_code) from None

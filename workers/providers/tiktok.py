@@ -20,6 +20,7 @@ from workers.credentials.base import Credentials
 from workers.errors import (
     AgentError,
     AuthError,
+    GrantRevoked,
     MalformedResponse,
     ProviderRejected,
     ProviderUnavailable,
@@ -121,8 +122,8 @@ class TikTokClient(OAuth2Client):
         error = self.error_for(response)
         self._record_token_call(response.status_code, started, "ok" if error is None else error.kind)
         if isinstance(error, (AuthError, ProviderRejected)):
-            raise AuthError(f"tiktok refused the refresh token ({error.message}); reconnect the integration",
-                            status=403, provider_code=error.provider_code)
+            raise GrantRevoked(f"tiktok refused the refresh token ({error.message}); the grant was revoked or "
+                               "expired: reconnect the integration", status=403, provider_code=error.provider_code)
         if error is not None:
             raise error
         try:
@@ -134,6 +135,7 @@ class TikTokClient(OAuth2Client):
             values["refresh_token"] = str(data["refresh_token"])
         if data.get("expires_in"):
             values["expires_at"] = str(int(time.time() + float(data["expires_in"])))
+        values["refreshed_at"] = str(int(time.time()))  # its 365-day unused-expiry restarts
         return values
 
     def test_connection(self) -> dict[str, Any]:
