@@ -27,6 +27,7 @@ import httpx
 from sqlmodel import Session
 
 from config.catalog import IntegrationSpec
+from config.logging import register_secret
 from config.providers import ProviderDefinition
 from config.providers.oauth import flow_url, pending_integration
 from workers.credentials.base import Credentials
@@ -162,6 +163,8 @@ def _tokens(defn: ProviderDefinition, answer: Mapping[str, Any]) -> dict[str, st
     out = {"access_token": str(answer["access_token"])}
     if answer.get("refresh_token"):
         out["refresh_token"] = str(answer["refresh_token"])
+    for token in out.values():  # before any log line could carry one (Meta's short token goes in a query)
+        register_secret(token)
     if answer.get("expires_in"):
         out["expires_at"] = str(int(time.time() + float(answer["expires_in"])))
     for source, target in flow.answer_fields.items():

@@ -33,7 +33,7 @@ GOOGLE_ANALYTICS = ProviderDefinition(
     test_connection=(TestCall(path="/v1beta/properties/{property_id}/metadata", proves="name",
                               description="Dimensions and metrics of the property (Core quota)."),),
     docs_url="https://developers.google.com/analytics/devguides/reporting/data/v1",
-    oauth=OAuthFlow(authorize_url=_GOOGLE_AUTHORIZE, pkce="S256", extra_params=_GOOGLE_PARAMS,
+    oauth=OAuthFlow(authorize_url=_GOOGLE_AUTHORIZE, label="Google", pkce="S256", extra_params=_GOOGLE_PARAMS,
                     scopes=("https://www.googleapis.com/auth/analytics.readonly",)),
 )
 
@@ -46,7 +46,7 @@ GOOGLE_SEARCH_CONSOLE = ProviderDefinition(
     test_connection=(TestCall(path="/webmasters/v3/sites", proves="siteEntry",
                               description="Properties the user can see, with permission levels."),),
     docs_url="https://developers.google.com/webmaster-tools/v1/api_reference_index",
-    oauth=OAuthFlow(authorize_url=_GOOGLE_AUTHORIZE, pkce="S256", extra_params=_GOOGLE_PARAMS,
+    oauth=OAuthFlow(authorize_url=_GOOGLE_AUTHORIZE, label="Google", pkce="S256", extra_params=_GOOGLE_PARAMS,
                     scopes=(_WEBMASTERS + ".readonly",), action_scopes={"submit_sitemap": (_WEBMASTERS,)}),
 )
 

@@ -29,7 +29,7 @@ HUBSPOT = ProviderDefinition(
     docs_url="https://developers.hubspot.com/docs/api/crm/understanding-the-crm",
     integration_docs={
         "hubspot_marketing": "https://developers.hubspot.com/docs/api/marketing/emails/marketing-emails"},
-    oauth=OAuthFlow(authorize_url="https://app.hubspot.com/oauth/authorize", scopes=("oauth",),
+    oauth=OAuthFlow(authorize_url="https://app.hubspot.com/oauth/authorize", label="HubSpot", scopes=("oauth",),
                     action_scopes={**dict.fromkeys(("create_deal", "update_deal"),
                                                    ("crm.objects.deals.read", "crm.objects.deals.write")),
                                    "list_deals": ("crm.objects.deals.read",),
@@ -61,7 +61,8 @@ SALESFORCE = ProviderDefinition(
     docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
     # web-server flow at login.salesforce.com (or the configured My Domain); PKCE supported; the org's
     # instance_url comes back in the token answer and is checked like a configured one
-    oauth=OAuthFlow(authorize_url="https://login.salesforce.com/services/oauth2/authorize", pkce="S256",
+    oauth=OAuthFlow(authorize_url="https://login.salesforce.com/services/oauth2/authorize", label="Salesforce",
+                    pkce="S256",
                     scopes=("api", "refresh_token"),
                     exchange_url="https://login.salesforce.com/services/oauth2/token",
                     answer_fields={"instance_url": "instance_url"}, host_field="instance_url"),

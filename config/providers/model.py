@@ -167,6 +167,8 @@ class OAuthFlow(_Frozen):
     """
 
     authorize_url: str
+    #: The name on the consent screen and the console's button ("Connect with Google").
+    label: str = ""
     scopes: tuple[str, ...] = ()
     action_scopes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     scope_separator: str = " "

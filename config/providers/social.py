@@ -26,7 +26,7 @@ _IG_PUBLISH = ("instagram_business_content_publish",)
 _IG_INSIGHTS = ("instagram_business_manage_insights",)
 _IG_COMMENTS = ("instagram_business_manage_comments",)
 INSTAGRAM_LOGIN = OAuthFlow(
-    authorize_url="https://www.instagram.com/oauth/authorize", scope_separator=",",
+    authorize_url="https://www.instagram.com/oauth/authorize", label="Instagram", scope_separator=",",
     scopes=("instagram_business_basic",),
     action_scopes={"publish_photo": _IG_PUBLISH, "publish_reel": _IG_PUBLISH, "publish_story": _IG_PUBLISH,
                    "publish_carousel": _IG_PUBLISH, "get_media_insights": _IG_INSIGHTS,
@@ -42,7 +42,7 @@ INSTAGRAM_LOGIN = OAuthFlow(
 _FB_POSTS = ("pages_manage_posts",)
 _FB_TOKEN_URL = "https://graph.facebook.com/v25.0/oauth/access_token"
 FACEBOOK_LOGIN = OAuthFlow(
-    authorize_url="https://www.facebook.com/v25.0/dialog/oauth", scope_separator=",",
+    authorize_url="https://www.facebook.com/v25.0/dialog/oauth", label="Facebook", scope_separator=",",
     scopes=("pages_show_list", "pages_read_engagement"),
     action_scopes={"update_page_info": ("pages_manage_metadata",), "publish_page_post": _FB_POSTS,
                    "list_scheduled_posts": _FB_POSTS, "schedule_post": _FB_POSTS, "cancel_scheduled_post": _FB_POSTS,
@@ -83,7 +83,7 @@ X = ProviderDefinition(
     test_connection=(TestCall(path="/2/users/me", proves="data.id", description="The authenticated user."),),
     docs_url="https://docs.x.com/x-api/introduction",
     # OAuth 2.0 user context: PKCE (S256) is required; offline.access is what issues a refresh token
-    oauth=OAuthFlow(authorize_url="https://x.com/i/oauth2/authorize", pkce="S256",
+    oauth=OAuthFlow(authorize_url="https://x.com/i/oauth2/authorize", label="X", pkce="S256",
                     scopes=("tweet.read", "users.read", "offline.access"),
                     action_scopes={"publish_post": ("tweet.write", "media.write"),
                                    "publish_thread": ("tweet.write", "media.write")}),
@@ -108,7 +108,8 @@ LINKEDIN = ProviderDefinition(
     docs_url="https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api",
     integration_docs={"linkedin_sales": "https://learn.microsoft.com/en-us/linkedin/sales/"},
     # 3-legged OAuth (no PKCE for web apps); openid+profile for the /v2/userinfo test call
-    oauth=OAuthFlow(authorize_url="https://www.linkedin.com/oauth/v2/authorization", scopes=("openid", "profile"),
+    oauth=OAuthFlow(authorize_url="https://www.linkedin.com/oauth/v2/authorization", label="LinkedIn",
+                     scopes=("openid", "profile"),
                     action_scopes={"publish_post": ("w_organization_social",),
                                    "publish_article": ("w_organization_social",),
                                    "get_post_analytics": ("r_organization_social",),
@@ -132,7 +133,7 @@ TIKTOK = ProviderDefinition(
     docs_url="https://business-api.tiktok.com/portal/docs",
     # TikTok Accounts API: consent on tiktok.com (the app id is ``client_key`` there), then the business
     # API's own token endpoint (JSON, the code as ``auth_code``, tokens inside the ``data`` envelope)
-    oauth=OAuthFlow(authorize_url="https://www.tiktok.com/v2/auth/authorize/", scope_separator=",",
+    oauth=OAuthFlow(authorize_url="https://www.tiktok.com/v2/auth/authorize/", label="TikTok", scope_separator=",",
                     client_id_param="client_key",
                     scopes=("user.info.basic", "user.info.username", "user.info.stats"),
                     action_scopes={"get_performance_analytics": ("video.insights",),
