@@ -117,7 +117,8 @@ def _done(request: Request, grant: Grant, body: dict[str, Any]) -> Response:
     return JSONResponse(body)
 
 
-@callback_router.get("/api/oauth/callback", name="oauth_callback", responses=errors(400, 404))
+# not in the OpenAPI document: a browser redirect target, not an operation for API clients (it takes no key)
+@callback_router.get("/api/oauth/callback", name="oauth_callback", include_in_schema=False)
 def oauth_callback(request: Request, session: SessionDep, enqueuer: EnqueuerDep, state: str = "", code: str = "",
                    error: str = "", error_description: str = "") -> Response:
     """The provider's redirect: check the state, then record a refusal or hand the code to the agent's worker."""
