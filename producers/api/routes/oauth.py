@@ -78,13 +78,13 @@ def authorize(agent_id: str, integration_id: str, caller: CallerDep, session: Se
     flow = spec.definition.oauth
     assert flow is not None
     state = get_state(session=session, workspace=caller.workspace, agent=agent_id, integration=spec.id)
-    app = app_fields(_states(request).redis, caller.workspace, agent_id, spec.id)
+    states = _states(request)
+    app = app_fields(states.redis, caller.workspace, agent_id, spec.id)
     if state is None or state.status == "disconnected" or "client_id" not in state.fields_set \
             or not app.get("client_id"):
         raise ApiError(409, "app_not_configured", f"configure {agent_id}/{spec.id} with the app's client_id and "
                        "client_secret first (POST .../configure), then authorize")
     redirect_uri = str(request.url_for("oauth_callback"))
-    states = _states(request)
     token, sid = states.issue(workspace=caller.workspace, agent=agent_id, integration=spec.id,
                               redirect_uri=redirect_uri)
     actions = [a.name for a in spec.actions if not a.restricted]
