@@ -40,6 +40,7 @@ from config.catalog import agent as agent_spec
 from config.catalog import integration as integration_spec
 from config.messages import JobMessage
 from config.settings import Settings
+from config.providers.oauth import EXCHANGE_ACTION
 from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
 from workers.credentials.refresh import StoredRefresher
@@ -58,6 +59,7 @@ from workers.errors import (
     TimeLimitError,
     TransientError,
 )
+from workers.oauth_exchange import exchange
 from workers.lifecycle import Decision, RetryPolicy, next_rate_limited_since, retry_at
 from workers.providers import client_class
 from workers.providers.base import CallRecord, record_intent
@@ -558,7 +560,10 @@ def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: Db
         raise InvalidPayload(f"{spec.id} has no action {job.action!r}")
     if action is not None and action.restricted:
         raise IntegrationUnavailable(f"{spec.id}.{action.name} is restricted: {action.restricted}")
-    creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)
+    if job.kind == "test_connection" and job.action == EXCHANGE_ACTION:  # "Connect with <provider>"
+        creds = exchange(ctx, job, spec)
+    else:
+        creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)
     base_url = ctx.settings.provider_url(spec.provider) or cls.resolve_base_url(cls.definition().base_url, creds)
     extra: dict[str, Any] = {}
     if issubclass(cls, OAuth2Client):

@@ -15,11 +15,14 @@ from config.providers.model import (
     Auth,
     ErrorIn200,
     Errors,
+    LongLived,
+    OAuthFlow,
     Pagination,
     ProviderDefinition,
     RateLimits,
     TestCall,
     Token,
+    _path_of,
     placeholders,
 )
 
@@ -27,6 +30,8 @@ __all__ = [
     "Auth",
     "ErrorIn200",
     "Errors",
+    "LongLived",
+    "OAuthFlow",
     "Pagination",
     "ProviderDefinition",
     "RateLimits",
@@ -36,6 +41,7 @@ __all__ = [
     "definitions",
     "placeholders",
     "root_base_path",
+    "root_path",
     "root_token_path",
 ]
 
@@ -64,6 +70,11 @@ def definition(provider: str) -> ProviderDefinition:
 def root_base_path(provider: str) -> str:
     """The provider's base path under a root that serves every provider (the simulator, a proxy)."""
     return f"/{provider}{definition(provider).base_path}"
+
+
+def root_path(provider: str, url: str) -> str:
+    """Where any of the provider's real URLs (consent page, code exchange) lives under such a root."""
+    return f"/{provider}{_path_of(url, keep_slash=True)}"
 
 
 def root_token_path(provider: str) -> str | None:

@@ -6,6 +6,7 @@ from config.providers.model import (
     Auth,
     ErrorIn200,
     Errors,
+    OAuthFlow,
     Pagination,
     ProviderDefinition,
     RateLimits,
@@ -19,6 +20,11 @@ _GOOGLE_TOKEN = Token(url="https://oauth2.googleapis.com/token", idle_expiry_day
 _GOOGLE_ERRORS = Errors(message=("error.message", "error_description"), code=("error.status", "error"))
 #: Google sends no rate-limit headers: quota errors only (the client backs off on its own).
 _GOOGLE_LIMITS = RateLimits(limit=(), remaining=())
+#: Google's consent page: ``access_type=offline`` with ``prompt=consent`` so a refresh token is issued
+#: every time (Google omits it on a repeated consent otherwise); PKCE S256 is supported.
+_GOOGLE_AUTHORIZE = "https://accounts.google.com/o/oauth2/v2/auth"
+_GOOGLE_PARAMS = {"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"}
+_WEBMASTERS = "https://www.googleapis.com/auth/webmasters"
 
 GOOGLE_ANALYTICS = ProviderDefinition(
     id="google_analytics", name="Google Analytics Data API", base_url="https://analyticsdata.googleapis.com",
@@ -28,6 +34,8 @@ GOOGLE_ANALYTICS = ProviderDefinition(
     test_connection=(TestCall(path="/v1beta/properties/{property_id}/metadata", proves="name",
                               description="Dimensions and metrics of the property (Core quota)."),),
     docs_url="https://developers.google.com/analytics/devguides/reporting/data/v1",
+    oauth=OAuthFlow(authorize_url=_GOOGLE_AUTHORIZE, label="Google", pkce="S256", extra_params=_GOOGLE_PARAMS,
+                    scopes=("https://www.googleapis.com/auth/analytics.readonly",)),
 )
 
 GOOGLE_SEARCH_CONSOLE = ProviderDefinition(
@@ -39,6 +47,8 @@ GOOGLE_SEARCH_CONSOLE = ProviderDefinition(
     test_connection=(TestCall(path="/webmasters/v3/sites", proves="siteEntry",
                               description="Properties the user can see, with permission levels."),),
     docs_url="https://developers.google.com/webmaster-tools/v1/api_reference_index",
+    oauth=OAuthFlow(authorize_url=_GOOGLE_AUTHORIZE, label="Google", pkce="S256", extra_params=_GOOGLE_PARAMS,
+                    scopes=(_WEBMASTERS + ".readonly",), action_scopes={"submit_sitemap": (_WEBMASTERS,)}),
 )
 
 AMPLITUDE = ProviderDefinition(

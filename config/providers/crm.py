@@ -6,6 +6,7 @@ from config.providers.model import (
     Auth,
     ErrorIn200,
     Errors,
+    OAuthFlow,
     Pagination,
     ProviderDefinition,
     RateLimits,
@@ -28,6 +29,23 @@ HUBSPOT = ProviderDefinition(
     docs_url="https://developers.hubspot.com/docs/api/crm/understanding-the-crm",
     integration_docs={
         "hubspot_marketing": "https://developers.hubspot.com/docs/api/marketing/emails/marketing-emails"},
+    oauth=OAuthFlow(authorize_url="https://app.hubspot.com/oauth/authorize", label="HubSpot", scopes=("oauth",),
+                    action_scopes={**dict.fromkeys(("create_deal", "update_deal"),
+                                                   ("crm.objects.deals.read", "crm.objects.deals.write")),
+                                   "list_deals": ("crm.objects.deals.read",),
+                                   **dict.fromkeys(("create_contact", "update_contact", "batch_upsert_contacts"),
+                                                   ("crm.objects.contacts.read", "crm.objects.contacts.write")),
+                                   "search_contacts": ("crm.objects.contacts.read",),
+                                   "list_email_events": ("content",),
+                                   "list_email_engagements": ("sales-email-read",),
+                                   "enroll_in_sequence": ("automation.sequences.enrollments.write",),
+                                   **dict.fromkeys(("list_marketing_emails", "create_marketing_email",
+                                                    "get_email_statistics"), ("content",)),
+                                   "list_lists": ("crm.lists.read",),
+                                   **dict.fromkeys(("create_list", "add_to_list"),
+                                                   ("crm.lists.read", "crm.lists.write")),
+                                   **dict.fromkeys(("list_workflows", "enroll_in_workflow"), ("automation",)),
+                                   "send_single_email": ("marketing-email",)}),
 )
 
 SALESFORCE = ProviderDefinition(
@@ -41,6 +59,13 @@ SALESFORCE = ProviderDefinition(
     test_connection=(TestCall(path="/limits", proves="DailyApiRequests",
                               description="Org limits, incl. DailyApiRequests remaining."),),
     docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
+    # web-server flow at login.salesforce.com (or the configured My Domain); PKCE supported; the org's
+    # instance_url comes back in the token answer and is checked like a configured one
+    oauth=OAuthFlow(authorize_url="https://login.salesforce.com/services/oauth2/authorize", label="Salesforce",
+                    pkce="S256",
+                    scopes=("api", "refresh_token"),
+                    exchange_url="https://login.salesforce.com/services/oauth2/token",
+                    answer_fields={"instance_url": "instance_url"}, host_field="instance_url"),
 )
 
 PIPEDRIVE = ProviderDefinition(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 from typing import Literal
 
 from urllib.parse import urlsplit
@@ -142,6 +143,62 @@ class TestCall(_Frozen):
     description: str = ""
 
 
+class LongLived(_Frozen):
+    """A second exchange that trades the short-lived token of the code exchange for a long-lived one (Meta).
+
+    ``GET url?grant_type=<grant_type>&<token_param>=<short token>`` plus the client secret (and the client
+    id when ``client_id``): Facebook's ``fb_exchange_token`` (60 days), Instagram's ``ig_exchange_token``.
+    """
+
+    url: str
+    grant_type: str
+    token_param: str
+    client_id: bool = True
+
+
+class OAuthFlow(_Frozen):
+    """The OAuth 2.0 authorization-code flow of a provider: consent page, scopes, PKCE, code exchange.
+
+    ``scopes`` are asked for by every integration of the provider; ``action_scopes`` adds what one action
+    needs, so the authorize URL asks for exactly what the integration's actions use. The exchange goes to
+    ``exchange_url`` (default: the definition's token URL) with the code under ``code_param`` and the
+    client id under ``client_id_param`` (TikTok's authorize URL says ``client_key``); ``answer_path`` is
+    where the tokens sit in the answer (TikTok's ``data`` envelope); ``answer_fields`` maps answer fields
+    to credential fields kept beside the tokens (Salesforce's ``instance_url``, Instagram's user id).
+    ``host_field`` is a configured credential field whose origin replaces the URLs' (Salesforce My Domain).
+    """
+
+    authorize_url: str
+    #: The name on the consent screen and the console's button ("Connect with Google").
+    label: str = ""
+    scopes: tuple[str, ...] = ()
+    action_scopes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    scope_separator: str = " "
+    #: "S256": the authorize URL carries a code challenge and the exchange the verifier (X requires it).
+    pkce: Literal["S256", "none"] = "none"
+    client_id_param: str = "client_id"
+    #: Fixed authorize parameters (Google: ``access_type=offline`` and ``prompt=consent`` for a refresh token).
+    extra_params: dict[str, str] = Field(default_factory=dict)
+    exchange_url: str = ""
+    exchange_method: Literal["POST", "GET"] = "POST"
+    exchange_format: Literal["form", "json"] = "form"
+    #: Where the client id/secret go in the exchange (None: as the token endpoint's refresh does).
+    client_auth: Literal["body", "basic"] | None = None
+    exchange_client_id_param: str = "client_id"
+    code_param: str = "code"
+    answer_path: str = ""
+    answer_fields: dict[str, str] = Field(default_factory=dict)
+    long_lived: LongLived | None = None
+    host_field: str = ""
+
+    def scopes_for(self, actions: Iterable[str]) -> list[str]:
+        """The scopes an integration with ``actions`` asks for: the common ones, then each action's, once."""
+        out = list(self.scopes)
+        for action in actions:
+            out += [s for s in self.action_scopes.get(action, ()) if s not in out]
+        return out
+
+
 class ProviderDefinition(_Frozen):
     """Everything about one provider's API that is not an action: written once, executed by the client."""
 
@@ -161,6 +218,8 @@ class ProviderDefinition(_Frozen):
     docs_url: str
     #: Per-integration docs when one provider serves several integrations (integration id -> URL).
     integration_docs: dict[str, str] = Field(default_factory=dict)
+    #: The authorization-code flow ("Connect with <provider>"), for providers whose users consent.
+    oauth: OAuthFlow | None = None
 
     @model_validator(mode="after")
     def _check(self) -> ProviderDefinition:
@@ -170,6 +229,8 @@ class ProviderDefinition(_Frozen):
             raise ValueError(f"{self.id}: oauth2 auth and a token endpoint go together")
         if not self.test_connection:
             raise ValueError(f"{self.id}: a provider needs a test-connection call")
+        if self.oauth is not None and not (self.oauth.exchange_url or self.token):
+            raise ValueError(f"{self.id}: an OAuth flow needs an exchange URL or a token endpoint")
         for url in (self.docs_url, *self.integration_docs.values()):
             if not url.startswith("https://"):
                 raise ValueError(f"{self.id}: docs URL {url!r} must be https")
@@ -184,6 +245,12 @@ class ProviderDefinition(_Frozen):
     def token_path(self) -> str | None:
         """The path of the token endpoint, or None without one."""
         return _path_of(self.token.url, keep_slash=True) if self.token else None
+
+    @property
+    def exchange_url(self) -> str:
+        """Where the authorization code is exchanged (the flow's own URL, else the token endpoint)."""
+        assert self.oauth is not None
+        return self.oauth.exchange_url or (self.token.url if self.token else "")
 
     def docs_for(self, integration_id: str) -> str:
         """The docs URL of one integration of this provider."""

@@ -19,7 +19,8 @@ from producers.api import metrics
 from producers.api.deps import get_caller
 from producers.api.errors import install_error_handlers
 from producers.api.limits import BodyLimit, Throttle, check_inputs
-from producers.api.routes import events, health, integrations, jobs, keys, ops, schedules, tools, webhooks, workflows
+from producers.api.routes import (events, health, integrations, jobs, keys, oauth, ops, schedules, tools, webhooks,
+                                  workflows)
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -61,8 +62,9 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.include_router(metrics.router)
     # every /api route needs a key, whether or not its handler asks who calls (cached: runs once); then
     # its inputs are checked (control characters, NULs, params size) before the handler sees them
-    for module in (integrations, jobs, keys, schedules, workflows, webhooks, events, ops, tools):
+    for module in (integrations, oauth, jobs, keys, schedules, workflows, webhooks, events, ops, tools):
         app.include_router(module.router, dependencies=[Depends(get_caller), Depends(check_inputs)])
+    app.include_router(oauth.callback_router)  # the provider redirects a browser here: the signed state authenticates
     from producers.mcp.http import McpEndpoint
 
     # an agent's MCP server; authenticated by the API itself on every request (not in the OpenAPI document)

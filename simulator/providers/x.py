@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request, Response
 
+from simulator import oauth as sim_oauth
 from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
 from simulator.providers import _x_posts as xp
 
@@ -187,8 +188,10 @@ def newest(w: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- OAuth 2.0 ----------------------------------------------------------------------------------------
 @router.post("/oauth2/token")
-async def token(request: Request) -> dict[str, Any]:
+async def token(request: Request) -> Any:
     """Refresh grant: Basic auth (confidential) or client_id (public); the refresh token rotates."""
+    if (answer := await sim_oauth.grant(request, PROVIDER)) is not None:  # "Connect with": the code exchange
+        return answer
     form, w = await params(request), world(request)
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     client_secret = ""

@@ -170,8 +170,9 @@ SPEC = IntegrationSpec(
         field("client_secret", secret=True, description="Meta app secret (token exchange and "
                                                         "appsecret_proof).",
               example="00000000000000000000000000000000"),
-        field("access_token", secret=True,
-              description="Long-lived user token or system-user token (Meta issues no refresh tokens); the "
+        field("access_token", secret=True, required=False,
+              description="Set by Connect with Facebook, or paste a long-lived user token or system-user "
+                          "token (Meta issues no refresh tokens); the "
                           "Page token is derived from it.",
               example="EAAG0000000000000000"),
         field("page_id", description="Facebook Page id.",

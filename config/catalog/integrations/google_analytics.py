@@ -160,7 +160,7 @@ def google_oauth(scope: str) -> tuple[CredentialField, ...]:
               example="123456789012-abc123.apps.googleusercontent.com"),
         field("client_secret", secret=True, description="Google OAuth client secret.",
               example="GOCSPX-0000000000000000000000000000"),
-        field("refresh_token", secret=True, description=f"Refresh token with {scope}.",
+        field("refresh_token", secret=True, required=False, description=f"Refresh token with {scope}.",
               example="1//0000000000000000000000"),
         field("access_token", secret=True, required=False, description="Current access token, if any.",
               example="ya29.0000000000000000"),

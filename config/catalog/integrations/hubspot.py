@@ -21,7 +21,7 @@ def _credentials() -> tuple[CredentialField, ...]:
               example="5d3c9e1a-0000-0000-0000-000000000000"),
         field("client_secret", secret=True, description="Client secret of the HubSpot app.",
               example="00000000-0000-0000-0000-000000000000"),
-        field("refresh_token", secret=True, description="Refresh token of the installed account.",
+        field("refresh_token", secret=True, required=False, description="Refresh token of the installed account.",
               example="na1-0000-0000-0000-0000-000000000000"),
         field("access_token", secret=True, required=False, description="Current access token (30 min), if "
                                                                        "any.",

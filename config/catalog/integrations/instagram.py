@@ -203,9 +203,15 @@ SPEC = IntegrationSpec(
     name="Instagram",
     implemented=True,
     credential_fields=(
-        field("access_token", secret=True, description="Long-lived Instagram User access token.",
+        field("client_id", required=False, description="Instagram app id (for \"Connect with Instagram\").",
+              pattern=r"\d{5,20}", pattern_hint="the numeric Instagram app id", example="990000000000001"),
+        field("client_secret", secret=True, required=False, description="Instagram app secret (code exchange).",
+              example="00000000000000000000000000000000"),
+        field("access_token", secret=True, required=False,
+              description="Long-lived Instagram User access token (set by \"Connect with Instagram\").",
               example="IGAAsandbox0000000000000"),
-        field("ig_user_id", description="Instagram professional account id.",
+        field("ig_user_id", required=False,
+              description="Instagram professional account id (from the token answer when connected with OAuth).",
               pattern=r"\d{5,25}", pattern_hint="the numeric Instagram account id", example="17841400000000001"),
     ),
     actions=(

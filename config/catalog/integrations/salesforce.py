@@ -135,11 +135,11 @@ SPEC = IntegrationSpec(
               description="Consumer key of the connected app or external client app."),
         field("client_secret", secret=True, example="0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
               description="Consumer secret."),
-        field("refresh_token", secret=True, example="5Aep8610123456789abcdefghijklmnopqrstuvwxyz",
+        field("refresh_token", secret=True, required=False, example="5Aep8610123456789abcdefghijklmnopqrstuvwxyz",
               description="Refresh token (web-server flow)."),
         field("access_token", secret=True, required=False, example="00D000000000000!AQ0000000000000000000000",
               description="Current access token, if any."),
-        field("instance_url", pattern=SALESFORCE_INSTANCE, example="https://acme.my.salesforce.com",
+        field("instance_url", required=False, pattern=SALESFORCE_INSTANCE, example="https://acme.my.salesforce.com",
               pattern_hint="an https URL on a Salesforce domain (e.g. https://acme.my.salesforce.com), "
                            "without path, port, user, query or fragment",
               description="My Domain URL from the token response, e.g. "

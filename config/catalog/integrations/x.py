@@ -100,9 +100,9 @@ SPEC = IntegrationSpec(
         field("client_secret", secret=True, required=False,
               example="0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
               description="OAuth 2.0 client secret (confidential apps only; PKCE public apps have none)."),
-        field("refresh_token", secret=True, example="bWVtYmVyLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OQ",
+        field("refresh_token", secret=True, required=False, example="bWVtYmVyLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OQ",
               description="User-context refresh token (scopes tweet.read tweet.write users.read "
-                          "offline.access media.write)."),
+                          "offline.access media.write); set by Connect with X."),
         field("access_token", secret=True, required=False, example="bWVtYmVyLWFjY2Vzcy10b2tlbi0wMTIzNDU2Nzg5",
               description="Current user access token, if any."),
         field("bearer_token", secret=True, required=False, example="AAAAAAAAAAAAAAAAAAAAA0123456789abcdef",
