@@ -78,11 +78,13 @@ class OAuth2Client(ProviderClient):
 
     def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
         """Call the provider's token endpoint; return the new values to store."""
-        auth = (creds.get("client_id", ""), creds.get("client_secret", "")) if self.token_auth == "basic" else None
+        # HTTP Basic client auth only where the provider takes it (no auth argument otherwise: not the client's)
+        basic: dict[str, Any] = ({"auth": (creds.get("client_id", ""), creds.get("client_secret", ""))}
+                                 if self.token_auth == "basic" else {})
         started = time.perf_counter()
         try:
-            response = self.http.post(self.token_url(), data=self.refresh_form(creds), auth=auth,
-                                      headers={"Accept": "application/json"})
+            response = self.http.post(self.token_url(), data=self.refresh_form(creds),
+                                      headers={"Accept": "application/json"}, **basic)
         except httpx.HTTPError:
             self._record_token_call(None, started, "network_error")
             raise
