@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel
 
 from config.messages import TERMINAL_STATUSES, JobCreate, JobPublic, JobTemplate, ScheduleCreate
-from producers.schemas import (AgentPublic, BulkRetryResult, JobTimeline, AgentsPublic, ConnectResult,
+from producers.schemas import (AgentPublic, AuthorizeResult, BulkRetryResult, JobTimeline, AgentsPublic, ConnectResult,
                                DeliveriesPublic, DeliveryPublic,
                                DisconnectResult, IntegrationPublic, JobsPublic, Liveness, Readiness,
                                ScheduleDetail, SchedulePublic, SchedulesPublic, WebhookCreated, WebhookPublic,
@@ -45,6 +45,7 @@ OPERATIONS = {
     "integrations_list_all": "integrations", "integrations_list_agent": "agent",
     "integrations_get_one": "integration", "integrations_configure": "configure",
     "integrations_connect": "connect", "integrations_disconnect": "disconnect",
+    "integrations_authorize": "authorize",
     "jobs_create": "create_job", "jobs_list": "list_jobs", "jobs_read": "get_job", "jobs_cancel": "cancel_job",
     "jobs_retry": "retry_job", "jobs_retry_many": "retry_jobs", "jobs_timeline": "job_timeline",
     "events_job_events": "job_events", "events_workspace_events": "events",
@@ -167,6 +168,10 @@ class _Api:
         """Test the connection from the agent's worker."""
         return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/connect",
                                 ConnectResult))
+
+    def authorize(self, agent: str, integration: str) -> AuthorizeResult:
+        """The provider's consent URL for an OAuth integration (its app's fields saved): send the user there."""
+        return self._send(_Call("POST", f"/api/integrations/{agent}/{integration}/authorize", AuthorizeResult))
 
     def disconnect(self, agent: str, integration: str) -> DisconnectResult:
         """Delete the credentials, fail the integration's queued jobs and pause its schedules."""

@@ -367,3 +367,14 @@ class JobTimeline(BaseModel):
 
     job_id: str
     events: list[TimelineEvent]
+
+
+class AuthorizeResult(BaseModel):
+    """Where to send the user to consent, and the state that comes back with the code."""
+
+    authorization_url: str
+    state: str
+    redirect_uri: str
+    scopes: list[str]
+    pkce: bool
+    expires_in: int

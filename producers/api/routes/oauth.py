@@ -18,7 +18,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
 
 from config.catalog import CatalogError, IntegrationSpec, agent, integration
 from config.logging import register_secrets
@@ -28,7 +27,7 @@ from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, 
 from producers.api.errors import ApiError
 from producers.console.session import sessions
 from producers.oauth_state import STATE_TTL, Grant, OAuthStates, StateRefused, app_fields
-from producers.schemas import COMMON_ERRORS, errors
+from producers.schemas import COMMON_ERRORS, AuthorizeResult, errors
 from workers.dispatch import dispatch_now
 from workers.store import events
 from workers.store import jobs as job_store
@@ -38,17 +37,6 @@ from workers.store.integrations import get_state, upsert_state
 router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=COMMON_ERRORS)
 #: Public: the provider sends the user's browser here; mounted without the bearer-key dependency.
 callback_router = APIRouter(tags=["integrations"])
-
-
-class AuthorizeResult(BaseModel):
-    """Where to send the user to consent, and the state that comes back with the code."""
-
-    authorization_url: str
-    state: str
-    redirect_uri: str
-    scopes: list[str]
-    pkce: bool
-    expires_in: int
 
 
 def _states(request: Request) -> OAuthStates:
