@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import redis
@@ -18,7 +20,9 @@ from producers.api import metrics
 from producers.api.deps import get_caller
 from producers.api.errors import install_error_handlers
 from producers.api.limits import BodyLimit, Throttle, check_inputs
-from producers.api.routes import events, health, integrations, jobs, keys, ops, schedules, tools, webhooks, workflows
+from producers.api.hotpath import HotPath, authenticate
+from producers.api.routes import (events, health, integrations, jobs, keys, ops, schedules, submit, tools, webhooks,
+                                   workflows)
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -39,6 +43,13 @@ def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
     return get
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Close the hot path's connections of this event loop when it stops serving."""
+    yield
+    await app.state.hot.close()
+
+
 def operation_id(route: APIRoute) -> str:
     """A stable OpenAPI operation id: ``<tag>_<function>``, e.g. ``jobs_create``."""
     return f"{route.tags[0] if route.tags else 'api'}_{route.name.rstrip('_')}"
@@ -47,7 +58,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
     """The API app for ``settings``."""
     settings = settings or get_settings()
-    app = FastAPI(title="Sintra", version="0.1.0", generate_unique_id_function=operation_id,
+    app = FastAPI(title="Sintra", version="0.1.0", generate_unique_id_function=operation_id, lifespan=_lifespan,
                   description="Run AI agents' jobs against SaaS integrations. Every `/api` route needs "
                               "`Authorization: Bearer <key>`; errors are `{\"error\": {\"code\", \"message\"}}`.")
     app.state.settings = settings
@@ -55,6 +66,7 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
+    app.state.hot = HotPath.build(settings, app.state.engine, app.state.enqueuer)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -62,6 +74,8 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     # its inputs are checked (control characters, NULs, params size) before the handler sees them
     for module in (integrations, jobs, keys, schedules, workflows, webhooks, events, ops, tools):
         app.include_router(module.router, dependencies=[Depends(get_caller), Depends(check_inputs)])
+    # the submission route authenticates itself (key cache, one Redis round trip; see producers.api.hotpath)
+    app.include_router(submit.router, dependencies=[Depends(authenticate), Depends(check_inputs)])
     from producers.mcp.http import McpEndpoint
 
     # an agent's MCP server; authenticated by the API itself on every request (not in the OpenAPI document)
