@@ -90,8 +90,11 @@ class Env:
                     "SINTRA_PROVIDER_URLS__MAILCHIMP": f"{self.sim}/mailchimp/3.0", "SINTRA_LOG_FORMAT": "json",
                     "SINTRA_LOG_LEVEL": "WARNING", "dramatiq_worker_timeout": "100",
                     "BENCH_REDIS_URL": REDIS_URL, "BENCH_PROVIDER_URL": f"{self.sim}/mailchimp/3.0",
+                    # the benchmark measures throughput, not the throttle (it still runs on every request)
+                    "SINTRA_RATE_LIMIT_PER_KEY": "100000000", "SINTRA_RATE_LIMIT_PER_IP": "100000000",
                     "PYTHONPATH": str(ROOT)}
         self.vhosts: list[str] = []
+        self.api_pids: dict[str, int] = {}
         sim_args = ["--port", str(self.sim_port)] + (["--host", "127.0.0.1"] if sim_module == "simulator" else [])
         self.start([sys.executable, "-m", sim_module, *sim_args])
         self.start_api(self.api_port)
@@ -99,9 +102,10 @@ class Env:
 
     def start_api(self, port: int, **env: str) -> str:
         """Serve the API (one uvicorn process, one worker) on ``port``; return its URL once it answers."""
-        self.start([sys.executable, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
-                    "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], **env)
+        p = self.start([sys.executable, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
+                        "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], **env)
         _wait(f"http://127.0.0.1:{port}/healthz")
+        self.api_pids[f"http://127.0.0.1:{port}"] = p.pid
         return f"http://127.0.0.1:{port}"
 
     def rabbitmq_url(self) -> str:

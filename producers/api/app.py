@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 import structlog
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
@@ -41,6 +41,21 @@ def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
             return holder["writer"]
 
     return get
+
+
+class BindRequest:
+    """Bind each request's id, path and method to the log context (a plain ASGI middleware: Starlette's
+    ``BaseHTTPMiddleware`` would run every request in an extra task with memory streams)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=scope["path"],
+                                                   method=scope["method"])
+        await self.app(scope, receive, send)
 
 
 @asynccontextmanager
@@ -84,13 +99,7 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
 
     install_console(app)
 
-    @app.middleware("http")
-    async def _bind_request(request: Request, call_next: Any) -> Any:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=request.url.path,
-                                               method=request.method)
-        return await call_next(request)
-
+    app.add_middleware(BindRequest)
     # outermost: an oversized body is refused before routing, parsing or authentication
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 
