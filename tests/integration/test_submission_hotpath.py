@@ -70,3 +70,19 @@ def test_concurrent_submissions_with_one_idempotency_key_create_one_job(stack: S
     assert len({r.json()["id"] for r in answers}) == 1
     with Session(stack.engine) as s:  # type: ignore[arg-type]
         assert len(s.exec(select(Job).where(Job.idempotency_key == body["idempotency_key"])).all()) == 1
+
+
+def test_database_down_answers_503_with_retry_after_and_no_job(stack: Stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from producers.api.aio import TxRunner
+
+    assert submit(stack, "emmie", "mailchimp", "list_campaigns", {}).status_code in (202, 409)  # the key is cached
+    hot = stack.api.app.state.hot  # type: ignore[attr-defined]
+    # a PostgreSQL that refuses connections (nothing listens on port 1), or a SQLite file that cannot be opened
+    url = stack.engine.url  # type: ignore[attr-defined]
+    dead = TxRunner(create_engine(url.set(port=1) if hot.runner.native else "sqlite:////nonexistent/sintra.db"))
+    monkeypatch.setattr(hot, "runner", dead)
+    r = submit(stack, "emmie", "mailchimp", "list_campaigns", {"limit": 7})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text
+    assert r.json()["error"]["code"] == "database_unavailable"
