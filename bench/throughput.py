@@ -92,7 +92,8 @@ class Env:
                     "BENCH_REDIS_URL": REDIS_URL, "BENCH_PROVIDER_URL": f"{self.sim}/mailchimp/3.0",
                     # the benchmark measures throughput, not the throttle (it still runs on every request)
                     "SINTRA_RATE_LIMIT_PER_KEY": "100000000", "SINTRA_RATE_LIMIT_PER_IP": "100000000",
-                    "PYTHONPATH": str(ROOT)}
+                    # BENCH_EXTRA_PYTHONPATH: try packages not installed in the venv (e.g. uvloop, httptools)
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("BENCH_EXTRA_PYTHONPATH")]))}
         self.vhosts: list[str] = []
         self.api_pids: dict[str, int] = {}
         sim_args = ["--port", str(self.sim_port)] + (["--host", "127.0.0.1"] if sim_module == "simulator" else [])
