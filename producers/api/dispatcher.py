@@ -11,6 +11,7 @@ back (:func:`workers.dispatch.relay_once`); if the process dies first, the same.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import queue
 import threading
 from concurrent.futures import Future
@@ -40,6 +41,9 @@ class Pending:
     agent: str
     entry: datetime
     done: Future[bool] = field(default_factory=Future)
+    #: The request's context (its trace span, its log context): the message is sent under it, so the
+    #: job's trace continues the request's
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
 
 
 class Dispatcher:
@@ -101,7 +105,8 @@ class Dispatcher:
         sent: list[tuple[Pending, str]] = []
         for p in batch:
             try:
-                sent.append((p, self.enqueuer.enqueue(JobMessage(job_id=p.job_id, workspace=p.workspace), p.agent)))
+                message = JobMessage(job_id=p.job_id, workspace=p.workspace)
+                sent.append((p, p.context.run(self.enqueuer.enqueue, message, p.agent)))
             except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
                 log.warning("dispatch.deferred", job_id=p.job_id, error=type(exc).__name__)
         marked = bool(sent) and self._mark(sent)
