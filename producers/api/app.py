@@ -83,14 +83,15 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.state.writer = _lazy_writer(settings)
     app.state.hot = HotPath.build(settings, app.state.engine, app.state.enqueuer)
     install_error_handlers(app)
+    # first, so routing (which tries routes in order) finds the hot path at once; it authenticates itself
+    # (key cache, one Redis round trip; see producers.api.hotpath)
+    app.include_router(submit.router, dependencies=[Depends(authenticate), Depends(check_inputs)])
     app.include_router(health.router)
     app.include_router(metrics.router)
     # every /api route needs a key, whether or not its handler asks who calls (cached: runs once); then
     # its inputs are checked (control characters, NULs, params size) before the handler sees them
     for module in (integrations, jobs, keys, schedules, workflows, webhooks, events, ops, tools):
         app.include_router(module.router, dependencies=[Depends(get_caller), Depends(check_inputs)])
-    # the submission route authenticates itself (key cache, one Redis round trip; see producers.api.hotpath)
-    app.include_router(submit.router, dependencies=[Depends(authenticate), Depends(check_inputs)])
     from producers.mcp.http import McpEndpoint
 
     # an agent's MCP server; authenticated by the API itself on every request (not in the OpenAPI document)
