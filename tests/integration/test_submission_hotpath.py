@@ -83,6 +83,13 @@ def test_database_down_answers_503_with_retry_after_and_no_job(stack: Stack, mon
     url = stack.engine.url  # type: ignore[attr-defined]
     dead = TxRunner(create_engine(url.set(port=1) if hot.runner.native else "sqlite:////nonexistent/sintra.db"))
     monkeypatch.setattr(hot, "runner", dead)
+    before = _job_count(stack)
     r = submit(stack, "emmie", "mailchimp", "list_campaigns", {"limit": 7})
     assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text
     assert r.json()["error"]["code"] == "database_unavailable"
+    assert _job_count(stack) == before
+
+
+def _job_count(stack: Stack) -> int:
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        return len(s.exec(select(Job.id).where(Job.workspace_id == stack.workspace)).all())
