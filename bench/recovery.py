@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import redis  # noqa: E402
+from config.providers import root_base_path  # noqa: E402
 
 from tests.faults.stack import Stack, in_flight, wait_for  # noqa: E402
 
@@ -134,7 +135,7 @@ def main() -> None:
             bare_url = stack.redis.url.rsplit("/", 1)[0] + "/1"
             r = redis.Redis.from_url(bare_url)
             mk = f"fk{uuid.uuid4().hex[:16]}-us21"
-            env = {"BENCH_REDIS_URL": bare_url, "BENCH_PROVIDER_URL": f"{stack.sim}/mailchimp/3.0",
+            env = {"BENCH_REDIS_URL": bare_url, "BENCH_PROVIDER_URL": stack.sim + root_base_path("mailchimp"),
                    "BENCH_MAILCHIMP_KEY": mk, "PYTHONPATH": str(ROOT)}
             cmd = [sys.executable, "-m", "dramatiq", "bench.recovery_bare", "--processes", "1", "--threads", "4",
                    "--queues", "bare-recovery"]  # dramatiq logs "Worker process is ready" itself

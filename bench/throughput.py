@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config.catalog import agents  # noqa: E402
+from config.providers import root_base_path  # noqa: E402
+from simulator.urls import settings_env  # noqa: E402
 
 PG_ADMIN = os.environ.get("SINTRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 #: The Redis database the benchmarks use (flushed at start): ``BENCH_REDIS_URL`` or db 11.
@@ -87,9 +89,9 @@ class Env:
         redis.Redis.from_url(REDIS_URL).flushdb()
         self.env = {**os.environ, "SINTRA_DATABASE_URL": self.db_url, "SINTRA_REDIS_URL": REDIS_URL,
                     "SINTRA_VAULT_ADDR": self.bao.addr, "SINTRA_STATE_DIR": str(self.tmp),
-                    "SINTRA_PROVIDER_URLS__MAILCHIMP": f"{self.sim}/mailchimp/3.0", "SINTRA_LOG_FORMAT": "json",
+                    **settings_env(self.sim), "SINTRA_LOG_FORMAT": "json",
                     "SINTRA_LOG_LEVEL": "WARNING", "dramatiq_worker_timeout": "100",
-                    "BENCH_REDIS_URL": REDIS_URL, "BENCH_PROVIDER_URL": f"{self.sim}/mailchimp/3.0",
+                    "BENCH_REDIS_URL": REDIS_URL, "BENCH_PROVIDER_URL": self.sim + root_base_path("mailchimp"),
                     # the benchmark measures throughput, not the throttle (it still runs on every request)
                     "SINTRA_RATE_LIMIT_PER_KEY": "100000000", "SINTRA_RATE_LIMIT_PER_IP": "100000000",
                     # BENCH_EXTRA_PYTHONPATH: try packages not installed in the venv (e.g. uvloop, httptools)

@@ -14,7 +14,8 @@ JobStatus = Literal["scheduled", "queued", "running", "retrying", "succeeded", "
 #: Statuses after which a job never changes again.
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 JobKind = Literal["action", "test_connection", "workflow"]
-IntegrationStatus = Literal["not_configured", "configured", "connected", "error", "disconnected"]
+IntegrationStatus = Literal["not_configured", "configured", "connected", "error", "needs_reconnect",
+                            "disconnected"]
 
 class JobMessage(BaseModel):
     """What travels on an agent's queue: a wake-up naming the job, nothing else.

@@ -8,6 +8,11 @@ so it is also found inside ``base64("user:" + secret)`` of a Basic header). Frag
 only are not matched on their own: test and human-chosen secrets contain words ("sim-configured"),
 and hiding "configured" in every message would destroy the logs while revealing nothing about a key.
 Secrets of 4-7 characters are hidden only where they appear whole; shorter ones are not registered.
+A window of fewer than :data:`MIN_DISTINCT` different characters ("00000000", "5g000000") is not matched
+on its own either: it says nothing about a key, and record ids are full of such runs (a Salesforce id
+``0015g000...`` or a post id ``738000...0001`` would be cut to pieces by a key that has one). A real
+key's windows have 6-8 different characters, so every partial echo of it longer than a few characters
+is still caught by its other windows; the whole secret is always hidden.
 
 Cost does not grow with the number of secrets: each form is indexed as a set of hashes of its 8-char
 windows, and a text is scanned once per window length (one hash lookup per position), whatever the
@@ -32,6 +37,8 @@ REDACTED = "[REDACTED]"
 WINDOW = 8
 #: Values shorter than this are not registered.
 MIN_SECRET_LEN = 4
+#: Fewest different characters a window needs to be matched as a fragment of a secret.
+MIN_DISTINCT = 5
 #: Longest prefix of each form that is indexed (credential values are limited to 16 KB at configure).
 MAX_INDEXED = 16_384
 #: Registry bounds: secrets, window hashes (about 60 bytes each), and lifetime of an entry.
@@ -98,7 +105,7 @@ class SecretIndex:
                     continue
                 long_set.add(form)
                 hashes_set.update(hash(w) for w in (form[i:i + WINDOW] for i in range(len(form) - WINDOW + 1))
-                                  if not w.isalpha())
+                                  if not w.isalpha() and len(set(w)) >= MIN_DISTINCT)
             hashes, short, long = tuple(hashes_set), tuple(short_set), tuple(long_set)
             self._windows.update(hashes)
             self._short.update(short)

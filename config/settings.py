@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config.providers import root_base_path, root_token_path
+
 #: Where the embedded defaults (SQLite file, OpenBao data, AppRole files) live.
 DEFAULT_STATE_DIR = Path(".sintra")
 #: Redis database used by the broker.
@@ -41,7 +43,11 @@ class Settings(BaseSettings):
     vault_admin_token: SecretStr = SecretStr("")
     log_format: Literal["console", "json"] = "console"
     log_level: str = "INFO"
-    #: Per provider base URL override, e.g. ``SINTRA_PROVIDER_URLS__MAILCHIMP=http://127.0.0.1:8100/mailchimp/3.0``.
+    #: One origin serving every provider (the simulator, a proxy): each provider's base and token URL is
+    #: derived from it and the provider definition (``<root>/<provider><path of the real URL>``).
+    provider_root: str = ""
+    #: Per provider base URL override, winning over the root, e.g.
+    #: ``SINTRA_PROVIDER_URLS__MAILCHIMP=http://proxy:8100/mc`` (``<provider>_token``: token URL).
     provider_urls: dict[str, str] = Field(default_factory=dict)
     #: Provider HTTP timeout in seconds.
     provider_timeout: float = 30.0
@@ -77,6 +83,11 @@ class Settings(BaseSettings):
     db_outage_seconds: float = 120.0
     #: A job whose worker died this many times is failed instead of being run again (a poison job).
     max_worker_losses: int = 5
+    #: Seconds between health checks of each connected integration, run by the scheduler (0: none).
+    health_check_seconds: int = Field(default=86_400, ge=0)
+    #: Per provider, days after which an unused refresh token lapses, where the org sets that policy
+    #: (e.g. ``SINTRA_OAUTH_IDLE_EXPIRY_DAYS__SALESFORCE=90``); wins over the provider definition.
+    oauth_idle_expiry_days: dict[str, int] = Field(default_factory=dict)
     #: Most credential sets a worker keeps in memory (least recently used evicted).
     credential_cache_size: int = 1000
     #: Key that signs the console's session cookies (empty: a random one kept in ``<state_dir>/console_secret``).
@@ -106,11 +117,34 @@ class Settings(BaseSettings):
     def _lower_keys(cls, value: dict[str, str]) -> dict[str, str]:
         return {k.lower(): v.rstrip("/") for k, v in value.items()}
 
+    @field_validator("oauth_idle_expiry_days")
+    @classmethod
+    def _lower_provider_keys(cls, value: dict[str, int]) -> dict[str, int]:
+        return {k.lower(): v for k, v in value.items()}
+
+    @field_validator("provider_root")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _json_logs_in_prod(self) -> Settings:
         if self.env == "prod" and "log_format" not in self.model_fields_set:
             self.log_format = "json"  # console for people, JSON for log pipelines
         return self
+
+    def provider_url(self, provider: str) -> str | None:
+        """The operator's base URL for ``provider`` (override, else derived from the root), or None: the real one."""
+        if override := self.provider_urls.get(provider):
+            return override
+        return self.provider_root + root_base_path(provider) if self.provider_root else None
+
+    def provider_token_url(self, provider: str) -> str | None:
+        """The operator's token URL for ``provider`` (override, else derived from the root), or None."""
+        if override := self.provider_urls.get(f"{provider}_token"):
+            return override
+        path = root_token_path(provider) if self.provider_root else None
+        return self.provider_root + path if path else None
 
     @property
     def db_url(self) -> str:

@@ -175,7 +175,7 @@ class _Api:
 
     def agent_tools(self, agent: str, *, format: str = "mcp", tools: list[str] | None = None) -> AgentTools:
         """The agent's tools (connected integrations' actions) for ``openai``, ``anthropic`` or ``mcp``."""
-        return self._send(_Call("GET", f"/api/agents/{agent}/tools", AgentTools,  # type: ignore[no-any-return]
+        return self._send(_Call("GET", f"/api/agents/{agent}/tools", AgentTools,
                                 params={"format": format, "tools": ",".join(tools) if tools else None}))
 
     # -- jobs --------------------------------------------------------------------------------------

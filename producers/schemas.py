@@ -63,13 +63,15 @@ class TestConnectionPublic(BaseModel):
 
 
 class ActionPublic(BaseModel):
-    """One action with its parameters' JSON Schema."""
+    """One action with its parameters' JSON Schema and the declared JSON Schema of its job result."""
 
     name: str
     description: str
     side_effect: bool
     restricted: str | None
     parameters: dict[str, Any]
+    #: What a succeeded job's ``result`` holds (fields beyond it may appear); None for a restricted action.
+    result_schema: dict[str, Any] | None = None
 
 
 class IntegrationStatePublic(BaseModel):

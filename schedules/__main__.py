@@ -1,14 +1,16 @@
-"""The scheduler service: ``python -m schedules`` (several may run at once); it also dispatches webhooks."""
+"""The scheduler service: ``python -m schedules`` (several may run at once); also webhooks and health checks."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import threading
+from datetime import timedelta
 
 from config.logging import configure_logging
 from config.settings import get_settings
 from producers.enqueue import Enqueuer
+from schedules.health import HealthCheck
 from schedules.runner import Scheduler
 from workers.broker import build_broker
 from workers.dispatch import Maintenance
@@ -38,6 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     # too, so a system with no idle worker still recovers; any number of replicas is safe
     maintenance = Maintenance(engine, enqueuer, settings)
     maintenance.start()
+    if settings.health_check_seconds:  # each connected integration's connection test, once per period
+        health = HealthCheck(engine, enqueuer, period=timedelta(seconds=settings.health_check_seconds))
+        threading.Thread(target=health.run, kwargs={"interval": max(args.interval, 5.0), "stop": stop.is_set},
+                         name="health", daemon=True).start()
     scheduler = Scheduler(engine, lambda msg, agent: enqueuer.enqueue(msg, agent))
     try:
         scheduler.run(interval=args.interval, stop=stop.is_set)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from simulator import control
+from simulator import control, oauth
 from simulator.providers import provider_modules
 
 
@@ -15,6 +15,7 @@ def create_app() -> FastAPI:
     app.state.sim = control.SimState()
     modules = provider_modules()
     control.install(app, {m.PROVIDER: m.fault_response for m in modules})
+    app.include_router(oauth.router)  # first: Meta's exchange path would otherwise match a Graph node route
     for module in modules:
         app.include_router(module.router)
     return app

@@ -1,8 +1,9 @@
 """Shared simulator machinery: in-memory state under one lock, the call log, and faults on demand.
 
 Control API (not part of any provider): ``POST /_sim/faults``, ``POST /_sim/reset``,
-``GET /_sim/calls?provider=``. A fault answers the next ``times`` matching requests (optionally after
-letting ``after`` matching requests through) with the provider's own error body for that status.
+``GET /_sim/calls?provider=``, ``POST /_sim/grants/revoke`` (:mod:`simulator.grants`). A fault answers
+the next ``times`` matching requests (optionally after letting ``after`` matching requests through) with
+the provider's own error body for that status.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
+from simulator import grants
 
 
 class FaultSpec(BaseModel):
@@ -65,6 +67,9 @@ class SimState:
     faults: list[Fault] = field(default_factory=list)
     accounts: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    #: Revoked OAuth grants by (provider, first token) with the reason, and each issued token's grant.
+    revoked: dict[tuple[str, str], str] = field(default_factory=dict)
+    lineage: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget every account, fault and recorded call."""
@@ -72,6 +77,8 @@ class SimState:
             self.calls.clear()
             self.faults.clear()
             self.accounts.clear()
+            self.revoked.clear()
+            self.lineage.clear()
             self.ids = itertools.count(1)
 
     def account(self, provider: str, credential: str, seed: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -260,6 +267,7 @@ FaultBuilder = Callable[[FaultSpec], Response]
 def install(app: FastAPI, builders: dict[str, FaultBuilder]) -> None:
     """Add the control routes, the fault/call-log middleware and the :class:`Reply` handler."""
     app.include_router(router)
+    app.include_router(grants.router)
 
     async def on_reply(_request: Request, exc: Exception) -> Response:
         return exc.response  # type: ignore[attr-defined]
@@ -276,7 +284,8 @@ def install(app: FastAPI, builders: dict[str, FaultBuilder]) -> None:
             return await call_next(request)
         spec = state(request).take_fault(provider, method, path)
         if spec is None:
-            response = await call_next(request)
+            response = await grants.answer(request, provider, call_next,
+                                           lambda: builders[provider](FaultSpec(provider=provider, status=401)))
         else:
             if spec.delay:
                 await asyncio.sleep(spec.delay)

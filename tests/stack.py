@@ -21,7 +21,6 @@ from fastapi.testclient import TestClient
 from config.catalog import agents
 from config.logging import configure_logging
 from config.settings import Settings
-from simulator.urls import provider_urls
 from tests.conftest import fresh_pg_database, require_service
 
 
@@ -121,7 +120,7 @@ def running_stack(db_url: str, state_dir: Path, vault_server: object, simulator:
 
     sim_url = simulator.url  # type: ignore[attr-defined]
     settings = Settings(database_url=db_url, state_dir=state_dir, vault_addr=vault_server.addr,  # type: ignore[attr-defined]
-                        provider_urls=provider_urls(sim_url),
+                        provider_root=sim_url,
                         retry_min_backoff_ms=200, retry_max_backoff_ms=2000, connect_wait_seconds=10,
                         webhook_allow_hosts=["127.0.0.1"], webhook_retry_base_seconds=0.2,
                         # every test calls from "testclient": the throttling tests lower these for their own address

@@ -7,8 +7,8 @@ cloud metadata address 169.254.169.254), shared (100.64/10), multicast, reserved
 then connects to the address it checked, so a second DNS answer cannot swap in an internal one
 (rebinding). TLS still verifies the certificate against the host name.
 
-The one exception is an address the operator chose: the hosts of ``settings.provider_urls`` (the
-simulator, tests, an egress proxy) are reachable wherever they live.
+The one exception is an address the operator chose: the hosts of ``settings.provider_urls`` and of
+``settings.provider_root`` (the simulator, tests, an egress proxy) are reachable wherever they live.
 """
 
 from __future__ import annotations
@@ -90,6 +90,6 @@ class EgressTransport(httpx.HTTPTransport):
                                              network_backend=GuardedBackend(allowed))
 
 
-def egress_transport(provider_urls: dict[str, str]) -> EgressTransport:
-    """The worker's transport: public addresses, plus the hosts of the operator's provider URLs."""
-    return EgressTransport(allowed=allowed_origins(provider_urls.values()))
+def egress_transport(provider_urls: dict[str, str], root: str = "") -> EgressTransport:
+    """The worker's transport: public addresses, plus the hosts of the operator's provider URLs and root."""
+    return EgressTransport(allowed=allowed_origins([*provider_urls.values(), *([root] if root else [])]))

@@ -11,10 +11,12 @@
     ├── JobCancelled                "cancelled"    no: cancelled while running
     └── PermanentError              "permanent"    no
         ├── AuthError               "auth"         credentials rejected: reconnect needed
+        │   └── GrantRevoked        "auth"         the OAuth grant is revoked or expired: needs_reconnect
         ├── ProviderRejected        "permanent"    any other 4xx
         ├── MalformedResponse       "permanent"    provider answered something we cannot read
         ├── CredentialsUnavailable  "disconnected" not configured, disconnected or deleted in Vault
-        │   └── InvalidCredentials  "auth"         a stored value breaks its field's pattern: reconfigure
+        │   ├── InvalidCredentials  "auth"         a stored value breaks its field's pattern: reconfigure
+        │   └── NeedsReconnect      "needs_reconnect" the grant was found revoked: fail fast, no call
         ├── IntegrationUnavailable  "unavailable"  restricted or not implemented integration/action
         └── InvalidPayload          "invalid"      a message or parameters that fail validation
 
@@ -110,6 +112,10 @@ class AuthError(PermanentError):
     kind = "auth"
 
 
+class GrantRevoked(AuthError):
+    """The provider refused the OAuth grant itself (invalid_grant, or 401 after a refresh): reconnect."""
+
+
 class ProviderRejected(PermanentError):
     """The provider refused the request (4xx other than auth and throttling)."""
 
@@ -134,6 +140,12 @@ class InvalidCredentials(CredentialsUnavailable, IntegrationUnavailable):
     """A stored credential value breaks its field's declared pattern (e.g. a non-Salesforce host)."""
 
     kind = "auth"
+
+
+class NeedsReconnect(CredentialsUnavailable):
+    """The integration's grant was found revoked or expired; the job fails without calling the provider."""
+
+    kind = "needs_reconnect"
 
 
 class InvalidPayload(PermanentError):

@@ -40,9 +40,11 @@ from config.catalog import agent as agent_spec
 from config.catalog import integration as integration_spec
 from config.messages import JobMessage
 from config.settings import Settings
+from config.providers.oauth import EXCHANGE_ACTION
 from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
 from workers.credentials.refresh import StoredRefresher
+from workers.connection_state import record_connection
 from workers.egress import egress_transport
 from workers.errors import (
     AgentError,
@@ -51,20 +53,23 @@ from workers.errors import (
     IntegrationUnavailable,
     InvalidPayload,
     JobCancelled,
+    NeedsReconnect,
     PermanentError,
     RateLimited,
     TimeLimitError,
     TransientError,
 )
+from workers.oauth_exchange import exchange
 from workers.lifecycle import Decision, RetryPolicy, next_rate_limited_since, retry_at
 from workers.providers import client_class
 from workers.providers.base import CallRecord, record_intent
+from workers.providers.keepalive import DAY_S, keep_alive
 from workers.providers.oauth import OAuth2Client
 from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
 from workers.store.db import session_scope
-from workers.store.integrations import get_state, upsert_state
+from workers.store.integrations import get_state
 from workers.store.models import IntegrationState, Job, WorkerProcess, utcnow
 from workers.workflow_steps import dispatch_steps, start_next_stage
 from workers.workflows import combine
@@ -148,7 +153,8 @@ class WorkerContext:
             if client is None:
                 client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
                                       headers={"User-Agent": "sintra/0.1"},
-                                      transport=egress_transport(self.settings.provider_urls))
+                                      transport=egress_transport(self.settings.provider_urls,
+                                                                      self.settings.provider_root))
                 self._http[base_url] = client
                 while len(self._http) > self.max_http_clients:
                     self._http.popitem(last=False)[1].close()
@@ -446,14 +452,7 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
             steps.flush(s)
             # the integration state first: whoever sees the job finished must see the state it left
             if isinstance(error, AuthError) or (job.kind == "test_connection" and decision.terminal):
-                ok = decision.status == "succeeded"
-                message = "connection test succeeded" if ok else (error.message if error else decision.status)
-                upsert_state(session=s, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
-                             status="connected" if ok else "error", message=message,
-                             **({"connected_at": now} if ok else {}))
-                events.record(s, workspace=job.workspace_id,
-                              type="integration.connected" if ok else "integration.error",
-                              data={"agent": job.agent, "integration": job.integration, "message": message})
+                record_connection(s, job, error=error, outcome=decision.status, now=now)
             owned = job_store.finish_attempt(session=s, job_id=job.id, worker_id=ctx.worker_id, values=values)
             if owned:
                 events.record(s, workspace=job.workspace_id, type=f"job.{decision.status}", job_id=job.id,
@@ -550,6 +549,9 @@ def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: Db
         raise CredentialsUnavailable(
             f"integration {job.agent}/{job.integration} is {'disconnected' + when if state else 'not configured'}; "
             "the provider was not called")
+    if state.status == "needs_reconnect" and job.kind != "test_connection":  # a test may find it healed
+        raise NeedsReconnect(f"integration {job.agent}/{job.integration} needs reconnecting: {state.message}; "
+                             "the provider was not called")
     cls = client_class(spec.provider)
     if cls is None or not spec.implemented:
         raise IntegrationUnavailable(f"{spec.name} is not implemented in Sintra yet")
@@ -558,16 +560,22 @@ def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: Db
         raise InvalidPayload(f"{spec.id} has no action {job.action!r}")
     if action is not None and action.restricted:
         raise IntegrationUnavailable(f"{spec.id}.{action.name} is restricted: {action.restricted}")
-    creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)
-    base_url = ctx.settings.provider_urls.get(spec.provider) or cls.resolve_base_url(spec.base_url, creds)
+    if job.kind == "test_connection" and job.action == EXCHANGE_ACTION:  # "Connect with <provider>"
+        creds = exchange(ctx, job, spec)
+    else:
+        creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)
+    base_url = ctx.settings.provider_url(spec.provider) or cls.resolve_base_url(cls.definition().base_url, creds)
     extra: dict[str, Any] = {}
     if issubclass(cls, OAuth2Client):
         extra = {"refresher": StoredRefresher(ctx.credentials, ctx.redis(), job.workspace_id, job.agent,
                                               job.integration),
-                 "token_url": ctx.settings.provider_urls.get(f"{spec.provider}_token")}
+                 "token_url": ctx.settings.provider_token_url(spec.provider)}
     client = cls(http=ctx.http(base_url), credentials=creds, record=steps.record, action=job.action, **extra)
     client.checkpoint = _checkpoint(ctx, job, steps)
     if job.kind == "test_connection":
+        if isinstance(client, OAuth2Client):
+            keep_alive(client, overrides=ctx.settings.oauth_idle_expiry_days,
+                       margin_s=max(DAY_S, 2 * ctx.settings.health_check_seconds))
         return client.test_connection()
     assert action is not None
     try:

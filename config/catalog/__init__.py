@@ -9,7 +9,6 @@ from config.catalog.base import (
     IntegrationSpec,
     NoParams,
     Params,
-    TestConnection,
 )
 
 __all__ = [
@@ -20,7 +19,6 @@ __all__ = [
     "IntegrationSpec",
     "NoParams",
     "Params",
-    "TestConnection",
     "agent",
     "agents",
     "integration",

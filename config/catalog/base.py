@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
 
+from config.providers import ProviderDefinition, TestCall, definition
+
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -156,30 +158,32 @@ class ActionSpec(BaseModel):
         """JSON Schema of the parameters, as shown by the API."""
         return self.params.model_json_schema()
 
+    def result_model(self, integration_id: str) -> type[BaseModel] | None:
+        """The declared model of this action's job result under ``integration_id`` (None: not declared)."""
+        from config.catalog.results import result_model  # imported late: the result modules are many
 
-class TestConnection(BaseModel):
-    """The cheap authenticated read used by ``connect``."""
+        return result_model(integration_id, self.name)
 
-    model_config = ConfigDict(frozen=True)
+    def result_schema(self, integration_id: str) -> dict[str, Any] | None:
+        """JSON Schema of this action's job result under ``integration_id``, as shown by the API."""
+        from config.catalog.results import result_schema
 
-    method: str = "GET"
-    path: str
-    description: str = ""
+        return result_schema(integration_id, self.name)
 
 
 class IntegrationSpec(BaseModel):
-    """A provider as one agent uses it: credentials, test-connection call, actions, availability."""
+    """A provider as one agent uses it: credentials, actions, availability.
+
+    The provider's HTTP facts (base URL, auth, test-connection call, docs) live in its definition
+    (:mod:`config.providers`), found by ``provider``; the properties below read them from there.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     provider: str
     name: str
-    base_url: str
-    auth: Literal["api_key", "basic", "oauth2", "bearer"]
-    docs_url: str = ""
     credential_fields: tuple[CredentialField, ...]
-    test_connection: TestConnection
     actions: tuple[ActionSpec, ...]
     availability: Literal["available", "restricted"] = "available"
     #: Why the integration is restricted, or what account it needs.
@@ -203,7 +207,39 @@ class IntegrationSpec(BaseModel):
         for a in self.actions:
             if unknown := set(a.requires) - declared:
                 raise ValueError(f"{self.id}.{a.name} requires undeclared credential fields {sorted(unknown)}")
+        definition(self.provider)  # every provider has a definition (KeyError at import otherwise)
         return self
+
+    @property
+    def definition(self) -> ProviderDefinition:
+        """The provider's definition: base URL, auth, token endpoint, test call, docs."""
+        return definition(self.provider)
+
+    @property
+    def base_url(self) -> str:
+        """The real API's base URL template (from the provider definition)."""
+        return self.definition.base_url
+
+    @property
+    def auth(self) -> str:
+        """How requests authenticate (from the provider definition)."""
+        return self.definition.auth.mode
+
+    @property
+    def docs_url(self) -> str:
+        """The provider's docs for this integration (from the provider definition)."""
+        return self.definition.docs_for(self.id)
+
+    @property
+    def test_connection(self) -> TestCall:
+        """The test-connection call with every credential field set (from the provider definition), its
+        ``path`` shown whole: with its query string, or the token URL for a token-request test."""
+        call = self.definition.test_call({f.name for f in self.credential_fields})
+        token = self.definition.token
+        shown = token.url if call.token and token else call.path
+        if call.params:
+            shown += "?" + "&".join(f"{k}={v}" for k, v in call.params.items())
+        return call.model_copy(update={"path": shown})
 
     def action(self, name: str) -> ActionSpec | None:
         """The action called ``name``, or None."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,14 +21,14 @@ from producers.api.deps import get_caller
 from producers.api.errors import install_error_handlers
 from producers.api.limits import BodyLimit, Throttle, check_inputs
 from producers.api.hotpath import HotPath, authenticate
-from producers.api.routes import (events, health, integrations, jobs, keys, ops, schedules, submit, tools, webhooks,
-                                   workflows)
+from producers.api.routes import (events, health, integrations, jobs, keys, oauth, ops, schedules, submit, tools,
+                                   webhooks, workflows)
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
 
 
-def _lazy_writer(settings: Settings):  # type: ignore[no-untyped-def]
+def _lazy_writer(settings: Settings) -> Callable[[], Any]:
     lock, holder = threading.Lock(), {}
 
     def get() -> Any:
@@ -90,8 +90,9 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.include_router(metrics.router)
     # every /api route needs a key, whether or not its handler asks who calls (cached: runs once); then
     # its inputs are checked (control characters, NULs, params size) before the handler sees them
-    for module in (integrations, jobs, keys, schedules, workflows, webhooks, events, ops, tools):
+    for module in (integrations, oauth, jobs, keys, schedules, workflows, webhooks, events, ops, tools):
         app.include_router(module.router, dependencies=[Depends(get_caller), Depends(check_inputs)])
+    app.include_router(oauth.callback_router)  # the provider redirects a browser here: the signed state authenticates
     from producers.mcp.http import McpEndpoint
 
     # an agent's MCP server; authenticated by the API itself on every request (not in the OpenAPI document)

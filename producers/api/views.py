@@ -19,7 +19,7 @@ def state_view(state: IntegrationState | None) -> dict[str, Any]:
 
 
 def integration_view(agent: AgentSpec, spec: IntegrationSpec, state: IntegrationState | None) -> dict[str, Any]:
-    """One agent-integration pair: catalog facts, actions with parameter schemas, and state."""
+    """One agent-integration pair: catalog facts, actions with parameter and result schemas, and state."""
     return {
         "agent": agent.id,
         "id": spec.id,
@@ -31,9 +31,10 @@ def integration_view(agent: AgentSpec, spec: IntegrationSpec, state: Integration
         "auth": spec.auth,
         "docs_url": spec.docs_url,
         "credential_fields": [f.model_dump() for f in spec.credential_fields],
-        "test_connection": spec.test_connection.model_dump(),
+        "test_connection": spec.test_connection.model_dump(include={"method", "path", "description"}),
         "actions": [{"name": a.name, "description": a.description, "side_effect": a.side_effect,
-                     "restricted": a.restricted, "parameters": a.schema_json()} for a in spec.actions],
+                     "restricted": a.restricted, "parameters": a.schema_json(),
+                     "result_schema": a.result_schema(spec.id)} for a in spec.actions],
         **state_view(state),
     }
 

@@ -67,6 +67,15 @@ def _activity(session: Any, workspace: str, a: AgentSpec, spec: IntegrationSpec)
                                     limit=ACTIVITY_ROWS)}
 
 
+def _oauth(request: Request, spec: IntegrationSpec, view: dict[str, Any]) -> dict[str, Any] | None:
+    """The "Connect with <provider>" button of an OAuth integration (None: API-key integrations keep the form)."""
+    flow = spec.definition.oauth
+    if flow is None:
+        return None
+    return {"label": flow.label or spec.definition.name, "ready": "client_id" in view["fields_set"],
+            "redirect_uri": str(request.url_for("oauth_callback"))}
+
+
 @router.get("/agents/{agent_id}/{integration_id}")
 def integration_page(agent_id: str, integration_id: str, request: Request, caller: PageCallerDep,
                      session: SessionDep, part: str | None = None) -> HTMLResponse:
@@ -81,8 +90,8 @@ def integration_page(agent_id: str, integration_id: str, request: Request, calle
         {"name": f.name, "secret": f.secret, "required": f.required, "description": f.description,
          "format": getattr(f, "pattern_hint", "") or "", "set": f.name in view["fields_set"]}
         for f in spec.credential_fields],
-        "actions": _action_rows(spec), "title": f"{spec.name} · {a.name}", **_activity(session, caller.workspace,
-                                                                                     a, spec)}
+        "actions": _action_rows(spec), "title": f"{spec.name} · {a.name}", "oauth": _oauth(request, spec, view),
+        **_activity(session, caller.workspace, a, spec)}
     return page(request, "integration.html", caller, ctx, part=part if part in ("state", "activity") else None)
 
 

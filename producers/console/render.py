@@ -20,7 +20,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 #: CSS class of each job and integration status (the badge colour; the text always says the status).
 STATUS_CLASS = {"succeeded": "ok", "connected": "ok", "active": "ok", "running": "info", "queued": "info",
                 "scheduled": "muted", "retrying": "warn", "configured": "warn", "paused": "warn",
-                "failed": "bad", "error": "bad", "auth_failed": "bad", "provider_unreachable": "bad",
+                "failed": "bad", "error": "bad", "needs_reconnect": "bad", "auth_failed": "bad",
+                "provider_unreachable": "bad",
                 "cancelled": "muted", "disconnected": "muted", "not_configured": "muted"}
 
 

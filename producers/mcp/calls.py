@@ -31,7 +31,8 @@ ERROR_KINDS = {"auth": "authentication failed (reconnect the integration in Sint
                "rate_limited": "rate limited by the provider", "transient": "provider unavailable",
                "time_limit": "provider too slow (time limit)", "permanent": "rejected by the provider",
                "invalid": "invalid parameters", "unavailable": "unavailable in Sintra",
-               "disconnected": "integration disconnected", "cancelled": "cancelled"}
+               "disconnected": "integration disconnected", "cancelled": "cancelled",
+               "needs_reconnect": "the integration's grant was revoked or expired (reconnect it in Sintra)"}
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]]
 Answer = tuple[dict[str, Any], bool]

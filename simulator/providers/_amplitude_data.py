@@ -14,7 +14,7 @@ GROUPS: dict[str, list[str]] = {
     "gp:plan": ["free", "pro"],
     "price": ["0.99", "4.99", "9.99"],
 }
-USERS = [
+USERS: list[dict[str, Any]] = [
     {"amplitude_id": 356893043036, "user_id": "alice@example.com", "device_ids": ["0786zXEdyOX1rS3M-P_m1d"],
      "events": 2500, "country": "United States", "platform": "iOS"},
     {"amplitude_id": 356893043037, "user_id": "bob@example.com", "device_ids": ["dev-bob-1"], "events": 40,
@@ -24,7 +24,7 @@ USERS = [
 ]
 #: Events of one session: a page never ends in the middle of one (as Amplitude documents).
 SESSION = 7
-COHORTS = [
+COHORTS: list[dict[str, Any]] = [
     {"id": "26umsb5", "name": "Power users", "description": "5+ sessions in 30 days", "size": 120,
      "type": "redshift", "is_predictive": False},
     {"id": "big9x1q", "name": "All active users", "description": "Any active event in 30 days", "size": 2500,

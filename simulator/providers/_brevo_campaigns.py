@@ -1,4 +1,4 @@
-"""Simulated Brevo e-mail and SMS campaigns (routes under ``/brevo/v3``)."""
+"""Simulated Brevo e-mail and SMS campaigns (routes under ``/brevo<base path>``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from simulator.providers._brevo_common import SENDER_DOMAIN, account, body_of, c
 
 router = APIRouter()
 _SMS_SENDER = re.compile(r"^(?:[A-Za-z0-9 ]{1,11}|\d{1,15})$")
-_STATS = {"globalStats": {"uniqueClicks": 0, "clickers": 0, "complaints": 0, "delivered": 0, "sent": 0,
+_STATS: dict[str, Any] = {"globalStats": {"uniqueClicks": 0, "clickers": 0, "complaints": 0, "delivered": 0, "sent": 0,
                           "softBounces": 0, "hardBounces": 0, "uniqueViews": 0, "unsubscriptions": 0,
                           "viewed": 0}, "campaignStats": []}
 

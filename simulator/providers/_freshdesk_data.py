@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -246,7 +245,7 @@ def parse_query(text: str) -> Check:
         m = _TOKEN.match(text, pos)
         if not m:
             raise ValueError("the query could not be parsed")
-        tokens.append(m.groups())  # type: ignore[arg-type]
+        tokens.append(m.groups())
         pos = m.end()
 
     def expr(i: int, word: str) -> tuple[Check, int]:

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from simulator import oauth as sim_oauth
 from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
 
 #: Lifetime of an issued access token (Google: one hour minus a second).
@@ -72,6 +73,8 @@ def add_token_route(router: APIRouter, provider: str, scope: str) -> None:
     """``POST /token`` on ``router``: Google's refresh_token grant, without rotation."""
     @router.post("/token", include_in_schema=False)
     async def token(request: Request) -> Response:
+        if (answer := await sim_oauth.grant(request, provider)) is not None:  # "Connect with": the code exchange
+            return answer
         form = await params(request)
         if form.get("grant_type") != "refresh_token":
             return JSONResponse({"error": "unsupported_grant_type",

@@ -84,7 +84,7 @@ async def create(kind: str, request: Request, p: dict[str, Any] = Depends(portal
         links = []
         for item in body.get("associations") or []:
             type_id = next((t.get("associationTypeId") for t in item.get("types") or []), None)
-            other = ASSOCIATION_TYPES.get((kind, type_id))
+            other = ASSOCIATION_TYPES.get((kind, type_id)) if type_id is not None else None
             target = str((item.get("to") or {}).get("id"))
             if other is None or target not in p["objects"][other]:
                 invalid(f"Invalid association: {item}")

@@ -13,7 +13,7 @@ WORKFLOW_ID = "67890"
 APP_ID = "sim0app1"
 DAY = 86400
 STATES = ("open", "open", "closed", "snoozed")
-DATASETS = [{
+DATASETS: list[dict[str, Any]] = [{
     "id": "conversation", "name": "Conversation", "default_time_attribute_id": "conversation_started_at",
     "description": "One row per conversation started in the period.",
     "attributes": [{"id": a, "name": a.replace("_", " ").capitalize()} for a in (
@@ -67,6 +67,7 @@ def _conversations(acct: dict[str, Any], contacts: list[str], now: int) -> None:
     for n in range(40):
         conv_id, contact = str(100000 + n), acct["contacts"][contacts[n]]
         created, st = now - (40 - n) * DAY // 2, STATES[n % 4]
+        conv: dict[str, Any]
         conv = {"type": "conversation", "id": conv_id, "title": None, "created_at": created,
                 "updated_at": created, "waiting_since": created if st == "open" else None,
                 "snoozed_until": None, "open": st != "closed",

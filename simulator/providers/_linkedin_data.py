@@ -88,10 +88,7 @@ def buckets(start: datetime, end: datetime, granularity: str) -> list[tuple[date
     out: list[tuple[datetime, datetime]] = []
     day = datetime.combine(start.date(), datetime.min.time(), UTC)
     while day < end:
-        if granularity == "MONTH":
-            nxt = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
-        else:
-            nxt = day + DAY
+        nxt = (day.replace(day=1) + timedelta(days=32)).replace(day=1) if granularity == "MONTH" else day + DAY
         out.append((day, min(nxt, datetime.combine(end.date(), datetime.min.time(), UTC) + DAY)))
         day = nxt
     return out
@@ -129,7 +126,8 @@ def today() -> date:
 
 def truncate_little(text: str) -> str:
     """What LinkedIn keeps of a commentary: text is cut at the first unescaped bracket outside a URL."""
-    out, pos = [], 0
+    out: list[str] = []
+    pos = 0
     for match in [*_URL.finditer(text), None]:
         chunk = text[pos: match.start() if match else len(text)]
         n = 0

@@ -85,7 +85,8 @@ def value(kind: str, *parts: Any) -> int | float:
 
 def funnel(steps: list[str], *parts: Any) -> dict[str, Any]:
     """One date's funnel: step counts falling off, with conversion ratios."""
-    out, start, count = [], number(*parts, low=500, high=2000), 0
+    out: list[dict[str, Any]] = []
+    start, count = number(*parts, low=500, high=2000), 0
     for n, event in enumerate(steps):
         count = start if n == 0 else count * number(*parts, n, low=40, high=90) // 100
         out.append({"count": count, "avg_time": None if n == 0 else number(*parts, "t", n, high=900),

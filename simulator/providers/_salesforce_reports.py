@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+#: Either both numbers or both text: the two sides of a report filter comparison share one type.
+_Ordered = TypeVar("_Ordered", float, str)
 
 #: Report column -> (record field, label, data type), per report type.
 COLUMNS: dict[str, dict[str, tuple[str, str, str]]] = {
@@ -74,10 +77,13 @@ def _ordered(op: str) -> Any:
     def check(cell: Any, wanted: str) -> bool:
         """Compare as numbers when both are numbers, else as text."""
         a, b = _number(cell), _number(wanted)
-        left, right = (a, b) if a is not None and b is not None else (_text(cell), _text(wanted))
-        return {"lessThan": left < right, "greaterThan": left > right, "lessOrEqual": left <= right,
-                "greaterOrEqual": left >= right}[op]
+        return _holds(op, a, b) if a is not None and b is not None else _holds(op, _text(cell), _text(wanted))
     return check
+
+
+def _holds(op: str, left: _Ordered, right: _Ordered) -> bool:
+    return {"lessThan": left < right, "greaterThan": left > right, "lessOrEqual": left <= right,
+            "greaterOrEqual": left >= right}[op]
 
 
 OPERATORS = {

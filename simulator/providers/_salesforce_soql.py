@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -126,7 +127,7 @@ class _Parser:
             if (nxt := self.peek()) and nxt not in (",",) and nxt.upper() != "FROM":
                 alias = self.take()
             if not alias:
-                alias = expr.field if expr.func is None else f"expr{unnamed}"
+                alias = str(expr.field) if expr.func is None else f"expr{unnamed}"
                 unnamed += expr.func is not None
             items.append((expr, str(alias)))
             if not self.peek(","):
@@ -289,6 +290,11 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, value if isinstance(value, (int, float)) else str(value).lower())
 
 
+def _by(value: Callable[[dict[str, Any]], Any]) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    """A sort key ordering rows by ``value(row)``, nulls first (built per loop pass, so no late binding)."""
+    return lambda r: _sort_key(value(r))
+
+
 def execute(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The result rows of ``query`` over ``rows`` (without ``attributes``)."""
     matched = [r for r in rows if query.where(r)]
@@ -298,7 +304,7 @@ def execute(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = _aggregate(query, matched)
     else:
         for expr, desc in reversed(query.order_by):
-            matched.sort(key=lambda r, e=expr: _sort_key(e.value(r)), reverse=desc)
+            matched.sort(key=_by(expr.value), reverse=desc)
         out = [{alias: expr.value(r) for expr, alias in query.items} for r in matched]
     end = None if query.limit is None else query.offset + query.limit
     return out[query.offset:end]
@@ -322,17 +328,18 @@ def _aggregate(query: Query, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
                 record[alias] = expr.value(members[0])
         out.append(record)
     for expr, desc in reversed(query.order_by):
-        alias = next((a for e, a in query.items if e == expr), None)
-        if alias is None:
+        name = next((a for e, a in query.items if e == expr), None)
+        if name is None:
             raise SoqlError("ORDER BY of an aggregate query must name a selected item")
-        out.sort(key=lambda r, a=alias: _sort_key(r[a]), reverse=desc)
+        out.sort(key=_by(itemgetter(name)), reverse=desc)
     return out
 
 
 def _fold(expr: Expr, rows: list[dict[str, Any]]) -> Any:
     if expr.func == "COUNT":
         return len(rows) if expr.field in (None, "Id") else sum(r.get(expr.field) is not None for r in rows)
-    values = [r.get(expr.field) for r in rows if r.get(expr.field) is not None]
+    # a field-less aggregate (``SUM()``) finds no values, as no row has a None key
+    values = [v for r in rows if (v := r.get(expr.field)) is not None] if expr.field else []
     if expr.func == "COUNT_DISTINCT":
         return len(set(values))
     if not values:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, overload
 
 from fastapi import APIRouter, Request, Response
 
 from simulator.control import FaultSpec, Reply, json_error, json_object, rate_header_route, state
+from simulator.urls import BASES
 
 PROVIDER = "zendesk"
-PREFIX = "/zendesk/api/v2"
+PREFIX = BASES["zendesk"]
 #: Requests per minute of the simulated plan (Suite Professional).
 RATE_LIMIT = 700
 #: Largest page Zendesk serves.
@@ -127,6 +127,15 @@ def credentials(request: Request) -> tuple[str, str] | None:
     if secret.startswith("bad"):
         fail(401, NO_AUTH)
     return email, secret
+
+
+@overload
+def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymous: Literal[False] = False
+            ) -> dict[str, Any]: ...
+
+
+@overload
+def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymous: bool) -> dict[str, Any] | None: ...
 
 
 def account(request: Request, seed: Callable[[str], dict[str, Any]], *, anonymous: bool = False

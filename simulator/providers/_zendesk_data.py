@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -31,7 +31,7 @@ ARTICLES = (
     ("Réinitialiser votre mot de passe", "Ouvrez Paramètres puis Sécurité pour réinitialiser le password.",
      SECTION_FAQ, "fr", ["password"]),
 )
-MACROS = (
+MACROS: tuple[tuple[str, bool, list[tuple[str, str | int]]], ...] = (
     ("Support::Password reset instructions", True, [
         ("comment_value_html", "<p>You can reset your password from Settings &gt; Security.</p>"),
         ("status", "solved")]),
@@ -158,10 +158,16 @@ def _compare(actual: Any, op: str, wanted: str, order: tuple[str, ...] = ()) -> 
             return wanted.lower() in [str(a).lower() for a in actual]
         return str(actual).lower() == wanted.lower() if actual is not None else wanted.lower() == "none"
     if order and actual in order and wanted in order:
-        a, w = order.index(actual), order.index(wanted)
-    else:
-        a, w = str(actual or ""), wanted  # type: ignore[assignment]
-    return {"<": a < w, ">": a > w, "<=": a <= w, ">=": a >= w}[op]  # type: ignore[operator]
+        return _holds(op, order.index(actual), order.index(wanted))
+    return _holds(op, str(actual or ""), wanted)
+
+
+#: Positions in an ordered vocabulary, or text: the two sides of a comparison share one type.
+_Ordered = TypeVar("_Ordered", int, str)
+
+
+def _holds(op: str, a: _Ordered, w: _Ordered) -> bool:
+    return {"<": a < w, ">": a > w, "<=": a <= w, ">=": a >= w}[op]
 
 
 def _ticket_value(acct: dict[str, Any], ticket: dict[str, Any], key: str) -> Any:

@@ -1,4 +1,4 @@
-"""Simulated Ahrefs API v3 under ``/ahrefs/v3``: Site Explorer reports and the free limits-and-usage call.
+"""Simulated Ahrefs API v3 under ``/ahrefs<base path>``: Site Explorer reports and the free limits-and-usage call.
 
 Bearer API keys; a key starting with ``bad`` is refused with 401. Errors are JSON ``{"error": "..."}``.
 List reports need ``select`` (a comma-separated column list; an unknown column is a 400) and honour
@@ -18,9 +18,10 @@ from fastapi.responses import JSONResponse
 
 from simulator.control import FaultSpec, Reply, fault_headers, json_error, state
 from simulator.providers import _ahrefs_data as data
+from simulator.urls import BASES
 
 PROVIDER = "ahrefs"
-router = APIRouter(prefix="/ahrefs/v3", tags=["ahrefs"])
+router = APIRouter(prefix=BASES["ahrefs"], tags=["ahrefs"])
 MODES = ("exact", "prefix", "domain", "subdomains")
 #: Units every workspace gets per month in the simulator.
 UNITS_LIMIT = 1_000_000

@@ -1,4 +1,4 @@
-"""Simulated Amplitude under ``/amplitude/api``: Dashboard REST (``/2``), cohorts (``/3``) and the
+"""Simulated Amplitude under ``/amplitude<base path>``: Dashboard REST (``/2``), cohorts (``/3``) and the
 asynchronous cohort download (``/5``: request -> request-status -> file), the User Profile API
 (``/v1/userprofile``, on ``profile-api.amplitude.com`` at Amplitude, ``Api-Key`` auth) and the pre-signed
 "S3" link a large cohort file redirects to (``/amplitude/s3/...``: no Amplitude auth, refused if sent any).

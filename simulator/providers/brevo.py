@@ -1,4 +1,4 @@
-"""Simulated Brevo API v3 under ``/brevo/v3``: real paths, bodies and ``{"code", "message"}`` errors.
+"""Simulated Brevo API v3 under ``/brevo<base path>``: real paths, bodies and ``{"code", "message"}`` errors.
 
 State is kept per ``api-key``; a key starting with ``bad`` is refused (401 ``unauthorized``). Every account
 has lists 2 and 7, list 2 holding 120 contacts. Senders must belong to ``acme.example``. Transactional
@@ -37,10 +37,11 @@ from simulator.providers._brevo_common import (
     page,
     rate_headers,
 )
+from simulator.urls import BASES
 
 __all__ = ["PROVIDER", "fault_response", "router"]
 
-router = APIRouter(prefix="/brevo/v3", tags=["brevo"], dependencies=[Depends(rate_headers)])
+router = APIRouter(prefix=BASES["brevo"], tags=["brevo"], dependencies=[Depends(rate_headers)])
 IDEMPOTENCY_TTL = 30 * 60
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _EVENT = re.compile(r"^[A-Za-z0-9_-]{1,255}$")

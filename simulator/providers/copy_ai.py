@@ -1,4 +1,4 @@
-"""Simulated Copy.ai Workflows API under ``/copy_ai/api``: runs, run status, run lists and webhooks.
+"""Simulated Copy.ai Workflows API under ``/copy_ai<base path>``: runs, run status, run lists and webhooks.
 
 State is kept per API key (``x-copy-ai-api-key``; a key starting with ``bad`` is refused). Any workflow id
 shaped ``WCFG-...`` or ``PKGW-...`` exists unless it contains ``missing``. A run is NEW when started,
@@ -17,9 +17,10 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Request, Response
 
 from simulator.control import FaultSpec, Reply, fault_headers, json_error, params, state
+from simulator.urls import BASES
 
 PROVIDER = "copy_ai"
-router = APIRouter(prefix="/copy_ai/api", tags=["copy_ai"])
+router = APIRouter(prefix=BASES["copy_ai"], tags=["copy_ai"])
 WORKFLOW = re.compile(r"^(WCFG|PKGW)-[A-Za-z0-9-]+$")
 EVENTS = ("workflowRun.started", "workflowRun.completed", "workflowRun.failed", "workflowCreditLimit.reached")
 CREDITS_PER_RUN = 2

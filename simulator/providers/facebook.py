@@ -1,4 +1,4 @@
-"""Simulated Facebook Graph API (Pages and Ads insights) under ``/facebook/v25.0``.
+"""Simulated Facebook Graph API (Pages and Ads insights) under ``/facebook<base path>``.
 
 A user token (Bearer header or ``access_token``) owns the state; ``GET /{page_id}?fields=access_token``
 hands out a Page token bound to that Page, and Page writes, scheduled posts and Page Insights demand it
@@ -20,9 +20,10 @@ from fastapi import APIRouter, Request, Response
 from simulator.control import FaultSpec, cursor_page, fault_headers, params, state
 from simulator.providers._facebook_data import ad_rows, page_insights
 from simulator.providers.instagram import fail, graph_error, invalid, number, stamp, unsupported
+from simulator.urls import BASES
 
 PROVIDER = "facebook"
-router = APIRouter(prefix="/facebook/v25.0", tags=["facebook"])
+router = APIRouter(prefix=BASES["facebook"], tags=["facebook"])
 BAD_TOKEN = "Invalid OAuth access token - Cannot parse access token"
 PAGE_FIELDS = ("id", "name", "about", "category", "fan_count", "followers_count", "link", "website",
                "description", "phone", "emails", "access_token")

@@ -1,4 +1,4 @@
-"""Simulated Freshdesk API v2 under ``/freshdesk/api/v2``: real paths, page/per_page paging with ``Link``
+"""Simulated Freshdesk API v2 under ``/freshdesk<base path>``: real paths, page/per_page paging with ``Link``
 headers, the ticket-search query language, ``X-RateLimit-*`` headers and Freshdesk's error bodies.
 
 State is kept per API key (Basic auth user name; any password). A key starting with ``bad`` is rejected
@@ -43,9 +43,10 @@ from simulator.providers._freshdesk_data import (
     since,
     stamp,
 )
+from simulator.urls import BASES
 
 PROVIDER = "freshdesk"
-router = APIRouter(prefix="/freshdesk/api/v2", tags=["freshdesk"])
+router = APIRouter(prefix=BASES["freshdesk"], tags=["freshdesk"])
 _FAULTS = {401: BAD_LOGIN,
            403: {"code": "access_denied", "message": "You are not authorized to perform this action."},
            429: {"message": "You have exceeded the limit of requests per minute"}}

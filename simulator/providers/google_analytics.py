@@ -21,9 +21,10 @@ from fastapi import APIRouter, Request
 from simulator.control import state
 from simulator.providers import _google_analytics_data as data
 from simulator.providers._google import account, add_token_route, fail, fault_builder, json_body
+from simulator.urls import BASES
 
 PROVIDER = "google_analytics"
-router = APIRouter(prefix="/google_analytics", tags=["google_analytics"])
+router = APIRouter(prefix=BASES["google_analytics"], tags=["google_analytics"])
 add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/analytics.readonly")
 fault_response = fault_builder("Exhausted property tokens per hour for this property. Wait for the quota to "
                                "refresh, or reduce the complexity of your requests.", legacy=False)
@@ -104,7 +105,7 @@ def _rows(pid: str, body: dict[str, Any], dims: list[str], metrics: list[str], d
     """Generated, filtered and ordered rows as ``{"dims": {...}, "metrics": {...}}``."""
     salt = json.dumps([body.get("dimensionFilter"), body.get("dateRanges"), body.get("minuteRanges")],
                       sort_keys=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for keys in itertools.islice(itertools.product(*(data.values_of(d, days) for d in dims)), MAX_GENERATED):
         row = dict(zip(dims, keys, strict=True))
         if body.get("dimensionFilter") and data.evaluate(body["dimensionFilter"], row) is False:
@@ -114,7 +115,7 @@ def _rows(pid: str, body: dict[str, Any], dims: list[str], metrics: list[str], d
             continue
         if body.get("keepEmptyRows") or any(values.values()) or not metrics:
             rows.append({"dims": row, "metrics": values})
-    default = [{"metric": {"metricName": metrics[0]}, "desc": True}] if metrics else []
+    default: list[dict[str, Any]] = [{"metric": {"metricName": metrics[0]}, "desc": True}] if metrics else []
     for order in reversed(body.get("orderBys") or default):
         if "metric" in order:
             name = order["metric"].get("metricName")
@@ -258,11 +259,11 @@ def run_funnel(request: Request, acct: dict[str, Any], pid: str, body: dict[str,
             rows.append({"dims": dims, "metrics": {
                 "activeUsers": users[n], "funnelStepCompletionRate": after / base if users[n] else 0,
                 "funnelStepAbandonments": gone, "funnelStepAbandonmentRate": gone / base}})
-    dims = ["funnelStepName", *([breakdown] if breakdown else [])]
+    columns = ["funnelStepName", *([breakdown] if breakdown else [])]
     typed = dict.fromkeys(names, "TYPE_INTEGER")  # GA types the rates as integers too
     visual = [{"dims": {"funnelStepName": f"{n + 1}. {s['name']}"}, "metrics": {"activeUsers": totals[n]}}
               for n, s in enumerate(steps)]
-    answer = {"funnelTable": _table(dims, names, rows, typed) | {"metadata": {"samplingMetadatas": []}},
+    answer = {"funnelTable": _table(columns, names, rows, typed) | {"metadata": {"samplingMetadatas": []}},
               "funnelVisualization": _table(["funnelStepName"], ["activeUsers"], visual, typed),
               "kind": "analyticsData#runFunnelReport"}
     quota = _spend(request, acct, pid, 5)

@@ -7,7 +7,8 @@ Google's 403. ``sc-domain:example.com`` has a submitted sitemap index whose post
 URL inspection verdicts follow the URL: ``404``/``missing`` -> not found, ``noindex`` -> excluded by a
 noindex tag, ``private`` -> blocked by robots.txt, ``soft`` -> soft 404, else indexed.
 Search analytics rows are deterministic per (site, keys) and sorted by clicks, descending; grouping or
-filtering by page with ``aggregationType: byProperty`` is a 400, as documented. Errors are Google's legacy shape (``errors[]`` plus ``status``); a quota error is 429.
+filtering by page with ``aggregationType: byProperty`` is a 400, as documented. Errors are Google's legacy
+shape (``errors[]`` plus ``status``); a quota error is 429.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from fastapi import APIRouter, Request, Response
 
 from simulator.control import state
 from simulator.providers._google import account, add_token_route, fail, fault_builder, json_body
+from simulator.urls import BASES
 
 PROVIDER = "google_search_console"
-router = APIRouter(prefix="/google_search_console", tags=["google_search_console"])
+router = APIRouter(prefix=BASES["google_search_console"], tags=["google_search_console"])
 add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/webmasters")
 fault_response = fault_builder("Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
                                "user' of service 'searchconsole.googleapis.com'.", legacy=True)
@@ -212,7 +214,7 @@ def search_analytics(site: str, body: dict[str, Any]) -> dict[str, Any]:
     dims = list(body.get("dimensions") or [])
     filters, days = _check_query(body, dims), _dates(body)
     values = {**VALUES, "page": tuple(origin(site) + p for p in PAGES), "date": tuple(days)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     combos = itertools.product(*(values[d] for d in dims)) if days else iter(())
     for keys in itertools.islice(combos, MAX_GENERATED):
         row = dict(zip(dims, keys, strict=True))

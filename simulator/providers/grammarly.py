@@ -1,8 +1,8 @@
 """Simulated Grammarly enterprise APIs under ``/grammarly``: token endpoint, three scorers, S3-style uploads.
 
-``POST /grammarly/v4/api/oauth2/token`` runs the client-credentials grant (a secret starting with ``bad``
+``POST /grammarly<token path>`` runs the client-credentials grant (a secret starting with ``bad``
 is ``invalid_client``) and issues one-hour tokens carrying the scopes asked for. The scorers live under
-``/grammarly/ecosystem/api`` (``/v2/scores``, ``/v1/ai-detection``, ``/v1/plagiarism``): a create answers
+``/grammarly<base path>`` (``/v2/scores``, ``/v1/ai-detection``, ``/v1/plagiarism``): a create answers
 ``score_request_id`` and a pre-signed ``file_upload_url`` (``/grammarly/upload/{id}?X-Amz-...``, valid
 120 s, refusing any ``Authorization`` header like S3). A request stays PENDING until its document arrives,
 then for one more poll, then is COMPLETED with scores derived from the text (null under 30 words).

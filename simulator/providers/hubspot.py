@@ -17,12 +17,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from simulator import oauth as sim_oauth
 from simulator.control import FaultSpec, fault_headers, params, state
 from simulator.providers import _hubspot_crm, _hubspot_marketing
 from simulator.providers._hubspot_common import BURST_MAX, BURST_WINDOW_MS, NO_AUTH, error, oauth, portal_for
+from simulator.urls import BASES
 
 PROVIDER = "hubspot"
-router = APIRouter(prefix="/hubspot", tags=["hubspot"])
+router = APIRouter(prefix=BASES["hubspot"], tags=["hubspot"])
 router.include_router(_hubspot_crm.router)
 router.include_router(_hubspot_marketing.router)
 #: Lifetime of an access token, in seconds (HubSpot: 30 minutes).
@@ -57,6 +59,8 @@ def _token_error(status: str, message: str) -> JSONResponse:
 @router.post("/oauth/v1/token")
 async def token(request: Request) -> JSONResponse:
     """The refresh-token grant: a 30-minute access token and a rotated refresh token."""
+    if (answer := await sim_oauth.grant(request, PROVIDER)) is not None:  # "Connect with": the code exchange
+        return answer  # type: ignore[return-value]  # the provider's own JSONResponse
     form, book = await params(request), oauth(request)
     if form.get("grant_type") != "refresh_token":
         return _token_error("BAD_GRANT_TYPE", "grant_type must be authorization_code or refresh_token")

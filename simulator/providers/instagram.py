@@ -1,4 +1,4 @@
-"""Simulated Instagram Graph API (Instagram Login) under ``/instagram/v25.0``: real paths, bodies, errors.
+"""Simulated Instagram Graph API (Instagram Login) under ``/instagram<base path>``: real paths, bodies, errors.
 
 State is kept per access token; ``GET /me`` tells the token's account id, and any id starting with
 ``17841`` (the shape of IG user ids) also names that account. A container is IN_PROGRESS on
@@ -15,9 +15,10 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Request, Response
 
 from simulator.control import FaultSpec, Reply, cursor_page, fault_headers, hex_id, json_error, params, state
+from simulator.urls import BASES
 
 PROVIDER = "instagram"
-router = APIRouter(prefix="/instagram/v25.0", tags=["instagram"])
+router = APIRouter(prefix=BASES["instagram"], tags=["instagram"])
 MEDIA_METRICS = ("views", "reach", "likes", "comments", "saved", "shares", "total_interactions", "follows",
                  "profile_visits", "profile_activity", "replies", "navigation", "ig_reels_avg_watch_time",
                  "ig_reels_video_view_total_time")

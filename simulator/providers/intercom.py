@@ -39,10 +39,11 @@ from simulator.providers._intercom_data import (
     part,
     seed,
 )
+from simulator.urls import BASES
 
 __all__ = ["PROVIDER", "fault_response", "router"]
 
-router = APIRouter(prefix="/intercom", tags=["intercom"], route_class=IntercomRoute)
+router = APIRouter(prefix=BASES["intercom"], tags=["intercom"], route_class=IntercomRoute)
 EXPORTS = (2, 15)
 
 

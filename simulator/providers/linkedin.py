@@ -17,11 +17,13 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from simulator import oauth as sim_oauth
 from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
 from simulator.providers import _linkedin_data as ld
+from simulator.urls import BASES
 
 PROVIDER = "linkedin"
-router = APIRouter(prefix="/linkedin", tags=["linkedin"])
+router = APIRouter(prefix=BASES["linkedin"], tags=["linkedin"])
 ACCESS_TTL, REFRESH_TTL = 60 * 86400, 365 * 86400
 DAILY_POSTS = 150
 VISIBILITY = ("PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER")
@@ -112,6 +114,8 @@ def admin_of(who: dict[str, Any], urn: str | None) -> int:
 @router.post("/oauth/v2/accessToken")
 async def access_token(request: Request) -> Response:
     """Refresh grant with client id/secret in the form; the same refresh token comes back."""
+    if (answer := await sim_oauth.grant(request, PROVIDER)) is not None:  # "Connect with": the code exchange
+        return answer
     form, w = await params(request), world(request)
     if not form.get("client_id") or not form.get("client_secret") or str(form["client_secret"]).startswith("bad"):
         return json_error(401, {"error": "invalid_client", "error_description": "Client authentication failed"})

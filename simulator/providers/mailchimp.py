@@ -1,4 +1,4 @@
-"""Simulated Mailchimp Marketing API v3 under ``/mailchimp/3.0``: real paths, bodies and problem+json errors.
+"""Simulated Mailchimp Marketing API v3 under ``/mailchimp<base path>``: real paths, bodies and problem+json errors.
 
 State is kept per API key; each starts with the same sandbox (two automations and five campaigns, one per
 status the examples need, with fixed ids). Every list id is an existing audience (1200 members plus the members upserted
@@ -28,9 +28,10 @@ from simulator.control import (
     offset_page,
     state,
 )
+from simulator.urls import BASES
 
 PROVIDER = "mailchimp"
-router = APIRouter(prefix="/mailchimp/3.0", tags=["mailchimp"])
+router = APIRouter(prefix=BASES["mailchimp"], tags=["mailchimp"])
 PROBLEM_TYPE = "https://mailchimp.com/developer/marketing/docs/errors/"
 BASE_MEMBERS = 1200
 DEFAULT_LIST = "a1b2c3d4e5"

@@ -1,4 +1,4 @@
-"""Simulated Mixpanel under ``/mixpanel/api``: App API ``/app/me``, Query API ``/query/*`` and the Raw
+"""Simulated Mixpanel under ``/mixpanel<base path>``: App API ``/app/me``, Query API ``/query/*`` and the Raw
 Export (``/2.0/export``, served here beside the Query API instead of on ``data.mixpanel.com``).
 
 Service-account Basic auth; a secret starting with ``bad`` is rejected with 401. Errors are
@@ -19,9 +19,10 @@ from fastapi.responses import JSONResponse
 
 from simulator.control import FaultSpec, Reply, fault_headers, json_error
 from simulator.providers import _mixpanel_data as data
+from simulator.urls import BASES
 
 PROVIDER = "mixpanel"
-router = APIRouter(prefix="/mixpanel/api", tags=["mixpanel"])
+router = APIRouter(prefix=BASES["mixpanel"], tags=["mixpanel"])
 _FAULTS = {
     401: "Invalid credentials: the service account username or secret is wrong",
     403: "You do not have permission to access this project",

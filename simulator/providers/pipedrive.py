@@ -39,9 +39,10 @@ from simulator.providers._pipedrive_data import (
     summary,
     timeline_period,
 )
+from simulator.urls import BASES
 
 PROVIDER = "pipedrive"
-router = APIRouter(prefix="/pipedrive", tags=["pipedrive"])
+router = APIRouter(prefix=BASES["pipedrive"], tags=["pipedrive"])
 _DEAL_KEYS = {"title": str, "value": (int, float), "currency": str, "owner_id": int, "person_id": int,
               "org_id": int, "pipeline_id": int, "stage_id": int, "status": str, "probability": (int, float),
               "lost_reason": str, "expected_close_date": str, "custom_fields": dict, "visible_to": int}

@@ -1,6 +1,6 @@
 """Simulated Salesforce REST API (v66.0) under ``/salesforce``: the org's My Domain is
-``{simulator}/salesforce``, so the API lives at ``/salesforce/services/data/v66.0`` and the token
-endpoint at ``/salesforce/services/oauth2/token``.
+``{simulator}/salesforce``, so the API lives at ``/salesforce<base path>`` and the token
+endpoint at ``/salesforce<token path>``.
 
 Each org is seeded with users, accounts, 24 opportunities, 260 leads and two saved reports. Errors are
 JSON arrays of ``{message, errorCode, fields}``; every answer carries ``Sforce-Limit-Info``. A bearer
@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
+from simulator import oauth as sim_oauth
 from simulator.control import FaultSpec, Reply, params, state
 from simulator.providers import _salesforce_reports as reports
 from simulator.providers._salesforce_seed import derive, insert, seed, stamp
@@ -78,6 +79,8 @@ def _oauth_error(code: str, description: str) -> JSONResponse:
 @router.post("/services/oauth2/token")
 async def token(request: Request) -> JSONResponse:
     """The refresh-token grant: a new access token and a rotated refresh token (no ``expires_in``)."""
+    if (answer := await sim_oauth.grant(request, PROVIDER)) is not None:  # "Connect with": the code exchange
+        return answer  # type: ignore[return-value]  # the provider's own JSONResponse
     form, oauth = await params(request), _oauth(request)
     if form.get("grant_type") != "refresh_token":
         return _oauth_error("unsupported_grant_type", "grant type not supported")

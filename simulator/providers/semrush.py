@@ -19,9 +19,10 @@ from fastapi.responses import PlainTextResponse
 from simulator.control import FaultSpec, Reply, fault_headers, state
 from simulator.providers import _semrush_projects
 from simulator.providers._semrush_data import account, competitors, organic, phrase_metrics, related
+from simulator.urls import BASES
 
 PROVIDER = "semrush"
-router = APIRouter(prefix="/semrush", tags=["semrush"])
+router = APIRouter(prefix=BASES["semrush"], tags=["semrush"])
 router.include_router(_semrush_projects.router)
 
 HEADERS = {

@@ -36,10 +36,11 @@ from simulator.providers._sendgrid_common import (
     not_found,
     rate_headers,
 )
+from simulator.urls import BASES
 
 __all__ = ["PROVIDER", "fault_response", "router"]
 
-router = APIRouter(prefix="/sendgrid", tags=["sendgrid"], dependencies=[Depends(rate_headers)])
+router = APIRouter(prefix=BASES["sendgrid"], tags=["sendgrid"], dependencies=[Depends(rate_headers)])
 HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
 MAX_AHEAD = 72 * 3600
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)

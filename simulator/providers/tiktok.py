@@ -1,4 +1,4 @@
-"""Simulated TikTok for Business API (v1.3, TikTok Accounts) under ``/tiktok/open_api/v1.3``.
+"""Simulated TikTok for Business API (v1.3, TikTok Accounts) under ``/tiktok<base path>``.
 
 Every answer is HTTP 200 with ``{"code", "message", "request_id", "data"}``; ``code != 0`` is an error
 (40105 bad token, 40104 no token, 40100 too many requests, 40002 bad parameter). The ``Access-Token``
@@ -19,9 +19,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator.control import FaultSpec, Reply, fault_headers, params, state
+from simulator.urls import BASES
 
 PROVIDER = "tiktok"
-router = APIRouter(prefix="/tiktok/open_api/v1.3", tags=["tiktok"])
+router = APIRouter(prefix=BASES["tiktok"], tags=["tiktok"])
 PROFILE = ("display_name", "username", "profile_image", "bio_description", "is_verified", "followers_count",
            "following_count", "total_likes", "videos_count", "audience_countries", "audience_genders",
            "audience_ages", "audience_cities")

@@ -3,7 +3,7 @@
 Who is calling: a bearer token ``<account>.<anything>`` belongs to ``<account>`` (so a configured access
 and refresh token pair share one account); a token without a dot is its own account. Tokens starting
 with ``AAAA`` are app-only Bearer tokens (as X's are); tokens starting with ``bad`` are rejected.
-``POST /x/2/oauth2/token`` rotates refresh tokens: a used one answers X's ``invalid_request``.
+``POST /x<token path>`` rotates refresh tokens: a used one answers X's ``invalid_request``.
 Posts are global (anyone may reply to anyone); 48 public posts of other users are there to be searched.
 """
 
@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request, Response
 
+from simulator import oauth as sim_oauth
 from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
 from simulator.providers import _x_posts as xp
 
@@ -187,8 +188,10 @@ def newest(w: dict[str, Any]) -> list[dict[str, Any]]:
 
 # -- OAuth 2.0 ----------------------------------------------------------------------------------------
 @router.post("/oauth2/token")
-async def token(request: Request) -> dict[str, Any]:
+async def token(request: Request) -> Any:
     """Refresh grant: Basic auth (confidential) or client_id (public); the refresh token rotates."""
+    if (answer := await sim_oauth.grant(request, PROVIDER)) is not None:  # "Connect with": the code exchange
+        return answer
     form, w = await params(request), world(request)
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     client_secret = ""

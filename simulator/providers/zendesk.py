@@ -1,4 +1,4 @@
-"""Simulated Zendesk Support API under ``/zendesk/api/v2``: real paths (with or without ``.json``), bodies,
+"""Simulated Zendesk Support API under ``/zendesk<base path>``: real paths (with or without ``.json``), bodies,
 errors, rate-limit headers and both pagination styles.
 
 State is kept per API token (Basic ``{email}/token:{token}``); a token starting with ``bad`` is rejected

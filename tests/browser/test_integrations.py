@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from playwright.sync_api import expect
 
+from config.catalog import integration
 from tests.browser.conftest import screenshot
 
 BAD_KEY = "bad-key-0123456789-us21"
@@ -75,7 +77,10 @@ def test_an_action_runs_from_its_form_and_shows_in_the_jobs_table_with_its_audit
     _open_mailchimp(page, base)
     page.locator("#action-list_campaigns summary").click()
     form = page.locator("#action-list_campaigns form")
-    expect(form.get_by_label(re.compile("Parameters"))).to_have_value("{}")
+    # prefilled with the catalog's own example, which works as written against the simulator's sandbox
+    action = integration("emmie", "mailchimp").action("list_campaigns")  # type: ignore[union-attr]
+    example = action.schema_json()["examples"][0]  # type: ignore[union-attr]
+    expect(form.get_by_label(re.compile("Parameters"))).to_have_value(json.dumps(example, indent=2, sort_keys=True))
     form.get_by_label(re.compile("Parameters")).fill('{"limit": 5}')
     form.get_by_role("button", name="Run list_campaigns").click()
     outcome = page.locator("#run-list_campaigns-result")

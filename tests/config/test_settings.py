@@ -16,10 +16,10 @@ def test_defaults_are_the_embedded_ones(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_environment_overrides_and_nested_provider_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SINTRA_DATABASE_URL", "postgresql://u@h/db")
-    monkeypatch.setenv("SINTRA_PROVIDER_URLS__MAILCHIMP", "http://sim:8100/mailchimp/3.0/")
+    monkeypatch.setenv("SINTRA_PROVIDER_URLS__MAILCHIMP", "http://proxy:8100/mc/")
     s = Settings()
     assert s.db_url == "postgresql://u@h/db"
-    assert s.provider_urls["mailchimp"] == "http://sim:8100/mailchimp/3.0"
+    assert s.provider_urls["mailchimp"] == "http://proxy:8100/mc"
 
 
 def test_production_logs_are_json_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:

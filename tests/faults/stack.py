@@ -33,11 +33,16 @@ from typing import Any
 import httpx
 import psycopg
 
+from config.providers import root_base_path
+from simulator.providers.mailchimp import SEEDED_CAMPAIGNS
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = os.environ.get("SINTRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RABBIT_HOST = "127.0.0.1:5672"
 TERMINAL = ("succeeded", "failed", "cancelled")
 QUEUE = "agent.emmie"
+#: The sandbox's own campaigns (the catalog's examples name them): not side effects of the run.
+SEEDED = frozenset(cid for cid, _, _ in SEEDED_CAMPAIGNS)
 
 #: Settings of every Sintra process of the suite (names as in config/settings.py).
 FAST_SETTINGS = {
@@ -563,15 +568,17 @@ class Stack:
 
     # -- simulator --------------------------------------------------------------------------------
     def campaigns(self, acct: Account) -> list[dict[str, Any]]:
-        """Every campaign in the account's simulated Mailchimp (paged through the provider's API)."""
+        """Every campaign the run created in the account's simulated Mailchimp (paged through the provider's
+        API; the sandbox's seeded campaigns, which the catalog's examples name, are not the run's)."""
         out: list[dict[str, Any]] = []
         offset = 0
         while True:
-            r = httpx.get(f"{self.sim}/mailchimp/3.0/campaigns", params={"count": 1000, "offset": offset},
+            r = httpx.get(self.sim + root_base_path("mailchimp") + "/campaigns",
+                          params={"count": 1000, "offset": offset},
                           auth=("faults", acct.mailchimp_key), timeout=30)
             r.raise_for_status()
             batch = r.json()["campaigns"]
-            out += batch
+            out += [c for c in batch if c["id"] not in SEEDED]
             offset += len(batch)
             if not batch or offset >= r.json()["total_items"]:
                 return out

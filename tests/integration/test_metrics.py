@@ -74,7 +74,7 @@ def test_metrics_from_a_multi_process_worker_run(stack: Stack) -> None:
     env = {**os.environ, "SINTRA_DATABASE_URL": stack.settings.db_url,
            "SINTRA_STATE_DIR": str(stack.settings.state_dir), "SINTRA_VAULT_ADDR": stack.settings.vault_addr,
            "SINTRA_WORKER_AGENT": "emmie", "SINTRA_LOG_LEVEL": "WARNING",
-           **{f"SINTRA_PROVIDER_URLS__{k.upper()}": v for k, v in stack.settings.provider_urls.items()}}
+           "SINTRA_PROVIDER_ROOT": stack.settings.provider_root}
     before = stack.api.get("/metrics").text
     alive0 = _value(before, "sintra_worker_processes", agent="emmie") if 'sintra_worker_processes{agent="emmie"}' \
         in before else 0.0

@@ -17,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
-from simulator.urls import provider_urls
 from tests.integration.conftest import Stack
 from tests.integration.helpers import GOOD_MAILCHIMP, configure, fault, sim_calls, submit, wait_job
 
@@ -60,7 +59,7 @@ def rabbit_stack(rabbit_db: str, state_dir: Any, vault_server: Any, simulator: A
     migrate(rabbit_db)
     settings = Settings(database_url=rabbit_db, state_dir=state_dir, vault_addr=vault_server.addr,
                         broker_url=f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
-                        provider_urls=provider_urls(simulator.url), retry_min_backoff_ms=200,
+                        provider_root=simulator.url, retry_min_backoff_ms=200,
                         retry_max_backoff_ms=1000, connect_wait_seconds=10, relay_seconds=0.2)
     broker = build_broker(settings)
     declare(broker)

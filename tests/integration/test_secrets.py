@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import configure, fault, sim_calls, submit, wait_job
+from simulator.urls import TOKENS
 
 
 def _db_dump(stack: Stack) -> str:
@@ -90,7 +91,7 @@ def test_canary_oauth_secrets_stay_secret_through_a_refresh(stack: Stack, log_st
     fault(stack, "x", 401, path="/x/2/users", times=1)  # the access token is refused once: refresh, replay
     job = wait_job(stack, submit(stack, "soshie", "x", "get_user_metrics", {}).json()["id"])
     assert job["status"] == "succeeded", job
-    refreshes = [c for c in sim_calls(stack, "x") if c["path"] == "/x/2/oauth2/token"]
+    refreshes = [c for c in sim_calls(stack, "x") if c["path"] == TOKENS["x"]]
     assert len(refreshes) == 1  # the refresh really happened (and its new tokens went back to Vault)
     responses += [str(job), stack.api.get("/api/integrations/soshie/x", headers=stack.headers()).text]
     places = {"logs": log_stream.getvalue(), "database": _db_dump(stack),

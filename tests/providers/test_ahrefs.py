@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from config.catalog.integrations.ahrefs import SPEC
+from simulator.urls import BASES
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, MalformedResponse, ProviderRejected, RateLimited
 from workers.providers.ahrefs import AhrefsClient
@@ -20,7 +21,7 @@ KEY = "ahrefs-0123456789abcdef0123456789abcdef"
 
 def make_client(url: str, key: str = KEY, record: Any = None,
                 transport: httpx.BaseTransport | None = None) -> AhrefsClient:
-    http = httpx.Client(base_url=url + "/ahrefs/v3", timeout=10, transport=transport)
+    http = httpx.Client(base_url=url + BASES["ahrefs"], timeout=10, transport=transport)
     creds = Credentials({"api_key": key}, secret_fields=SPEC.secret_fields)
     return AhrefsClient(http=http, credentials=creds, record=record)
 
@@ -104,14 +105,14 @@ def test_bad_key_is_an_auth_error_without_the_key(simulator: Any) -> None:
 @pytest.mark.parametrize(("retry_after", "expected"), [(None, DEFAULT_RETRY_AFTER), (7, 7.0)])
 def test_429_waits_for_retry_after_or_the_default(client: AhrefsClient, sim: Any, retry_after: Any,
                                                   expected: float) -> None:
-    sim.fault("ahrefs", 429, path="/ahrefs/v3/site-explorer", retry_after=retry_after)
+    sim.fault("ahrefs", 429, path=BASES["ahrefs"] + "/site-explorer", retry_after=retry_after)
     with pytest.raises(RateLimited) as err:
         run(client, "domain_rating", target="acme.example")
     assert err.value.retry_after == expected and "Too many requests" in str(err.value)
 
 
 def test_rows_that_are_not_a_list_are_malformed(client: AhrefsClient, sim: Any) -> None:
-    sim.fault("ahrefs", 200, path="/ahrefs/v3/site-explorer/refdomains", body='{"refdomains": {"a": 1}}',
+    sim.fault("ahrefs", 200, path=BASES["ahrefs"] + "/site-explorer/refdomains", body='{"refdomains": {"a": 1}}',
               content_type="application/json")
     with pytest.raises(MalformedResponse, match="not a list"):
         run(client, "referring_domains", target="acme.example")

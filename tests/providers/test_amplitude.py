@@ -10,6 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.amplitude import SPEC
+from config.providers import definition
+from simulator.urls import BASES
 from tests.providers.cases.amplitude import ALICE, BAD, GOOD
 from workers.credentials.base import Credentials
 from workers.errors import (
@@ -25,7 +27,7 @@ from workers.providers.amplitude import AmplitudeClient
 from workers.providers.base import DEFAULT_RETRY_AFTER, MemorySteps
 
 WEEK = {"start": "2026-09-01", "end": "2026-09-07"}
-REQUEST = "/amplitude/api/5/cohorts/request/"
+REQUEST = BASES["amplitude"] + "/5/cohorts/request/"
 
 
 def make(base: str, **values: str) -> AmplitudeClient:
@@ -40,7 +42,7 @@ def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def client(simulator: Any) -> Iterator[AmplitudeClient]:
-    c = make(simulator.url + "/amplitude/api")
+    c = make(simulator.url + BASES["amplitude"])
     yield c
     c.http.close()
 
@@ -73,12 +75,12 @@ def test_connection_counts_event_types(client: AmplitudeClient) -> None:
 
 def test_bad_secret_is_an_auth_error_with_amplitudes_text(simulator: Any) -> None:
     with pytest.raises(AuthError) as err:
-        make(simulator.url + "/amplitude/api", **BAD).test_connection()
+        make(simulator.url + BASES["amplitude"], **BAD).test_connection()
     assert err.value.status == 401 and "Invalid API key" in err.value.message
     assert BAD["secret_key"] not in err.value.message
 
 
-@pytest.mark.parametrize(("region", "base"), [("us", "https://amplitude.com/api"),
+@pytest.mark.parametrize(("region", "base"), [("us", definition("amplitude").base_url),
                                               ("EU", "https://analytics.eu.amplitude.com/api")])
 def test_region_picks_the_rest_host(region: str, base: str) -> None:
     creds = Credentials({**GOOD, "region": region}, secret_fields=SPEC.secret_fields)
@@ -143,13 +145,13 @@ def test_user_activity_pages_with_offset_up_to_the_limit(client: AmplitudeClient
     ids = [e["event_id"] for e in result["events"]]
     assert result["count"] == 250 and ids == list(range(2500, 2250, -1))  # no gap, no repeat
     assert result["user"]["user_id"] == "alice@example.com"
-    assert len(sim.calls("amplitude", "GET", path="/amplitude/api/2/useractivity")) == 3
+    assert len(sim.calls("amplitude", "GET", path=BASES["amplitude"] + "/2/useractivity")) == 3
 
 
 def test_user_activity_stops_at_the_end_of_the_stream(client: AmplitudeClient, sim: Any) -> None:
     result = run(client, "user_activity", amplitude_id=356893043037, limit=100, direction="earliest")
     assert result["count"] == 40 and result["events"][0]["event_id"] == 1
-    assert len(sim.calls("amplitude", "GET", path="/amplitude/api/2/useractivity")) == 1
+    assert len(sim.calls("amplitude", "GET", path=BASES["amplitude"] + "/2/useractivity")) == 1
 
 
 # -- cohorts -------------------------------------------------------------------------------------------
@@ -265,12 +267,12 @@ def test_profile_api_minute_limit_is_a_throttle(client: AmplitudeClient, sim: An
 
 def test_profile_api_rejects_a_bad_secret(simulator: Any) -> None:
     with pytest.raises(AuthError, match="Invalid Api-Key"):
-        run(make(simulator.url + "/amplitude/api", **BAD), "user_propensity", prediction_ids=["0x10x"],
+        run(make(simulator.url + BASES["amplitude"], **BAD), "user_propensity", prediction_ids=["0x10x"],
             user_id="bob@example.com")
 
 
 def test_profile_api_lives_on_its_own_host_and_not_in_the_eu() -> None:
     profile = "https://profile-api.amplitude.com/v1/userprofile"
-    assert make("https://amplitude.com/api").profile_url() == profile
+    assert make(definition("amplitude").base_url).profile_url() == profile
     with pytest.raises(IntegrationUnavailable, match="EU"):
         make("https://analytics.eu.amplitude.com/api").profile_url()

@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.brevo import SPEC
+from simulator.urls import BASES
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, IntegrationUnavailable, InvalidPayload, ProviderRejected, RateLimited
 from workers.providers.base import CallRecord, MemorySteps
@@ -21,7 +22,7 @@ KEY = "xkeysib-test0123456789"
 SENDER = {"email": "news@acme.example", "name": "Acme"}
 MAIL = {"to": [{"email": "ada@example.com"}], "sender": SENDER, "subject": "Receipt",
         "html_content": "<p>x</p>"}
-SMTP = "/brevo/v3/smtp/email"
+SMTP = BASES["brevo"] + "/smtp/email"
 
 
 class Crash(Exception):
@@ -42,7 +43,7 @@ class CrashOn(MemorySteps):
 
 
 def make_client(url: str, key: str = KEY, record: Any = None) -> BrevoClient:
-    http = httpx.Client(base_url=url + "/brevo/v3", timeout=10)
+    http = httpx.Client(base_url=url + BASES["brevo"], timeout=10)
     return BrevoClient(http=http, credentials=Credentials({"api_key": key}, secret_fields=SPEC.secret_fields),
                        record=record)
 
@@ -159,7 +160,7 @@ def test_sms_campaign_resumes_after_a_crash(client: BrevoClient, sim: Any) -> No
         run(client, "create_sms_campaign", steps, **params)
     result = run(client, "create_sms_campaign", retry_of(steps), **params)
     assert result["status"] == "draft" and result["content"] == "Today only" and result["list_ids"] == [2, 7]
-    assert len(sim.calls("brevo", "POST", path="/brevo/v3/smsCampaigns")) == 1
+    assert len(sim.calls("brevo", "POST", path=BASES["brevo"] + "/smsCampaigns")) == 1
 
 
 # -- automation events -------------------------------------------------------------------------------
@@ -231,7 +232,7 @@ def test_list_contacts_pages_with_limit_and_offset(client: BrevoClient, sim: Any
     monkeypatch.setattr(BrevoClient, "LIST_CONTACT_PAGE", 50)
     listed = run(client, "list_contacts", list_id=2, limit=120)
     assert listed["count"] == 120 and len({c["id"] for c in listed["contacts"]}) == 120
-    assert len(sim.calls("brevo", "GET", path="/brevo/v3/contacts/lists/2/contacts")) == 3
+    assert len(sim.calls("brevo", "GET", path=BASES["brevo"] + "/contacts/lists/2/contacts")) == 3
     assert len(run(client, "list_contacts", limit=7)["contacts"]) == 7
     run(client, "create_contact", email="fresh@example.com")
     recent = run(client, "list_contacts", modified_since=datetime.now(UTC) - timedelta(minutes=5))

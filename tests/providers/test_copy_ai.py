@@ -11,13 +11,14 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.copy_ai import SPEC
+from simulator.urls import BASES
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, ProviderRejected, ProviderUnavailable, RateLimited
 from workers.providers.base import DEFAULT_RETRY_AFTER, MemorySteps
 from workers.providers.copy_ai import MARKER_KEY, CopyAiClient, items
 
 WF = "WCFG-0b1c2d3e-4f50-penn"
-API = "/copy_ai/api"
+API = BASES["copy_ai"]
 
 
 def make_client(url: str, key: str = "cai_key_0001") -> CopyAiClient:

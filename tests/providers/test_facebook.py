@@ -14,13 +14,14 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.facebook import SPEC
+from simulator.urls import BASES
 from tests.providers.cases.facebook import GOOD, PAGE_ID, publish_at
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, InvalidPayload, ProviderRejected, RateLimited
 from workers.providers.base import CallRecord, MemorySteps
 from workers.providers.facebook import FacebookClient
 
-PREFIX = "/facebook/v25.0"
+PREFIX = BASES["facebook"]
 TOKEN = GOOD["access_token"]
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from config.catalog.integrations.freshdesk import SPEC
+from simulator.urls import BASES
 from tests.providers.cases.freshdesk import FOLDER
 from workers.credentials.base import Credentials
 from workers.errors import (
@@ -26,7 +27,7 @@ from workers.providers.base import CallRecord, MemorySteps
 from workers.providers.freshdesk import FreshdeskClient
 
 KEY = "fdKey0123456789"
-PREFIX = "/freshdesk/api/v2"
+PREFIX = BASES["freshdesk"]
 
 
 def make_client(url: str, key: str = KEY, record: Any = None) -> FreshdeskClient:

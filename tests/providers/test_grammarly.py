@@ -10,14 +10,15 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.grammarly import SPEC
+from simulator.urls import BASES, TOKENS
 from tests.providers.cases.grammarly import TEXT
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, ProviderRejected, ProviderUnavailable, RateLimited
 from workers.providers.base import CallRecord, MemorySteps
 from workers.providers.grammarly import DEFAULT_SCOPES, GrammarlyClient, scopes
 
-TOKEN_PATH = "/grammarly/v4/api/oauth2/token"
-API = "/grammarly/ecosystem/api"
+TOKEN_PATH = TOKENS["grammarly"]
+API = BASES["grammarly"]
 
 
 def make_client(url: str, record: Any = None, **creds: str) -> GrammarlyClient:

@@ -12,13 +12,16 @@ import httpx
 import pytest
 
 from config.catalog.integrations.hubspot import CRM_SPEC, MARKETING_SPEC
-from tests.providers.cases.hubspot import CREDS, TOKEN_PATH
+from simulator.urls import TOKENS
+from tests.providers.cases.hubspot import CREDS
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, IntegrationUnavailable, ProviderRejected, RateLimited
 from workers.providers import client_class
 from workers.providers._hubspot_base import SECONDLY_WINDOW
 from workers.providers.base import CallRecord, MemorySteps
 from workers.providers.hubspot import HubSpotClient
+
+TOKEN_PATH = TOKENS["hubspot"]
 
 SPECS = {a.name: spec for spec in (CRM_SPEC, MARKETING_SPEC) for a in spec.actions}
 

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.instagram import SPEC
+from simulator.urls import BASES
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, MalformedResponse, ProviderRejected, ProviderUnavailable, RateLimited
 from workers.providers.base import DEFAULT_RETRY_AFTER, CallRecord, MemorySteps
@@ -29,12 +30,12 @@ def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def account_id(url: str, token: str = TOKEN) -> str:
     """The simulated account id of ``token`` (what the user would enter as ig_user_id)."""
-    me = httpx.get(url + "/instagram/v25.0/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    me = httpx.get(url + BASES["instagram"] + "/me", headers={"Authorization": f"Bearer {token}"}, timeout=10)
     return me.json()["id"]
 
 
 def make_client(url: str, token: str = TOKEN, record: Any = None, **http: Any) -> InstagramClient:
-    client = httpx.Client(base_url=url + "/instagram/v25.0", timeout=10, **http)
+    client = httpx.Client(base_url=url + BASES["instagram"], timeout=10, **http)
     creds = Credentials({"access_token": token, "ig_user_id": IG_USER}, secret_fields=SPEC.secret_fields)
     return InstagramClient(http=client, credentials=creds, record=record)
 
@@ -87,7 +88,7 @@ def test_publish_photo_polls_the_container_then_publishes(client: InstagramClien
                  hashtags=["#travel", "sunset"], alt_text="Orange sky over the sea")
     assert result["media_type"] == "IMAGE" and result["permalink"].startswith("https://www.instagram.com/p/")
     assert steps.values == {"container_id": result["container_id"], "media_id": result["media_id"]}
-    polls = sim.calls("instagram", "GET", path=f"/instagram/v25.0/{result['container_id']}")
+    polls = sim.calls("instagram", "GET", path=f"{BASES['instagram']}/{result['container_id']}")
     assert len(polls) == 2
     [media] = feed(client)
     assert media["id"] == result["media_id"] and media["caption"] == "Sunset\n\n#travel #sunset"
@@ -129,7 +130,7 @@ def test_publish_photo_rerun_after_publish_fault_publishes_once(client: Instagra
     assert steps.get("container_id") and steps.get("media_id") is None
     result = run(client, "publish_photo", steps, image_url=PHOTO, caption="Once")
     user = client.ig_user_id
-    assert len(sim.calls("instagram", "POST", path=f"/instagram/v25.0/{user}/media")) == 1
+    assert len(sim.calls("instagram", "POST", path=f"{BASES['instagram']}/{user}/media")) == 1
     assert [m["id"] for m in feed(client)] == [result["media_id"]]
 
 
@@ -166,7 +167,7 @@ def test_publish_carousel_creates_children_once(client: InstagramClient, sim: An
         run(client, "publish_carousel", steps, children=children, caption="Trip")
     result = run(client, "publish_carousel", steps, children=children, caption="Trip")
     assert result["media_type"] == "CAROUSEL_ALBUM"
-    assert len(sim.calls("instagram", "POST", path=f"/instagram/v25.0/{client.ig_user_id}/media")) == 4
+    assert len(sim.calls("instagram", "POST", path=f"{BASES['instagram']}/{client.ig_user_id}/media")) == 4
     assert len(feed(client)) == 1
 
 
@@ -202,7 +203,7 @@ def test_list_media_follows_cursors_and_honours_limit(client: InstagramClient, s
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     ids = [photo(client, caption=f"Post {i}")["media_id"] for i in range(3)]
     monkeypatch.setattr(InstagramClient, "PAGE_SIZE", 1)
-    path = f"/instagram/v25.0/{client.ig_user_id}/media"
+    path = f"{BASES['instagram']}/{client.ig_user_id}/media"
     before = len(sim.calls("instagram", "GET", path=path))
     assert [m["id"] for m in run(client, "list_media", limit=2)["media"]] == ids[::-1][:2]
     assert len(sim.calls("instagram", "GET", path=path)) - before == 2

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from config.catalog.integrations.intercom import SPEC
+from config.providers import definition
 from simulator.providers._intercom_data import ME, TEAM, TEAMMATE, WORKFLOW_ID
 from workers.credentials.base import Credentials
 from workers.errors import (
@@ -104,8 +105,8 @@ def test_exports_need_the_pinned_version(client: IntercomClient, monkeypatch: py
 
 
 @pytest.mark.parametrize(("region", "host"), [
-    ("us", "https://api.intercom.io"), ("EU", "https://api.eu.intercom.io"),
-    ("au", "https://api.au.intercom.io"), ("", "https://api.intercom.io")])
+    ("us", definition("intercom").base_url), ("EU", "https://api.eu.intercom.io"),
+    ("au", "https://api.au.intercom.io"), ("", definition("intercom").base_url)])
 def test_base_url_follows_the_region(region: str, host: str) -> None:
     creds = Credentials({**CREDS, "region": region}, secret_fields=SPEC.secret_fields)
     assert IntercomClient.resolve_base_url(SPEC.base_url, creds) == host

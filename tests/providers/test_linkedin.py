@@ -11,12 +11,15 @@ import pytest
 
 from config.catalog.integrations.linkedin import SALES_SPEC, SOCIAL_SPEC
 from simulator.providers import linkedin as sim_li
-from tests.providers.cases.linkedin import GOOD, ORG_ID, TOKEN_PATH
+from simulator.urls import TOKENS
+from tests.providers.cases.linkedin import GOOD, ORG_ID
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, IntegrationUnavailable, ProviderRejected, RateLimited
 from workers.providers import linkedin as li
 from workers.providers.base import MemorySteps
 from workers.providers.linkedin import LinkedInClient, little_text, until_utc_midnight
+
+TOKEN_PATH = TOKENS["linkedin"]
 
 
 def make_client(url: str, requests: list[httpx.Request] | None = None, **creds: str) -> LinkedInClient:

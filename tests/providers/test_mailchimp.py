@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.mailchimp import SPEC
+from simulator.urls import BASES
 from workers.credentials.base import Credentials
 from workers.errors import (
     AuthError,
@@ -32,7 +33,7 @@ SENDER = {"from_name": "Acme", "reply_to": "hello@acme.example"}
 
 
 def make_client(url: str, key: str = KEY, record: Any = None) -> MailchimpClient:
-    http = httpx.Client(base_url=url + "/mailchimp/3.0", timeout=10)
+    http = httpx.Client(base_url=url + BASES["mailchimp"], timeout=10)
     creds = Credentials({"api_key": key, "list_id": LIST}, secret_fields=SPEC.secret_fields)
     return MailchimpClient(http=http, credentials=creds, record=record)
 
@@ -117,7 +118,7 @@ def test_list_campaigns_pages_with_count_and_offset(client: MailchimpClient, sim
     listed = run(client, "list_campaigns", limit=5)
     assert listed["total_items"] == 5 + len(SEEDED)
     assert [c["id"] for c in listed["campaigns"]] == ids[::-1]
-    assert len(sim.calls("mailchimp", "GET", path="/mailchimp/3.0/campaigns")) == 3
+    assert len(sim.calls("mailchimp", "GET", path=BASES["mailchimp"] + "/campaigns")) == 3
     assert len(run(client, "list_campaigns", limit=3)["campaigns"]) == 3
 
 
@@ -166,7 +167,7 @@ def test_email_sequence_rerun_after_midway_fault_creates_nothing_twice(client: M
     params = sequence_params(5)
     with pytest.raises(ProviderUnavailable):
         run(client, "create_email_sequence", steps, **params)
-    creates = "/mailchimp/3.0/campaigns"
+    creates = BASES["mailchimp"] + "/campaigns"
     assert len(sim.calls("mailchimp", "POST", path=creates)) == 3
     result = run(client, "create_email_sequence", steps, **params)
     assert len(sim.calls("mailchimp", "POST", path=creates)) == 5
@@ -248,7 +249,7 @@ def test_upsert_member_puts_by_md5_of_lowercase_email(client: MailchimpClient, s
     second = run(client, "upsert_member", email="ada@example.com", merge_fields={"LNAME": "Lovelace"})
     assert second["merge_fields"]["FNAME"] == "Ada" and second["merge_fields"]["LNAME"] == "Lovelace"
     assert [c["path"] for c in sim.calls("mailchimp", "PUT")] == [
-        f"/mailchimp/3.0/lists/{LIST}/members/{first['id']}"] * 2
+        f"{BASES['mailchimp']}/lists/{LIST}/members/{first['id']}"] * 2
     assert client.json("GET", f"/lists/{LIST}/members/{first['id']}")["email_address"] == "ada@example.com"
 
 

@@ -11,6 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.mixpanel import SPEC
+from config.providers import definition
+from simulator.urls import BASES
 from tests.providers.cases.mixpanel import BAD, GOOD, WEEK
 from workers.credentials.base import Credentials
 from workers.errors import (
@@ -25,7 +27,7 @@ from workers.providers._mixpanel_shapes import equals, windows
 from workers.providers.base import DEFAULT_RETRY_AFTER, MemorySteps
 from workers.providers.mixpanel import MixpanelClient
 
-EXPORT = "/mixpanel/api/2.0/export"
+EXPORT = BASES["mixpanel"] + "/2.0/export"
 
 
 def creds(**values: str) -> Credentials:
@@ -38,7 +40,7 @@ def make(base: str, **values: str) -> MixpanelClient:
 
 @pytest.fixture
 def client(simulator: Any) -> Iterator[MixpanelClient]:
-    c = make(simulator.url + "/mixpanel/api")
+    c = make(simulator.url + BASES["mixpanel"])
     yield c
     c.http.close()
 
@@ -75,33 +77,33 @@ def test_connection_names_the_service_account_and_project(client: MixpanelClient
 
 def test_bad_secret_is_an_auth_error_with_mixpanels_message(simulator: Any) -> None:
     with pytest.raises(AuthError) as err:
-        make(simulator.url + "/mixpanel/api", **BAD).test_connection()
+        make(simulator.url + BASES["mixpanel"], **BAD).test_connection()
     assert err.value.status == 401 and "service account" in err.value.message
     assert BAD["service_account_secret"] not in err.value.message
 
 
 def test_connection_refuses_a_project_the_account_cannot_read(simulator: Any) -> None:
     with pytest.raises(AuthError, match="cannot read project 999"):
-        make(simulator.url + "/mixpanel/api", project_id="999").test_connection()
+        make(simulator.url + BASES["mixpanel"], project_id="999").test_connection()
 
 
 def test_query_on_a_foreign_project_is_an_auth_error(simulator: Any) -> None:
     with pytest.raises(AuthError) as err:
-        run(make(simulator.url + "/mixpanel/api", project_id="999"), "segmentation", event="Signed up",
+        run(make(simulator.url + BASES["mixpanel"], project_id="999"), "segmentation", event="Signed up",
             **WEEK)
     assert err.value.status == 403
 
 
 def test_missing_project_id_is_a_credential_problem(simulator: Any) -> None:
     values = {k: v for k, v in GOOD.items() if k != "project_id"}
-    client = MixpanelClient(http=httpx.Client(base_url=simulator.url + "/mixpanel/api"),
+    client = MixpanelClient(http=httpx.Client(base_url=simulator.url + BASES["mixpanel"]),
                             credentials=Credentials(values, secret_fields=SPEC.secret_fields))
     with pytest.raises(CredentialsUnavailable):
         run(client, "segmentation", event="Signed up", **WEEK)
 
 
 @pytest.mark.parametrize(("region", "query", "export"), [
-    ("us", "https://mixpanel.com/api", "https://data.mixpanel.com/api/2.0/export"),
+    ("us", definition("mixpanel").base_url, "https://data.mixpanel.com/api/2.0/export"),
     ("EU", "https://eu.mixpanel.com/api", "https://data-eu.mixpanel.com/api/2.0/export"),
     ("in", "https://in.mixpanel.com/api", "https://data-in.mixpanel.com/api/2.0/export"),
 ])
@@ -123,7 +125,7 @@ def test_workspace_id_is_sent_with_every_query() -> None:
         seen.append(request)
         return httpx.Response(200, json={"data": {"series": [], "values": {}}, "legend_size": 0})
 
-    client = MixpanelClient(http=httpx.Client(base_url="https://mixpanel.com/api",
+    client = MixpanelClient(http=httpx.Client(base_url=definition("mixpanel").base_url,
                                               transport=httpx.MockTransport(handler)),
                             credentials=creds(workspace_id="777"))
     run(client, "segmentation", event="Signed up", **WEEK)
@@ -261,7 +263,7 @@ def test_export_range_must_not_run_backwards(client: MixpanelClient) -> None:
 
 def test_the_export_api_gets_no_workspace_id_even_when_one_is_configured(simulator: Any) -> None:
     """workspace_id is a Query API parameter; the Export API takes project_id only (the simulator refuses it)."""
-    client = make(simulator.url + "/mixpanel/api", workspace_id="777")
+    client = make(simulator.url + BASES["mixpanel"], workspace_id="777")
     result = run(client, "export_events", MemorySteps(), limit=10, **WEEK)
     assert result["count"] == 10
     client.http.close()

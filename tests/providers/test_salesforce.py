@@ -12,6 +12,7 @@ import pytest
 
 from config.catalog.integrations.salesforce import SPEC
 from simulator.providers._salesforce_seed import REPORT_IDS
+from simulator.urls import BASES, TOKENS
 from tests.providers.cases.salesforce import CREDS
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, IntegrationUnavailable, ProviderRejected, RateLimited
@@ -23,14 +24,14 @@ from workers.providers.salesforce import (
     soql_literal,
 )
 
-PREFIX = "/salesforce/services/data/v66.0"
+PREFIX = BASES["salesforce"]
 
 
 def make_client(url: str, record: Any = None, **creds: str) -> SalesforceClient:
     http = httpx.Client(base_url=url + PREFIX, timeout=10)
     values = Credentials({**CREDS, **creds}, secret_fields=SPEC.secret_fields)
     return SalesforceClient(http=http, credentials=values, record=record,
-                            token_url=url + "/salesforce/services/oauth2/token")
+                            token_url=url + TOKENS["salesforce"])
 
 
 @pytest.fixture
@@ -79,7 +80,7 @@ def test_refresh_keeps_instance_url_rotates_the_refresh_token_and_clears_the_exp
 def test_invalid_session_is_refreshed_once_and_replayed(client: SalesforceClient, sim: Any) -> None:
     sim.fault("salesforce", 401, path=PREFIX + "/limits")
     assert client.test_connection()["daily_api_requests_max"] == 15000
-    assert len(sim.calls("salesforce", "POST", path="/salesforce/services/oauth2/token")) == 1
+    assert len(sim.calls("salesforce", "POST", path=TOKENS["salesforce"])) == 1
 
 
 # -- errors and limits -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.semrush import SPEC
+from config.providers import definition
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, MalformedResponse, ProviderRejected, ProviderUnavailable, RateLimited
 from workers.providers._semrush_shapes import parse_report
@@ -118,7 +119,7 @@ def test_balance_check_uses_the_www_host_in_production() -> None:
         seen.append(request.url)
         return httpx.Response(200, text="1,000")
 
-    http = httpx.Client(base_url="https://api.semrush.com", transport=httpx.MockTransport(handler))
+    http = httpx.Client(base_url=definition("semrush").base_url, transport=httpx.MockTransport(handler))
     client = SemrushClient(http=http, credentials=CREDS)
     assert client.test_connection() == {"api_units": 1000}
     assert seen[0].host == "www.semrush.com" and seen[0].path == "/users/countapiunits.html"
@@ -170,7 +171,7 @@ def test_projects_api_error_codes_are_mapped() -> None:
         code = 512 if "/1/" in request.url.path else 132
         return httpx.Response(400, json={"code": code, "message": "Can't find project"})
 
-    http = httpx.Client(base_url="https://api.semrush.com", transport=httpx.MockTransport(handler))
+    http = httpx.Client(base_url=definition("semrush").base_url, transport=httpx.MockTransport(handler))
     client = SemrushClient(http=http, credentials=CREDS)
     with pytest.raises(ProviderRejected) as err:
         run(client, "site_audit_status", project_id=1)

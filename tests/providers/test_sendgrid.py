@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.sendgrid import SPEC
+from config.providers import definition
 from workers.credentials.base import Credentials
 from workers.errors import (
     AuthError,
@@ -89,7 +90,7 @@ def test_eu_region_uses_the_eu_host() -> None:
     creds = Credentials({"api_key": KEY, "region": "eu"}, secret_fields=SPEC.secret_fields)
     assert SendGridClient.resolve_base_url(SPEC.base_url, creds) == "https://api.eu.sendgrid.com"
     creds = Credentials({"api_key": KEY}, secret_fields=SPEC.secret_fields)
-    assert SendGridClient.resolve_base_url(SPEC.base_url, creds) == "https://api.sendgrid.com"
+    assert SendGridClient.resolve_base_url(SPEC.base_url, creds) == definition("sendgrid").base_url
     with pytest.raises(IntegrationUnavailable):
         SendGridClient.resolve_base_url(SPEC.base_url, Credentials({"api_key": KEY, "region": "mars"},
                                                                    secret_fields=SPEC.secret_fields))

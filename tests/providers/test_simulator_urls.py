@@ -20,6 +20,17 @@ def test_every_provider_of_the_catalog_has_a_simulator_base() -> None:
 def test_env_names_are_settings_keys() -> None:
     from config.settings import Settings
 
-    env = settings_env("http://sim:8100")
-    settings = Settings(provider_urls={k.split("__", 1)[1]: v for k, v in env.items()})
-    assert settings.provider_urls["x_token"] == "http://sim:8100/x/2/oauth2/token"
+    env = settings_env("http://sim:8100/")
+    settings = Settings(provider_root=env["SINTRA_PROVIDER_ROOT"])
+    assert settings.provider_token_url("x") == "http://sim:8100" + TOKENS["x"]
+    assert settings.provider_url("mailchimp") == "http://sim:8100" + BASES["mailchimp"]
+    assert settings.provider_token_url("mailchimp") is None
+
+
+def test_a_per_provider_override_wins_over_the_root() -> None:
+    from config.settings import Settings
+
+    settings = Settings(provider_root="http://sim:8100", provider_urls={"zendesk": "http://proxy/z/"})
+    assert settings.provider_url("zendesk") == "http://proxy/z"
+    assert settings.provider_url("intercom") == "http://sim:8100" + BASES["intercom"]
+    assert Settings().provider_url("intercom") is None

@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.catalog.integrations.tiktok import SPEC
+from simulator.urls import BASES
 from tests.providers.cases.tiktok import GOOD, RANGE
 from workers.credentials.base import Credentials
 from workers.errors import (
@@ -24,7 +25,7 @@ from workers.errors import (
 from workers.providers.base import MemorySteps
 from workers.providers.tiktok import THROTTLE_DELAY, TikTokClient
 
-PREFIX = "/tiktok/open_api/v1.3"
+PREFIX = BASES["tiktok"]
 TOKEN_PATH = PREFIX + "/tt_user/oauth2/refresh_token/"
 SENT: list[httpx.Request] = []
 

@@ -11,13 +11,14 @@ import pytest
 
 from config.catalog.integrations.zendesk import SPEC
 from simulator.providers._zendesk_data import PERMISSION_GROUP, SECTION_BILLING, SECTION_FAQ
+from simulator.urls import BASES
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, MalformedResponse, ProviderRejected, ProviderUnavailable, RateLimited
 from workers.providers.base import CallRecord, MemorySteps, RateLimit
 from workers.providers.zendesk import ZendeskClient
 from workers.runner import will_retry
 
-PREFIX = "/zendesk/api/v2"
+PREFIX = BASES["zendesk"]
 CREDS = {"subdomain": "acme", "email": "agent@acme.example", "api_token": "0123456789abcdefToken"}
 
 

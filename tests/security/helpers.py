@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
+from config.providers import definitions
 from tests.stack import Stack
 
 #: Providers whose host comes from a credential field: never pointed at the simulator here.
@@ -48,12 +49,18 @@ class LoopbackListener:
 
 @contextmanager
 def production_hosts(stack: Stack) -> Iterator[None]:
-    """Within the block, the tenant-hosted providers are called on their real hosts, as in production."""
-    urls = stack.settings.provider_urls
-    saved = {k: v for k, v in urls.items() if k.split("_token")[0] in TENANT_HOSTED}
-    for key in saved:
-        del urls[key]
+    """Within the block, the tenant-hosted providers are called on their real hosts, as in production
+    (every other provider keeps its simulator URL, as a per-provider override of the emptied root)."""
+    settings = stack.settings
+    root, urls = settings.provider_root, settings.provider_urls
+    kept = {p: u for p in definitions() if p not in TENANT_HOSTED and (u := settings.provider_url(p))}
+    kept |= {f"{p}_token": u for p in definitions() if p not in TENANT_HOSTED and (u := settings.provider_token_url(p))}
+    saved = dict(urls)
+    urls.update(kept)
+    settings.provider_root = ""
     try:
         yield
     finally:
+        settings.provider_root = root
+        urls.clear()
         urls.update(saved)

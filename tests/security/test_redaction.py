@@ -146,3 +146,14 @@ def test_words_inside_a_secret_are_not_hidden_everywhere_but_the_secret_is() -> 
     index.add("correcthorsebattery")
     out = index.scrub("not configured; token ya29.sim-configured, password correcthorsebattery, echo sim-conf")
     assert out == f"not configured; token {REDACTED}, password {REDACTED}, echo {REDACTED}"
+
+
+def test_low_variety_runs_inside_a_secret_do_not_cut_record_ids_but_the_secret_is_hidden() -> None:
+    """A key with a run of zeros must not mask every id with such a run (a post id 7380000000000000001)."""
+    index = SecretIndex()
+    index.add("0000000000000000000000000000000000000000")
+    index.add("00D5g000004ABCDe!AQ4AQLx7kR2")
+    text = "post urn:li:share:7380000000000000001, account 0015g00000G9AAI, echo 00D5g000004ABCDe!AQ4"
+    out = index.scrub(text + " key 0000000000000000000000000000000000000000")
+    assert out.startswith("post urn:li:share:7380000000000000001, account 0015g00000G9AAI, echo "), out
+    assert "AQ4" not in out.split("echo ", 1)[1] and out.endswith(f"key {REDACTED}"), out

@@ -16,6 +16,7 @@ from tests.integration.helpers import wait_job
 from tests.security.helpers import LoopbackListener, production_hosts
 from tests.stack import Stack
 from workers.egress import EgressRefused, egress_transport
+from simulator.urls import BASES
 
 
 def _configure(stack: Stack, agent: str, integration: str, creds: dict[str, str]) -> httpx.Response:
@@ -87,7 +88,7 @@ def test_worker_transport_refuses_internal_addresses_after_resolution(url: str) 
 def test_worker_transport_reaches_the_operators_own_provider_url() -> None:
     with LoopbackListener() as listener:
         base = f"http://127.0.0.1:{listener.port}"
-        client = httpx.Client(transport=egress_transport({"zendesk": base + "/zendesk/api/v2"}), timeout=2)
+        client = httpx.Client(transport=egress_transport({"zendesk": base + BASES["zendesk"]}), timeout=2)
         with pytest.raises(httpx.HTTPError):  # the listener never answers HTTP; it only counts
-            client.get(base + "/zendesk/api/v2/users/me.json")
+            client.get(base + BASES["zendesk"] + "/users/me.json")
         assert listener.connections == 1

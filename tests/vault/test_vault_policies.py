@@ -43,7 +43,9 @@ def test_policies_are_printable_and_grant_only_their_own_integrations() -> None:
     for integration in own:
         assert f'path "secret/data/agents/soshie/tenants/+/{integration}"' in agent_policy("soshie")
         assert f'path "secret/metadata/agents/soshie/tenants/+/{integration}"' in agent_policy("soshie")
-    assert agent_policy("soshie").count("path ") == 2 * len(own) and api_policy().count("path ") == 4
+        # and its pending OAuth authorization (code and PKCE verifier written by the API)
+        assert f'path "secret/data/agents/soshie/tenants/+/{integration}-oauth"' in agent_policy("soshie")
+    assert agent_policy("soshie").count("path ") == 4 * len(own) and api_policy().count("path ") == 4
     assert "*" not in agent_policy("soshie") and "agents/+/tenants/*" not in api_policy()
     api = api_policy()
     for prefix in ("agents/+/tenants/+/+", "webhooks/*"):  # the API writes credentials and webhook secrets

@@ -92,12 +92,17 @@ def error_text(response: httpx.Response) -> tuple[str, str | None]:
     return response.text, None
 
 
+def _name(names: Mapping[int, str], code: Any, default: Any = None) -> Any:
+    """The name of a Freshdesk numeric code, or ``default`` for a missing or unknown one."""
+    return names.get(code, default)
+
+
 def ticket(t: Mapping[str, Any]) -> dict[str, Any]:
     """The facts of a ticket an agent needs (no description body)."""
     return {"id": t["id"], "subject": t.get("subject"), "status": t.get("status"),
-            "status_name": STATUSES.get(t.get("status")), "priority": t.get("priority"),
-            "priority_name": PRIORITIES.get(t.get("priority")), "source": t.get("source"),
-            "channel": CHANNELS.get(t.get("source")), "type": t.get("type"),
+            "status_name": _name(STATUSES, t.get("status")), "priority": t.get("priority"),
+            "priority_name": _name(PRIORITIES, t.get("priority")), "source": t.get("source"),
+            "channel": _name(CHANNELS, t.get("source")), "type": t.get("type"),
             "requester_id": t.get("requester_id"), "responder_id": t.get("responder_id"),
             "group_id": t.get("group_id"), "company_id": t.get("company_id"), "tags": t.get("tags") or [],
             "due_by": t.get("due_by"), "fr_due_by": t.get("fr_due_by"), "is_escalated": t.get("is_escalated"),
@@ -118,7 +123,7 @@ def sla_policy(p: Mapping[str, Any]) -> dict[str, Any]:
 
 def article(a: Mapping[str, Any]) -> dict[str, Any]:
     """A knowledge-base article with its plain text."""
-    status = {v: k for k, v in ARTICLE_STATUS.items()}.get(a.get("status"), a.get("status"))
+    status = _name({v: k for k, v in ARTICLE_STATUS.items()}, a.get("status"), a.get("status"))
     return {"id": a["id"], "title": a.get("title"), "status": status, "folder_id": a.get("folder_id"),
             "category_id": a.get("category_id"), "tags": a.get("tags") or [],
             "description_text": a.get("description_text"), "hits": a.get("hits"),

@@ -11,7 +11,7 @@ Refresh tokens are not rotated: the token response omits ``refresh_token`` and t
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,6 @@ from workers.providers.base import StepLog, parse_retry_after
 from workers.providers.oauth import OAuth2Client
 
 #: Google's OAuth 2.0 token endpoint.
-TOKEN_URL = "https://oauth2.googleapis.com/token"
 #: ``errors[].reason`` / ``ErrorInfo.reason`` values that mean "quota exceeded, try later".
 QUOTA_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded",
                            "dailyLimitExceeded", "RATE_LIMIT_EXCEEDED", "RESOURCE_EXHAUSTED"})
@@ -80,8 +79,6 @@ def seconds_to_pacific_midnight(now: datetime | None = None) -> float:
 class GoogleClient(OAuth2Client):
     """Base of the Google API clients: bearer token from a refresh token, Google error and quota mapping."""
 
-    TOKEN_URL: ClassVar[str] = TOKEN_URL
-    TOKEN_AUTH: ClassVar[str] = "body"
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         error = google_error(response)

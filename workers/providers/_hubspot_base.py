@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 
 from config.logging import redact_text
+from config.providers import definition
 from workers.errors import AgentError, RateLimited
 from workers.providers._hubspot_shape import body_of, crm_object
 from workers.providers._parse import int_or_none
@@ -25,10 +26,8 @@ class HubSpotBase(OAuth2Client):
     """HubSpot with an OAuth 2.0 bearer token (30-minute access tokens, refreshed through /oauth/v3/token)."""
 
     provider: ClassVar[str] = "hubspot"
-    TOKEN_URL: ClassVar[str] = "https://api.hubapi.com/oauth/v3/token"
-    TOKEN_AUTH: ClassVar[str] = "body"
-    #: Page sizes: CRM object lists (max 100) and CRM search (max 200).
-    PAGE_SIZE: ClassVar[int] = 100
+    #: Page sizes: CRM object lists (the definition's, max 100) and CRM search (max 200).
+    PAGE_SIZE: ClassVar[int] = definition("hubspot").pagination.page_size
     SEARCH_PAGE: ClassVar[int] = 200
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
@@ -80,7 +79,7 @@ class HubSpotBase(OAuth2Client):
                            provider_code=code or "RATE_LIMIT")
 
     def test_connection(self) -> dict[str, Any]:
-        info = self.json("GET", "/account-info/v3/details")
+        info = self.send_test_call()
         return {"portal_id": require(info, "portalId", self.provider, "GET /account-info/v3/details"),
                 "account_type": info.get("accountType"), "time_zone": info.get("timeZone"),
                 "currency": info.get("companyCurrency"), "ui_domain": info.get("uiDomain"),
@@ -88,21 +87,8 @@ class HubSpotBase(OAuth2Client):
 
     # -- paging ----------------------------------------------------------------------------------------
     def _list(self, path: str, limit: int, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Up to ``limit`` items of a GET collection, following ``paging.next.after``."""
-        items: list[dict[str, Any]] = []
-        after: str | None = None
-        while len(items) < limit:
-            query = {**(params or {}), "limit": min(self.PAGE_SIZE, limit - len(items))}
-            if after:
-                query["after"] = after
-            page = self.json("GET", path, params=query)
-            with expect_shape(self.provider, f"GET {path}"):
-                batch = list(page["results"])
-                after = ((page.get("paging") or {}).get("next") or {}).get("after")
-            items.extend(batch)
-            if not batch or not after:
-                break
-        return items[:limit]
+        """Up to ``limit`` items of a GET collection (the definition's cursor paging, ``paging.next.after``)."""
+        return self.paginate(path, params, limit=limit, page_size=self.PAGE_SIZE)
 
     def _search(self, object_type: str, body: dict[str, Any], limit: int) -> tuple[list[dict[str, Any]], int]:
         """Up to ``limit`` results of a CRM search (HubSpot stops at 10,000), and its ``total``."""

@@ -74,7 +74,7 @@ def post_totals(elements: list[dict[str, Any]], urns: list[str]) -> list[dict[st
     """Share statistics summed per post (over time buckets), with the engagement rate recomputed."""
     totals = {urn: dict.fromkeys(STAT_KEYS.values(), 0) for urn in urns}
     for element in elements:
-        post = totals.get(element.get("share") or element.get("ugcPost"))
+        post = totals.get(element.get("share") or element.get("ugcPost") or "")
         for key, name in STAT_KEYS.items():
             if post is not None:
                 post[name] += element["totalShareStatistics"].get(key, 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,7 +86,7 @@ def activity(a: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def pipeline(p: Mapping[str, Any], stages: list[Mapping[str, Any]]) -> dict[str, Any]:
+def pipeline(p: Mapping[str, Any], stages: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """A pipeline with its stages in board order."""
     ordered = sorted((s for s in stages if s.get("pipeline_id") == p["id"] and not s.get("is_deleted")),
                      key=lambda s: (s.get("order_nr") or 0, s["id"]))

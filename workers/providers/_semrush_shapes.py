@@ -163,7 +163,7 @@ def tracking_rows(data: Any, mask: str) -> list[dict[str, Any]]:
         if not isinstance(item, Mapping):
             raise MalformedResponse("semrush answered tracking_position_organic with a row that is not "
                                     "an object")
-        landing = item.get("Lu") if isinstance(item.get("Lu"), Mapping) else {}
+        landing = raw if isinstance(raw := item.get("Lu"), Mapping) else {}
         last_url = next((v.get(mask) for v in reversed(list(landing.values())) if isinstance(v, Mapping)),
                         None)
         tags = item.get("Tg")

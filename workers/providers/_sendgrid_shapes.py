@@ -86,9 +86,11 @@ def template_summary(t: Mapping[str, Any]) -> dict[str, Any]:
 
 def stats_summary(rows: Any) -> dict[str, Any]:
     """Periods of ``GET /v3/stats`` (or categories/stats) and totals with rates, per category or ``all``."""
-    periods, totals = [], {}
+    periods: list[dict[str, Any]] = []
+    totals: dict[str, dict[str, Any]] = {}
     for row in rows:
-        entries = [{"name": s.get("name") or "all", "metrics": dict(s["metrics"])} for s in row["stats"]]
+        entries: list[dict[str, Any]] = [{"name": s.get("name") or "all", "metrics": dict(s["metrics"])}
+                                          for s in row["stats"]]
         periods.append({"date": row["date"], "stats": entries})
         for entry in entries:
             bucket = totals.setdefault(entry["name"], {})

@@ -125,7 +125,7 @@ def error_parts(body: Any) -> tuple[str, str | None] | None:
         return " ".join(p for p in (f"{title}:" if title else "", str(error.get("message") or "")) if p), \
             title or None
     if isinstance(error, str):
-        details = body.get("details") if isinstance(body.get("details"), dict) else {}
+        details = raw if isinstance(raw := body.get("details"), dict) else {}
         fields = [f"{name}: {d.get('description')}" for name, items in details.items()
                   for d in (items if isinstance(items, list) else []) if isinstance(d, dict)]
         parts = (f"{error}:", str(body.get("description") or ""), "; ".join(fields))

@@ -39,23 +39,9 @@ class AhrefsClient(ProviderClient):
     provider: ClassVar[str] = "ahrefs"
 
 
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"Authorization": f"Bearer {key}", "Accept": "application/json"}
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """The ``error`` of a JSON error body; raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            return body["error"], None
-        return response.text, None
-
     def test_connection(self) -> dict[str, Any]:
         """Plan limits and units used (costs no units)."""
-        data = self.json("GET", "/subscription-info/limits-and-usage")
+        data = self.send_test_call()
         usage = require(data, "limits_and_usage", self.provider, "GET /subscription-info/limits-and-usage")
         if not isinstance(usage, Mapping):
             raise MalformedResponse("ahrefs answered limits-and-usage without an object")

@@ -96,7 +96,7 @@ class AmplitudeClient(ProviderClient):
         return ProviderRejected(text, status=response.status_code)
 
     def test_connection(self) -> dict[str, Any]:
-        data = self.json("GET", "/2/events/list")
+        data = self.send_test_call()
         events = require(data, "data", self.provider, "GET /2/events/list")
         return {"event_types": len(events) if isinstance(events, list) else None,
                 "region": (self.credentials.get("region") or "us").lower()}

@@ -4,23 +4,26 @@ A client turns a catalog action into HTTP calls. :meth:`ProviderClient.request` 
 to the network: it times the call, records an audit entry (method, path without query string, status,
 duration, outcome), reads rate-limit headers into :class:`RateLimit`, and maps failures onto the
 exception tree in :mod:`workers.errors`.
+
+What is generic comes from the provider's definition (:mod:`config.providers`) and is executed here:
+auth headers or query parameter, the test-connection call, rate-limit headers and Retry-After, the
+error shape (also errors inside a 200) and :meth:`ProviderClient.paginate`. A subclass overrides a hook
+only where its provider truly differs.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
-from typing import Any, ClassVar, Protocol
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import httpx
 
 from config.catalog import IntegrationSpec, agents
 from config.logging import redact_text
+from config.providers import ProviderDefinition, TestCall, definition
 from workers.credentials.base import Credentials
 from workers.egress import EgressRefused
 from workers.errors import (
@@ -34,8 +37,15 @@ from workers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from workers.providers._parse import int_or_none
 from workers.middleware.tracing import traced_record
+from workers.providers import _definition as executed
+from workers.providers._definition import json_path
+from workers.providers._definition import parse_retry_after as parse_retry_after  # re-exported for clients
+from workers.providers.steps import CLOCK_SKEW as CLOCK_SKEW  # re-exported: clients import them from here
+from workers.providers.steps import MemorySteps as MemorySteps
+from workers.providers.steps import StepLog as StepLog
+from workers.providers.steps import intent_since as intent_since
+from workers.providers.steps import record_intent as record_intent
 
 #: Fallback delay when a provider throttles without saying for how long.
 DEFAULT_RETRY_AFTER = 30.0
@@ -67,103 +77,13 @@ class CallRecord:
     rate_limit: RateLimit | None = None
 
 
-class StepLog(Protocol):
-    """Durable per-job scratchpad: ids of objects already created, so a retry resumes, not repeats.
-
-    ``marker`` is unique to the job: stamp it on what the job creates (external id, metadata, tag)
-    where the provider allows, so a retry after a crash between "created" and "recorded" can find
-    the object instead of creating it twice.
-    """
-
-    marker: str
-
-    def get(self, key: str) -> Any:
-        """The value stored under ``key`` for this job, or None."""
-        ...
-
-    def put(self, key: str, value: Any) -> None:
-        """Store ``value`` under ``key`` for this job, durably, before going on."""
-        ...
-
-    def progress(self, step: str, pct: float | None = None) -> None:
-        """Show where the job is (``GET /api/jobs/{id}`` returns it)."""
-        ...
-
-    def intent(self, key: str) -> bool:
-        """Record, before a side effect, that this job is about to create ``key``; True when an earlier
-        attempt already recorded that intent (so the object may exist: look it up before creating)."""
-        ...
-
-
-@dataclass
-class MemorySteps:
-    """A :class:`StepLog` kept in memory (unit tests, connection tests)."""
-
-    values: dict[str, Any] = field(default_factory=dict)
-    seen: list[tuple[str, float | None]] = field(default_factory=list)
-    marker: str = field(default_factory=lambda: f"sintra-{uuid.uuid4().hex}")
-
-    def get(self, key: str) -> Any:
-        return self.values.get(key)
-
-    def put(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-    def progress(self, step: str, pct: float | None = None) -> None:
-        self.seen.append((step, pct))
-
-    def intent(self, key: str) -> bool:
-        return record_intent(self, key)
-
-
-def record_intent(steps: StepLog, key: str) -> bool:
-    """The shared :meth:`StepLog.intent`: a durable ``intent:<key>`` step holding when it was recorded."""
-    seen = steps.get(f"intent:{key}") is not None
-    if not seen:
-        steps.put(f"intent:{key}", datetime.now(timezone.utc).isoformat())
-    return seen
-
-
-#: Allowance for the provider's clock running behind ours when looking objects up by creation time.
-CLOCK_SKEW = timedelta(minutes=10)
-
-
-def intent_since(steps: StepLog, key: str) -> datetime:
-    """The earliest creation time an object of ``key`` can have: its intent's time less the clock skew.
-
-    A crash-safe lookup filters by it (the provider's ``since_create_time``, ``updated_since``...), so
-    it finds the object however long the retry was delayed and however many objects came after.
-    """
-    value = steps.get(f"intent:{key}")
-    try:
-        at = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        at = None
-    return (at or datetime.now(timezone.utc) - timedelta(days=7)) - CLOCK_SKEW
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when - (time.time() if now is None else now))
-
-
 class ProviderClient:
     """Base of every provider client.
 
-    Subclasses set ``provider``, implement :meth:`auth_headers`, :meth:`test_connection` and one
-    ``action_<name>(params, steps)`` method per catalog action, and may override
-    :meth:`error_for` and :meth:`rate_limit` for the provider's own shapes.
+    Subclasses set ``provider`` and implement one ``action_<name>(params, steps)`` method per catalog
+    action; auth, the test call, rate limits and error text come from the provider's definition, and a
+    subclass overrides :meth:`auth_headers`, :meth:`test_connection`, :meth:`error_for`,
+    :meth:`error_text` or :meth:`rate_limit` only for what its provider does differently.
     """
 
     provider: ClassVar[str] = ""
@@ -179,6 +99,11 @@ class ProviderClient:
 
     # -- hooks for subclasses -------------------------------------------------------------------
     @classmethod
+    def definition(cls) -> ProviderDefinition:
+        """The provider's definition: the facts this client executes."""
+        return definition(cls.provider)
+
+    @classmethod
     def resolve_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The base URL for these credentials, after checking every field against its catalog pattern.
 
@@ -190,7 +115,7 @@ class ProviderClient:
     @classmethod
     def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """The base URL for these credentials (fills ``{placeholders}`` from non-secret fields)."""
-        secret = getattr(credentials, "secret_fields", frozenset())
+        secret: frozenset[str] = getattr(credentials, "secret_fields", frozenset())
         fields = {k: v for k, v in credentials.items() if k not in secret}
         try:
             return template.format(**fields)
@@ -198,8 +123,8 @@ class ProviderClient:
             raise IntegrationUnavailable(f"{cls.provider}: base URL needs credential field {exc}") from None
 
     def auth_headers(self) -> dict[str, str]:
-        """Headers that authenticate a request."""
-        raise NotImplementedError
+        """Headers that authenticate a request (and the definition's fixed headers)."""
+        return executed.auth_headers(self.definition(), self.credentials)
 
     def credential(self, name: str) -> str:
         """The credential field ``name``, or :class:`CredentialsUnavailable` when it is missing or empty."""
@@ -207,26 +132,54 @@ class ProviderClient:
             raise CredentialsUnavailable(f"{self.provider} credentials have no {name}")
         return str(value)
 
+    def test_call(self) -> TestCall:
+        """The definition's test-connection call for these credentials."""
+        present = {k for k, v in self.credentials.items() if v}
+        return self.definition().test_call(present)
+
+    def send_test_call(self) -> Any:
+        """Send the definition's test-connection call; its JSON answer (the text when not JSON).
+
+        Raises :class:`MalformedResponse` when the answer lacks the ``proves`` path that shows the
+        account answered.
+        """
+        call = self.test_call()
+        values = {k: v for k, v in self.credentials.items() if k not in self.credentials.secret_fields}
+        path, params = call.path.format(**values), {k: v.format(**values) for k, v in call.params.items()}
+        what = f"{call.method} {_path(call.path)}"
+        response = self.request(call.method, path, **({"params": params} if params else {}))
+        body = executed.json_body(response)
+        if call.proves and json_path(body, call.proves) is None:
+            raise MalformedResponse(f"{self.provider} answered {what} without {call.proves!r}")
+        return response.text if body is None else body
+
     def test_connection(self) -> dict[str, Any]:
-        """The provider's cheap authenticated read; returns non-secret account facts."""
-        raise NotImplementedError
+        """The provider's cheap authenticated read; returns non-secret account facts (override to pick them)."""
+        call = self.test_call()
+        body = self.send_test_call()
+        found = json_path(body, call.proves) if call.proves else None
+        return {"checked": f"{call.method} {_path(call.path)}",
+                **({call.proves: found} if isinstance(found, str | int) else {})}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """Read rate-limit headers; the default understands ``Retry-After`` and ``X-RateLimit-*``."""
-        h = response.headers
-        retry = parse_retry_after(h.get("retry-after"))
-        limit, remaining = (int_or_none(h.get(f"x-ratelimit-{k}")) for k in ("limit", "remaining"))
-        if retry is None and limit is None and remaining is None:
+        """Read the rate-limit headers the definition names (Retry-After first for the delay)."""
+        limit, remaining, reset = executed.header_limits(self.definition().rate_limits, response.headers)
+        if reset is None and limit is None and remaining is None:
             return None
-        return RateLimit(limit=limit, remaining=remaining, reset_after=retry)
+        return RateLimit(limit=None if limit is None else int(limit),
+                         remaining=None if remaining is None else int(remaining), reset_after=reset)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """The provider's error message and code from an error body (default: raw text)."""
-        return response.text, None
+        """The provider's error message and code, read at the definition's error paths (else raw text)."""
+        return executed.error_text(self.definition(), response)
 
     def error_for(self, response: httpx.Response) -> AgentError | None:
-        """Map a response to an error, or None when it is a success (override for errors in 200s)."""
+        """Map a response to an error, or None when it is a success (a 2xx may carry one: ``in_200``)."""
         status = response.status_code
+        if status < 300 and executed.error_in_200(self.definition(), response):
+            text, code = self.error_text(response)
+            return ProviderRejected(f"{self.provider} answered {status} with an error: {_clip(text)}",
+                                    status=status, provider_code=code)
         if status < 400:
             return None
         text, code = self.error_text(response)
@@ -235,7 +188,8 @@ class ProviderClient:
             return AuthError(message, status=status, provider_code=code)
         if status == 429:
             rl = self.rate_limit(response)
-            delay = rl.reset_after if rl and rl.reset_after is not None else DEFAULT_RETRY_AFTER
+            delay = rl.reset_after if rl and rl.reset_after is not None \
+                else self.definition().rate_limits.default_delay
             return RateLimited(message, retry_after=delay, status=status, provider_code=code)
         if status >= 500:
             return ProviderUnavailable(message, status=status, provider_code=code)
@@ -246,6 +200,8 @@ class ProviderClient:
         """Send one authenticated request; audit it; raise the mapped error on failure."""
         self.checkpoint()
         headers = {**self.auth_headers(), **kwargs.pop("headers", {})}
+        if query := executed.auth_params(self.definition(), self.credentials):
+            kwargs["params"] = {**(kwargs.get("params") or {}), **query}
         started = time.perf_counter()
         status: int | None = None
         rl: RateLimit | None = None
@@ -287,6 +243,30 @@ class ProviderClient:
             raise MalformedResponse(
                 f"{self.provider} sent a body that is not JSON on {method} {_path(path)}",
                 status=response.status_code) from None
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *, limit: int,
+                 items: str | None = None, page_size: int | None = None) -> list[Any]:
+        """Up to ``limit`` items of a list, page by page, the way the definition says lists page."""
+        pg = self.definition().pagination
+        if page_size is not None:
+            pg = pg.model_copy(update={"page_size": page_size})
+        key = pg.items if items is None else items
+        out: list[Any] = []
+        url: str | None = path
+        position: Any = None
+        while url is not None and len(out) < limit:
+            size = min(pg.page_size, limit - len(out))
+            query = executed.page_query(pg, params, size, position, len(out)) if url == path else None
+            response = self.request("GET", url, **({"params": query} if query is not None else {}))
+            body = executed.json_body(response)
+            batch = json_path(body, key) if key else body
+            if not isinstance(batch, list):
+                raise MalformedResponse(f"{self.provider} answered GET {_path(path)} without a list at {key!r}")
+            out.extend(batch)
+            if not batch:
+                break
+            url, position = executed.next_page(pg, response, body, path, position, len(batch) < size)
+        return out[:limit]
 
     def run(self, action: str, params: Any, steps: StepLog) -> Any:
         """Run the catalog action ``action`` with validated ``params``."""

@@ -28,13 +28,10 @@ from workers.providers._brevo_shapes import (
     sms_campaign_body,
     smtp_body,
 )
-from workers.providers._parse import float_or_none
 from workers.providers.base import (
     ProviderClient,
-    RateLimit,
     StepLog,
     expect_shape,
-    parse_retry_after,
     require,
 )
 
@@ -57,22 +54,6 @@ class BrevoClient(ProviderClient):
     LIST_CONTACT_PAGE: ClassVar[int] = 500
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"api-key": key, "accept": "application/json"}
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``x-sib-ratelimit-limit/remaining`` and ``-reset`` in seconds (Retry-After first)."""
-        h = response.headers
-        limit = float_or_none(h.get("x-sib-ratelimit-limit"))
-        remaining = float_or_none(h.get("x-sib-ratelimit-remaining"))
-        delay = parse_retry_after(h.get("retry-after"))
-        if delay is None and (reset := float_or_none(h.get("x-sib-ratelimit-reset"))) is not None:
-            delay = max(0.0, reset)
-        if limit is None and remaining is None and delay is None:
-            return None
-        return RateLimit(limit=None if limit is None else int(limit),
-                         remaining=None if remaining is None else int(remaining), reset_after=delay)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """``code: message`` of Brevo's ``{"code", "message"}`` body; raw text otherwise."""
@@ -85,7 +66,7 @@ class BrevoClient(ProviderClient):
         return f"{body['code']}: {body.get('message', '')}", str(body["code"])
 
     def test_connection(self) -> dict[str, Any]:
-        account = self.json("GET", "/account")
+        account = self.send_test_call()
         require(account, "email", self.provider, "GET /account")
         with expect_shape(self.provider, "GET /account"):
             plans = [{"type": p.get("type"), "credits": p.get("credits"),

@@ -85,11 +85,7 @@ class CopyAiClient(ProviderClient):
     #: Largest page Copy.ai serves.
     PAGE_SIZE: ClassVar[int] = 100
 
-
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"x-copy-ai-api-key": key, "Accept": "application/json"}
 
     @staticmethod
     def _error_body(response: httpx.Response) -> dict[str, Any] | None:
@@ -114,7 +110,8 @@ class CopyAiClient(ProviderClient):
         if body is None:
             return super().error_for(response)
         text, code = self.error_text(response)
-        message, kw = f"copy_ai answered {status}: {text[:300]}", {"status": status, "provider_code": code}
+        message = f"copy_ai answered {status}: {text[:300]}"
+        kw: dict[str, Any] = {"status": status, "provider_code": code}
         if code in THROTTLE_CODES or status == 429:
             rl = self.rate_limit(response)
             return RateLimited(message, retry_after=rl.reset_after if rl and rl.reset_after is not None
@@ -132,7 +129,7 @@ class CopyAiClient(ProviderClient):
         return require(self.json(method, path, **kwargs), "data", self.provider, f"{method} {path}")
 
     def test_connection(self) -> dict[str, Any]:
-        hooks = self.json("GET", "/webhook", params={"size": 1})
+        hooks = self.send_test_call()
         with expect_shape(self.provider, "GET /webhook"):
             return {"webhooks": int(hooks["total"])}
 
@@ -144,8 +141,7 @@ class CopyAiClient(ProviderClient):
             data = self._data("GET", path, params={"page": page, "size": size})
             with expect_shape(self.provider, f"GET {path}"):
                 batch, total = list(data["data"]), int(data["total"])
-            for run in batch[: limit - seen]:
-                yield run
+            yield from batch[: limit - seen]
             seen, page = seen + len(batch), page + 1
             if not batch or seen >= total:
                 return

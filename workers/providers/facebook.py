@@ -58,7 +58,6 @@ class FacebookClient(GraphClient):
         super().__init__(**kw)
         self._page_token: str | None = None
 
-
     # -- credentials -------------------------------------------------------------------------------
     @property
     def page_id(self) -> str:
@@ -71,9 +70,6 @@ class FacebookClient(GraphClient):
         if not (value := self.credentials.get("ad_account_id")):
             raise InvalidPayload("get_ads_insights needs the integration's ad_account_id (act_<id>)")
         return value if value.startswith("act_") else f"act_{value}"
-
-    def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.credential('access_token')}"}
 
     def page_token(self) -> str:
         """The Page access token, read once per client with the connected token."""
@@ -107,7 +103,7 @@ class FacebookClient(GraphClient):
         return usage_rate_limit(response.headers)
 
     def test_connection(self) -> dict[str, Any]:
-        page = self.json("GET", f"/{self.page_id}", params={"fields": "id,name"})
+        page = self.send_test_call()
         return {"page_id": require(page, "id", self.provider, "GET /{page_id}"), "name": page.get("name"),
                 "ad_account_id": self.credentials.get("ad_account_id")}
 

@@ -2,13 +2,13 @@
 (solution articles) and customer-portal contacts.
 
 Freshdesk has no idempotency keys. A ticket we create carries a tag derived from the job's marker, so a
-retry after a crash finds it among the requester's tickets updated since the job recorded its intent; contacts are found again by e-mail or
-phone, articles by title in their folder and replies by their text among the ticket's conversations.
+retry after a crash finds it among the requester's tickets updated since the job recorded its intent;
+contacts are found again by e-mail or phone, articles by title in their folder and replies by their text
+among the ticket's conversations.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -56,9 +56,6 @@ class FreshdeskClient(ProviderClient):
         return template.replace("{domain}", helpdesk_domain(credentials.get("domain", "")))
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"Authorization": "Basic " + base64.b64encode(f"{key}:X".encode()).decode()}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         return freshdesk_rate_limit(response.headers)
@@ -78,7 +75,7 @@ class FreshdeskClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
-        me = self.json("GET", "/agents/me")
+        me = self.send_test_call()
         with expect_shape(self.provider, "GET /agents/me"):
             person = me.get("contact") or {}
             return {"agent_id": me["id"], "name": person.get("name"), "email": person.get("email"),
@@ -221,8 +218,8 @@ class FreshdeskClient(ProviderClient):
         results, total = self._search(query, lambda items: len(overdue(items)) >= params.limit)
         with expect_shape(self.provider, "GET /search/tickets"):
             late = sorted(overdue(results), key=lambda t: t[field])[: params.limit]
-            tickets = [{**ticket(t), "overdue_seconds": int((as_of - aware_time(t[field])).total_seconds())}
-                       for t in late]
+            tickets = [{**ticket(t), "overdue_seconds": int((as_of - due).total_seconds())}
+                       for t in late if (due := aware_time(t[field])) is not None]  # all are, by overdue()
         return {"as_of": iso(as_of), "due": field, "tickets": tickets, "count": len(tickets),
                 "searched": len(results), "search_total": total}
 

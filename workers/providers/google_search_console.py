@@ -83,7 +83,7 @@ class GoogleSearchConsoleClient(GoogleClient):
         return f"/webmasters/v3/sites/{path_segment(self.site_url)}"
 
     def test_connection(self) -> dict[str, Any]:
-        data = self.json("GET", "/webmasters/v3/sites")
+        data = self.send_test_call()
         with expect_shape(self.provider, "GET /webmasters/v3/sites"):
             sites = {s["siteUrl"]: s.get("permissionLevel") for s in data.get("siteEntry") or []}
         level = sites.get(self.site_url)

@@ -18,7 +18,7 @@ import httpx
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, MalformedResponse, ProviderRejected, ProviderUnavailable
 from workers.providers._polling import poll
-from workers.providers.base import CallRecord, ProviderClient, RateLimit, StepLog, require
+from workers.providers.base import CallRecord, ProviderClient, StepLog, require
 from workers.providers.oauth import OAuth2Client
 
 #: The scopes asked for when the credential does not list its own.
@@ -27,8 +27,6 @@ DEFAULT_SCOPES = ("scores-api:read", "scores-api:write", "ai-detection-api:read"
 #: Action -> API path of its scorer.
 SCORERS = {"writing_score": "/v2/scores", "plagiarism_check": "/v1/plagiarism",
            "ai_detection": "/v1/ai-detection"}
-#: Grammarly asks for exponential backoff from about two seconds on a 429 and names no header.
-THROTTLE_DELAY = 2.0
 
 
 def scopes(creds: Mapping[str, str]) -> str:
@@ -41,18 +39,14 @@ class GrammarlyClient(OAuth2Client):
     """Grammarly's ``/ecosystem/api`` with a client-credentials Bearer token."""
 
     provider: ClassVar[str] = "grammarly"
-    TOKEN_URL: ClassVar[str] = "https://auth.grammarly.com/v4/api/oauth2/token"
-    TOKEN_AUTH: ClassVar[str] = "body"
     #: Seconds between two status polls, and the longest wait before the job is retried (and resumes).
     POLL_INTERVAL: ClassVar[float] = 2.0
     POLL_TIMEOUT: ClassVar[float] = 120.0
 
-
     # -- auth -------------------------------------------------------------------------------------------
     def refresh_form(self, creds: Credentials) -> dict[str, str]:
         """A client-credentials token request (this grant has no refresh token)."""
-        return {"grant_type": "client_credentials", "client_id": creds.get("client_id", ""),
-                "client_secret": creds.get("client_secret", ""), "scope": scopes(creds)}
+        return {**super().refresh_form(creds), "scope": scopes(creds)}
 
     def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
         """A new token; without ``expires_in`` any stale expiry is cleared (a 401 then fetches again)."""
@@ -83,12 +77,6 @@ class GrammarlyClient(OAuth2Client):
                 "token_expires_at": int(expires) if expires else None}
 
     # -- provider shapes ----------------------------------------------------------------------------------
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``Retry-After`` when sent; a 429 without it waits Grammarly's recommended two seconds."""
-        base = super().rate_limit(response)
-        if response.status_code == 429 and (base is None or base.reset_after is None):
-            return RateLimit(limit=base.limit if base else None, remaining=0, reset_after=THROTTLE_DELAY)
-        return base
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """``message`` and ``error`` of a JSON error body (OAuth style too); raw text otherwise."""

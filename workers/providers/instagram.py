@@ -56,11 +56,7 @@ class InstagramClient(GraphClient):
     #: Longest wait for a container to finish processing before the job is retried.
     POLL_TIMEOUT: ClassVar[float] = 120.0
 
-
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        token = self.credential("access_token")
-        return {"Authorization": f"Bearer {token}"}
 
     @property
     def ig_user_id(self) -> str:
@@ -81,7 +77,7 @@ class InstagramClient(GraphClient):
         return RateLimit(limit=100, remaining=remaining, reset_after=reset)
 
     def test_connection(self) -> dict[str, Any]:
-        me = self.json("GET", "/me", params={"fields": "id,username"})
+        me = self.send_test_call()
         return {"id": require(me, "id", self.provider, "GET /me"), "username": me.get("username"),
                 "ig_user_id": self.credentials.get("ig_user_id")}
 

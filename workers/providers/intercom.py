@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import httpx
 
 from config.catalog.integrations.intercom import SPEC
+from config.providers import definition
 from workers.errors import (
     IntegrationUnavailable,
     MalformedResponse,
@@ -35,15 +36,13 @@ from workers.providers._intercom_shapes import (
 )
 from workers.providers.base import (
     ProviderClient,
-    RateLimit,
     StepLog,
     expect_shape,
-    parse_retry_after,
     require,
 )
 
 #: API host per data region.
-REGIONS = {"us": "https://api.intercom.io", "eu": "https://api.eu.intercom.io",
+REGIONS = {"us": definition("intercom").base_url, "eu": "https://api.eu.intercom.io",
            "au": "https://api.au.intercom.io"}
 Item = dict[str, Any]
 
@@ -53,7 +52,7 @@ class IntercomClient(ProviderClient):
 
     provider: ClassVar[str] = "intercom"
     #: API version sent on every request (reporting and workflow exports need 2.15 or later).
-    VERSION: ClassVar[str] = "2.15"
+    VERSION: ClassVar[str] = definition("intercom").headers["Intercom-Version"]
     #: Largest ``per_page`` of the search endpoints.
     PAGE_SIZE: ClassVar[int] = 150
     #: Seconds between reporting-export status polls, and the longest wait in one attempt.
@@ -70,21 +69,8 @@ class IntercomClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        token = self.credential("access_token")
-        return {"Authorization": f"Bearer {token}", "Intercom-Version": self.VERSION,
-                "Accept": "application/json"}
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` (epoch seconds of the next window)."""
-        h = response.headers
-        limit, remaining = _int(h.get("x-ratelimit-limit")), _int(h.get("x-ratelimit-remaining"))
-        reset_at = _int(h.get("x-ratelimit-reset"))
-        wait = parse_retry_after(h.get("retry-after"))
-        if wait is None and reset_at is not None:
-            wait = max(0.0, reset_at - time.time())
-        if limit is None and remaining is None and wait is None:
-            return None
-        return RateLimit(limit=limit, remaining=remaining, reset_after=wait)
+        """The definition's auth and headers, with the class's ``VERSION`` (tests pin an older one)."""
+        return {**super().auth_headers(), "Intercom-Version": self.VERSION}
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """``code: message`` of an ``error.list`` body; raw text otherwise."""

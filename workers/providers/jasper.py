@@ -12,10 +12,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, require
+from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 
-#: Jasper's limits are per workspace per minute and it names no header: wait out the window.
-THROTTLE_DELAY = 60.0
 
 
 def _drop_empty(mapping: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,18 +66,7 @@ class JasperClient(ProviderClient):
     #: Voices asked for per page.
     PAGE_SIZE: ClassVar[int] = 50
 
-
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"X-API-Key": key, "Accept": "application/json"}
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``Retry-After`` when sent; a 429 without it waits out Jasper's one-minute window."""
-        base = super().rate_limit(response)
-        if response.status_code == 429 and (base is None or base.reset_after is None):
-            return RateLimit(limit=base.limit if base else None, remaining=0, reset_after=THROTTLE_DELAY)
-        return base
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """The ``errors`` of Jasper's ``{requestId, resource, errors}`` envelope (or a framework
@@ -100,7 +87,7 @@ class JasperClient(ProviderClient):
         return response.text, None
 
     def test_connection(self) -> dict[str, Any]:
-        answer = self.json("GET", "/v1/tones", params={"size": 1})
+        answer = self.send_test_call()
         data = require(answer, "data", self.provider, "GET /v1/tones")
         total = (answer.get("pagination") or {}).get("totalRecords")
         return {"tones": total if total is not None else len(data), "request_id": answer.get("requestId")}
@@ -142,7 +129,8 @@ class JasperClient(ProviderClient):
 
     def _voices(self, limit: int, query: Mapping[str, str]) -> tuple[list[dict[str, Any]], int | None]:
         """Up to ``limit`` voices, page by page with one fixed ``size`` (pages are 1-based)."""
-        size, page, found, total = min(self.PAGE_SIZE, limit), 1, [], None
+        size, page, total = min(self.PAGE_SIZE, limit), 1, None
+        found: list[dict[str, Any]] = []
         while len(found) < limit:
             answer = self.json("GET", "/v1/tones", params={**query, "page": page, "size": size})
             with expect_shape(self.provider, "GET /v1/tones"):

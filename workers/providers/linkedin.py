@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import httpx
 
 from config.catalog.integrations.linkedin import SALES_SPEC, SOCIAL_SPEC
+from config.providers import definition
 from workers.errors import (
     AuthError,
     IntegrationUnavailable,
@@ -37,8 +38,8 @@ from workers.providers._linkedin_shapes import (
 from workers.providers.base import RateLimit, StepLog, expect_shape, parse_retry_after, require
 from workers.providers.oauth import OAuth2Client
 
-#: The Marketing API version every ``/rest`` call pins (versions live about 12 months; bump yearly).
-VERSION = "202607"
+#: The Marketing API version every ``/rest`` call pins (set in the provider definition; bump yearly).
+VERSION = definition("linkedin").headers["LinkedIn-Version"]
 #: Names tests and callers import from here (they live in the shapes helper).
 __all__ = ["CLIENT", "VERSION", "LinkedInClient", "little_text", "until_utc_midnight"]
 
@@ -47,8 +48,6 @@ class LinkedInClient(OAuth2Client):
     """LinkedIn with a 3-legged member token (programmatic refresh for approved apps)."""
 
     provider: ClassVar[str] = "linkedin"
-    TOKEN_URL: ClassVar[str] = "https://www.linkedin.com/oauth/v2/accessToken"
-    TOKEN_AUTH: ClassVar[str] = "body"
     #: Recent page posts read back when a retry must find a post an earlier attempt may have made.
     LOOKBACK: ClassVar[int] = 20
     #: Most posts asked for per page of the author finder (LinkedIn's maximum).
@@ -56,7 +55,8 @@ class LinkedInClient(OAuth2Client):
 
 
     def auth_headers(self) -> dict[str, str]:
-        return {**super().auth_headers(), "LinkedIn-Version": VERSION, "X-Restli-Protocol-Version": "2.0.0"}
+        """The definition's headers, with the module's ``VERSION`` (tests pin an old one to see a 426)."""
+        return {**super().auth_headers(), "LinkedIn-Version": VERSION}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         """No headers at LinkedIn: a 429 waits for Retry-After if given, else for midnight UTC."""
@@ -104,12 +104,11 @@ class LinkedInClient(OAuth2Client):
 
     def test_connection(self) -> dict[str, Any]:
         """Soshie: the member's role on the page; Buddy (no organization_id): the signed-in member."""
+        answer = self.send_test_call()  # the definition picks the call by whether organization_id is set
         if not self.credentials.get("organization_id"):
-            me = self.json("GET", "/v2/userinfo")
-            return {"member_id": require(me, "sub", self.provider, "GET /v2/userinfo"), "name": me.get("name")}
-        acls = self._get("/rest/organizationAcls", "q=roleAssignee&state=APPROVED&count=100")
+            return {"member_id": answer["sub"], "name": answer.get("name")}
         with expect_shape(self.provider, "GET /rest/organizationAcls"):
-            role = next((a["role"] for a in acls["elements"] if a.get("organization") == self.org_urn), None)
+            role = next((a["role"] for a in answer["elements"] if a.get("organization") == self.org_urn), None)
         if role is None:
             raise AuthError(f"linkedin: this member has no approved role on organization {self.org_id}; "
                             "reconnect with an administrator of the page")

@@ -6,7 +6,6 @@ job's :class:`StepLog` right away, and a campaign's status is read before it is 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from collections.abc import Mapping
@@ -75,9 +74,6 @@ class MailchimpClient(ProviderClient):
             else template
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        return {"Authorization": "Basic " + base64.b64encode(f"sintra:{key}".encode()).decode()}
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """Title, detail and field errors of a problem+json body; raw text otherwise."""
@@ -94,7 +90,7 @@ class MailchimpClient(ProviderClient):
         return text, str(body["title"])
 
     def test_connection(self) -> dict[str, Any]:
-        ping = self.json("GET", "/ping")
+        ping = self.send_test_call()
         account = self.json("GET", "/", params={"fields": "account_id,account_name"})
         return {"health_status": require(ping, "health_status", self.provider, "GET /ping"),
                 "account_id": account.get("account_id"), "account_name": account.get("account_name")}
@@ -354,8 +350,10 @@ def _segment(s: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _same_time(send_time: str | None, when: str) -> bool:
+    if not send_time:
+        return False
     try:
-        return bool(send_time) and datetime.fromisoformat(send_time) == datetime.fromisoformat(when)
+        return datetime.fromisoformat(send_time) == datetime.fromisoformat(when)
     except ValueError:
         return False
 

@@ -11,14 +11,13 @@ they arrive, so a restarted worker resumes at the first window not stored yet.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import httpx
 
-from workers.errors import AgentError, AuthError, CredentialsUnavailable, InvalidPayload, ProviderRejected
+from workers.errors import AgentError, AuthError, InvalidPayload, ProviderRejected
 from workers.providers import _mixpanel_shapes as shapes
 from workers.providers._parse import json_object
 from workers.providers.base import ProviderClient, StepLog, expect_shape, require
@@ -38,14 +37,6 @@ class MixpanelClient(ProviderClient):
         return template.replace("://mixpanel.com", f"://{query_host}", 1)
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        """Basic auth with the service account's username and secret."""
-        user = self.credentials.get("service_account_username")
-        secret = self.credentials.get("service_account_secret")
-        if not user or not secret:
-            raise CredentialsUnavailable("mixpanel credentials need service_account_username and "
-                                         "service_account_secret")
-        return {"Authorization": "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()}
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """The ``error`` of ``{"error": ..., "status": "error"}`` / ``{"request": ..., "error": ...}``."""
@@ -89,7 +80,7 @@ class MixpanelClient(ProviderClient):
         return str(base.copy_with(host=data_host, path="/api/2.0/export"))
 
     def test_connection(self) -> dict[str, Any]:
-        me = self.json("GET", "/app/me")
+        me = self.send_test_call()
         results = require(me, "results", self.provider, "GET /app/me")
         projects = results.get("projects") or {}
         if projects and str(self.project_id) not in {str(k) for k in projects}:

@@ -55,9 +55,6 @@ class PipedriveClient(ProviderClient):
     PAGE_SIZE: ClassVar[int] = V2_PAGE
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        token = self.credential("api_token")
-        return {"x-api-token": token}
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
         return pipedrive_rate_limit(response.headers)
@@ -102,7 +99,7 @@ class PipedriveClient(ProviderClient):
         return DAILY_BUDGET_RETRY
 
     def test_connection(self) -> dict[str, Any]:
-        me = self._data(self.json("GET", "/v1/users/me"), "GET /v1/users/me")
+        me = self._data(self.send_test_call(), "GET /v1/users/me")
         with expect_shape(self.provider, "GET /v1/users/me"):
             return {"user_id": me["id"], "name": me.get("name"), "email": me.get("email"),
                     "company_id": me.get("company_id"), "company_name": me.get("company_name"),
@@ -174,8 +171,8 @@ class PipedriveClient(ProviderClient):
             return self._deal(deal_id)
         body = _body(params)
         if steps.intent("deal"):
-            filters = {k: body[k] for k in ("owner_id", "person_id", "org_id", "pipeline_id", "stage_id")
-                       if k in body}
+            filters: dict[str, Any] = {k: body[k] for k in ("owner_id", "person_id", "org_id", "pipeline_id",
+                                                            "stage_id") if k in body}
             found = self._newest("/api/v2/deals", filters, lambda d: all(
                 d.get(k) == body[k] for k in ("title", "value", "currency") if k in body))
             if found:  # an earlier attempt created it but died before recording the id
@@ -211,7 +208,7 @@ class PipedriveClient(ProviderClient):
         if params.person_id is not None:  # v2: person_id is read-only, set through the primary participant
             body["participants"] = [{"person_id": params.person_id, "primary": True}]
         if steps.intent("activity"):
-            filters = {k: body[k] for k in ("deal_id", "owner_id") if k in body}
+            filters: dict[str, Any] = {k: body[k] for k in ("deal_id", "owner_id") if k in body}
             found = self._newest("/api/v2/activities", filters, lambda a: all(
                 a.get(k) == body.get(k) for k in ("subject", "type", "due_date", "deal_id")))
             if found:

@@ -56,14 +56,11 @@ class SalesforceClient(OAuth2Client):
     """Salesforce REST API over an OAuth 2.0 bearer token, on the org's My Domain ``instance_url``."""
 
     provider: ClassVar[str] = "salesforce"
-    TOKEN_URL: ClassVar[str] = "{instance_url}/services/oauth2/token"
-    TOKEN_AUTH: ClassVar[str] = "body"
-    TOKEN_EXTRA_FIELDS: ClassVar[tuple[str, ...]] = ("instance_url",)
     #: Rows asked for per query batch (``Sforce-Query-Options: batchSize``, 200..2000).
     PAGE_SIZE: ClassVar[int] = 2000
 
     @classmethod
-    def fill_base_url(cls, template: str, credentials: Credentials) -> str:
+    def fill_base_url(cls, template: str, credentials: Mapping[str, str]) -> str:
         """``template`` with the org's ``instance_url`` (without a trailing slash)."""
         instance = (credentials.get("instance_url") or "").strip().rstrip("/")
         if not instance.startswith(("https://", "http://")):
@@ -72,10 +69,10 @@ class SalesforceClient(OAuth2Client):
         return template.replace("{instance_url}", instance)
 
     def token_url(self) -> str:
-        """The org's own token endpoint (``{instance_url}/services/oauth2/token``)."""
+        """The org's own token endpoint (the definition's token URL on its ``instance_url``)."""
         if self._token_url:
             return self._token_url
-        return self.resolve_base_url(self.TOKEN_URL, self.credentials)
+        return self.resolve_base_url(self.token.url, self.credentials)
 
     def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
         """Refresh; Salesforce sends no ``expires_in`` (the org's session timeout applies), so an old
@@ -124,7 +121,7 @@ class SalesforceClient(OAuth2Client):
         return super().error_for(response)
 
     def test_connection(self) -> dict[str, Any]:
-        limits = self.json("GET", "/limits")
+        limits = self.send_test_call()
         daily = require(limits, "DailyApiRequests", self.provider, "GET /limits")
         with expect_shape(self.provider, "GET /limits"):
             return {"instance_url": self.credentials.get("instance_url"),

@@ -72,13 +72,6 @@ class SemrushClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    def auth_headers(self) -> dict[str, str]:
-        return {}  # the key is a query parameter (see _params)
-
-    def _params(self, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        key = self.credential("api_key")
-        return {**(params or {}), "key": key}
-
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """``ERROR nn :: TEXT`` or a Projects API ``{"code", "message"}`` body; raw text otherwise."""
         found = _error(response)
@@ -112,7 +105,7 @@ class SemrushClient(ProviderClient):
         """The free unit-balance check (on the www host in production)."""
         host = urlsplit(str(self.http.base_url)).hostname
         url = UNITS_URL if host == API_HOST else "/users/countapiunits.html"
-        response = self.request("GET", url, params=self._params())
+        response = self.request("GET", url)
         balance = shapes.units(response.text)
         if balance is None:
             if response.text.lstrip().startswith("{"):  # the balance check answers a bad key with JSON
@@ -126,7 +119,7 @@ class SemrushClient(ProviderClient):
     def _report(self, kind: str, codes: Sequence[str], params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """One report call; rows as dicts (none for ``NOTHING FOUND``)."""
         query = {"type": kind, "export_columns": ",".join(codes), "export_escape": 1, **params}
-        response = self.request("GET", "/", params=self._params(query))
+        response = self.request("GET", "/", params=query)
         return shapes.parse_report(response.text, codes, f"type={kind}")
 
     def _rows(self, kind: str, codes: Sequence[str], params: Mapping[str, Any], limit: int
@@ -172,7 +165,7 @@ class SemrushClient(ProviderClient):
     # -- Projects API ---------------------------------------------------------------------------------
     def _project(self, method: str, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """A Projects API call answering a JSON object."""
-        data = self.json(method, path, params=self._params(params))
+        data = self.json(method, path, params=dict(params or {}))
         if not isinstance(data, dict):
             raise MalformedResponse(f"semrush answered {method} {_shape(path)} without a JSON object")
         return data
@@ -225,7 +218,7 @@ class SemrushClient(ProviderClient):
         """Poll ``/siteaudit/info`` until the audit is FINISHED; a long crawl is retried (and resumed)."""
 
         def finished(info: dict[str, Any]) -> bool:
-            current = info.get("current_snapshot") if isinstance(info.get("current_snapshot"), dict) else {}
+            current = raw if isinstance(raw := info.get("current_snapshot"), dict) else {}
             if info["status"] == "FINISHED" and (snapshot_id is None
                                                  or current.get("snapshot_id") == snapshot_id):
                 return True

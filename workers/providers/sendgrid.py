@@ -9,7 +9,6 @@ than risk mailing people twice. Single Sends and templates carry a short job tag
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -25,7 +24,6 @@ from workers.errors import (
     PermanentError,
     ProviderRejected,
 )
-from workers.providers._parse import float_or_none
 from workers.providers._sendgrid_shapes import (
     MARKER_ARG,
     job_tag,
@@ -38,10 +36,8 @@ from workers.providers._sendgrid_shapes import (
 )
 from workers.providers.base import (
     ProviderClient,
-    RateLimit,
     StepLog,
     expect_shape,
-    parse_retry_after,
     require,
 )
 
@@ -64,30 +60,12 @@ class SendGridClient(ProviderClient):
         """The global API, or the EU one for ``region=eu``."""
         region = (credentials.get("region") or "global").strip().lower()
         if region == "eu":
-            return template.replace("https://api.sendgrid.com", EU_BASE_URL)
+            return template.replace(cls.definition().base_url, EU_BASE_URL)
         if region not in ("global", "us"):
             raise IntegrationUnavailable(f"sendgrid region {region!r} is unknown (use global or eu)")
         return template
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        key = self.credential("api_key")
-        headers = {"Authorization": f"Bearer {key}"}
-        if subuser := self.credentials.get("on_behalf_of"):
-            headers["on-behalf-of"] = subuser
-        return headers
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``X-RateLimit-Limit/Remaining`` and ``X-RateLimit-Reset``, an epoch second (Retry-After first)."""
-        h = response.headers
-        limit, remaining = (float_or_none(h.get(f"x-ratelimit-{k}")) for k in ("limit", "remaining"))
-        delay = parse_retry_after(h.get("retry-after"))
-        if delay is None and (reset := float_or_none(h.get("x-ratelimit-reset"))) is not None:
-            delay = max(0.0, reset - time.time())
-        if limit is None and remaining is None and delay is None:
-            return None
-        return RateLimit(limit=None if limit is None else int(limit),
-                         remaining=None if remaining is None else int(remaining), reset_after=delay)
 
     @staticmethod
     def _errors(response: httpx.Response) -> list[dict[str, Any]] | None:
@@ -115,7 +93,7 @@ class SendGridClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
-        scopes = require(self.json("GET", "/v3/scopes"), "scopes", self.provider, "GET /v3/scopes")
+        scopes = require(self.send_test_call(), "scopes", self.provider, "GET /v3/scopes")
         with expect_shape(self.provider, "GET /v3/scopes"):
             held = {str(s) for s in scopes}
         return {"scopes_count": len(held), "can_send_mail": "mail.send" in held,

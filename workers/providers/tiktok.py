@@ -20,6 +20,7 @@ from workers.credentials.base import Credentials
 from workers.errors import (
     AgentError,
     AuthError,
+    GrantRevoked,
     MalformedResponse,
     ProviderRejected,
     ProviderUnavailable,
@@ -36,7 +37,6 @@ TOKEN_CODES = frozenset({40102, 40104, 40105})
 AUTH_CODES = frozenset({40001, 40101, 40103, 40106, 40107, 40110})
 #: TikTok sends no rate-limit headers: after code 40100 wait one QPM window unless told otherwise.
 THROTTLE_DELAY = 60.0
-REFRESH_PATH = "/tt_user/oauth2/refresh_token/"
 #: Daily metrics that add up over days (the others are snapshots or rates).
 ADDITIVE = frozenset({"video_views", "unique_video_views", "likes", "comments", "shares", "profile_views",
                       "daily_new_followers", "daily_lost_followers", "bio_link_clicks", "email_clicks",
@@ -56,20 +56,16 @@ class TikTokClient(OAuth2Client):
     """TikTok Business API with the ``Access-Token`` header and the tt_user OAuth refresh."""
 
     provider: ClassVar[str] = "tiktok"
-    TOKEN_URL: ClassVar[str] = "https://business-api.tiktok.com/open_api/v1.3" + REFRESH_PATH
     #: Largest ``max_count`` of ``/business/video/list/``.
     PAGE_SIZE: ClassVar[int] = 20
 
-
-    def auth_headers(self) -> dict[str, str]:
-        return {"Access-Token": self.credentials.get("access_token", "")}
 
     def token_url(self) -> str:
         """The refresh endpoint: the settings override, else beside the API the client talks to."""
         if self._token_url:
             return self._token_url
-        base = str(self.http.base_url).rstrip("/")
-        return base + REFRESH_PATH if base else self.TOKEN_URL
+        base, defn = str(self.http.base_url).rstrip("/"), self.definition()
+        return base + self.token.url.removeprefix(defn.base_url) if base else self.token.url
 
     @property
     def business_id(self) -> str:
@@ -126,8 +122,8 @@ class TikTokClient(OAuth2Client):
         error = self.error_for(response)
         self._record_token_call(response.status_code, started, "ok" if error is None else error.kind)
         if isinstance(error, (AuthError, ProviderRejected)):
-            raise AuthError(f"tiktok refused the refresh token ({error.message}); reconnect the integration",
-                            status=403, provider_code=error.provider_code)
+            raise GrantRevoked(f"tiktok refused the refresh token ({error.message}); the grant was revoked or "
+                               "expired: reconnect the integration", status=403, provider_code=error.provider_code)
         if error is not None:
             raise error
         try:
@@ -139,6 +135,7 @@ class TikTokClient(OAuth2Client):
             values["refresh_token"] = str(data["refresh_token"])
         if data.get("expires_in"):
             values["expires_at"] = str(int(time.time() + float(data["expires_in"])))
+        values["refreshed_at"] = str(int(time.time()))  # its 365-day unused-expiry restarts
         return values
 
     def test_connection(self) -> dict[str, Any]:

@@ -8,7 +8,6 @@ post's id as it goes, so a retry continues the chain from the last recorded post
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -24,7 +23,6 @@ from workers.errors import (
     ProviderRejected,
     ProviderUnavailable,
 )
-from workers.providers._parse import int_or_none
 from workers.providers._x_shapes import (
     json_dict,
     post_view,
@@ -33,7 +31,7 @@ from workers.providers._x_shapes import (
     shown_text,
     x_time,
 )
-from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, parse_retry_after, require
+from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 from workers.providers.oauth import OAuth2Client
 
 #: Problem types that mean the app or token is not allowed here (reconnect or fix the app), not a bad request.
@@ -50,7 +48,6 @@ class XClient(OAuth2Client):
     """X API v2 with an OAuth 2.0 user token (refresh tokens rotate) and an optional app-only token."""
 
     provider: ClassVar[str] = "x"
-    TOKEN_URL: ClassVar[str] = "https://api.x.com/2/oauth2/token"
     #: Own recent posts read back when a retry must find a post an earlier attempt may have made.
     LOOKBACK: ClassVar[int] = 20
     #: Most items asked for per page (X's maximum).
@@ -58,31 +55,19 @@ class XClient(OAuth2Client):
 
     _me: dict[str, Any] | None = None
 
-
     # -- OAuth 2.0 token refresh ------------------------------------------------------------------
-    def fetch_token(self, creds: Credentials) -> Mapping[str, str]:
-        """Refresh: confidential apps authenticate with HTTP Basic, public (PKCE) apps send client_id."""
-        self.TOKEN_AUTH = "basic" if creds.get("client_secret") else "body"  # type: ignore[misc]
-        return super().fetch_token(creds)
+    @property
+    def token_auth(self) -> str:
+        """Confidential apps authenticate with HTTP Basic; public (PKCE) apps send only client_id."""
+        return "basic" if self.credentials.get("client_secret") else "body"
 
     def refresh_form(self, creds: Credentials) -> dict[str, str]:
         form = {"grant_type": "refresh_token", "refresh_token": creds.get("refresh_token", "")}
-        if self.TOKEN_AUTH == "body":
+        if self.token_auth == "body":
             form["client_id"] = creds.get("client_id", "")
         return form
 
     # -- provider shapes --------------------------------------------------------------------------
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``x-rate-limit-*``; the reset header is an epoch second, turned into a delay."""
-        h = response.headers
-        limit, remaining, reset = (int_or_none(h.get(f"x-rate-limit-{k}"))
-                                   for k in ("limit", "remaining", "reset"))
-        retry = parse_retry_after(h.get("retry-after"))
-        if reset is not None:
-            retry = max(0.0, reset - time.time()) if retry is None else retry
-        if limit is None and remaining is None and retry is None:
-            return None
-        return RateLimit(limit=limit, remaining=remaining, reset_after=retry)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         body = json_dict(response)

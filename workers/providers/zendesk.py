@@ -8,7 +8,6 @@ custom metadata; a retry reads the ticket's audits before commenting again.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -17,11 +16,9 @@ import httpx
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     MalformedResponse,
     ProviderUnavailable,
 )
-from workers.providers._parse import float_or_none
 from workers.providers._zendesk_shapes import (
     article_summary,
     csat,
@@ -39,10 +36,8 @@ from workers.providers._zendesk_shapes import (
 )
 from workers.providers.base import (
     ProviderClient,
-    RateLimit,
     StepLog,
     expect_shape,
-    parse_retry_after,
     require,
 )
 
@@ -61,24 +56,6 @@ class ZendeskClient(ProviderClient):
     LOOKUP_PAGES: ClassVar[int] = 3
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        email, token = self.credentials.get("email"), self.credentials.get("api_token")
-        if not email or not token:
-            raise CredentialsUnavailable("zendesk credentials need email and api_token")
-        raw = f"{email}/token:{token}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode(), "Accept": "application/json"}
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``X-Rate-Limit(-Remaining)``, ``ratelimit-*`` (reset in seconds) and ``Retry-After``."""
-        h = response.headers
-        limit = float_or_none(h.get("x-rate-limit") or h.get("ratelimit-limit"))
-        remaining = float_or_none(h.get("x-rate-limit-remaining") or h.get("ratelimit-remaining"))
-        retry = parse_retry_after(h.get("retry-after"))
-        reset = retry if retry is not None else float_or_none(h.get("ratelimit-reset"))
-        if limit is None and remaining is None and reset is None:
-            return None
-        return RateLimit(limit=None if limit is None else int(limit),
-                         remaining=None if remaining is None else int(remaining), reset_after=reset)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         """Zendesk's JSON error shapes; raw text otherwise (a 429 body is often plain text)."""
@@ -97,7 +74,7 @@ class ZendeskClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
-        user = require(self.json("GET", "/users/me.json"), "user", self.provider, "GET /users/me")
+        user = require(self.send_test_call(), "user", self.provider, "GET /users/me")
         if not isinstance(user, Mapping) or user.get("id") is None or user.get("role") == "end-user":
             # Zendesk answers an unauthenticated /users/me with an anonymous end user, not a 401.
             raise AuthError("zendesk did not accept these credentials (anonymous user); check the email, "

@@ -3,7 +3,8 @@
 It is the job's status timeline, the feed of the live stream and the source of webhooks. Types:
 ``job.queued``, ``job.running``, ``job.retrying``, ``job.succeeded``, ``job.failed``, ``job.cancelled``,
 ``job.progress``, ``integration.connected``, ``integration.error``, ``integration.disconnected``,
-``schedule.paused``. ``data`` never holds a secret (messages are redacted before they are stored).
+``schedule.paused``. ``integration.error`` carries ``status`` (``error`` or ``needs_reconnect``, then
+also ``reason``: the provider's words). ``data`` never holds a secret (messages are redacted first).
 """
 
 from __future__ import annotations

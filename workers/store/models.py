@@ -95,6 +95,8 @@ class IntegrationState(SQLModel, table=True):
     connected_at: datetime | None = _ts()
     disconnected_at: datetime | None = _ts()
     updated_at: datetime = _ts(False)
+    #: When the scheduler's health check next tests this connection (None: not yet given its slot).
+    next_check_at: datetime | None = _ts(index=True)
 
 
 class Job(SQLModel, table=True):

@@ -20,6 +20,8 @@ from typing import Any
 
 import hvac
 
+from config.providers.oauth import pending_integration
+
 #: The identity name of the HTTP API (the others are agent ids).
 API_IDENTITY = "api"
 #: The identity of the webhook dispatcher, which signs deliveries.
@@ -100,8 +102,10 @@ def agent_policy(agent: str, mount: str = "secret", integrations: Iterable[str] 
 
         integrations = [i.id for i in agent_spec(agent).integrations]
     head = f"# {role_name(_checked(agent))}: read and (check-and-set) rewrite {agent}'s own integrations only\n"
+    # and each one's pending OAuth authorization (code, PKCE verifier), which the API writes and cannot read
+    names = {n for i in integrations for n in (i, pending_integration(i))}
     return head + "".join(AGENT_RULE_HCL.format(agent=agent, integration=_checked(i), mount=_checked(mount))
-                          for i in sorted(set(integrations)))
+                          for i in sorted(names))
 
 
 def api_policy(mount: str = "secret") -> str:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field
 
 Mode = Literal["exact", "prefix", "domain", "subdomains"]
 
@@ -97,14 +97,9 @@ SPEC = IntegrationSpec(
     id="ahrefs",
     provider="ahrefs",
     name="Ahrefs",
-    base_url="https://api.ahrefs.com/v3",
-    auth="bearer",
-    docs_url="https://docs.ahrefs.com/docs/api/reference/introduction",
     credential_fields=(field("api_key", secret=True,
                              description="API v3 key, created by a workspace admin.",
                              example="0000000000000000000000000000000000000000"),),
-    test_connection=TestConnection(path="/subscription-info/limits-and-usage",
-                                   description="Plan limits and units used; costs no units."),
     actions=(
         act("backlinks", "Backlinks to a target (GET /site-explorer/all-backlinks).", Backlinks),
         act("referring_domains", "Domains linking to a target (GET /site-explorer/refdomains).",

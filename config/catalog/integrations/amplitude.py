@@ -12,7 +12,6 @@ from config.catalog.base import (
     IntegrationSpec,
     ParamError,
     Params,
-    TestConnection,
     act,
     examples,
     field,
@@ -124,9 +123,6 @@ SPEC = IntegrationSpec(
     id="amplitude",
     provider="amplitude",
     name="Amplitude",
-    base_url="https://amplitude.com/api",
-    auth="basic",
-    docs_url="https://amplitude.com/docs/apis/analytics/dashboard-rest",
     implemented=True,
     credential_fields=(
         field("api_key", secret=True, description="Project API key (Basic auth user).",
@@ -137,7 +133,6 @@ SPEC = IntegrationSpec(
               description="Data residency: us (amplitude.com) or eu (analytics.eu.amplitude.com).",
               example="us"),
     ),
-    test_connection=TestConnection(path="/2/events/list", description="The project's event types."),
     actions=(
         act("event_segmentation", "Uniques, totals or averages of an event over time, optionally grouped "
             "(GET /2/events/segmentation).", EventSegmentation),

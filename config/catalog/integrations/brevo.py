@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, ParamError, Params, TestConnection, act, ahead, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, ParamError, Params, act, ahead, examples, field
 
 
 class Contact(Params):
@@ -168,12 +168,8 @@ SPEC = IntegrationSpec(
     id="brevo",
     provider="brevo",
     name="Brevo",
-    base_url="https://api.brevo.com/v3",
-    auth="api_key",
-    docs_url="https://developers.brevo.com/reference/getting-started-1",
     credential_fields=(field("api_key", secret=True, description="API key, sent as the api-key header.",
                              example="xkeysib-0000000000000000000000000000000000000000000000000000000000000000-AbCdEfGh"),),
-    test_connection=TestConnection(path="/account", description="The account, plan and credits."),
     actions=(
         act("create_email_campaign", "Create an e-mail campaign (POST /emailCampaigns).", CreateEmailCampaign,
             side_effect=True),

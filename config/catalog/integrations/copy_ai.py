@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field
 
 WorkflowId = Field(pattern=r"^(WCFG|PKGW)-[A-Za-z0-9-]+$",
                    description="Workflow id (WCFG-... or PKGW-...), from the workflow's API tab.")
@@ -92,16 +92,11 @@ SPEC = IntegrationSpec(
     id="copy_ai",
     provider="copy_ai",
     name="Copy.ai",
-    base_url="https://api.copy.ai/api",
-    auth="api_key",
-    docs_url="https://docs.copy.ai/reference/workflow-api",
     credential_fields=(
         field("api_key", secret=True, description="Workspace API key (x-copy-ai-api-key); only Admins and "
                                                   "Owners can see it.",
               example="cai_0000000000000000"),
     ),
-    test_connection=TestConnection(path="/webhook", description="The workspace's webhooks (cheap, spends no "
-                                                                "credits)."),
     actions=(
         act("run_workflow", f"Run a workflow with its start variables ({_RUN}). The API cannot list "
             "workflows: take the id from the workflow's API tab.", RunWorkflow, side_effect=True),

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Later, Params, TestConnection, act, ahead, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Later, Params, act, ahead, examples, field
 
 
 class GetPage(Params):
@@ -164,17 +164,15 @@ SPEC = IntegrationSpec(
     id="facebook",
     provider="facebook",
     name="Facebook Pages",
-    base_url="https://graph.facebook.com/v25.0",
-    auth="oauth2",
-    docs_url="https://developers.facebook.com/docs/pages-api",
     credential_fields=(
         field("client_id", description="Meta app id.",
               pattern=r"\d{5,20}", pattern_hint="the numeric Meta app id", example="1234567890"),
         field("client_secret", secret=True, description="Meta app secret (token exchange and "
                                                         "appsecret_proof).",
               example="00000000000000000000000000000000"),
-        field("access_token", secret=True,
-              description="Long-lived user token or system-user token (Meta issues no refresh tokens); the "
+        field("access_token", secret=True, required=False,
+              description="Set by Connect with Facebook, or paste a long-lived user token or system-user "
+                          "token (Meta issues no refresh tokens); the "
                           "Page token is derived from it.",
               example="EAAG0000000000000000"),
         field("page_id", description="Facebook Page id.",
@@ -183,8 +181,6 @@ SPEC = IntegrationSpec(
               pattern=r"(?:act_)?\d{5,20}", pattern_hint="act_ followed by the ad account number",
               example="act_9988776655"),
     ),
-    test_connection=TestConnection(path="/{page_id}?fields=id,name",
-                                   description="The Page, read with the token."),
     actions=(
         act("get_page", "Read the Page's profile (GET /{page_id}?fields=...).", GetPage),
         act("update_page_info", "Change the Page's about, description, website, phone or e-mails "

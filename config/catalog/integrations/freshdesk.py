@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, act, examples, field
 
 #: Freshdesk's numeric codes: priority 1 low .. 4 urgent; status 2 open, 3 pending, 4 resolved, 5 closed.
 Priority = Literal[1, 2, 3, 4]
@@ -180,9 +180,6 @@ SPEC = IntegrationSpec(
     id="freshdesk",
     provider="freshdesk",
     name="Freshdesk",
-    base_url="https://{domain}.freshdesk.com/api/v2",
-    auth="basic",
-    docs_url="https://developers.freshdesk.com/api/",
     credential_fields=(
         field("domain", pattern=rf"(?i)(?:https?://)?{LABEL}(?:\.freshdesk\.com(?:/[a-z0-9._~/-]*)?)?/?",
               pattern_hint="the helpdesk subdomain (acme, or acme.freshdesk.com)",
@@ -191,7 +188,6 @@ SPEC = IntegrationSpec(
         field("api_key", secret=True, description="Agent API key (Basic auth user; the password is 'X').",
               example="AbCdEfGhIjKlMnOpQrSt"),
     ),
-    test_connection=TestConnection(path="/agents/me", description="The agent who owns the API key."),
     actions=(
         act("create_ticket", "Create a ticket (POST /tickets). No idempotency key: the ticket carries a tag "
             "derived from the job, and on retry the requester's recent tickets are searched for it before "

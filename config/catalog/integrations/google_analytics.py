@@ -9,11 +9,10 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import CredentialField, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import CredentialField, IntegrationSpec, Params, act, examples, field
 
 #: GA4 date: YYYY-MM-DD, today, yesterday or NdaysAgo.
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today|yesterday|\d+daysAgo)$"
-DOCS = "https://developers.google.com/analytics/devguides/reporting/data/v1"
 
 StartDate = Field(default="28daysAgo", pattern=DATE_PATTERN, description="YYYY-MM-DD, today, yesterday or "
                                                                          "NdaysAgo.")
@@ -161,7 +160,7 @@ def google_oauth(scope: str) -> tuple[CredentialField, ...]:
               example="123456789012-abc123.apps.googleusercontent.com"),
         field("client_secret", secret=True, description="Google OAuth client secret.",
               example="GOCSPX-0000000000000000000000000000"),
-        field("refresh_token", secret=True, description=f"Refresh token with {scope}.",
+        field("refresh_token", secret=True, required=False, description=f"Refresh token with {scope}.",
               example="1//0000000000000000000000"),
         field("access_token", secret=True, required=False, description="Current access token, if any.",
               example="ya29.0000000000000000"),
@@ -180,10 +179,7 @@ def _credentials() -> tuple[CredentialField, ...]:
 def _spec(name: str, actions: tuple[Any, ...]) -> IntegrationSpec:
     return IntegrationSpec(
         id="google_analytics", provider="google_analytics", name=name,
-        base_url="https://analyticsdata.googleapis.com", auth="oauth2", docs_url=DOCS,
         credential_fields=_credentials(), implemented=True,
-        test_connection=TestConnection(path="/v1beta/properties/{property_id}/metadata",
-                                       description="Dimensions and metrics of the property (Core quota)."),
         actions=actions)
 
 

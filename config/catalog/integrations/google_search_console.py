@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field
 from config.catalog.integrations.google_analytics import google_oauth
 
 Dimension = Literal["query", "page", "country", "device", "date", "searchAppearance"]
@@ -95,9 +95,6 @@ SPEC = IntegrationSpec(
     id="google_search_console",
     provider="google_search_console",
     name="Google Search Console",
-    base_url="https://searchconsole.googleapis.com",
-    auth="oauth2",
-    docs_url="https://developers.google.com/webmaster-tools/v1/api_reference_index",
     credential_fields=(
         *google_oauth("the webmasters scope"),
         field("site_url", description="Property: sc-domain:example.com or a URL prefix such as "
@@ -106,8 +103,6 @@ SPEC = IntegrationSpec(
               pattern_hint="sc-domain:example.com or a URL prefix ending in /, e.g. https://example.com/",
               example="sc-domain:example.com"),
     ),
-    test_connection=TestConnection(path="/webmasters/v3/sites",
-                                   description="Properties the user can see, with permission levels."),
     implemented=True,
     actions=(
         act("query_search_analytics",

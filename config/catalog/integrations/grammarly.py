@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from config.catalog.base import IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import IntegrationSpec, Params, act, examples, field
 
 #: Grammarly scores nothing below this many words (the result is COMPLETED with a null score).
 MIN_WORDS = 30
@@ -42,9 +42,6 @@ SPEC = IntegrationSpec(
     id="grammarly",
     provider="grammarly",
     name="Grammarly",
-    base_url="https://api.grammarly.com/ecosystem/api",
-    auth="oauth2",
-    docs_url="https://developer.grammarly.com/",
     credential_fields=(
         field("client_id",
               description="API client id, created by an org admin in the Grammarly Admin panel.",
@@ -61,10 +58,6 @@ SPEC = IntegrationSpec(
               description="Current access token; Sintra fetches and stores it with the client credentials.",
               example="gat_0000000000000000"),
     ),
-    test_connection=TestConnection(
-        method="POST", path="https://auth.grammarly.com/v4/api/oauth2/token",
-        description="Client-credentials token with the scopes the actions need (scores-api, "
-                    "ai-detection-api, plagiarism-api)"),
     actions=(
         act("writing_score", "Overall score plus engagement, correctness, delivery and clarity, each 0-1 "
             "(POST /v2/scores, upload, poll GET /v2/scores/{id}).", Document),

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, CredentialField, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import LIMIT, CredentialField, IntegrationSpec, Params, act, examples, field
 
 Properties = Field(min_length=1, description="HubSpot property names and values.")
 ExtraProperties: Any = Field(default_factory=dict, description="More HubSpot properties.")
@@ -21,7 +21,7 @@ def _credentials() -> tuple[CredentialField, ...]:
               example="5d3c9e1a-0000-0000-0000-000000000000"),
         field("client_secret", secret=True, description="Client secret of the HubSpot app.",
               example="00000000-0000-0000-0000-000000000000"),
-        field("refresh_token", secret=True, description="Refresh token of the installed account.",
+        field("refresh_token", secret=True, required=False, description="Refresh token of the installed account.",
               example="na1-0000-0000-0000-0000-000000000000"),
         field("access_token", secret=True, required=False, description="Current access token (30 min), if "
                                                                        "any.",
@@ -186,12 +186,7 @@ CRM_SPEC = IntegrationSpec(
     id="hubspot_crm",
     provider="hubspot",
     name="HubSpot CRM",
-    base_url="https://api.hubapi.com",
-    auth="oauth2",
-    docs_url="https://developers.hubspot.com/docs/api/crm/understanding-the-crm",
     credential_fields=_credentials(),
-    test_connection=TestConnection(path="/account-info/v3/details",
-                                   description="The account behind the token."),
     actions=(
         act("create_deal", "Create a deal with associations (POST /crm/v3/objects/deals).", CreateDeal,
             side_effect=True),
@@ -327,12 +322,7 @@ MARKETING_SPEC = IntegrationSpec(
     id="hubspot_marketing",
     provider="hubspot",
     name="HubSpot Marketing",
-    base_url="https://api.hubapi.com",
-    auth="oauth2",
-    docs_url="https://developers.hubspot.com/docs/api/marketing/emails/marketing-emails",
     credential_fields=_credentials(),
-    test_connection=TestConnection(path="/account-info/v3/details",
-                                   description="The account behind the token."),
     actions=(
         act("list_marketing_emails", "Marketing e-mails (GET /marketing/v3/emails).", ListMarketingEmails),
         act("create_marketing_email", "Create a draft marketing e-mail (POST /marketing/v3/emails). "

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field
 
 #: Instagram's caption limit, hashtags included.
 MAX_CAPTION = 2200
@@ -201,17 +201,19 @@ SPEC = IntegrationSpec(
     id="instagram",
     provider="instagram",
     name="Instagram",
-    base_url="https://graph.instagram.com/v25.0",
-    auth="bearer",
-    docs_url="https://developers.facebook.com/docs/instagram-platform",
     implemented=True,
     credential_fields=(
-        field("access_token", secret=True, description="Long-lived Instagram User access token.",
+        field("client_id", required=False, description="Instagram app id (for \"Connect with Instagram\").",
+              pattern=r"\d{5,20}", pattern_hint="the numeric Instagram app id", example="990000000000001"),
+        field("client_secret", secret=True, required=False, description="Instagram app secret (code exchange).",
+              example="00000000000000000000000000000000"),
+        field("access_token", secret=True, required=False,
+              description="Long-lived Instagram User access token (set by \"Connect with Instagram\").",
               example="IGAAsandbox0000000000000"),
-        field("ig_user_id", description="Instagram professional account id.",
+        field("ig_user_id", required=False,
+              description="Instagram professional account id (from the token answer when connected with OAuth).",
               pattern=r"\d{5,25}", pattern_hint="the numeric Instagram account id", example="17841400000000001"),
     ),
-    test_connection=TestConnection(path="/me?fields=id,username", description="The token's account."),
     actions=(
         act("publish_photo", "Publish a single-image post.", PublishPhoto, side_effect=True),
         act("publish_reel", "Publish a reel (a video shown in Reels, and in the feed unless share_to_feed is "

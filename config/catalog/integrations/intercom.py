@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, examples, field, one_of
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field, one_of
 
 #: Why workflows cannot be listed or run.
 NO_WORKFLOW_API = (
@@ -166,9 +166,6 @@ SPEC = IntegrationSpec(
     id="intercom",
     provider="intercom",
     name="Intercom",
-    base_url="https://api.intercom.io",
-    auth="bearer",
-    docs_url="https://developers.intercom.com/docs/references/rest-api/api.intercom.io",
     implemented=True,
     credential_fields=(
         field("access_token", secret=True, description="Workspace access token or OAuth token (no expiry).",
@@ -179,7 +176,6 @@ SPEC = IntegrationSpec(
         field("admin_id", description="Admin that replies, notes, assigns and closes.",
               pattern=r"\d{1,20}", pattern_hint="the numeric admin id", example="991267"),
     ),
-    test_connection=TestConnection(path="/me", description="The admin and workspace behind the token."),
     actions=(
         act("reply_to_conversation", "Reply to the customer as the admin (POST /conversations/{id}/reply, "
             "message_type comment).", Reply, side_effect=True),

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 #: Ids seeded in every sandbox workspace of the simulator (the "Product Descriptions" template, the "Friendly"
 #: voice and the "Marketing" style guide), so the examples below run as written there.
@@ -117,12 +117,8 @@ SPEC = IntegrationSpec(
     id="jasper",
     provider="jasper",
     name="Jasper",
-    base_url="https://api.jasper.ai",
-    auth="api_key",
-    docs_url="https://developers.jasper.ai/docs",
     credential_fields=(field("api_key", secret=True, example="0123456789abcdef0123456789abcdef",
                              description="Workspace API token, sent as X-API-Key."),),
-    test_connection=TestConnection(path="/v1/tones?size=1", description="One brand voice of the workspace."),
     actions=(
         act("run_command", "Generate content from a free-form command with optional voice, style guide, "
             "audience and knowledge (POST /v1/command). Jasper's API has no SEO-optimisation endpoint (SEO "

@@ -17,7 +17,6 @@ from config.catalog.base import (
     IntegrationSpec,
     NoParams,
     Params,
-    TestConnection,
     act,
     field,
 )
@@ -29,8 +28,6 @@ PARTNER_ONLY = (
     "LinkedIn's terms, so Sintra does not offer it."
 )
 
-DOCS = "https://learn.microsoft.com/en-us/linkedin/marketing/"
-BASE_URL = "https://api.linkedin.com"
 
 
 def _oauth_fields() -> tuple[CredentialField, ...]:
@@ -39,8 +36,9 @@ def _oauth_fields() -> tuple[CredentialField, ...]:
         field("client_id", example="86abcdefgh1234", description="Client id of the LinkedIn developer app."),
         field("client_secret", secret=True, example="WPL_AP1.0123456789abcdef.0123456789==",
               description="Client secret of the LinkedIn developer app."),
-        field("refresh_token", secret=True, example="AQX0123456789abcdef0123456789abcdef",
-              description="Member refresh token (programmatic refresh must be enabled for the app)."),
+        field("refresh_token", secret=True, required=False, example="AQX0123456789abcdef0123456789abcdef",
+              description="Member refresh token (programmatic refresh must be enabled for the app); set by "
+                          "\"Connect with LinkedIn\"."),
         field("access_token", secret=True, required=False, example="AQV0123456789abcdef0123456789abcdef",
               description="Current member access token, if any."),
     )
@@ -189,17 +187,11 @@ SOCIAL_SPEC = IntegrationSpec(
     id="linkedin",
     provider="linkedin",
     name="LinkedIn",
-    base_url=BASE_URL,
-    auth="oauth2",
-    docs_url=DOCS + "community-management/shares/posts-api",
     credential_fields=(
         *_oauth_fields(),
         field("organization_id", pattern=r"[0-9]{1,19}", pattern_hint="the page's numeric id (digits only)",
               example="2414183", description="Numeric id of the company page (urn:li:organization:{id})."),
     ),
-    test_connection=TestConnection(
-        path="/rest/organizationAcls?q=roleAssignee",
-        description="Pages this member administers (checks the token and the page role)."),
     actions=(
         act("publish_post", "Post on the company page (POST /rest/posts, author = the organization URN). The "
             "post URN comes back in the x-restli-id header and is stored for retries.",
@@ -226,11 +218,7 @@ SALES_SPEC = IntegrationSpec(
     id="linkedin_sales",
     provider="linkedin",
     name="LinkedIn (sales)",
-    base_url=BASE_URL,
-    auth="oauth2",
-    docs_url="https://learn.microsoft.com/en-us/linkedin/sales/",
     credential_fields=_oauth_fields(),
-    test_connection=TestConnection(path="/v2/userinfo", description="The signed-in member (OpenID Connect)."),
     actions=(
         act("get_company_insights",
             "Public facts about any company: name, website, industry, staff-count range and locations (GET "

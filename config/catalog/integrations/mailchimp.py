@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, ahead, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, ahead, field
 
 #: Mailchimp accepts schedule times on these minute marks only.
 QUARTER_HOUR = 15
@@ -292,9 +292,6 @@ SPEC = IntegrationSpec(
     id="mailchimp",
     provider="mailchimp",
     name="Mailchimp",
-    base_url="https://{dc}.api.mailchimp.com/3.0",
-    auth="basic",
-    docs_url="https://mailchimp.com/developer/marketing/api/",
     implemented=True,
     credential_fields=(
         field("api_key", secret=True, pattern=r"[^\s]+-[a-z]{2,5}[0-9]{1,3}",
@@ -305,7 +302,6 @@ SPEC = IntegrationSpec(
               pattern_hint="an audience id: letters, digits, - and _ (e.g. a1b2c3d4e5)", example="a1b2c3d4e5",
               description="Default audience (list) id."),
     ),
-    test_connection=TestConnection(path="/ping", description="Health check with the API key."),
     actions=(
         act("create_campaign", "Create a regular campaign with content; optionally schedule it.",
             CreateCampaign, side_effect=True, requires=("list_id",)),

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import IntegrationSpec, Params, ParamError, TestConnection, act, field, in_order, one_of
+from config.catalog.base import IntegrationSpec, Params, ParamError, act, field, in_order, one_of
 
 #: A week of the simulator's sandbox project (its data is generated for any date; bookmark 1001 and funnel 7509
 #: are saved reports there).
@@ -132,9 +132,6 @@ SPEC = IntegrationSpec(
     id="mixpanel",
     provider="mixpanel",
     name="Mixpanel",
-    base_url="https://mixpanel.com/api",
-    auth="basic",
-    docs_url="https://developer.mixpanel.com/reference/query-api",
     implemented=True,
     credential_fields=(
         field("service_account_username", example="sintra.3b1f2a.mp-service-account",
@@ -150,7 +147,6 @@ SPEC = IntegrationSpec(
         field("workspace_id", required=False, pattern="[0-9]{1,19}", pattern_hint="the numeric workspace id",
               example="3456789", description="Workspace id, for projects with data views."),
     ),
-    test_connection=TestConnection(path="/app/me", description="The service account and its projects."),
     actions=(
         act("segmentation", "Event counts over time, optionally split by a property (GET "
                             "/query/segmentation).",

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 # The examples name the simulator sandbox's seeded pipelines (1, 2), stages (1-7) and deals (1-6).
 DealStatus = Literal["open", "won", "lost"]
@@ -138,14 +138,10 @@ SPEC = IntegrationSpec(
     id="pipedrive",
     provider="pipedrive",
     name="Pipedrive",
-    base_url="https://api.pipedrive.com",
-    auth="api_key",
-    docs_url="https://developers.pipedrive.com/docs/api/v1",
     credential_fields=(
         field("api_token", secret=True, example="0123456789abcdef0123456789abcdef01234567",
               description="Personal API token, sent as the x-api-token header."),
     ),
-    test_connection=TestConnection(path="/v1/users/me", description="The token's user and company."),
     actions=(
         act("list_pipelines", "Pipelines and their stages (GET /api/v2/pipelines, /api/v2/stages).",
             ListPipelines),

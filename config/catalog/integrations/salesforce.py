@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, act, field
 
 #: Hosts Salesforce serves orgs' APIs from: My Domain (incl. sandboxes), instances, Hyperforce.
 SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "database.com", "salesforce.mil",
@@ -130,26 +130,21 @@ SPEC = IntegrationSpec(
     id="salesforce",
     provider="salesforce",
     name="Salesforce",
-    base_url="{instance_url}/services/data/v66.0",
-    auth="oauth2",
-    docs_url="https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/",
     credential_fields=(
         field("client_id", example="3MVG9A2kN3Bn17hs0123456789abcdefghijklmnopqrstuvwxyzABCDEF",
               description="Consumer key of the connected app or external client app."),
         field("client_secret", secret=True, example="0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
               description="Consumer secret."),
-        field("refresh_token", secret=True, example="5Aep8610123456789abcdefghijklmnopqrstuvwxyz",
+        field("refresh_token", secret=True, required=False, example="5Aep8610123456789abcdefghijklmnopqrstuvwxyz",
               description="Refresh token (web-server flow)."),
         field("access_token", secret=True, required=False, example="00D000000000000!AQ0000000000000000000000",
               description="Current access token, if any."),
-        field("instance_url", pattern=SALESFORCE_INSTANCE, example="https://acme.my.salesforce.com",
+        field("instance_url", required=False, pattern=SALESFORCE_INSTANCE, example="https://acme.my.salesforce.com",
               pattern_hint="an https URL on a Salesforce domain (e.g. https://acme.my.salesforce.com), "
                            "without path, port, user, query or fragment",
               description="My Domain URL from the token response, e.g. "
                                           "https://acme.my.salesforce.com."),
     ),
-    test_connection=TestConnection(path="/limits",
-                                   description="Org limits, incl. DailyApiRequests remaining."),
     actions=(
         act("create_record", "Create a record (POST /sobjects/{sobject}). No idempotency key: prefer "
             "upsert_record when the record has an external id.", CreateRecord, side_effect=True),

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 Database = Field(default="us", pattern=r"^(mobile-)?[a-z]{2}(-ext)?$",
                  description="Regional database, e.g. us, uk, de, mobile-us, il-ext (gb is read as uk).")
@@ -89,14 +89,8 @@ SPEC = IntegrationSpec(
     id="semrush",
     provider="semrush",
     name="Semrush",
-    base_url="https://api.semrush.com",
-    auth="api_key",
-    docs_url="https://developer.semrush.com/api/",
     credential_fields=(field("api_key", secret=True, example="0123456789abcdef0123456789abcdef",
                              description="Semrush API key (sent as ?key=)."),),
-    test_connection=TestConnection(
-        path="https://www.semrush.com/users/countapiunits.html",
-        description="Remaining API units as plain text; costs no units (on the www host)."),
     actions=(
         act("keyword_overview", "Volume, CPC, competition and trend of a keyword (type=phrase_this, or "
             "phrase_all); answers are semicolon-separated text.", KeywordOverview),

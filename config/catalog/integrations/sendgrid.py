@@ -12,7 +12,6 @@ from config.catalog.base import (
     LIMIT,
     IntegrationSpec,
     Params,
-    TestConnection,
     act,
     ahead,
     field,
@@ -152,9 +151,6 @@ SPEC = IntegrationSpec(
     id="sendgrid",
     provider="sendgrid",
     name="SendGrid",
-    base_url="https://api.sendgrid.com",
-    auth="bearer",
-    docs_url="https://www.twilio.com/docs/sendgrid/api-reference",
     credential_fields=(
         field("api_key", secret=True, example="SG.0123456789abcdefABCDEF.0123456789abcdefABCDEF0123456789abcdefABCDE",
               description="Scoped API key (mail.send, marketing, templates, stats)."),
@@ -163,7 +159,6 @@ SPEC = IntegrationSpec(
         field("on_behalf_of", required=False, example="acme-marketing",
               description="Subuser to act for (on-behalf-of header)."),
     ),
-    test_connection=TestConnection(path="/v3/scopes", description="The scopes the key holds."),
     actions=(
         act("send_mail", "Send a transactional e-mail (POST /v3/mail/send, 202 with X-Message-Id). No "
             "idempotency key: the job key travels in custom_args and the send is recorded before the call.",

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 
 def _yesterday() -> date:
@@ -86,26 +86,21 @@ SPEC = IntegrationSpec(
     id="tiktok",
     provider="tiktok",
     name="TikTok for Business",
-    base_url="https://business-api.tiktok.com/open_api/v1.3",
-    auth="oauth2",
-    docs_url="https://business-api.tiktok.com/portal/docs",
     credential_fields=(
         field("client_id", pattern="[0-9]{1,20}", pattern_hint="the numeric app id", example="7300000000000000001",
               description="TikTok developer app id (app_id)."),
         field("client_secret", secret=True, example="0123456789abcdef0123456789abcdef01234567",
               description="TikTok developer app secret."),
-        field("refresh_token", secret=True, example="rft.0123456789abcdef0123456789abcdef",
+        field("refresh_token", secret=True, required=False, example="rft.0123456789abcdef0123456789abcdef",
               description="Business-account refresh token (about 1 year)."),
         field("access_token", secret=True, required=False, example="act.0123456789abcdef0123456789abcdef",
               description="Current access token (about 24 h), sent as the Access-Token header."),
-        field("business_id", example="-000AbCdEfGh1234IjKlMnOpQrStUvWxYz",
-              description="Open id of the TikTok business account."),
+        field("business_id", required=False, example="-000AbCdEfGh1234IjKlMnOpQrStUvWxYz",
+              description="Open id of the TikTok business account (from the token answer when "
+                          "connected with OAuth)."),
         field("advertiser_id", required=False, pattern="[0-9]{1,20}", pattern_hint="the numeric advertiser id",
               example="7000000000000000001", description="Advertiser id, for Marketing API reporting."),
     ),
-    test_connection=TestConnection(
-        path="/business/get/?business_id={business_id}&fields=[\"display_name\"]",
-        description="The account's display name; an answer with code != 0 is a failure even on HTTP 200."),
     actions=(
         act("get_performance_analytics",
             "Daily account metrics: views, likes, comments, shares, followers, profile views "

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
 
 #: Longest post text X accepts (280 for standard accounts, longer posts need X Premium).
 MAX_POST_TEXT = 25_000
@@ -94,24 +94,20 @@ SPEC = IntegrationSpec(
     id="x",
     provider="x",
     name="X (Twitter)",
-    base_url="https://api.x.com",
-    auth="oauth2",
-    docs_url="https://docs.x.com/x-api/introduction",
     credential_fields=(
         field("client_id", example="M1M5R3BMVy13QmpScXkzTUt5OE46MTpjaQ",
               description="OAuth 2.0 client id of the X app."),
         field("client_secret", secret=True, required=False,
               example="0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
               description="OAuth 2.0 client secret (confidential apps only; PKCE public apps have none)."),
-        field("refresh_token", secret=True, example="bWVtYmVyLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OQ",
+        field("refresh_token", secret=True, required=False, example="bWVtYmVyLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OQ",
               description="User-context refresh token (scopes tweet.read tweet.write users.read "
-                          "offline.access media.write)."),
+                          "offline.access media.write); set by Connect with X."),
         field("access_token", secret=True, required=False, example="bWVtYmVyLWFjY2Vzcy10b2tlbi0wMTIzNDU2Nzg5",
               description="Current user access token, if any."),
         field("bearer_token", secret=True, required=False, example="AAAAAAAAAAAAAAAAAAAAA0123456789abcdef",
               description="App-only Bearer token, used for get_trends."),
     ),
-    test_connection=TestConnection(path="/2/users/me", description="The authenticated user."),
     actions=(
         act("publish_post", "Publish one post (POST /2/tweets); the returned post id is stored for retries.",
             PublishPost, side_effect=True),

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, TestConnection, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, act, field
 
 # The examples name what every simulated account is seeded with: tickets 10005 (new), 10008 and 10023 (open),
 # 10011 (pending); macro 10106 ("Triage::Escalate to tier 2"); the FAQ section and the agents' permission group.
@@ -172,9 +172,6 @@ SPEC = IntegrationSpec(
     id="zendesk",
     provider="zendesk",
     name="Zendesk",
-    base_url="https://{subdomain}.zendesk.com/api/v2",
-    auth="basic",
-    docs_url="https://developer.zendesk.com/api-reference/",
     implemented=True,
     credential_fields=(
         field("subdomain", pattern=f"(?i){LABEL}",
@@ -186,9 +183,6 @@ SPEC = IntegrationSpec(
         field("api_token", secret=True, example="0123456789abcdefABCDEF0123456789abcdefAB",
               description="Zendesk API token."),
     ),
-    test_connection=TestConnection(
-        path="/users/me.json",
-        description="The token's user; an anonymous user (no id or role end-user) means bad credentials."),
     actions=(
         act("create_ticket", "Create a ticket (POST /tickets) with the job key as Idempotency-Key, so a "
                              "retry cannot create a second ticket.", CreateTicket, side_effect=True),

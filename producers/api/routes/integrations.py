@@ -18,6 +18,7 @@ from config.messages import CredentialsIn, JobCreate
 from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, get_writer
 from producers.api.errors import ApiError
 from producers.api.views import agent_view, integration_view
+from producers.oauth_state import forget_app, remember_app
 from workers.dispatch import dispatch_now
 from workers.store import events
 from producers.schemas import (COMMON_ERRORS, AgentPublic, AgentsPublic, ConnectResult, DisconnectResult,
@@ -86,6 +87,7 @@ def configure(agent_id: str, integration_id: str, body: CredentialsIn, caller: C
     _check_fields(spec, values)
     register_secrets(values[name] for name in spec.secret_fields if values.get(name))
     version = get_writer(request).write(caller.workspace, a.id, spec.id, values)
+    remember_app(request.app.state.throttle.redis, caller.workspace, a.id, spec, values)  # the client id, for authorize
     now = utcnow()
     state = upsert_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
                          status="configured", message="credentials stored; run connect to test them",
@@ -172,6 +174,7 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
     a, spec = _lookup(agent_id, integration_id)
     assert spec is not None
     get_writer(request).delete(caller.workspace, a.id, spec.id)
+    forget_app(request.app.state.throttle.redis, caller.workspace, a.id, spec.id)
     now = utcnow()
     state = upsert_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
                          status="disconnected", message="credentials deleted; reconfigure to use it again",

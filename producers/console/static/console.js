@@ -137,7 +137,9 @@ async function onConfigure(form) {
   show(out, "Saving…", "");
   const res = await api("POST", form.dataset.api, {credentials});
   form.querySelectorAll('input[type="password"]').forEach(input => { input.value = ""; });
-  if (res.ok) show(out, "Saved to Vault. Now test the connection.", "ok");
+  const oauth = document.getElementById("oauth-connect");
+  if (res.ok && oauth) { oauth.disabled = false; oauth.removeAttribute("title"); }
+  if (res.ok) show(out, oauth ? `Saved to Vault. Now ${oauth.textContent.trim()}.` : "Saved to Vault. Now test the connection.", "ok");
   else show(out, "Not saved: " + errorText(res), "bad");
   refreshAll();
 }
@@ -206,7 +208,21 @@ async function onBulkRetry(button) {
   refreshAll();
 }
 
+// "Connect with <provider>": the API answers the consent URL (signed state, PKCE); the provider sends the
+// browser back to /api/oauth/callback, which returns to this page while the worker exchanges the code
+async function onAuthorize(button) {
+  const out = resultFor(button);
+  button.disabled = true;
+  show(out, `Opening ${button.dataset.provider}…`, "");
+  const res = await api("POST", button.dataset.authorize);
+  if (res.ok) { window.location.assign(res.data.authorization_url); return; }
+  button.disabled = false;
+  show(out, errorText(res), "bad");
+}
+
 document.addEventListener("click", event => {
+  const authorize = event.target.closest("button[data-authorize]");
+  if (authorize) { event.preventDefault(); onAuthorize(authorize); return; }
   const post = event.target.closest("button[data-post]");
   if (post) { event.preventDefault(); onPostButton(post); return; }
   const bulk = event.target.closest("button[data-bulk]");

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.catalog import IntegrationSpec
+from simulator.urls import BASES, TOKENS
 from workers.providers.base import ProviderClient
 
 
@@ -22,8 +23,6 @@ class ProviderCase:
 
     spec: IntegrationSpec
     client: type[ProviderClient]
-    #: Path prefix of the provider in the simulator, e.g. "/mailchimp/3.0".
-    sim_prefix: str
     #: Credentials that work, and credentials whose secret starts with "bad" (rejected by the simulator).
     good: dict[str, str]
     bad: dict[str, str]
@@ -38,10 +37,18 @@ class ProviderCase:
     count_created: Callable[[ProviderClient, dict[str, Any]], int] | None = None
     #: Optional assertions on an action's result.
     checks: dict[str, Callable[[Any], None]] = field(default_factory=dict)
-    #: Simulator path of the OAuth token endpoint (OAuth2 providers only), e.g. "/x/2/oauth2/token".
-    token_path: str | None = None
     #: Seconds the simulator's 429 asks the client to wait (its Retry-After / reset header).
     retry_after: float = 2.0
+
+    @property
+    def sim_prefix(self) -> str:
+        """Path prefix of the provider in the simulator (derived from its definition)."""
+        return BASES[self.spec.provider]
+
+    @property
+    def token_path(self) -> str | None:
+        """Simulator path of the OAuth token endpoint (OAuth2 providers only; from the definition)."""
+        return TOKENS.get(self.spec.provider)
 
     @property
     def id(self) -> str:

@@ -20,7 +20,7 @@ def _rating(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=AhrefsClient, sim_prefix="/ahrefs/v3",
+    spec=SPEC, client=AhrefsClient,
     good={"api_key": "ahrefs-0123456789abcdef0123456789abcdef"},
     bad={"api_key": "bad-0123456789abcdef0123456789abcdef"},
     actions={

@@ -35,7 +35,7 @@ def _propensity(result: Any) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=AmplitudeClient, sim_prefix="/amplitude/api", good=GOOD, bad=BAD,
+    spec=SPEC, client=AmplitudeClient, good=GOOD, bad=BAD,
     actions={
         "event_segmentation": {"event_type": "Play Song", "start": "2026-09-01", "end": "2026-09-07",
                                "group_by": "country", "segment": [{"prop": "platform", "values": ["iOS"]}]},

@@ -34,7 +34,7 @@ def _check_sent(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=BrevoClient, sim_prefix="/brevo/v3",
+    spec=SPEC, client=BrevoClient,
     good={"api_key": "xkeysib-good0123456789"},
     bad={"api_key": "bad-xkeysib-0123456789"},
     actions={

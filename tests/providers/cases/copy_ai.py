@@ -29,7 +29,7 @@ def _has_ideas(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=CopyAiClient, sim_prefix="/copy_ai/api",
+    spec=SPEC, client=CopyAiClient,
     good={"api_key": "cai_good_key_0001"},
     bad={"api_key": "bad_key_0001"},
     actions={

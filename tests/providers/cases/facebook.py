@@ -33,7 +33,7 @@ def _count_scheduled(client: Any, params: dict[str, Any]) -> int:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=FacebookClient, sim_prefix="/facebook/v25.0",
+    spec=SPEC, client=FacebookClient,
     good=GOOD,
     bad={**GOOD, "access_token": "badUserToken0001"},
     actions={

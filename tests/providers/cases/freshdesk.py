@@ -33,7 +33,7 @@ def _policies_have_targets(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=FreshdeskClient, sim_prefix="/freshdesk/api/v2",
+    spec=SPEC, client=FreshdeskClient,
     good={"domain": "acme", "api_key": "goodFreshdeskKey01"},
     bad={"domain": "acme", "api_key": "badFreshdeskKey01"},
     actions={

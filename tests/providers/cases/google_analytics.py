@@ -27,9 +27,8 @@ def _funnel(result: Any) -> None:
 
 
 def _case(spec: Any, actions: dict[str, Any], checks: dict[str, Any]) -> ProviderCase:
-    return ProviderCase(spec=spec, client=GoogleAnalyticsClient, sim_prefix="/google_analytics", good=GOOD,
-                        bad=BAD, actions=actions, probe=PROBE, checks=checks,
-                        token_path="/google_analytics/token")
+    return ProviderCase(spec=spec, client=GoogleAnalyticsClient, good=GOOD,
+                        bad=BAD, actions=actions, probe=PROBE, checks=checks)
 
 
 SEOMI = _case(SEOMI_SPEC, {

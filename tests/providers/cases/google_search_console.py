@@ -26,7 +26,7 @@ def _has_rows(result: Any) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=GoogleSearchConsoleClient, sim_prefix="/google_search_console",
+    spec=SPEC, client=GoogleSearchConsoleClient,
     good=GOOD, bad=BAD,
     actions={
         "query_search_analytics": {"start_date": date.today() - timedelta(days=30),
@@ -41,5 +41,4 @@ CASE = ProviderCase(
     create=("submit_sitemap", {"feedpath": "https://example.com/sitemap-crash.xml"}),
     count_created=_count_sitemaps,
     checks={"query_search_analytics": _has_rows},
-    token_path="/google_search_console/token",
 )

@@ -20,12 +20,11 @@ def _has_writing_scores(result: dict[str, Any]) -> None:
     assert set(result["score"]) == FIELDS and all(0 <= v <= 1 for v in result["score"].values())
 
 CASE = ProviderCase(
-    spec=SPEC, client=GrammarlyClient, sim_prefix="/grammarly/ecosystem/api",
+    spec=SPEC, client=GrammarlyClient,
     good={"client_id": "gc_penn", "client_secret": "gs_good_secret", "access_token": "gat_configured"},
     bad={"client_id": "gc_penn", "client_secret": "bad_secret", "access_token": "bad_token"},
     actions={"writing_score": DOC, "plagiarism_check": DOC, "ai_detection": {**DOC, "filename": "draft.rtf"}},
     probe=("writing_score", DOC),
-    token_path="/grammarly/v4/api/oauth2/token",
     checks={"writing_score": _has_writing_scores},
     retry_after=2.0,
 )

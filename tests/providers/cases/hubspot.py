@@ -13,7 +13,6 @@ CREDS = {"client_id": "5d3c9e1a-sim-client", "client_secret": "hubspot-client-se
          "refresh_token": "na1-simulated-refresh-token", "access_token": "CKSimGoodAccessToken",
          "portal_id": "2000001"}
 BAD = {**CREDS, "access_token": "bad-token", "refresh_token": "bad-refresh"}
-TOKEN_PATH = "/hubspot/oauth/v3/token"
 
 
 def _count_deals(client: Any, params: dict[str, Any]) -> int:
@@ -36,7 +35,7 @@ def _missing_reported(result: Any) -> None:
 
 
 CRM_CASE = ProviderCase(
-    spec=CRM_SPEC, client=HubSpotClient, sim_prefix="/hubspot", good=CREDS, bad=BAD,
+    spec=CRM_SPEC, client=HubSpotClient, good=CREDS, bad=BAD,
     actions={
         "create_deal": {"dealname": "Big deal", "dealstage": "appointmentscheduled", "amount": 5000,
                         "closedate": "2026-12-01T00:00:00Z", "contact_ids": ["101"], "company_ids": ["201"]},
@@ -57,11 +56,10 @@ CRM_CASE = ProviderCase(
     create=("create_deal", {"dealname": "Crash test deal", "dealstage": "qualifiedtobuy"}),
     count_created=_count_deals,
     checks={"create_deal": _deal_has_associations},
-    token_path=TOKEN_PATH,
 )
 
 MARKETING_CASE = ProviderCase(
-    spec=MARKETING_SPEC, client=HubSpotClient, sim_prefix="/hubspot", good=CREDS, bad=BAD,
+    spec=MARKETING_SPEC, client=HubSpotClient, good=CREDS, bad=BAD,
     actions={
         "list_marketing_emails": {"include_stats": True},
         "create_marketing_email": {"name": "Autumn", "subject": "Autumn sale", "from_name": "Acme",
@@ -77,7 +75,6 @@ MARKETING_CASE = ProviderCase(
     create=("create_list", {"name": "Crash list"}),
     count_created=_count_lists,
     checks={"add_to_list": _missing_reported},
-    token_path=TOKEN_PATH,
 )
 
 CASES = [CRM_CASE, MARKETING_CASE]

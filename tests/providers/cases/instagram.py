@@ -30,7 +30,7 @@ def _count_posts(client: Any, params: dict[str, Any]) -> int:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=InstagramClient, sim_prefix="/instagram/v25.0",
+    spec=SPEC, client=InstagramClient,
     good={"access_token": "IGAAgoodToken0001", "ig_user_id": "17841400000000001"},
     bad={"access_token": "badToken0001", "ig_user_id": "17841400000000001"},
     actions={

@@ -33,7 +33,7 @@ def _check_analytics(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=IntercomClient, sim_prefix="/intercom",
+    spec=SPEC, client=IntercomClient,
     good={**CREDS, "access_token": "dG9rOmdvb2QtdG9rZW4tMDAwMQ=="},
     bad={**CREDS, "access_token": "bad-token-0001"},
     actions={

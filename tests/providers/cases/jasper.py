@@ -34,7 +34,6 @@ def _two_outputs(result: dict[str, Any]) -> None:
 
 CASE = ProviderCase(
     spec=SPEC, client=JasperClient,
-    sim_prefix="/jasper",
     good={"api_key": "jsp_good_key_0001"},
     bad={"api_key": "bad_key_0001"},
     actions={

@@ -16,7 +16,6 @@ ORG_ID = "2414183"
 APP = {"client_id": "sintra-li-app", "client_secret": "li-secret-0001"}
 GOOD = {**APP, "refresh_token": "acme.rt-initial", "access_token": "acme.at-initial"}
 BAD = {**APP, "refresh_token": "bad-refresh", "access_token": "bad-access"}
-TOKEN_PATH = "/linkedin/oauth/v2/accessToken"
 
 
 def _post(client: Any) -> str:
@@ -34,7 +33,7 @@ def _count_posts(client: Any, params: dict[str, Any]) -> int:
 
 
 SOCIAL = ProviderCase(
-    spec=SOCIAL_SPEC, client=LinkedInClient, sim_prefix="/linkedin",
+    spec=SOCIAL_SPEC, client=LinkedInClient,
     good={**GOOD, "organization_id": ORG_ID}, bad={**BAD, "organization_id": ORG_ID},
     actions={
         "publish_post": {"text": "We are hiring (remote) #jobs https://sintra.ai/jobs_2026"},
@@ -47,15 +46,13 @@ SOCIAL = ProviderCase(
     probe=("get_organization", {}),
     create=("publish_post", {"text": "Crash test (once) & only once"}),
     count_created=_count_posts,
-    token_path=TOKEN_PATH,
     retry_after=2.0,
 )
 
 SALES = ProviderCase(
-    spec=SALES_SPEC, client=LinkedInClient, sim_prefix="/linkedin", good=GOOD, bad=BAD,
+    spec=SALES_SPEC, client=LinkedInClient, good=GOOD, bad=BAD,
     actions={"get_company_insights": {"vanity_name": "linkedin"}},
     probe=("get_company_insights", {"organization_id": "1035"}),
-    token_path=TOKEN_PATH,
     retry_after=2.0,
 )
 

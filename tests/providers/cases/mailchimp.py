@@ -35,7 +35,7 @@ def _count_campaigns(client: Any, params: dict[str, Any]) -> int:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=MailchimpClient, sim_prefix="/mailchimp/3.0",
+    spec=SPEC, client=MailchimpClient,
     good={"api_key": "goodkey0123456789-us21", "list_id": "leads"},
     bad={"api_key": "badkey0123456789-us21", "list_id": "leads"},
     actions={

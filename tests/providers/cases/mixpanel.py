@@ -30,7 +30,7 @@ def _exported(result: Any) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=MixpanelClient, sim_prefix="/mixpanel/api", good=GOOD, bad=BAD,
+    spec=SPEC, client=MixpanelClient, good=GOOD, bad=BAD,
     actions={
         "segmentation": {**WEEK, "event": "Signed up", "on": 'properties["$browser"]'},
         "insights": {"bookmark_id": 1001},

@@ -40,7 +40,7 @@ def _pipelines_with_stages(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=PipedriveClient, sim_prefix="/pipedrive",
+    spec=SPEC, client=PipedriveClient,
     good={"api_token": "goodPipedriveToken01"},
     bad={"api_token": "badPipedriveToken01"},
     actions={

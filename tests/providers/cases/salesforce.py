@@ -41,7 +41,7 @@ def _open_only(result: Any) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=SalesforceClient, sim_prefix="/salesforce/services/data/v66.0",
+    spec=SPEC, client=SalesforceClient,
     good=CREDS, bad={**CREDS, "access_token": "bad-session", "refresh_token": "bad-refresh"},
     actions={
         "create_record": {"sobject": "Lead",
@@ -60,6 +60,5 @@ CASE = ProviderCase(
                               "fields": {"LastName": "Crash", "Company": "Crash test Inc"}}),
     count_created=_count_leads,
     checks={"query": _five_accounts, "list_opportunities": _open_only, "run_report": _has_rows},
-    token_path="/salesforce/services/oauth2/token",
     retry_after=LIMIT_EXCEEDED_DELAY,
 )

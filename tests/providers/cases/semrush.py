@@ -34,7 +34,7 @@ def _audit(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=SemrushClient, sim_prefix="/semrush",
+    spec=SPEC, client=SemrushClient,
     good={"api_key": "0123456789abcdef0123456789abcdef"},
     bad={"api_key": "bad456789abcdef0123456789abcdef"},
     actions={

@@ -32,7 +32,7 @@ def _check_mail(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=SendGridClient, sim_prefix="/sendgrid",
+    spec=SPEC, client=SendGridClient,
     good={"api_key": "SG.good-key.0123456789", "region": "global"},
     bad={"api_key": "bad-key.0123456789", "region": "global"},
     actions={

@@ -22,7 +22,7 @@ def _five_videos(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=TikTokClient, sim_prefix="/tiktok/open_api/v1.3",
+    spec=SPEC, client=TikTokClient,
     good=GOOD,
     bad={**GOOD, "access_token": "bad-access", "refresh_token": "bad-refresh", "client_secret": "bad-secret"},
     actions={
@@ -32,6 +32,5 @@ CASE = ProviderCase(
     },
     probe=("list_videos", {"limit": 5}),
     checks={"list_videos": _five_videos},
-    token_path="/tiktok/open_api/v1.3/tt_user/oauth2/refresh_token/",
     retry_after=THROTTLE_DELAY,
 )

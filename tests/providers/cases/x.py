@@ -34,7 +34,7 @@ def _count_thread(client: Any, params: dict[str, Any]) -> int:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=XClient, sim_prefix="/x", good=GOOD, bad=BAD,
+    spec=SPEC, client=XClient, good=GOOD, bad=BAD,
     actions={
         "publish_post": {"text": "Hello from Sintra https://sintra.ai & friends"},
         "publish_thread": {"texts": ["A thread 1/3", "A thread 2/3", "A thread 3/3"]},
@@ -47,6 +47,5 @@ CASE = ProviderCase(
     create=("publish_thread", {"texts": THREAD}),
     count_created=_count_thread,
     checks={"publish_thread": lambda r: _sized(r, "post_ids", 3), "search_recent": lambda r: _sized(r, "posts", 15)},
-    token_path="/x/2/oauth2/token",
     retry_after=3.0,
 )

@@ -45,7 +45,7 @@ def _check_ratings(result: dict[str, Any]) -> None:
 
 
 CASE = ProviderCase(
-    spec=SPEC, client=ZendeskClient, sim_prefix="/zendesk/api/v2",
+    spec=SPEC, client=ZendeskClient,
     good={**CREDS, "api_token": "0123456789abcdefGoodToken"},
     bad={**CREDS, "api_token": "bad3456789abcdefBadToken"},
     actions={
