@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -35,7 +36,8 @@ from config.providers import root_base_path  # noqa: E402
 from simulator.urls import settings_env  # noqa: E402
 
 PG_ADMIN = os.environ.get("SINTRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = "redis://127.0.0.1:6379/13"
+#: The Redis database the benchmarks use (flushed at start): ``BENCH_REDIS_URL`` or db 11.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
 def _port() -> int:
@@ -64,7 +66,7 @@ def pct(values: list[float], p: float) -> float:
 class Env:
     """Vault dev server, simulator, PostgreSQL database and Redis db for one benchmark run."""
 
-    def __init__(self) -> None:
+    def __init__(self, sim_module: str = "simulator") -> None:
         import hvac
 
         from workers.store.db import migrate
@@ -90,12 +92,32 @@ class Env:
                     **settings_env(self.sim), "SINTRA_LOG_FORMAT": "json",
                     "SINTRA_LOG_LEVEL": "WARNING", "dramatiq_worker_timeout": "100",
                     "BENCH_REDIS_URL": REDIS_URL, "BENCH_PROVIDER_URL": self.sim + root_base_path("mailchimp"),
-                    "PYTHONPATH": str(ROOT)}
-        self.start([sys.executable, "-m", "simulator", "--host", "127.0.0.1", "--port", str(self.sim_port)])
-        self.start([sys.executable, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
-                    "127.0.0.1", "--port", str(self.api_port), "--log-level", "warning"])
+                    # the benchmark measures throughput, not the throttle (it still runs on every request)
+                    "SINTRA_RATE_LIMIT_PER_KEY": "100000000", "SINTRA_RATE_LIMIT_PER_IP": "100000000",
+                    # BENCH_EXTRA_PYTHONPATH: try packages not installed in the venv (e.g. uvloop, httptools)
+                    "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("BENCH_EXTRA_PYTHONPATH")]))}
+        self.vhosts: list[str] = []
+        self.api_pids: dict[str, int] = {}
+        sim_args = ["--port", str(self.sim_port)] + (["--host", "127.0.0.1"] if sim_module == "simulator" else [])
+        self.start([sys.executable, "-m", sim_module, *sim_args])
+        self.start_api(self.api_port)
         _wait(f"{self.sim}/_sim/calls")
-        _wait(f"{self.api}/healthz")
+
+    def start_api(self, port: int, **env: str) -> str:
+        """Serve the API (one uvicorn process, one worker) on ``port``; return its URL once it answers."""
+        p = self.start([sys.executable, "-m", "uvicorn", "--factory", "producers.api.app:app_factory", "--host",
+                        "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"], **env)
+        _wait(f"http://127.0.0.1:{port}/healthz")
+        self.api_pids[f"http://127.0.0.1:{port}"] = p.pid
+        return f"http://127.0.0.1:{port}"
+
+    def rabbitmq_url(self) -> str:
+        """A RabbitMQ URL on a fresh private vhost (deleted at :meth:`close`)."""
+        vhost = f"sintra-bench-{uuid.uuid4().hex[:8]}"
+        for cmd in (["add_vhost", vhost], ["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]):
+            subprocess.run(["rabbitmqctl", "-q", *cmd], check=True, capture_output=True, timeout=60)
+        self.vhosts.append(vhost)
+        return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
 
     def start(self, cmd: list[str], **env: str) -> subprocess.Popen[bytes]:
         """Start a child process with the benchmark environment."""
@@ -114,13 +136,15 @@ class Env:
             except subprocess.TimeoutExpired:
                 p.kill()
         self.bao.stop()
+        for vhost in self.vhosts:
+            subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, timeout=60)
         with psycopg.connect(PG_ADMIN, autocommit=True) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
 
 
-def sintra_key(env: Env) -> str:
+def sintra_key(env: Env, workspace: str = "bench") -> str:
     """A workspace with Mailchimp configured and connected."""
-    out = subprocess.run([sys.executable, "-m", "producers.cli", "keys", "create", "--workspace", "bench"],
+    out = subprocess.run([sys.executable, "-m", "producers.cli", "keys", "create", "--workspace", workspace],
                          env=env.env, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     key = out.strip().splitlines()[-1]
     h = {"Authorization": f"Bearer {key}"}
@@ -163,18 +187,27 @@ def sintra_results(env: Env, n: int) -> tuple[float, list[float]]:
     return n / span, [(r[1] - r[0]).total_seconds() * 1000 for r in rows]
 
 
-def bare_enqueue(n: int, rate: float | None) -> None:
-    """Enqueue ``n`` bare messages (paced at ``rate``/s when given)."""
+def bare_enqueue(n: int, rate: float | None, *, broker_url: str = REDIS_URL, probe: bool = True) -> None:
+    """Enqueue ``n`` bare messages (paced at ``rate``/s when given); ``probe=False`` marks background load."""
     import dramatiq
-    from dramatiq.brokers.redis import RedisBroker
 
-    broker = RedisBroker(url=REDIS_URL)
-    msg = dramatiq.Message(queue_name="bare", actor_name="bare_call", args=(), kwargs={}, options={})
+    broker: dramatiq.Broker
+    if broker_url.startswith("amqp"):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=broker_url)
+    else:
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=broker_url)
+    msg: dramatiq.Message[Any] = dramatiq.Message(queue_name="bare", actor_name="bare_call", args=(), kwargs={},
+                                                  options={})
     start = time.time()
     for i in range(n):
         if rate:
             time.sleep(max(0.0, start + i / rate - time.time()))
-        broker.enqueue(msg.copy(kwargs={"enqueued_at": time.time()}, message_id=str(uuid.uuid4())))
+        broker.enqueue(msg.copy(kwargs={"enqueued_at": time.time(), "probe": probe}, message_id=str(uuid.uuid4())))
+    broker.close()
 
 
 def bare_results(n: int) -> tuple[float, list[float]]:
@@ -186,7 +219,7 @@ def bare_results(n: int) -> tuple[float, list[float]]:
     rows = [tuple(map(float, v.split())) for v in r.lrange("bench:bare", 0, -1)]
     starts = [float(v) for v in r.lrange("bench:bare:start", 0, -1)]
     r.delete("bench:bare", "bench:bare:start")
-    return n / (max(f for _, f in rows) - min(starts)), [p * 1000 for p, _ in rows]
+    return n / (max(f for _, f, _ in rows) - min(starts)), [p * 1000 for p, _, probe in rows if probe]
 
 
 def main() -> None:

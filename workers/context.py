@@ -87,7 +87,10 @@ def boot(broker: Any, worker: Any = None) -> WorkerContext:
             settings = get_settings()
             configure_logging(fmt=settings.log_format, level=settings.log_level)
             source = PerAgentCredentials(settings, only=os.environ.get("SINTRA_WORKER_AGENT"))
-            built = WorkerContext(settings=settings, engine=build_engine(settings.db_url), credentials=source)
+            # one pooled connection per worker thread, plus the heartbeat, relay and sweeper loops
+            threads = int(getattr(worker, "worker_threads", 8) or 8)
+            built = WorkerContext(settings=settings, engine=build_engine(settings.db_url, pool_size=threads + 4),
+                                  credentials=source)
             check_dependencies(built)
             _contexts[key] = built
             _owned.add(key)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import redis
 import structlog
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import Route
 
@@ -19,8 +20,9 @@ from producers.api import metrics
 from producers.api.deps import get_caller
 from producers.api.errors import install_error_handlers
 from producers.api.limits import BodyLimit, Throttle, check_inputs
-from producers.api.routes import (events, health, integrations, jobs, keys, oauth, ops, schedules, tools, webhooks,
-                                  workflows)
+from producers.api.hotpath import HotPath, authenticate
+from producers.api.routes import (events, health, integrations, jobs, keys, oauth, ops, schedules, submit, tools,
+                                   webhooks, workflows)
 from producers.enqueue import Enqueuer
 from workers.broker import build_broker
 from workers.store.db import build_engine
@@ -41,6 +43,28 @@ def _lazy_writer(settings: Settings) -> Callable[[], Any]:
     return get
 
 
+class BindRequest:
+    """Bind each request's id, path and method to the log context (a plain ASGI middleware: Starlette's
+    ``BaseHTTPMiddleware`` would run every request in an extra task with memory streams)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=scope["path"],
+                                                   method=scope["method"])
+        await self.app(scope, receive, send)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Close the hot path's connections of this event loop when it stops serving."""
+    yield
+    await app.state.hot.close()
+
+
 def operation_id(route: APIRoute) -> str:
     """A stable OpenAPI operation id: ``<tag>_<function>``, e.g. ``jobs_create``."""
     return f"{route.tags[0] if route.tags else 'api'}_{route.name.rstrip('_')}"
@@ -49,7 +73,7 @@ def operation_id(route: APIRoute) -> str:
 def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastAPI:
     """The API app for ``settings``."""
     settings = settings or get_settings()
-    app = FastAPI(title="Sintra", version="0.1.0", generate_unique_id_function=operation_id,
+    app = FastAPI(title="Sintra", version="0.1.0", generate_unique_id_function=operation_id, lifespan=_lifespan,
                   description="Run AI agents' jobs against SaaS integrations. Every `/api` route needs "
                               "`Authorization: Bearer <key>`; errors are `{\"error\": {\"code\", \"message\"}}`.")
     app.state.settings = settings
@@ -57,7 +81,11 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
     app.state.engine = build_engine(settings.db_url)
     app.state.enqueuer = Enqueuer(broker or build_broker(settings, set_global=False))
     app.state.writer = _lazy_writer(settings)
+    app.state.hot = HotPath.build(settings, app.state.engine, app.state.enqueuer)
     install_error_handlers(app)
+    # first, so routing (which tries routes in order) finds the hot path at once; it authenticates itself
+    # (key cache, one Redis round trip; see producers.api.hotpath)
+    app.include_router(submit.router, dependencies=[Depends(authenticate), Depends(check_inputs)])
     app.include_router(health.router)
     app.include_router(metrics.router)
     # every /api route needs a key, whether or not its handler asks who calls (cached: runs once); then
@@ -73,13 +101,7 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
 
     install_console(app)
 
-    @app.middleware("http")
-    async def _bind_request(request: Request, call_next: Any) -> Any:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:12], path=request.url.path,
-                                               method=request.method)
-        return await call_next(request)
-
+    app.add_middleware(BindRequest)
     # outermost: an oversized body is refused before routing, parsing or authentication
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
 

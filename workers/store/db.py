@@ -54,8 +54,12 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def build_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL and a busy timeout so several processes can share it."""
+def build_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for ``url``; SQLite gets WAL and a busy timeout so several processes can share it.
+
+    ``pool_size`` connections stay open: a worker passes its thread count (plus its own loops), because a
+    connection beyond the pool is closed when returned, and PostgreSQL forks a backend for every new one.
+    """
     url = normalize_url(url)
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
@@ -73,7 +77,7 @@ def build_engine(url: str) -> Engine:
 
         return engine
     # no pre-ping (a round trip per checkout); recycle instead, and a pool as large as a worker's threads
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, hide_parameters=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_recycle=1800, hide_parameters=True)
 
 
 def alembic_config(url: str):

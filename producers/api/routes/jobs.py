@@ -1,4 +1,5 @@
-"""``/api/jobs``: submit a job, read one, list them."""
+"""``/api/jobs``: read, list, cancel and retry jobs, and the checks of a submission (submitting is
+:mod:`producers.api.routes.submit`, the async hot path)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from producers.api.pagination import CursorParam, LimitParam, decode_cursor, enc
 from producers.schemas import COMMON_ERRORS, BulkRetryResult, JobsPublic, JobTimeline, errors
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
-from workers.store.integrations import get_state
 from workers.store.models import utcnow
 from workers.store.pages import jobs_page
 
@@ -75,38 +75,6 @@ def validate_run_at(run_at: datetime | None, grace_seconds: float = 60.0) -> Non
     if run_at is not None and (utcnow() - run_at).total_seconds() > grace_seconds:
         raise ApiError(422, "invalid_run_at", f"run_at {run_at.isoformat()} is in the past "
                        f"(more than {grace_seconds:g} s ago)")
-
-
-@router.post("", status_code=202, response_model=JobPublic,
-             responses={200: {"model": JobPublic, "description": "The job an earlier request with the same "
-                              "idempotency key created; nothing was enqueued."}, **errors(404, 409, 501, 503)})
-def create(req: JobCreate, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep) -> JSONResponse:
-    """Validate and enqueue a job; a repeated idempotency key returns the original job and enqueues nothing."""
-    if req.idempotency_key:
-        existing = job_store.find_by_idempotency_key(session=session, workspace=caller.workspace,
-                                                     key=req.idempotency_key)
-        if existing is not None:
-            return _job_response(existing, 200)
-    validate_job(req)
-    validate_run_at(req.run_at)
-    state = get_state(session=session, workspace=caller.workspace, agent=req.agent, integration=req.integration)
-    if state is None or state.status in ("not_configured", "disconnected"):
-        raise ApiError(409, "not_configured", f"{req.agent}/{req.integration} is "
-                       f"{'not configured' if state is None else state.status}: configure and connect it first")
-    validate_requirements(req, state.fields_set)
-    later = req.run_at is not None and req.run_at > utcnow()
-    job, created = job_store.create_job(session=session, workspace=caller.workspace, req=req,
-                                        status="scheduled" if later else "queued")
-    if not created:
-        return _job_response(job, 200)
-    record_event(session=session, actor=caller.actor, kind="api", outcome="job_scheduled" if later else "job_created",
-                 workspace=caller.workspace, job_id=job.id, agent=job.agent, integration=job.integration,
-                 action=job.action)
-    session.commit()
-    if not later:  # a scheduled job is enqueued by the scheduler when due
-        # committed with its outbox entry: if the broker is down now, a relay sends it when it is back
-        dispatch_now(session, enqueuer, job)
-    return _job_response(job, 202)
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic,

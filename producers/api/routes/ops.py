@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, UTC
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from config.catalog import agents
 from config.messages import JobCreate, JobPublic, JobStatus
@@ -24,7 +25,7 @@ from producers.ops_schemas import (
     WorkersPublic,
 )
 from producers.api.queue_depth import broker_depth
-from producers.api.routes import jobs as job_routes
+from producers.api.routes.submit import submit_in_tx
 from producers.api.routes.integrations import _lookup
 from producers.schemas import COMMON_ERRORS, errors
 from workers.store import ops
@@ -166,23 +167,15 @@ def schedule_firings(schedule_id: str, caller: CallerDep, session: SessionDep) -
 
 @router.post("/api/schedules/{schedule_id}/run", status_code=202, response_model=JobPublic,
              responses=errors(404, 409))
-def run_now(schedule_id: str, caller: CallerDep, session: SessionDep, enqueuer: EnqueuerDep,
-            request: Request) -> Any:
+def run_now(schedule_id: str, caller: CallerDep, session: SessionDep, request: Request) -> Any:
     """Run a schedule's job now, once, through the same path as ``POST /api/jobs`` (its timing is unchanged)."""
     row = schedule_store.get_schedule(session=session, workspace=caller.workspace, schedule_id=schedule_id)
     if row is None:
         raise ApiError(404, "not_found", f"no schedule {schedule_id!r} in workspace {caller.workspace!r}")
     req = JobCreate(agent=row.agent, integration=row.integration, action=row.action, params=row.params)
-    response = job_routes.create(req, caller, session, enqueuer)
-    job = get_job(session=session, job_id=_job_id(response.body))
-    if job is not None:
-        job.schedule_id = row.id
-        session.add(job)
-        session.commit()
-    return response
-
-
-def _job_id(body: bytes | memoryview) -> str:
-    import json
-
-    return str(json.loads(bytes(body))["id"])
+    with request.app.state.engine.begin() as conn:
+        status, job = submit_in_tx(conn, req, caller, None, schedule_id=row.id)
+    if status == 202 and job["status"] == "queued" and request.app.state.hot.dispatcher.send_sync(
+            job["id"], job["workspace_id"], job["agent"], job["dispatch_at"]):
+        job["dispatch_at"] = None
+    return JSONResponse(to_public(Job(**job)).model_dump(mode="json"), status_code=status)

@@ -1,0 +1,138 @@
+"""Async resources of the API's hot path: a transaction runner and a one-round-trip throttle gate.
+
+Both hold connections bound to an event loop, so they keep one set per running loop (the app may
+be served by several loops at once: uvicorn, and in tests a ``TestClient`` next to a served copy).
+
+* :class:`TxRunner` runs a sync function over a ``Connection``. On PostgreSQL it goes through an
+  ``AsyncEngine`` (psycopg's async mode, pooled) in autocommit: the request never hops to the thread
+  pool and waits on the database without holding a thread, so one process keeps many submissions in
+  flight; the function makes its writes one statement (atomic by itself), which saves the BEGIN and
+  COMMIT round trips. SQLite (development) has no async driver here: the function runs in a worker
+  thread inside one transaction.
+* :class:`AsyncGate` is :class:`producers.api.limits.Throttle`'s three checks of an authenticated
+  request (failed authentications of the address, requests of the address, requests of the key) in
+  one Lua call: one Redis round trip instead of four.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import anyio.to_thread
+import redis.asyncio as aredis
+import structlog
+from sqlalchemy.engine import Connection, Engine
+
+from producers.api.limits import WINDOW_SECONDS, redis_errors, too_many
+
+log = structlog.get_logger("sintra.api")
+T = TypeVar("T")
+
+
+class PerLoop(Generic[T]):
+    """One ``factory()`` result per running event loop, dropped with its loop."""
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self.factory = factory
+        self.items: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+
+    def get(self) -> T:
+        """This loop's instance."""
+        loop = asyncio.get_running_loop()
+        item = self.items.get(loop)
+        if item is None:
+            item = self.items[loop] = self.factory()
+        return item
+
+    def pop(self) -> T | None:
+        """Forget (and return) this loop's instance, to close it."""
+        return self.items.pop(asyncio.get_running_loop(), None)
+
+
+#: Database connections the hot path keeps per event loop (its submissions in flight at once).
+POOL_SIZE = 32
+
+
+class TxRunner:
+    """Run ``fn(conn, ...)``: on PostgreSQL in autocommit without a thread hop, elsewhere in one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.native = engine.dialect.name == "postgresql"
+        self.engines = PerLoop(self._async_engine)
+
+    def _async_engine(self) -> Any:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        # kept open up to POOL_SIZE: a pool smaller than the submissions in flight opens and closes an
+        # overflow connection per request (a PostgreSQL backend fork each), which profiling showed costs
+        # more than the submission; beyond POOL_SIZE requests wait for a connection instead
+        return create_async_engine(self.engine.url, pool_size=POOL_SIZE, max_overflow=0, pool_timeout=30,
+                                   pool_recycle=1800, hide_parameters=True, isolation_level="AUTOCOMMIT")
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(conn, *args)``; each of its statements must be atomic by itself (autocommit on PostgreSQL)."""
+        if not self.native:
+            return await anyio.to_thread.run_sync(self._sync, fn, *args)
+        async with self.engines.get().connect() as conn:
+            return await conn.run_sync(fn, *args)
+
+    def _sync(self, fn: Callable[..., T], *args: Any) -> T:
+        conn: Connection
+        with self.engine.begin() as conn:
+            return fn(conn, *args)
+
+    async def close(self) -> None:
+        """Close this loop's pooled connections."""
+        engine = self.engines.pop()
+        if engine is not None:
+            await engine.dispose()
+
+
+#: KEYS: failures of the address, requests of the address, requests of the key.
+#: ARGV: their three limits, the window TTL. Returns 0 (pass) or which one refused (1, 2, 3).
+_GATE = """
+if tonumber(redis.call('get', KEYS[1]) or '0') >= tonumber(ARGV[1]) then return 1 end
+for i = 2, 3 do
+  local n = redis.call('incr', KEYS[i])
+  if n == 1 then redis.call('expire', KEYS[i], ARGV[4]) end
+  if n > tonumber(ARGV[i]) then return i end
+end
+return 0
+"""
+_REFUSED = {1: "failed authentications", 2: "requests from this address", 3: "requests for this key"}
+
+
+class AsyncGate:
+    """The throttle of an authenticated request in one Redis round trip (same keys as ``Throttle``)."""
+
+    def __init__(self, redis_url: str, prefix: str = "sintra:throttle") -> None:
+        self.prefix = prefix
+        self.clients = PerLoop(lambda: aredis.Redis.from_url(redis_url))
+        self.scripts: PerLoop[Any] = PerLoop(lambda: self.clients.get().register_script(_GATE))
+
+    async def admit(self, *, ip: str, key_hash: str, limits: tuple[int, int, int]) -> None:
+        """Count the request for its address and key; 429 with ``Retry-After`` past any limit."""
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        retry = int((window + 1) * WINDOW_SECONDS - now) + 1
+        keys = [f"{self.prefix}:{bucket}:{ident}:{window}"
+                for bucket, ident in (("auth_failures", ip), ("ip", ip), ("key", key_hash))]
+        try:
+            refused = int(await self.scripts.get()(keys=keys, args=[*limits, WINDOW_SECONDS + 5]))
+        except redis_errors as exc:  # Redis down: serve unthrottled rather than fail every request
+            log.warning("throttle.unavailable", error=type(exc).__name__)
+            return
+        if refused:
+            raise too_many(_REFUSED[refused], retry)
+
+    async def close(self) -> None:
+        """Close this loop's Redis connections."""
+        self.scripts.pop()
+        client = self.clients.pop()
+        if client is not None:
+            await client.aclose()

@@ -1,0 +1,130 @@
+"""Send just-committed jobs' messages from one thread, clearing their outbox entries in batches.
+
+The submission route commits the job with its outbox entry (``dispatch_at``), hands the job here
+and awaits its send, so it answers only once the message is on the broker, as before. This thread
+takes every job waiting at that moment, sends each message (the broker clients are synchronous),
+then clears all their outbox entries in one transaction: one commit per batch instead of one per
+submission. If the broker is down, a job keeps its entry and a relay sends it when the broker is
+back (:func:`workers.dispatch.relay_once`); if the process dies first, the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import queue
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy import bindparam, update
+from sqlalchemy.engine import Engine
+
+from config.messages import JobMessage
+from workers.broker import Enqueuer
+from workers.store.models import Job, utcnow
+
+log = structlog.get_logger("sintra.dispatch")
+
+#: Most jobs sent and marked per batch.
+MAX_BATCH = 500
+
+
+@dataclass
+class Pending:
+    """A committed job waiting for its message, and the future its request awaits."""
+
+    job_id: str
+    workspace: str
+    agent: str
+    entry: datetime
+    done: Future[bool] = field(default_factory=Future)
+    #: The request's context (its trace span, its log context): the message is sent under it, so the
+    #: job's trace continues the request's
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
+
+
+class Dispatcher:
+    """A daemon thread sending committed jobs' messages and clearing their outbox entries."""
+
+    def __init__(self, engine: Engine, enqueuer: Enqueuer) -> None:
+        self.engine, self.enqueuer = engine, enqueuer
+        self.queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    async def send(self, job_id: str, workspace: str, agent: str, entry: datetime) -> bool:
+        """Send a committed job's message; True once sent and its entry cleared, False if deferred to a relay."""
+        return await asyncio.wrap_future(self._put(Pending(job_id, workspace, agent, entry)))
+
+    def send_sync(self, job_id: str, workspace: str, agent: str, entry: datetime) -> bool:
+        """:meth:`send` for a sync route (it blocks its thread until the batch is sent)."""
+        return self._put(Pending(job_id, workspace, agent, entry)).result(timeout=60)
+
+    def _put(self, pending: Pending) -> Future[bool]:
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None:
+                    self.thread = threading.Thread(target=self._loop, name="sintra-dispatch", daemon=True)
+                    self.thread.start()
+        self.queue.put(pending)
+        return pending.done
+
+    def stop(self) -> None:
+        """Send what is waiting, then end the thread."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join(timeout=10)
+            self.thread = None
+
+    def _loop(self) -> None:
+        while True:
+            first = self.queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self.queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            try:
+                self._send(batch)
+            except BaseException as exc:  # never leave a request waiting forever
+                for p in batch:
+                    if not p.done.done():
+                        p.done.set_exception(exc)
+
+    def _send(self, batch: list[Pending]) -> None:
+        sent: list[tuple[Pending, str]] = []
+        for p in batch:
+            try:
+                message = JobMessage(job_id=p.job_id, workspace=p.workspace)
+                sent.append((p, p.context.run(self.enqueuer.enqueue, message, p.agent)))
+            except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
+                log.warning("dispatch.deferred", job_id=p.job_id, error=type(exc).__name__)
+        marked = bool(sent) and self._mark(sent)
+        done = {p.job_id for p, _ in sent} if marked else set()
+        for p in batch:
+            if not p.done.done():
+                p.done.set_result(p.job_id in done)
+
+    def _mark(self, sent: list[tuple[Pending, str]]) -> bool:
+        """Clear the sent jobs' outbox entries (compare-and-clear, as ``mark_dispatched``) in one transaction."""
+        table = Job.__table__  # type: ignore[attr-defined]
+        stmt = (update(table).where(table.c.id == bindparam("jid"), table.c.dispatch_at == bindparam("entry"))
+                .values(dispatch_at=None, message_id=bindparam("mid"), updated_at=bindparam("now")))
+        now = utcnow()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(stmt, [{"jid": p.job_id, "entry": p.entry, "mid": mid, "now": now} for p, mid in sent])
+        except Exception as exc:  # noqa: BLE001 - the entries stay: a relay sends those jobs again (harmless)
+            log.warning("dispatch.mark_failed", jobs=len(sent), error=type(exc).__name__)
+            return False
+        return True

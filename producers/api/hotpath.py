@@ -1,0 +1,99 @@
+"""What the submission hot path holds for the app's life, and its authentication.
+
+:func:`authenticate` answers a request whose bearer key this process authenticated before from the
+:class:`~producers.api.keycache.KeyCache` and one Redis round trip (the throttle gate), with no
+thread hop and no database query; the key's revocation is then checked inside the submission's own
+transaction. Anything else (a key not seen yet, a console session, no key, a wrong key) goes through
+the general :func:`producers.api.deps.get_caller`, so every refusal and throttle stays exactly as
+on the other routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+
+from config.settings import Settings
+from producers.api.aio import AsyncGate, TxRunner
+from producers.api.deps import MAX_KEY_LENGTH, Caller, bearer, get_caller
+from producers.api.dispatcher import Dispatcher
+from producers.api.errors import ApiError
+from producers.api.keycache import KeyCache, KnownKey
+from workers.broker import Enqueuer
+from workers.store.keys import hash_key
+
+
+@dataclass
+class HotPath:
+    """The hot path's resources: transaction runner, throttle gate, key cache and dispatcher."""
+
+    engine: Engine
+    runner: TxRunner
+    gate: AsyncGate
+    keys: KeyCache
+    dispatcher: Dispatcher
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine, enqueuer: Enqueuer) -> HotPath:
+        """The resources for an app (no connection is opened until the first submission)."""
+        return cls(engine=engine, runner=TxRunner(engine), gate=AsyncGate(settings.redis_url), keys=KeyCache(),
+                   dispatcher=Dispatcher(engine, enqueuer))
+
+    async def close(self) -> None:
+        """Close this event loop's connections and stop the dispatcher (it restarts on the next use)."""
+        await self.runner.close()
+        await self.gate.close()
+        await run_in_threadpool(self.dispatcher.stop)
+
+
+def bearer_key(request: Request) -> str | None:
+    """The ``Authorization: Bearer`` key of a request, if it sends one of a plausible length."""
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key and len(key) <= MAX_KEY_LENGTH else None
+
+
+async def authenticate(request: Request,
+                       _scheme: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)] = None,
+                       ) -> tuple[Caller, str | None]:
+    """The caller and its key's hash (None for a console session); 401 or 429 as ``get_caller``.
+
+    A dependency of the route (so, as on every route, a request is authenticated before its body is
+    parsed or checked); ``Security(bearer)`` declares the scheme in the OpenAPI document.
+    """
+    hot: HotPath = request.app.state.hot
+    key = bearer_key(request)
+    key_hash = hash_key(key) if key else None
+    known = hot.keys.get(key_hash) if key_hash else None
+    if key and key_hash and known is not None:
+        s: Settings = request.app.state.settings
+        ip = request.client.host if request.client else "unknown"
+        await hot.gate.admit(ip=ip, key_hash=key_hash,
+                             limits=(s.auth_failures_per_ip, s.rate_limit_per_ip, s.rate_limit_per_key))
+        return Caller(workspace=known.workspace, key_prefix=key[:10], operator=known.operator), key_hash
+    caller = await run_in_threadpool(_general, request, hot.engine)
+    if key and key_hash:  # the general path authenticated this key: remember its workspace
+        hot.keys.put(key_hash, KnownKey(workspace=caller.workspace, operator=caller.operator))
+    return caller, key_hash if key else None
+
+
+def _general(request: Request, engine: Engine) -> Caller:
+    with Session(engine) as session:
+        return get_caller(request, session)
+
+
+async def refuse_revoked(request: Request, key_hash: str) -> ApiError:
+    """Forget a key found revoked, count the failed authentication, and give the 401 to raise."""
+    hot: HotPath = request.app.state.hot
+    hot.keys.forget(key_hash)
+    s: Settings = request.app.state.settings
+    ip = request.client.host if request.client else "unknown"
+    await run_in_threadpool(request.app.state.throttle.hit, "auth_failures", ip, s.auth_failures_per_ip,
+                            what="failed authentications")
+    return ApiError(401, "unauthorized", "invalid or revoked API key")

@@ -1,0 +1,95 @@
+"""The async submission path keeps every guarantee of ``POST /api/jobs`` (producers/api/routes/submit.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from sqlmodel import Session, select
+
+from tests.integration.conftest import Stack
+from tests.integration.helpers import GOOD_MAILCHIMP, configure, new_key, submit
+from workers.store.keys import find_key, revoke_key
+from workers.store.models import AuditEvent, Event, Job
+
+LIST = {"agent": "emmie", "integration": "mailchimp", "action": "list_campaigns", "params": {}}
+
+
+def test_a_key_revoked_elsewhere_is_refused_on_its_very_next_submission(stack: Stack) -> None:
+    key = new_key(stack)
+    first = stack.api.post("/api/jobs", json=LIST, headers=stack.headers(key))
+    assert first.status_code == 409, first.text  # authenticated (and remembered); its workspace has no Mailchimp
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        row = find_key(session=s, prefix=key[:10], workspace=None)
+        assert row is not None
+        revoke_key(session=s, key=row)  # as the CLI or another API process would: this process is not told
+        s.commit()
+    for _ in range(2):  # the cached key, then the general path
+        r = stack.api.post("/api/jobs", json=LIST, headers=stack.headers(key))
+        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized", r.text
+
+
+def test_a_submission_commits_job_event_and_audit_together_and_answers_after_sending(stack: Stack) -> None:
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP, connect=False)
+    r = submit(stack, "emmie", "mailchimp", "list_campaigns", {"limit": 3})
+    assert r.status_code == 202, r.text
+    job_id = r.json()["id"]
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        job = s.get(Job, job_id)
+        events = s.exec(select(Event.type).where(Event.job_id == job_id)).all()
+        audit = s.exec(select(AuditEvent.outcome, AuditEvent.actor).where(AuditEvent.job_id == job_id)).all()
+    assert job is not None and job.params == {"limit": 3}
+    # the message was sent before the answer: the outbox entry is cleared and the message id recorded
+    assert job.message_id and (job.dispatch_at is None or job.status != "queued")
+    assert "job.queued" in events
+    assert [(o, a) for o, a in audit if o == "job_created"] == [("job_created", f"api:{stack.key[:10]}")]
+
+
+def test_submissions_are_throttled_per_key_with_retry_after(stack: Stack) -> None:
+    key = new_key(stack)
+    stack.settings.rate_limit_per_key = 5
+    try:
+        codes = [stack.api.post("/api/jobs", json=LIST, headers=stack.headers(key)) for _ in range(8)]
+    finally:
+        stack.settings.rate_limit_per_key = 3000
+    assert [r.status_code for r in codes] == [409] * 5 + [429] * 3
+    assert all(int(r.headers["Retry-After"]) > 0 for r in codes[5:])
+
+
+def test_concurrent_submissions_with_one_idempotency_key_create_one_job(stack: Stack, api_url: str) -> None:
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP, connect=False)
+    body = {**LIST, "idempotency_key": f"race-{uuid.uuid4().hex[:8]}"}
+
+    async def race() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=api_url, headers=stack.headers(), timeout=30) as client:
+            return list(await asyncio.gather(*(client.post("/api/jobs", json=body) for _ in range(8))))
+
+    answers = asyncio.run(race())
+    assert sorted(r.status_code for r in answers) == [200] * 7 + [202], [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers}) == 1
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        assert len(s.exec(select(Job).where(Job.idempotency_key == body["idempotency_key"])).all()) == 1
+
+
+def test_database_down_answers_503_with_retry_after_and_no_job(stack: Stack, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    from producers.api.aio import TxRunner
+
+    assert submit(stack, "emmie", "mailchimp", "list_campaigns", {}).status_code in (202, 409)  # the key is cached
+    hot = stack.api.app.state.hot  # type: ignore[attr-defined]
+    # a PostgreSQL that refuses connections (nothing listens on port 1), or a SQLite file that cannot be opened
+    url = stack.engine.url  # type: ignore[attr-defined]
+    dead = TxRunner(create_engine(url.set(port=1) if hot.runner.native else "sqlite:////nonexistent/sintra.db"))
+    monkeypatch.setattr(hot, "runner", dead)
+    before = _job_count(stack)
+    r = submit(stack, "emmie", "mailchimp", "list_campaigns", {"limit": 7})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text
+    assert r.json()["error"]["code"] == "database_unavailable"
+    assert _job_count(stack) == before
+
+
+def _job_count(stack: Stack) -> int:
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        return len(s.exec(select(Job.id).where(Job.workspace_id == stack.workspace)).all())
