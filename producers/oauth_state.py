@@ -8,10 +8,8 @@ so a replayed state finds nothing. The PKCE verifier is derived from the same ke
 (HMAC, 43 base64url characters): the API never stores it, recomputes it at the callback and writes it to
 Vault beside the code, where only the agent's worker can read it.
 
-The API cannot read Vault, but the consent URL needs the app's client id (not a secret; it is in the URL
-anyway): ``configure`` keeps the non-secret field values of OAuth integrations in a Redis hash
-(``sintra:oauth:app:<ws>:<agent>:<integration>``), removed by ``disconnect``. Lost with Redis, it costs a
-re-save of the app fields; no secret ever goes there.
+The app's non-secret fields (the client id the consent URL needs) are not kept here: they live in the
+integration's database row (``workers.store.integrations.remember_app``), which survives a Redis restart.
 """
 
 from __future__ import annotations
@@ -23,11 +21,9 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from config.catalog import IntegrationSpec
 from config.providers.oauth import b64url
 
 #: Seconds a state (and the consent it asks for) stays valid.
@@ -97,31 +93,3 @@ class OAuthStates:
             raise StateRefused("state_used", "this OAuth state was already used: start again from Connect")
         return Grant(sid=payload["s"], workspace=payload["w"], agent=payload["a"], integration=payload["i"],
                      redirect_uri=redirect_uri.decode())
-
-
-def _app_key(workspace: str, agent: str, integration: str) -> str:
-    return f"{PREFIX}:app:{workspace}:{agent}:{integration}"
-
-
-def remember_app(redis: Any, workspace: str, agent: str, spec: IntegrationSpec, values: Mapping[str, str]) -> None:
-    """Keep the non-secret field values of an OAuth integration's configure (the client id, a My Domain)."""
-    if spec.definition.oauth is None:
-        return
-    public = {k: v for k, v in values.items() if k not in spec.secret_fields and v}
-    key = _app_key(workspace, agent, spec.id)
-    with redis.pipeline() as pipe:
-        pipe.delete(key)
-        if public:
-            pipe.hset(key, mapping=public)
-        pipe.execute()
-
-
-def app_fields(redis: Any, workspace: str, agent: str, integration: str) -> dict[str, str]:
-    """The non-secret field values kept at configure (empty when none are known)."""
-    raw = redis.hgetall(_app_key(workspace, agent, integration))
-    return {k.decode(): v.decode() for k, v in raw.items()}
-
-
-def forget_app(redis: Any, workspace: str, agent: str, integration: str) -> None:
-    """Drop them (disconnect)."""
-    redis.delete(_app_key(workspace, agent, integration))

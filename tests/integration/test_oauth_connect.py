@@ -185,3 +185,38 @@ def test_an_expired_or_unsigned_state_is_refused(stack: Stack, monkeypatch: pyte
     with pytest.raises(oauth_state.StateRefused) as unsigned:
         states.claim(state.split(".")[0] + ".")
     assert unsigned.value.code == "state_invalid"
+
+
+@ON_POSTGRESQL
+def test_app_fields_live_in_the_database_not_redis_and_disconnect_clears_them(stack: Stack) -> None:
+    from sqlmodel import Session
+
+    from workers.store.integrations import get_state
+
+    agent, spec = next((a, s) for a, s in PAIRS if s.definition.oauth and s.definition.oauth.host_field)
+    flow = spec.definition.oauth
+    assert flow is not None
+    key = new_key(stack)
+    fields = {f.name: f.example for f in spec.credential_fields if not f.secret}  # client id and My Domain
+    canaries = {f.name: "canary" + secrets.token_hex(16) for f in spec.credential_fields if f.secret}
+    r = stack.api.post(f"/api/integrations/{agent}/{spec.id}/configure", json={"credentials": fields | canaries},
+                       headers=stack.headers(key))
+    assert r.status_code == 200, r.text
+    client = api_state(stack).throttle.redis
+    for old in client.scan_iter(match="sintra:oauth:app:*"):  # as after a Redis restart: nothing kept there
+        client.delete(old)
+    body, query = _authorize(stack, key, agent, spec)
+    assert query[flow.client_id_param] == fields["client_id"]
+    assert list(client.scan_iter(match="sintra:oauth:app:*")) == []
+    workspace = _payload(body["state"])["w"]
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        row = get_state(session=s, workspace=workspace, agent=agent, integration=spec.id)
+        assert row is not None and row.app_fields == fields, "exactly the non-secret fields, no secret"
+
+    r = stack.api.post(f"/api/integrations/{agent}/{spec.id}/disconnect", headers=stack.headers(key))
+    assert r.status_code == 200, r.text
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        row = get_state(session=s, workspace=workspace, agent=agent, integration=spec.id)
+        assert row is not None and row.app_fields is None
+    again = stack.api.post(f"/api/integrations/{agent}/{spec.id}/authorize", headers=stack.headers(key))
+    assert again.status_code == 409 and again.json()["error"]["code"] == "app_not_configured", again.text

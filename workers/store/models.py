@@ -78,7 +78,7 @@ class ApiKey(SQLModel, table=True):
 
 
 class IntegrationState(SQLModel, table=True):
-    """Non-secret facts about one workspace's integration: which fields are set, status, when."""
+    """Non-secret facts about one workspace's integration: which fields are set, status, when, app fields."""
 
     __tablename__ = "integrations"
     __table_args__ = (UniqueConstraint("workspace_id", "agent", "integration", name="uq_integration"),)
@@ -97,6 +97,8 @@ class IntegrationState(SQLModel, table=True):
     updated_at: datetime = _ts(False)
     #: When the scheduler's health check next tests this connection (None: not yet given its slot).
     next_check_at: datetime | None = _ts(index=True)
+    #: An OAuth app's non-secret field values (client id, a My Domain) for the consent URL; never a secret.
+    app_fields: dict[str, str] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
 
 
 class Job(SQLModel, table=True):

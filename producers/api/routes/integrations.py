@@ -18,14 +18,13 @@ from config.messages import CredentialsIn, JobCreate
 from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, get_writer
 from producers.api.errors import ApiError
 from producers.api.views import agent_view, integration_view
-from producers.oauth_state import forget_app, remember_app
 from workers.dispatch import dispatch_now
 from workers.store import events
 from producers.schemas import (COMMON_ERRORS, AgentPublic, AgentsPublic, ConnectResult, DisconnectResult,
                                IntegrationPublic, errors)
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
-from workers.store.integrations import get_state, states_for, upsert_state
+from workers.store.integrations import forget_app, get_state, remember_app, stage_state, states_for, upsert_state
 from workers.store.models import Job, utcnow
 from workers.store.schedules import pause_for_integration
 
@@ -87,12 +86,13 @@ def configure(agent_id: str, integration_id: str, body: CredentialsIn, caller: C
     _check_fields(spec, values)
     register_secrets(values[name] for name in spec.secret_fields if values.get(name))
     version = get_writer(request).write(caller.workspace, a.id, spec.id, values)
-    remember_app(request.app.state.throttle.redis, caller.workspace, a.id, spec, values)  # the client id, for authorize
     now = utcnow()
-    state = upsert_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
-                         status="configured", message="credentials stored; run connect to test them",
-                         fields_set=sorted(values), vault_version=version, configured_at=now,
-                         disconnected_at=None)
+    state = stage_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
+                        status="configured", message="credentials stored; run connect to test them",
+                        fields_set=sorted(values), vault_version=version, configured_at=now,
+                        disconnected_at=None)
+    # the client id for authorize, in the same transaction as the state (the caller's commit below)
+    remember_app(session=session, workspace=caller.workspace, agent=a.id, spec=spec, values=values)
     record_event(session=session, actor=caller.actor, kind="api", outcome="configured", workspace=caller.workspace,
                  agent=a.id, integration=spec.id, action="configure", detail={"fields_set": sorted(values)})
     session.commit()
@@ -174,7 +174,7 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
     a, spec = _lookup(agent_id, integration_id)
     assert spec is not None
     get_writer(request).delete(caller.workspace, a.id, spec.id)
-    forget_app(request.app.state.throttle.redis, caller.workspace, a.id, spec.id)
+    forget_app(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id)  # upsert commits it
     now = utcnow()
     state = upsert_state(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
                          status="disconnected", message="credentials deleted; reconfigure to use it again",

@@ -1,12 +1,13 @@
 """One-click OAuth connect: ``POST /api/integrations/{agent}/{integration}/authorize`` and ``GET /api/oauth/callback``.
 
 Who holds what, and why: the API identity can write Vault but never read it, and only the agent's worker
-may read the client secret. So the API builds the consent URL from non-secret facts (the client id kept at
-configure, the provider definition's scopes and parameters, a signed state, a PKCE challenge derived from
-the state), and at the callback it writes the code and the PKCE verifier to the integration's pending
-Vault path, then enqueues an ``oauth_exchange`` connection test through the same outbox as any job (the
-message names the job only). The agent's worker exchanges the code, stores the tokens and makes the same
-test call as ``connect``: the integration becomes ``connected`` or ``error`` with the provider's words.
+may read the client secret. So the API builds the consent URL from non-secret facts (the client id kept in
+the integration's database row at configure, the provider definition's scopes and parameters, a signed
+state, a PKCE challenge derived from the state), and at the callback it writes the code and the PKCE
+verifier to the integration's pending Vault path, then enqueues an ``oauth_exchange`` connection test
+through the same outbox as any job (the message names the job only). The agent's worker exchanges the
+code, stores the tokens and makes the same test call as ``connect``: the integration becomes ``connected``
+or ``error`` with the provider's words.
 The callback has no bearer key (the provider redirects the user's browser): the signed, single-use state
 is its authentication, and a refused state changes nothing.
 """
@@ -26,13 +27,13 @@ from config.providers.oauth import EXCHANGE_ACTION, authorize_url, pending_integ
 from producers.api.deps import CallerDep, EnqueuerDep, SessionDep, SettingsDep, get_writer
 from producers.api.errors import ApiError
 from producers.console.session import sessions
-from producers.oauth_state import STATE_TTL, Grant, OAuthStates, StateRefused, app_fields
+from producers.oauth_state import STATE_TTL, Grant, OAuthStates, StateRefused
 from producers.schemas import COMMON_ERRORS, AuthorizeResult, errors
 from workers.dispatch import dispatch_now
 from workers.store import events
 from workers.store import jobs as job_store
 from workers.store.audit import record_event
-from workers.store.integrations import get_state, upsert_state
+from workers.store.integrations import app_fields, get_state, upsert_state
 
 router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=COMMON_ERRORS)
 #: Public: the provider sends the user's browser here; mounted without the bearer-key dependency.
@@ -67,7 +68,7 @@ def authorize(agent_id: str, integration_id: str, caller: CallerDep, session: Se
     assert flow is not None
     state = get_state(session=session, workspace=caller.workspace, agent=agent_id, integration=spec.id)
     states = _states(request)
-    app = app_fields(states.redis, caller.workspace, agent_id, spec.id)
+    app = app_fields(session=session, workspace=caller.workspace, agent=agent_id, integration=spec.id)
     if state is None or state.status == "disconnected" or "client_id" not in state.fields_set \
             or not app.get("client_id"):
         raise ApiError(409, "app_not_configured", f"configure {agent_id}/{spec.id} with the app's client_id and "
