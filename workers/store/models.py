@@ -98,7 +98,10 @@ class IntegrationState(SQLModel, table=True):
     #: When the scheduler's health check next tests this connection (None: not yet given its slot).
     next_check_at: datetime | None = _ts(index=True)
     #: An OAuth app's non-secret field values (client id, a My Domain) for the consent URL; never a secret.
-    app_fields: dict[str, str] | None = Field(default=None, sa_column=Column(ScrubbedJSON, nullable=True))
+    #: Plain JSON, not ScrubbedJSON: only fields the catalog declares non-secret are written here
+    #: (``public_app_fields`` refuses any other), and scrubbing would mangle an app id that shares an
+    #: 8-character run with some registered secret.
+    app_fields: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Job(SQLModel, table=True):
