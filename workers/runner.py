@@ -31,7 +31,7 @@ import structlog
 from dramatiq.middleware import TimeLimitExceeded
 from pydantic import ValidationError
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -65,12 +65,10 @@ from workers.providers import client_class
 from workers.providers.base import CallRecord, record_intent
 from workers.providers.keepalive import DAY_S, keep_alive
 from workers.providers.oauth import OAuth2Client
-from workers.store import events
+from workers.store import attempts, events
 from workers.store import jobs as job_store
-from workers.store.audit import record_event
-from workers.store.db import session_scope
-from workers.store.integrations import get_state
-from workers.store.models import IntegrationState, Job, WorkerProcess, utcnow
+from workers.store.db import atomic, session_scope
+from workers.store.models import AuditEvent, IntegrationState, Job, WorkerProcess, utcnow
 from workers.workflow_steps import dispatch_steps, start_next_stage
 from workers.workflows import combine
 
@@ -299,18 +297,25 @@ class DbSteps:
     def record(self, call: CallRecord) -> None:
         self.calls.append(call)
 
-    def flush(self, s: Session) -> None:
-        """Write the buffered audit rows in ``s``'s transaction."""
-        job = self.job
+    def take_audit(self) -> list[dict[str, Any]]:
+        """The buffered provider calls as audit rows (the buffer is emptied)."""
+        job, now = self.job, utcnow()
+        rows = []
         for call in self.calls:
             rl = call.rate_limit
             detail = None if rl is None else {"rate_limit": {"limit": rl.limit, "remaining": rl.remaining,
                                                              "reset_after": rl.reset_after}}
-            record_event(session=s, actor=f"worker:{job.agent}", kind="provider_call", outcome=call.outcome,
-                         workspace=job.workspace_id, job_id=job.id, agent=job.agent, integration=job.integration,
-                         action=call.action or job.action, method=call.method, path=call.path, status=call.status,
-                         duration_ms=round(call.duration_ms, 2), detail=detail)
+            rows.append(attempts.audit_row(
+                at=now, actor=f"worker:{job.agent}", kind="provider_call", outcome=call.outcome,
+                workspace_id=job.workspace_id, job_id=job.id, agent=job.agent, integration=job.integration,
+                action=call.action or job.action, method=call.method, path=call.path, status=call.status,
+                duration_ms=round(call.duration_ms, 2), detail=detail))
         self.calls = []
+        return rows
+
+    def flush(self, s: Session) -> None:
+        """Write the buffered audit rows in ``s``'s transaction."""
+        s.add_all(AuditEvent(**row) for row in self.take_audit())
 
     def get(self, key: str) -> Any:
         def read() -> Any:
@@ -365,16 +370,10 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
     lease = timedelta(seconds=ctx.settings.lease_seconds)
 
     def start() -> tuple[Job | None, IntegrationState | None, bool]:
-        with session_scope(ctx.engine) as s:  # one transaction: the job, its integration's state, running
-            job = job_store.get_job(session=s, job_id=msg.job_id, workspace=msg.workspace)
-            if job is None or not job_store.mark_running(session=s, job_id=job.id, worker_id=ctx.worker_id,
-                                                         lease=lease):
-                return job, None, False
-            events.record(s, workspace=job.workspace_id, type="job.running", job_id=job.id,
-                          data={"attempt": job.attempts, "worker": ctx.worker_id})
-            state = None if job.kind == "workflow" else get_state(session=s, workspace=job.workspace_id,
-                                                                   agent=job.agent, integration=job.integration)
-            return job, state, True
+        now = utcnow()  # one statement: the job, its integration's state, running, its event
+        return atomic(ctx.engine, lambda conn: attempts.start(
+            conn, job_id=msg.job_id, workspace=msg.workspace, worker_id=ctx.worker_id, now=now,
+            lease_until=now + lease))
 
     job, state, started = ctx.db(start, "start")
     if job is None:
@@ -447,25 +446,31 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
     else:
         values.update(error=err, finished_at=now, not_before=None)
 
-    def write() -> tuple[bool, bool]:
-        with Session(ctx.engine, expire_on_commit=False) as s:
-            steps.flush(s)
-            # the integration state first: whoever sees the job finished must see the state it left
-            if isinstance(error, AuthError) or (job.kind == "test_connection" and decision.terminal):
-                record_connection(s, job, error=error, outcome=decision.status, now=now)
-            owned = job_store.finish_attempt(session=s, job_id=job.id, worker_id=ctx.worker_id, values=values)
-            if owned:
-                events.record(s, workspace=job.workspace_id, type=f"job.{decision.status}", job_id=job.id,
-                              data={"attempt": job.attempts, "reason": decision.reason or None,
-                                    **({"error": err} if err else {}),
-                                    **({"retry_in_s": round(decision.delay, 3)} if decision.status == "retrying"
-                                       else {})})
-            s.commit()
-            claimed = bool(owned and decision.terminal and job.parent_id
-                           and job_store.claim_parent_for_combine(session=s, parent_id=job.parent_id))
-            return owned, claimed
+    event_data = {"attempt": job.attempts, "reason": decision.reason or None, **({"error": err} if err else {}),
+                  **({"retry_in_s": round(decision.delay, 3)} if decision.status == "retrying" else {})}
+    audit = steps.take_audit()
+    # the integration state first, in the same transaction: whoever sees the job finished must see the
+    # state it left (only a rejected credential or a connection test changes it)
+    connection = isinstance(error, AuthError) or (job.kind == "test_connection" and decision.terminal)
 
-    owned, claimed = ctx.db(write, "finish")
+    def write(conn: Connection) -> bool:
+        if connection:
+            with Session(bind=conn) as s:
+                record_connection(s, job, error=error, outcome=decision.status, now=now)
+                s.flush()
+        return attempts.finish(conn, job_id=job.id, workspace=job.workspace_id, worker_id=ctx.worker_id, now=now,
+                               values=values, event_type=f"job.{decision.status}", event_data=event_data,
+                               audit=audit)
+
+    def record() -> tuple[bool, bool]:
+        owned = atomic(ctx.engine, write, single=not connection)
+        claimed = False
+        if owned and decision.terminal and job.parent_id:
+            with Session(ctx.engine, expire_on_commit=False) as s:
+                claimed = job_store.claim_parent_for_combine(session=s, parent_id=job.parent_id)
+        return owned, claimed
+
+    owned, claimed = ctx.db(record, "finish")
     if isinstance(error, AuthError):
         ctx.forget_credentials(job)
     if isinstance(error, RateLimited) and not error.shared_pause:

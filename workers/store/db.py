@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -96,6 +98,20 @@ def migrate(url: str, revision: str = "head") -> None:
 
     _ensure_sqlite_dir(normalize_url(url))
     command.upgrade(alembic_config(url), revision)
+
+
+def atomic(engine: Engine, fn: Callable[[Connection], T], *, single: bool = True) -> T:
+    """Run ``fn`` on a connection and commit.
+
+    ``single``: ``fn`` runs one statement on PostgreSQL (the worker's hot path, :mod:`workers.store.attempts`),
+    so it runs in autocommit: one round trip instead of BEGIN, the statement and COMMIT. Anything else,
+    and every SQLite write, runs in a transaction.
+    """
+    if single and engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            return fn(conn)
+    with engine.begin() as conn:
+        return fn(conn)
 
 
 @contextmanager
