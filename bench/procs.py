@@ -11,16 +11,22 @@ from pathlib import Path
 from bench.throughput import Env
 
 
-def worker_cmd(sintra: bool, processes: int, threads: int) -> list[str]:
-    """The dramatiq command line of a Sintra (or bare) worker of the given shape."""
+def worker_cmd(sintra: bool, processes: int, threads: int, *, gevent: bool = False) -> list[str]:
+    """The command line of a Sintra worker (``python -m workers``: ``threads`` jobs at once, greenlets) or of
+    a bare dramatiq worker of the given shape (threads; ``gevent``: dramatiq-gevent)."""
+    if sintra:
+        return [sys.executable, "-m", "workers", "--agent", "emmie", "--processes", str(processes)]
     shape = ["--processes", str(processes), "--threads", str(threads), "--skip-logging"]
-    module, queue = ("workers.agents", "agent.emmie") if sintra else ("bench.bare_actor", "bare")
-    return [sys.executable, "-m", "dramatiq", module, "--queues", queue, *shape]
+    if gevent:
+        return [str(Path(sys.executable).with_name("dramatiq-gevent")), "bench.bare_actor", "--queues", "bare", *shape]
+    return [sys.executable, "-m", "dramatiq", "bench.bare_actor", "--queues", "bare", *shape]
 
 
-def start_worker(env: Env, sintra: bool, processes: int, threads: int, **extra: str) -> subprocess.Popen[bytes]:
+def start_worker(env: Env, sintra: bool, processes: int, threads: int, *, gevent: bool = False,
+                 **extra: str) -> subprocess.Popen[bytes]:
     """Start a worker and wait until its processes have booted (so drains do not time boot)."""
-    p = env.start(worker_cmd(sintra, processes, threads), SINTRA_WORKER_AGENT="emmie", **extra)
+    p = env.start(worker_cmd(sintra, processes, threads, gevent=gevent), SINTRA_WORKER_AGENT="emmie",
+                  SINTRA_WORKER_CONCURRENCY=str(threads), **extra)
     deadline = time.monotonic() + 60
     while len(children(p.pid)) < processes and time.monotonic() < deadline:
         time.sleep(0.2)

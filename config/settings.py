@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     credential_cache_seconds: float = 60.0
     #: Poll interval of the Redis consumer when idle (dramatiq default 1000 ms; see QUEUES.md §2.5).
     worker_idle_ms: int = 100
+    #: Jobs one worker process runs at once (``python -m workers``: greenlets, so most of them wait on a
+    #: provider without holding a thread); the process's provider-call concurrency limit.
+    worker_concurrency: int = Field(default=256, ge=1, le=4096)
+    #: Database connections a worker process keeps (its jobs hold one for a statement at a time, so a
+    #: few serve hundreds of jobs in flight), plus one each for its heartbeat and relay/sweeper loops.
+    worker_db_connections: int = Field(default=12, ge=1, le=200)
     #: The message transport: ``redis://...`` (default: ``redis_url``) or ``amqp://...`` (RabbitMQ).
     broker_url: str = ""
     #: Seconds between a worker process's heartbeats; each renews the leases of its running jobs.

@@ -8,10 +8,15 @@ found and sent again by the sweeper (:mod:`workers.dispatch`).
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
 import dramatiq
+import redis
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
 
 from config.catalog import agent, agents
@@ -34,10 +39,8 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
         # priority 1 is for jobs taken over from a dead worker: they had already waited their turn
         broker = RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True, max_priority=1)
     elif url.startswith(("redis://", "rediss://", "unix://")):
-        from dramatiq.brokers.redis import RedisBroker
-
-        broker = RedisBroker(url=url, middleware=middleware, dead_message_ttl=7 * 86_400_000,
-                             heartbeat_timeout=60_000)
+        broker = WakingRedisBroker(url=url, middleware=middleware, dead_message_ttl=7 * 86_400_000,
+                                   heartbeat_timeout=60_000)
     else:
         raise ValueError(f"SINTRA_BROKER_URL must start with redis:// or amqp://, not {url.split(':', 1)[0]!r}")
     for spec in agents():
@@ -45,6 +48,86 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
     if set_global:
         dramatiq.set_broker(broker)
     return broker
+
+
+#: Wake-up tokens kept per queue at most (each wakes one idle consumer; extra ones cost an empty fetch).
+WAKE_TOKENS = 64
+
+
+def wake_key(namespace: str, queue: str) -> str:
+    """The Redis list an idle consumer of ``queue`` blocks on."""
+    return f"{namespace}:{queue}.wake"
+
+
+class _WakingConsumer(_RedisConsumer):
+    """dramatiq's Redis consumer, woken by the enqueue instead of polling (pickup latency, idle CPU).
+
+    dramatiq's own consumer sleeps an exponential backoff (up to the worker timeout) whenever a fetch
+    finds nothing, or whenever its process already holds its prefetch: a message sent meanwhile waits out
+    the sleep (p99 pickup was 50 ms idle and hundreds of ms under load). Here an idle consumer blocks on
+    a wake-up list that every enqueue pushes to (BLPOP, at most the worker timeout, so a message sent
+    without a wake-up, e.g. by dramatiq's own requeue, is still found), and a consumer whose process is
+    full waits for its next ack instead of a timer. ``__next__`` follows dramatiq 2.2.1's own (pinned).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._slot = threading.Event()
+        self._wake = wake_key(self.broker.namespace, self.queue_name)
+
+    def ack(self, message: Any) -> None:
+        try:
+            super().ack(message)
+        finally:
+            self._slot.set()
+
+    def nack(self, message: Any) -> None:
+        try:
+            super().nack(message)
+        finally:
+            self._slot.set()
+
+    def __next__(self) -> Any:
+        try:
+            while True:
+                if self.message_cache:
+                    data = self.message_cache.pop(0)
+                    if data is None:
+                        continue
+                    message = dramatiq.Message.decode(data)
+                    self.queued_message_ids.add(message.message_id)
+                    return MessageProxy(message)
+                self._slot.clear()
+                if self.outstanding_message_count >= self.prefetch:
+                    self._slot.wait(self.timeout / 1000)  # full: the next ack frees a slot
+                    return None
+                self.message_cache = self.broker.do_fetch(self.queue_name,
+                                                          self.prefetch - self.outstanding_message_count)
+                if not self.message_cache:
+                    self.broker.client.blpop([self._wake], timeout=self.timeout / 1000)
+                    return None
+        except redis.ConnectionError as exc:
+            raise ConnectionClosed(exc) from None
+
+
+class WakingRedisBroker(RedisBroker):
+    """A Redis broker whose enqueue wakes an idle consumer of the queue (see :class:`_WakingConsumer`)."""
+
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 5000) -> Any:
+        return _WakingConsumer(self, queue_name, prefetch, timeout)
+
+    def do_enqueue(self, queue_name: str, message_id: str, data: bytes) -> Any:
+        result = self._dispatch("enqueue")(queue_name, message_id, data)
+        self.wake(queue_name)
+        return result
+
+    def wake(self, queue_name: str) -> None:
+        """Wake one idle consumer of ``queue_name`` (a capped list of tokens; one round trip)."""
+        key = wake_key(self.namespace, queue_name)
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.lpush(key, b"1")
+            pipe.ltrim(key, 0, WAKE_TOKENS - 1)
+            pipe.execute()
 
 
 #: ARGV: namespace, broker id, queue names: drop one dead process's unacked messages, return their ids.
@@ -95,6 +178,8 @@ class Enqueuer:
             with client.pipeline(transaction=True) as pipe:
                 pipe.hset(f"{namespace}:{spec.queue}.msgs", rid, message.encode())
                 pipe.lpush(f"{namespace}:{spec.queue}", rid)
+                pipe.lpush(wake_key(namespace, spec.queue), b"1")
+                pipe.ltrim(wake_key(namespace, spec.queue), 0, WAKE_TOKENS - 1)
                 pipe.execute()
             self.broker.emit_after("enqueue", message, None)
             return rid

@@ -87,10 +87,15 @@ def boot(broker: Any, worker: Any = None) -> WorkerContext:
             settings = get_settings()
             configure_logging(fmt=settings.log_format, level=settings.log_level)
             source = PerAgentCredentials(settings, only=os.environ.get("SINTRA_WORKER_AGENT"))
-            # one pooled connection per worker thread, plus the heartbeat, relay and sweeper loops
+            # a job holds a connection for one statement at a time: a few serve all of the process's jobs
+            # (PostgreSQL forks a backend per connection), plus the heartbeat, relay and sweeper loops
             threads = int(getattr(worker, "worker_threads", 8) or 8)
-            built = WorkerContext(settings=settings, engine=build_engine(settings.db_url, pool_size=threads + 4),
-                                  credentials=source)
+            pool = min(threads, settings.worker_db_connections) + 4
+            # no overflow: a connection opened beyond the pool is closed when returned, and under load the
+            # jobs would open and close connections all the time; they wait for a pooled one instead
+            built = WorkerContext(settings=settings, engine=build_engine(settings.db_url, pool_size=pool,
+                                                                         max_overflow=0),
+                                  credentials=source, concurrency=threads)
             check_dependencies(built)
             _contexts[key] = built
             _owned.add(key)

@@ -68,7 +68,7 @@ from workers.providers.oauth import OAuth2Client
 from workers.store import attempts, events
 from workers.store import jobs as job_store
 from workers.store.db import atomic, session_scope
-from workers.store.models import AuditEvent, IntegrationState, Job, WorkerProcess, utcnow
+from workers.store.models import AuditEvent, Job, WorkerProcess, utcnow
 from workers.workflow_steps import dispatch_steps, start_next_stage
 from workers.workflows import combine
 
@@ -101,6 +101,8 @@ class WorkerContext:
     cancelled: set[str] = field(default_factory=set)
     #: Most HTTP pools kept (one per provider base URL); the least recently used is closed.
     max_http_clients: int = 256
+    #: Jobs this process runs at once (worker threads or greenlets): sizes the HTTP pools.
+    concurrency: int = 8
 
     def credentials_for(self, job: Job, secret_fields: frozenset[str], version: int | None) -> Any:
         """Credentials from Vault, kept in this process for ``credential_cache_seconds`` (VAULT.md §2.7).
@@ -152,7 +154,8 @@ class WorkerContext:
                 client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
                                       headers={"User-Agent": "sintra/0.1"},
                                       transport=egress_transport(self.settings.provider_urls,
-                                                                      self.settings.provider_root))
+                                                                 self.settings.provider_root,
+                                                                 concurrency=self.concurrency))
                 self._http[base_url] = client
                 while len(self._http) > self.max_http_clients:
                     self._http.popitem(last=False)[1].close()
@@ -369,7 +372,7 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
         return None
     lease = timedelta(seconds=ctx.settings.lease_seconds)
 
-    def start() -> tuple[Job | None, IntegrationState | None, bool]:
+    def start() -> tuple[Job | None, attempts.StateRow | None, bool]:
         now = utcnow()  # one statement: the job, its integration's state, running, its event
         return atomic(ctx.engine, lambda conn: attempts.start(
             conn, job_id=msg.job_id, workspace=msg.workspace, worker_id=ctx.worker_id, now=now,
@@ -543,7 +546,7 @@ def _checkpoint(ctx: WorkerContext, job: Job, steps: DbSteps) -> Callable[[], No
     return check
 
 
-def _run(job: Job, ctx: WorkerContext, state: IntegrationState | None, steps: DbSteps) -> Any:
+def _run(job: Job, ctx: WorkerContext, state: attempts.StateRow | None, steps: DbSteps) -> Any:
     """Check the integration, load credentials, call the provider (everything read from the job row)."""
     try:
         spec = integration_spec(job.agent, job.integration)

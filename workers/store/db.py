@@ -56,7 +56,7 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def build_engine(url: str, *, pool_size: int = 10) -> Engine:
+def build_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
     """An engine for ``url``; SQLite gets WAL and a busy timeout so several processes can share it.
 
     ``pool_size`` connections stay open: a worker passes its thread count (plus its own loops), because a
@@ -79,7 +79,8 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
 
         return engine
     # no pre-ping (a round trip per checkout); recycle instead, and a pool as large as a worker's threads
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_recycle=1800, hide_parameters=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,
+                         hide_parameters=True)
 
 
 def alembic_config(url: str):

@@ -1,0 +1,61 @@
+"""Run worker processes: ``python -m workers [--agent ID] [--processes N]``.
+
+Sintra's jobs are I/O-bound: most of a job is waiting on a provider that answers in 100 ms to seconds.
+A thread per job in flight caps a process at a few dozen calls (and more threads make it slower: they
+contend for the GIL and for the HTTP pool's lock). So a worker process runs dramatiq under gevent
+(dramatiq's own ``dramatiq-gevent`` mode): each of ``SINTRA_WORKER_CONCURRENCY`` jobs runs in a
+greenlet, and every wait (provider HTTP via httpx, Vault via hvac, Redis, PostgreSQL via psycopg 3,
+which supports gevent natively, locks and sleeps) yields to the others. The provider clients stay
+plain sequential code: the step log, the single-flight token refresh and cancellation work unchanged.
+
+``--agent`` picks the agent's queue and Vault identity (default: every queue; an identity per agent is
+then read from ``SINTRA_WORKER_AGENT``, or every agent's). Other dramatiq options pass through after
+``--``.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()  # before anything imports socket, ssl, threading or time
+
+import argparse  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
+
+
+def command(agent: str | None, processes: int, concurrency: int, extra: list[str]) -> list[str]:
+    """dramatiq's own command line for these options."""
+    from config.catalog import agent as agent_spec
+
+    queues = ["--queues", agent_spec(agent).queue] if agent else []
+    return ["dramatiq", "workers.agents", *queues, "--processes", str(processes), "--threads", str(concurrency),
+            "--skip-logging", *extra]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from config.catalog import agents
+    from config.settings import get_settings
+
+    ap = argparse.ArgumentParser(prog="python -m workers", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--agent", choices=[a.id for a in agents()],
+                    help="the agent whose queue and Vault identity this worker uses")
+    ap.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
+    ap.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more dramatiq options")
+    args = ap.parse_args(argv)
+    settings = get_settings()
+    if args.agent:
+        os.environ["SINTRA_WORKER_AGENT"] = args.agent
+    # how long an idle Redis consumer waits for a wake-up before it looks again (workers/broker.py), and
+    # how many messages a process holds: no more than it runs at once, so a second process gets its share
+    os.environ.setdefault("dramatiq_worker_timeout", str(settings.worker_idle_ms))
+    os.environ.setdefault("dramatiq_queue_prefetch", str(settings.worker_concurrency))
+    extra = [a for a in args.extra if a != "--"]
+    sys.argv = command(args.agent, args.processes, settings.worker_concurrency, extra)
+    from dramatiq.cli import main as dramatiq_main
+
+    return int(dramatiq_main() or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
