@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, exactly_one, examples, field
 
 #: Instagram's caption limit, hashtags included.
 MAX_CAPTION = 2200
@@ -91,11 +91,7 @@ class _OneMedia(Params):
     image_url: MediaUrl | None = Field(default=None, description="Public HTTPS URL of the image (or give video_url).")
     video_url: MediaUrl | None = Field(default=None, description="Public HTTPS URL of the video (or give image_url).")
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> _OneMedia:
-        if (self.image_url is None) == (self.video_url is None):
-            raise ValueError("give exactly one of image_url or video_url")
-        return self
+    _exactly_one = exactly_one("image_url", "video_url")
 
 
 class PublishStory(_OneMedia):
