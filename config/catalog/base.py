@@ -329,6 +329,11 @@ def field(name: str, *, secret: bool = False, required: bool = True, description
                            pattern=pattern, pattern_hint=pattern_hint, example=example)
 
 
+def token(name: str, *, description: str, example: str) -> CredentialField:
+    """A token Sintra keeps for the integration (set by Connect or a refresh): secret, and optional at configure."""
+    return field(name, secret=True, required=False, description=description, example=example)
+
+
 def one_of(*choices: str) -> dict[str, Any]:
     """``pattern``/``pattern_hint`` keywords of a field that takes one of ``choices`` (any case)."""
     return {"pattern": "(?i)(?:" + "|".join(re.escape(c) for c in choices) + ")",

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, exactly_one, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, exactly_one, examples, field, token
 
 #: Instagram's caption limit, hashtags included.
 MAX_CAPTION = 2200
@@ -203,7 +203,7 @@ SPEC = IntegrationSpec(
               pattern=r"\d{5,20}", pattern_hint="the numeric Instagram app id", example="990000000000001"),
         field("client_secret", secret=True, required=False, description="Instagram app secret (code exchange).",
               example="00000000000000000000000000000000"),
-        field("access_token", secret=True, required=False,
+        token("access_token",
               description="Long-lived Instagram User access token (set by \"Connect with Instagram\").",
               example="IGAAsandbox0000000000000"),
         field("ig_user_id", required=False,

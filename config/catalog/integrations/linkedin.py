@@ -21,6 +21,7 @@ from config.catalog.base import (
     exactly_one,
     field,
     ordered,
+    token,
 )
 
 #: Why Buddy's Sales Navigator, prospecting and messaging actions are refused.
@@ -38,10 +39,10 @@ def _oauth_fields() -> tuple[CredentialField, ...]:
         field("client_id", example="86abcdefgh1234", description="Client id of the LinkedIn developer app."),
         field("client_secret", secret=True, example="WPL_AP1.0123456789abcdef.0123456789==",
               description="Client secret of the LinkedIn developer app."),
-        field("refresh_token", secret=True, required=False, example="AQX0123456789abcdef0123456789abcdef",
+        token("refresh_token", example="AQX0123456789abcdef0123456789abcdef",
               description="Member refresh token (programmatic refresh must be enabled for the app); set by "
                           "\"Connect with LinkedIn\"."),
-        field("access_token", secret=True, required=False, example="AQV0123456789abcdef0123456789abcdef",
+        token("access_token", example="AQV0123456789abcdef0123456789abcdef",
               description="Current member access token, if any."),
     )
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import ConfigDict, Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field, ordered
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field, ordered, token
 
 
 def _yesterday() -> date:
@@ -83,9 +83,9 @@ SPEC = IntegrationSpec(
               description="TikTok developer app id (app_id)."),
         field("client_secret", secret=True, example="0123456789abcdef0123456789abcdef01234567",
               description="TikTok developer app secret."),
-        field("refresh_token", secret=True, required=False, example="rft.0123456789abcdef0123456789abcdef",
+        token("refresh_token", example="rft.0123456789abcdef0123456789abcdef",
               description="Business-account refresh token (about 1 year)."),
-        field("access_token", secret=True, required=False, example="act.0123456789abcdef0123456789abcdef",
+        token("access_token", example="act.0123456789abcdef0123456789abcdef",
               description="Current access token (about 24 h), sent as the Access-Token header."),
         field("business_id", required=False, example="-000AbCdEfGh1234IjKlMnOpQrStUvWxYz",
               description="Open id of the TikTok business account (from the token answer when "
