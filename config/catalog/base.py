@@ -71,6 +71,38 @@ def in_order(start_name: str, start: Any, end_name: str, end: Any) -> None:
         raise ParamError(end_name, f"is before {start_name}")
 
 
+def ordered(start: str, end: str) -> Any:
+    """A model validator (assign it in a class body): the range from field ``start`` to ``end`` is in order."""
+
+    def check(params: Any) -> Any:
+        in_order(start, getattr(params, start), end, getattr(params, end))
+        return params
+
+    return model_validator(mode="after")(check)
+
+
+def exactly_one(first: str, second: str) -> Any:
+    """A model validator (assign it in a class body): exactly one of the fields ``first`` and ``second`` is given."""
+
+    def check(params: Any) -> Any:
+        if (getattr(params, first) is None) == (getattr(params, second) is None):
+            raise ValueError(f"give exactly one of {first} or {second}")
+        return params
+
+    return model_validator(mode="after")(check)
+
+
+def some_change(*besides: str) -> Any:
+    """A model validator (assign it in a class body): an update gives at least one field besides ``besides``."""
+
+    def check(params: Any) -> Any:
+        if all(value is None for name, value in params.model_dump().items() if name not in besides):
+            raise ValueError("give at least one change")
+        return params
+
+    return model_validator(mode="after")(check)
+
+
 def ahead(info: ValidationInfo, name: str, value: datetime | None, *, at_least: timedelta = timedelta(0),
           at_most: timedelta | None = None) -> None:
     """At submission only, :class:`ParamError` unless ``value`` (when given) lies in the allowed window ahead.
@@ -160,7 +192,7 @@ class ActionSpec(BaseModel):
 
     def result_model(self, integration_id: str) -> type[BaseModel] | None:
         """The declared model of this action's job result under ``integration_id`` (None: not declared)."""
-        from config.catalog.results import result_model  # imported late: the result modules are many
+        from config.catalog.results import result_model  # imported late: building the result models reads 23 files
 
         return result_model(integration_id, self.name)
 
@@ -295,6 +327,11 @@ def field(name: str, *, secret: bool = False, required: bool = True, description
     """Shorthand for a :class:`CredentialField`."""
     return CredentialField(name=name, secret=secret, required=required, description=description,
                            pattern=pattern, pattern_hint=pattern_hint, example=example)
+
+
+def token(name: str, *, description: str, example: str) -> CredentialField:
+    """A token Sintra keeps for the integration (set by Connect or a refresh): secret, and optional at configure."""
+    return field(name, secret=True, required=False, description=description, example=example)
 
 
 def one_of(*choices: str) -> dict[str, Any]:

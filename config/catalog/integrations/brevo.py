@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, ParamError, Params, act, ahead, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, ParamError, Params, act, ahead, exactly_one, examples, field
 
 
 class Contact(Params):
@@ -17,7 +17,21 @@ class Contact(Params):
     name: str | None = Field(default=None, description="Display name.")
 
 
-class CreateEmailCampaign(Params):
+class _HtmlOrTemplate(Params):
+    """An e-mail of HTML or of a template, sent now or at a ``scheduled_at`` that lies ahead.
+
+    The subclasses declare the fields (in their own order, which their JSON Schema shows); this holds the rules.
+    """
+
+    _content = exactly_one("html_content", "template_id")
+
+    @model_validator(mode="after")
+    def _later(self, info: ValidationInfo) -> _HtmlOrTemplate:
+        ahead(info, "scheduled_at", getattr(self, "scheduled_at", None))
+        return self
+
+
+class CreateEmailCampaign(_HtmlOrTemplate):
     """Parameters of ``create_email_campaign``: HTML content or a template."""
 
     model_config = examples(
@@ -34,13 +48,6 @@ class CreateEmailCampaign(Params):
     reply_to: str | None = Field(default=None, description="Reply-to address.")
     scheduled_at: datetime | None = Field(default=None, description="Send time; a draft when omitted.")
 
-    @model_validator(mode="after")
-    def _content(self, info: ValidationInfo) -> CreateEmailCampaign:
-        if (self.html_content is None) == (self.template_id is None):
-            raise ValueError("give exactly one of html_content or template_id")
-        ahead(info, "scheduled_at", self.scheduled_at)
-        return self
-
 
 class SendEmailCampaign(Params):
     """Parameters of ``send_email_campaign``."""
@@ -50,7 +57,7 @@ class SendEmailCampaign(Params):
     campaign_id: int = Field(ge=1, description="Campaign id.")
 
 
-class SendTransactionalEmail(Params):
+class SendTransactionalEmail(_HtmlOrTemplate):
     """Parameters of ``send_transactional_email``: HTML content or a template."""
 
     model_config = examples(
@@ -70,13 +77,6 @@ class SendTransactionalEmail(Params):
     idempotency_key: str | None = Field(default=None, max_length=200,
                                         description="Dedupe key sent as headers.idempotencyKey; the job key "
                                                     "when omitted.")
-
-    @model_validator(mode="after")
-    def _content(self, info: ValidationInfo) -> SendTransactionalEmail:
-        if (self.html_content is None) == (self.template_id is None):
-            raise ValueError("give exactly one of html_content or template_id")
-        ahead(info, "scheduled_at", self.scheduled_at)
-        return self
 
 
 class CreateSmsCampaign(Params):

@@ -14,6 +14,8 @@ from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, f
 
 WorkflowId = Field(pattern=r"^(WCFG|PKGW)-[A-Za-z0-9-]+$",
                    description="Workflow id (WCFG-... or PKGW-...), from the workflow's API tab.")
+#: Start variables of a content action's workflow beyond the ones it names.
+ExtraInputs: dict[str, Any] = Field(default_factory=dict, description="Other start variables.")
 
 
 class RunWorkflow(Params):
@@ -60,7 +62,7 @@ class GenerateContent(Params):
     brief: str = Field(min_length=1, description="What to write (start variable 'brief').")
     tone: str | None = Field(default=None, description="Tone of voice (start variable 'tone').")
     audience: str | None = Field(default=None, description="Audience (start variable 'audience').")
-    extra_inputs: dict[str, Any] = Field(default_factory=dict, description="Other start variables.")
+    extra_inputs: dict[str, Any] = ExtraInputs
 
 
 class Brainstorm(Params):
@@ -71,7 +73,7 @@ class Brainstorm(Params):
     workflow_id: str = WorkflowId
     topic: str = Field(min_length=1, description="Topic (start variable 'topic').")
     count: int = Field(default=10, ge=1, le=50, description="Number of ideas (start variable 'count').")
-    extra_inputs: dict[str, Any] = Field(default_factory=dict, description="Other start variables.")
+    extra_inputs: dict[str, Any] = ExtraInputs
 
 
 class Variations(Params):
@@ -82,7 +84,7 @@ class Variations(Params):
     workflow_id: str = WorkflowId
     text: str = Field(min_length=1, description="Copy to rewrite (start variable 'text').")
     count: int = Field(default=3, ge=1, le=20, description="Number of variations (start variable 'count').")
-    extra_inputs: dict[str, Any] = Field(default_factory=dict, description="Other start variables.")
+    extra_inputs: dict[str, Any] = ExtraInputs
 
 
 _RUN = ("POST /workflow/{workflow_id}/run, then poll GET /workflow/{workflow_id}/run/{run_id} until COMPLETE "

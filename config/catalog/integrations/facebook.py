@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from pydantic import Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Later, Params, act, ahead, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Later, Params, act, ahead, examples, field, token
 
 
 class GetPage(Params):
@@ -170,7 +170,7 @@ SPEC = IntegrationSpec(
         field("client_secret", secret=True, description="Meta app secret (token exchange and "
                                                         "appsecret_proof).",
               example="00000000000000000000000000000000"),
-        field("access_token", secret=True, required=False,
+        token("access_token",
               description="Set by Connect with Facebook, or paste a long-lived user token or system-user "
                           "token (Meta issues no refresh tokens); the "
                           "Page token is derived from it.",

@@ -7,17 +7,13 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, act, examples, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, act, exactly_one, examples, field, some_change
 
 #: Freshdesk's numeric codes: priority 1 low .. 4 urgent; status 2 open, 3 pending, 4 resolved, 5 closed.
 Priority = Literal[1, 2, 3, 4]
 Status = Literal[2, 3, 4, 5]
 #: Ticket channels and their Freshdesk ``source`` codes (1, 2, 3, 7, 9, 10).
 Channel = Literal["email", "portal", "phone", "chat", "feedback_widget", "outbound_email"]
-
-
-def _any_set(model: Params, *ignore: str) -> bool:
-    return any(v is not None for k, v in model.model_dump().items() if k not in ignore)
 
 
 class CreateTicket(Params):
@@ -41,11 +37,7 @@ class CreateTicket(Params):
     tags: list[str] = Field(default_factory=list, description="Tags.")
     custom_fields: dict[str, Any] = Field(default_factory=dict, description="Custom fields by name (cf_...).")
 
-    @model_validator(mode="after")
-    def _requester(self) -> CreateTicket:
-        if (self.email is None) == (self.requester_id is None):
-            raise ValueError("give exactly one of email or requester_id")
-        return self
+    _requester = exactly_one("email", "requester_id")
 
 
 class UpdateTicket(Params):
@@ -62,11 +54,7 @@ class UpdateTicket(Params):
     tags: list[str] | None = Field(default=None, description="Replaces all tags.")
     custom_fields: dict[str, Any] | None = Field(default=None, description="Custom fields to set.")
 
-    @model_validator(mode="after")
-    def _something(self) -> UpdateTicket:
-        if not _any_set(self, "ticket_id"):
-            raise ValueError("give at least one change")
-        return self
+    _something = some_change("ticket_id")
 
 
 class ReplyToTicket(Params):
@@ -122,11 +110,7 @@ class ListSolutionArticles(Params):
     term: str | None = Field(default=None, description="Search term (GET /search/solutions?term=).")
     limit: int = LIMIT
 
-    @model_validator(mode="after")
-    def _scope(self) -> ListSolutionArticles:
-        if (self.folder_id is None) == (self.term is None):
-            raise ValueError("give exactly one of folder_id or term")
-        return self
+    _scope = exactly_one("folder_id", "term")
 
 
 class CreateSolutionArticle(Params):

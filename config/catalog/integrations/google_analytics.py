@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import CredentialField, IntegrationSpec, Params, act, examples, field
+from config.catalog.base import CredentialField, IntegrationSpec, Params, act, examples, field, token
 
 #: GA4 date: YYYY-MM-DD, today, yesterday or NdaysAgo.
 DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2}|today|yesterday|\d+daysAgo)$"
@@ -160,9 +160,9 @@ def google_oauth(scope: str) -> tuple[CredentialField, ...]:
               example="123456789012-abc123.apps.googleusercontent.com"),
         field("client_secret", secret=True, description="Google OAuth client secret.",
               example="GOCSPX-0000000000000000000000000000"),
-        field("refresh_token", secret=True, required=False, description=f"Refresh token with {scope}.",
+        token("refresh_token", description=f"Refresh token with {scope}.",
               example="1//0000000000000000000000"),
-        field("access_token", secret=True, required=False, description="Current access token, if any.",
+        token("access_token", description="Current access token, if any.",
               example="ya29.0000000000000000"),
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from config.catalog.base import IntegrationSpec, Params, act, examples, field
+from config.catalog.base import IntegrationSpec, Params, act, examples, field, token
 
 #: Grammarly scores nothing below this many words (the result is COMPLETED with a null score).
 MIN_WORDS = 30
@@ -54,7 +54,7 @@ SPEC = IntegrationSpec(
               pattern=r"[a-z0-9:._-]+(?:[\s,]+[a-z0-9:._-]+)*",
               pattern_hint="scope names separated by commas or spaces",
               example="scores-api:read,scores-api:write"),
-        field("access_token", secret=True, required=False,
+        token("access_token",
               description="Current access token; Sintra fetches and stores it with the client credentials.",
               example="gat_0000000000000000"),
     ),

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from config.catalog.base import LIMIT, CredentialField, IntegrationSpec, Params, act, examples, field
+from config.catalog.base import LIMIT, ActionSpec, CredentialField, IntegrationSpec, Params, act, examples, field, token
 
 Properties = Field(min_length=1, description="HubSpot property names and values.")
 ExtraProperties: Any = Field(default_factory=dict, description="More HubSpot properties.")
@@ -21,9 +21,9 @@ def _credentials() -> tuple[CredentialField, ...]:
               example="5d3c9e1a-0000-0000-0000-000000000000"),
         field("client_secret", secret=True, description="Client secret of the HubSpot app.",
               example="00000000-0000-0000-0000-000000000000"),
-        field("refresh_token", secret=True, required=False, description="Refresh token of the installed account.",
+        token("refresh_token", description="Refresh token of the installed account.",
               example="na1-0000-0000-0000-0000-000000000000"),
-        field("access_token", secret=True, required=False, description="Current access token (30 min), if "
+        token("access_token", description="Current access token (30 min), if "
                                                                        "any.",
               example="CK00000000000000000000"),
         field("portal_id", required=False, description="HubSpot account (hub) id.",
@@ -182,12 +182,14 @@ class EnrollInSequence(Params):
     sender_email: str = Field(min_length=3, description="That user's sending address.")
 
 
-CRM_SPEC = IntegrationSpec(
-    id="hubspot_crm",
-    provider="hubspot",
-    name="HubSpot CRM",
-    credential_fields=_credentials(),
-    actions=(
+def _spec(integration_id: str, name: str, actions: tuple[ActionSpec, ...], **more: Any) -> IntegrationSpec:
+    """One of HubSpot's two integrations: one provider, the same app credentials."""
+    return IntegrationSpec(id=integration_id, provider="hubspot", name=name, credential_fields=_credentials(),
+                           actions=actions, implemented=True, **more)
+
+
+CRM_SPEC = _spec(
+    "hubspot_crm", "HubSpot CRM", (
         act("create_deal", "Create a deal with associations (POST /crm/v3/objects/deals).", CreateDeal,
             side_effect=True),
         act("update_deal", "Update deal properties, e.g. move its stage (PATCH /crm/v3/objects/deals/{id}).",
@@ -213,7 +215,6 @@ CRM_SPEC = IntegrationSpec(
             "enrollments?userId=); needs an assigned Sales Hub or Service Hub Professional/Enterprise seat "
             "and the automation.sequences scopes.", EnrollInSequence, side_effect=True),
     ),
-    implemented=True,
 )
 
 
@@ -318,12 +319,8 @@ class SendSingleEmail(Params):
     custom_properties: dict[str, Any] = Field(default_factory=dict, description="Template variables.")
 
 
-MARKETING_SPEC = IntegrationSpec(
-    id="hubspot_marketing",
-    provider="hubspot",
-    name="HubSpot Marketing",
-    credential_fields=_credentials(),
-    actions=(
+MARKETING_SPEC = _spec(
+    "hubspot_marketing", "HubSpot Marketing", (
         act("list_marketing_emails", "Marketing e-mails (GET /marketing/v3/emails).", ListMarketingEmails),
         act("create_marketing_email", "Create a draft marketing e-mail (POST /marketing/v3/emails). "
                                       "Publishing or sending it through the API needs Marketing Hub "
@@ -348,5 +345,4 @@ MARKETING_SPEC = IntegrationSpec(
     ),
     reason="Workflows need Marketing, Sales or Service Hub Professional or higher; API publishing and "
            "single-send need Marketing Hub Enterprise.",
-    implemented=True,
 )

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, exactly_one, examples, field, token
 
 #: Instagram's caption limit, hashtags included.
 MAX_CAPTION = 2200
@@ -91,11 +91,7 @@ class _OneMedia(Params):
     image_url: MediaUrl | None = Field(default=None, description="Public HTTPS URL of the image (or give video_url).")
     video_url: MediaUrl | None = Field(default=None, description="Public HTTPS URL of the video (or give image_url).")
 
-    @model_validator(mode="after")
-    def _exactly_one(self) -> _OneMedia:
-        if (self.image_url is None) == (self.video_url is None):
-            raise ValueError("give exactly one of image_url or video_url")
-        return self
+    _exactly_one = exactly_one("image_url", "video_url")
 
 
 class PublishStory(_OneMedia):
@@ -207,7 +203,7 @@ SPEC = IntegrationSpec(
               pattern=r"\d{5,20}", pattern_hint="the numeric Instagram app id", example="990000000000001"),
         field("client_secret", secret=True, required=False, description="Instagram app secret (code exchange).",
               example="00000000000000000000000000000000"),
-        field("access_token", secret=True, required=False,
+        token("access_token",
               description="Long-lived Instagram User access token (set by \"Connect with Instagram\").",
               example="IGAAsandbox0000000000000"),
         field("ig_user_id", required=False,

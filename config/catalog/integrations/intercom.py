@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, examples, field, one_of
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, exactly_one, examples, field, one_of
 
 #: Why workflows cannot be listed or run.
 NO_WORKFLOW_API = (
@@ -114,11 +114,7 @@ class TagContact(Params):
     tag_id: str | None = Field(default=None, description="Existing tag id.")
     tag_name: str | None = Field(default=None, description="Tag name, created if needed (POST /tags).")
 
-    @model_validator(mode="after")
-    def _one_tag(self) -> TagContact:
-        if (self.tag_id is None) == (self.tag_name is None):
-            raise ValueError("give exactly one of tag_id or tag_name")
-        return self
+    _one_tag = exactly_one("tag_id", "tag_name")
 
 
 class ConversationAnalytics(Params):

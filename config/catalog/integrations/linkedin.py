@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
 from config.catalog.base import (
     LIMIT,
@@ -18,7 +18,10 @@ from config.catalog.base import (
     NoParams,
     Params,
     act,
+    exactly_one,
     field,
+    ordered,
+    token,
 )
 
 #: Why Buddy's Sales Navigator, prospecting and messaging actions are refused.
@@ -36,10 +39,10 @@ def _oauth_fields() -> tuple[CredentialField, ...]:
         field("client_id", example="86abcdefgh1234", description="Client id of the LinkedIn developer app."),
         field("client_secret", secret=True, example="WPL_AP1.0123456789abcdef.0123456789==",
               description="Client secret of the LinkedIn developer app."),
-        field("refresh_token", secret=True, required=False, example="AQX0123456789abcdef0123456789abcdef",
+        token("refresh_token", example="AQX0123456789abcdef0123456789abcdef",
               description="Member refresh token (programmatic refresh must be enabled for the app); set by "
                           "\"Connect with LinkedIn\"."),
-        field("access_token", secret=True, required=False, example="AQV0123456789abcdef0123456789abcdef",
+        token("access_token", example="AQV0123456789abcdef0123456789abcdef",
               description="Current member access token, if any."),
     )
 
@@ -81,12 +84,6 @@ def _yesterday() -> date:
     return datetime.now(UTC).date() - timedelta(days=1)
 
 
-def _check_order(start: date | None, end: date | None) -> None:
-    """Reject a date range that ends before it starts."""
-    if start is not None and end is not None and start > end:
-        raise ValueError("start_date must not be after end_date")
-
-
 class GetPostAnalytics(Params):
     """Parameters of ``get_post_analytics``."""
 
@@ -98,10 +95,7 @@ class GetPostAnalytics(Params):
     end_date: date | None = Field(default=None,
                                   description="Last day; lifetime totals when both are omitted.")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> GetPostAnalytics:
-        _check_order(self.start_date, self.end_date)
-        return self
+    _ordered = ordered("start_date", "end_date")
 
 
 class GetOrganizationStatistics(Params):
@@ -116,10 +110,7 @@ class GetOrganizationStatistics(Params):
     end_date: date = Field(default_factory=_yesterday, description="Last day; default: yesterday (UTC).")
     granularity: Literal["DAY", "MONTH"] = Field(default="DAY", description="Time bucket.")
 
-    @model_validator(mode="after")
-    def _ordered(self) -> GetOrganizationStatistics:
-        _check_order(self.start_date, self.end_date)
-        return self
+    _ordered = ordered("start_date", "end_date")
 
 
 class GetCompanyInsights(Params):
@@ -132,11 +123,7 @@ class GetCompanyInsights(Params):
     vanity_name: str | None = Field(default=None, description="Vanity name, as in "
                                                               "linkedin.com/company/<name>.")
 
-    @model_validator(mode="after")
-    def _one_identifier(self) -> GetCompanyInsights:
-        if (self.organization_id is None) == (self.vanity_name is None):
-            raise ValueError("give exactly one of organization_id or vanity_name")
-        return self
+    _one_identifier = exactly_one("organization_id", "vanity_name")
 
 
 class ProspectSearch(Params):

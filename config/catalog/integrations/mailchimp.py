@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo, model_validator
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, ahead, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, ahead, exactly_one, field
 
 #: Mailchimp accepts schedule times on these minute marks only.
 QUARTER_HOUR = 15
@@ -222,11 +222,7 @@ class CreateSegment(Params):
     conditions: list[SegmentCondition] | None = Field(default=None, min_length=1, max_length=5,
                                                       description="Conditions of a saved segment.")
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> CreateSegment:
-        if (self.static_emails is None) == (self.conditions is None):
-            raise ValueError("give exactly one of static_emails or conditions")
-        return self
+    _one_kind = exactly_one("static_emails", "conditions")
 
 
 class UpsertMember(Params):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field, some_change
 
 # The examples name the simulator sandbox's seeded pipelines (1, 2), stages (1-7) and deals (1-6).
 DealStatus = Literal["open", "won", "lost"]
@@ -68,11 +68,7 @@ class UpdateDeal(DealFields):
     status: DealStatus | None = Field(default=None, description="Mark open, won or lost.")
     lost_reason: str | None = Field(default=None, description="Why it was lost.")
 
-    @model_validator(mode="after")
-    def _something(self) -> UpdateDeal:
-        if all(v is None for k, v in self.model_dump().items() if k != "deal_id"):
-            raise ValueError("give at least one change")
-        return self
+    _something = some_change("deal_id")
 
 
 class DealHistory(Params):

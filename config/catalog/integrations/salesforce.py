@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, ParamError, act, field, token
 
 #: Hosts Salesforce serves orgs' APIs from: My Domain (incl. sandboxes), instances, Hyperforce.
 SALESFORCE_DOMAINS = ("salesforce.com", "force.com", "cloudforce.com", "database.com", "salesforce.mil",
@@ -135,9 +135,9 @@ SPEC = IntegrationSpec(
               description="Consumer key of the connected app or external client app."),
         field("client_secret", secret=True, example="0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF",
               description="Consumer secret."),
-        field("refresh_token", secret=True, required=False, example="5Aep8610123456789abcdefghijklmnopqrstuvwxyz",
+        token("refresh_token", example="5Aep8610123456789abcdefghijklmnopqrstuvwxyz",
               description="Refresh token (web-server flow)."),
-        field("access_token", secret=True, required=False, example="00D000000000000!AQ0000000000000000000000",
+        token("access_token", example="00D000000000000!AQ0000000000000000000000",
               description="Current access token, if any."),
         field("instance_url", required=False, pattern=SALESFORCE_INSTANCE, example="https://acme.my.salesforce.com",
               pattern_hint="an https URL on a Salesforce domain (e.g. https://acme.my.salesforce.com), "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field, ordered, token
 
 
 def _yesterday() -> date:
@@ -37,11 +37,7 @@ class PerformanceAnalytics(Params):
                                  "shares"],
         min_length=1, description="Account metrics to return (GET /business/get/ fields).")
 
-    @model_validator(mode="after")
-    def _range(self) -> PerformanceAnalytics:
-        if self.end_date < self.start_date:
-            raise ValueError("end_date must be on or after start_date")
-        return self
+    _range = ordered("start_date", "end_date")
 
 
 class AudienceInsights(Params):
@@ -55,11 +51,7 @@ class AudienceInsights(Params):
         default_factory=lambda: ["audience_countries", "audience_genders", "audience_activity"],
         min_length=1, description="Audience fields of GET /business/get/.")
 
-    @model_validator(mode="after")
-    def _range(self) -> AudienceInsights:
-        if self.end_date < self.start_date:
-            raise ValueError("end_date must be on or after start_date")
-        return self
+    _range = ordered("start_date", "end_date")
 
 
 class ListVideos(Params):
@@ -91,9 +83,9 @@ SPEC = IntegrationSpec(
               description="TikTok developer app id (app_id)."),
         field("client_secret", secret=True, example="0123456789abcdef0123456789abcdef01234567",
               description="TikTok developer app secret."),
-        field("refresh_token", secret=True, required=False, example="rft.0123456789abcdef0123456789abcdef",
+        token("refresh_token", example="rft.0123456789abcdef0123456789abcdef",
               description="Business-account refresh token (about 1 year)."),
-        field("access_token", secret=True, required=False, example="act.0123456789abcdef0123456789abcdef",
+        token("access_token", example="act.0123456789abcdef0123456789abcdef",
               description="Current access token (about 24 h), sent as the Access-Token header."),
         field("business_id", required=False, example="-000AbCdEfGh1234IjKlMnOpQrStUvWxYz",
               description="Open id of the TikTok business account (from the token answer when "

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field
+from config.catalog.base import LIMIT, IntegrationSpec, Params, act, field, token
 
 #: Longest post text X accepts (280 for standard accounts, longer posts need X Premium).
 MAX_POST_TEXT = 25_000
@@ -100,12 +100,12 @@ SPEC = IntegrationSpec(
         field("client_secret", secret=True, required=False,
               example="0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
               description="OAuth 2.0 client secret (confidential apps only; PKCE public apps have none)."),
-        field("refresh_token", secret=True, required=False, example="bWVtYmVyLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OQ",
+        token("refresh_token", example="bWVtYmVyLXJlZnJlc2gtdG9rZW4tMDEyMzQ1Njc4OQ",
               description="User-context refresh token (scopes tweet.read tweet.write users.read "
                           "offline.access media.write); set by Connect with X."),
-        field("access_token", secret=True, required=False, example="bWVtYmVyLWFjY2Vzcy10b2tlbi0wMTIzNDU2Nzg5",
+        token("access_token", example="bWVtYmVyLWFjY2Vzcy10b2tlbi0wMTIzNDU2Nzg5",
               description="Current user access token, if any."),
-        field("bearer_token", secret=True, required=False, example="AAAAAAAAAAAAAAAAAAAAA0123456789abcdef",
+        token("bearer_token", example="AAAAAAAAAAAAAAAAAAAAA0123456789abcdef",
               description="App-only Bearer token, used for get_trends."),
     ),
     actions=(

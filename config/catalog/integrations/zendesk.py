@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, act, field
+from config.catalog.base import LABEL, LIMIT, IntegrationSpec, Params, act, field, some_change
 
 # The examples name what every simulated account is seeded with: tickets 10005 (new), 10008 and 10023 (open),
 # 10011 (pending); macro 10106 ("Triage::Escalate to tier 2"); the FAQ section and the agents' permission group.
@@ -64,11 +64,7 @@ class UpdateTicket(Params):
     tags: list[str] | None = Field(default=None, description="Replaces all tags.")
     custom_fields: list[CustomField] | None = Field(default=None, description="Custom field values to set.")
 
-    @model_validator(mode="after")
-    def _something(self) -> UpdateTicket:
-        if all(v is None for k, v in self.model_dump().items() if k != "ticket_id"):
-            raise ValueError("give at least one change")
-        return self
+    _something = some_change("ticket_id")
 
 
 class ReplyToTicket(Params):

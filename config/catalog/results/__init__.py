@@ -1,7 +1,8 @@
-"""Declared result schemas of the catalog's actions, one module per provider (issue 11).
+"""Declared result schemas of the catalog's actions, one YAML file per provider (issue 11).
 
-Each module holds ``RESULTS``: (integration id, action name) -> a :class:`~config.catalog.results.base.Result`
-model of what that action's job returns. tests/providers/test_examples.py requires one for every available
+Each ``<provider>.yaml`` of this folder declares the shapes of what its actions' jobs return, as data (the
+grammar is in :mod:`config.catalog.results.loader`); they are built into
+:class:`~config.catalog.results.base.Result` models. tests/providers/test_examples.py requires one for every available
 action and validates every example job's real result against it.
 """
 
@@ -9,27 +10,27 @@ from __future__ import annotations
 
 import copy
 from functools import cache, lru_cache
-from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from config.catalog.results.base import Registry, Result
+from config.catalog.results.loader import ResultsError, load
 
-__all__ = ["PROVIDERS", "Result", "registry", "result_model", "result_schema"]
+__all__ = ["DECLARATIONS", "Result", "ResultsError", "registry", "result_model", "result_schema"]
 
-#: The modules of this package, one per provider (a provider's client lives in workers/providers/<name>.py).
-PROVIDERS = (
-    "ahrefs", "amplitude", "brevo", "copy_ai", "facebook", "freshdesk", "google_analytics",
-    "google_search_console", "grammarly", "hubspot", "instagram", "intercom", "jasper", "linkedin",
-    "mailchimp", "mixpanel", "pipedrive", "salesforce", "semrush", "sendgrid", "tiktok", "x", "zendesk",
-)
+#: The folder of the declaration files, one ``<provider>.yaml`` per provider (its client: workers/providers/).
+DECLARATIONS = Path(__file__).parent
 
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    """Every declared result model, merged from the provider modules (imported on first use)."""
+    """Every declared result model, merged from the declaration files (read on first use)."""
     merged: Registry = {}
-    for name in PROVIDERS:
-        merged.update(import_module(f"config.catalog.results.{name}").RESULTS)
+    for path in sorted(DECLARATIONS.glob("*.yaml")):
+        declared = load(path)
+        if twice := merged.keys() & declared.keys():
+            raise ResultsError(f"{path.name}: {sorted(twice)} are declared by another file too")
+        merged.update(declared)
     return merged
 
 

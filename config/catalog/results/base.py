@@ -1,10 +1,8 @@
-"""The base of every declared job-result model, and helpers shared by the per-provider modules."""
+"""The base of every declared job-result model."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class Result(BaseModel):
@@ -17,15 +15,5 @@ class Result(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-#: Registry entries of one provider module: (integration id, action name) -> result model.
+#: Declared results: (integration id, action name) -> result model.
 Registry = dict[tuple[str, str], type[Result]]
-
-
-def desc(text: str, default: Any = ...) -> Any:
-    """A described field (required unless ``default`` is given), shorter to write than ``Field(...)``."""
-    return Field(default, description=text)
-
-
-def register(integration: str, models: dict[str, type[Result]]) -> Registry:
-    """Registry entries for ``integration``: action name -> model."""
-    return {(integration, action): model for action, model in models.items()}
