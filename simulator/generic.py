@@ -30,7 +30,9 @@ from simulator.urls import BASES
 
 #: ``body(status, message, code) -> JSON body`` for a provider whose error shape the paths cannot say
 #: (a string is a plain-text answer).
-BodyBuilder = Callable[[int, str, "str | None"], Any]
+BodyBuilder = Callable[[int, str, Any], Any]
+#: An error code: a string, or a number where the provider uses one (Graph).
+Code = str | int | None
 
 
 def put(body: Any, path: str, value: Any) -> Any:
@@ -128,7 +130,7 @@ class Sim:
     """
 
     provider: str
-    faults: Mapping[int, tuple[str, str | None]] = field(default_factory=dict)
+    faults: Mapping[int, tuple[str, Code]] = field(default_factory=dict)
     body: BodyBuilder | None = None
     media_type: str = "application/json"
     rate_limit: int = 100
@@ -136,7 +138,7 @@ class Sim:
     throttle_extra: Mapping[str, str] = field(default_factory=dict)
     retry_after_header: bool = True
     #: ``(message, code)`` of the 401 for a refused credential, when it differs from an injected 401's.
-    refused: tuple[str, str | None] | None = None
+    refused: tuple[str, Code] | None = None
 
     @property
     def definition(self) -> ProviderDefinition:
@@ -157,7 +159,7 @@ class Sim:
         path (a token endpoint, an upload host); its API routes start with :attr:`base`."""
         return APIRouter(prefix=f"/{self.provider}", tags=[self.provider])
 
-    def error_body(self, status: int, message: str, code: str | None = None) -> Any:
+    def error_body(self, status: int, message: str, code: Code = None) -> Any:
         """The provider's error body: the override's, else message and code at the definition's paths."""
         if self.body is not None:
             return self.body(status, message, code)
@@ -169,7 +171,7 @@ class Sim:
             put(out, errors.in_200.path, errors.in_200.error[0])
         return out
 
-    def error(self, status: int, message: str, code: str | None = None,
+    def error(self, status: int, message: str, code: Code = None,
               headers: dict[str, str] | None = None) -> Response:
         """The provider's error answer."""
         body = self.error_body(status, message, code)
@@ -177,7 +179,7 @@ class Sim:
             return PlainTextResponse(body, status_code=status, headers=headers)
         return JSONResponse(body, status_code=status, media_type=self.media_type, headers=headers)
 
-    def fail(self, status: int, message: str, code: str | None = None) -> NoReturn:
+    def fail(self, status: int, message: str, code: Code = None) -> NoReturn:
         """Answer the current request with the provider's error."""
         raise Reply(self.error(status, message, code))
 
@@ -187,18 +189,15 @@ class Sim:
         limits = self.definition.rate_limits
         delay = self.delay if spec.retry_after is None else spec.retry_after
         headers = dict(self.throttle_extra)
-        if limits.limit:
-            headers[limits.limit[0]] = str(self.rate_limit)
-        if limits.remaining:
-            headers[limits.remaining[0]] = "0"
-        if limits.reset:
-            headers[limits.reset[0]] = {"seconds": number(delay), "ms": str(int(delay * 1000)),
-                                        "epoch": str(math.ceil(time.time() + delay))}[limits.reset_unit]
+        reset = {"seconds": number(delay), "ms": str(int(delay * 1000)),
+                 "epoch": str(math.ceil(time.time() + delay))}[limits.reset_unit]
+        for names, value in ((limits.limit, str(self.rate_limit)), (limits.remaining, "0"), (limits.reset, reset)):
+            headers |= dict.fromkeys(names, value)  # every name: a provider may send two families (Zendesk)
         if limits.retry_after and self.retry_after_header and spec.retry_after is not None:
             headers["Retry-After"] = number(spec.retry_after)
         return headers | spec.headers
 
-    def fault_text(self, status: int) -> tuple[str, str | None]:
+    def fault_text(self, status: int) -> tuple[str, Code]:
         """``(message, code)`` of a fault: the listed one, else the listed 500 (5xx) or 400 (4xx), else
         the HTTP phrase."""
         fallback = self.faults.get(500 if status >= 500 else 400, (HTTPStatus(status).phrase, None))
@@ -210,11 +209,14 @@ class Sim:
         headers = self.throttle_headers(spec) if spec.status == 429 else fault_headers(spec)
         return self.error(spec.status, message, code, headers=headers)
 
-    def credential(self, request: Request) -> str:
-        """The request's credential sent the way the definition says (basic: ``user:password``); the
-        provider's 401 when it is missing or refused (a part starting with ``bad``)."""
+    def credential(self, request: Request, refuse: Callable[[], NoReturn] | None = None) -> str:
+        """The request's credential sent the way the definition says (basic: ``user:password``); when it
+        is missing or refused (a part starting with ``bad``), ``refuse()`` for a provider that does not
+        answer that with a 401 (Semrush's HTTP 200 ``ERROR 120``), else the provider's 401."""
         parts = credential(request, self.definition)
         if not parts or any(p.startswith("bad") for p in parts):
+            if refuse is not None:
+                refuse()
             raise Reply(self.error(401, *(self.refused or self.fault_text(401))))
         return ":".join(parts)
 
