@@ -175,6 +175,8 @@ class Sim:
               headers: dict[str, str] | None = None) -> Response:
         """The provider's error answer."""
         body = self.error_body(status, message, code)
+        if body is None:  # an answer without a body (Freshdesk's 404)
+            return Response(status_code=status, headers=headers)
         if isinstance(body, str):  # a plain-text error (the definition's ``plain_text``)
             return PlainTextResponse(body, status_code=status, headers=headers)
         return JSONResponse(body, status_code=status, media_type=self.media_type, headers=headers)
