@@ -139,6 +139,8 @@ class Sim:
     retry_after_header: bool = True
     #: ``(message, code)`` of the 401 for a refused credential, when it differs from an injected 401's.
     refused: tuple[str, Code] | None = None
+    #: A query parameter that also carries the credential (Pipedrive's legacy ``api_token``).
+    query_alias: str = ""
 
     @property
     def definition(self) -> ProviderDefinition:
@@ -168,7 +170,8 @@ class Sim:
         if code is not None and errors.code:
             put(out, errors.code[0], code)
         if errors.in_200 is not None and errors.in_200.error:  # the marker a 2xx error would carry too
-            put(out, errors.in_200.path, errors.in_200.error[0])
+            marker = errors.in_200.error[0]
+            put(out, errors.in_200.path, {"false": False, "true": True}.get(marker, marker))
         return out
 
     def error(self, status: int, message: str, code: Code = None,
@@ -216,6 +219,8 @@ class Sim:
         is missing or refused (a part starting with ``bad``), ``refuse()`` for a provider that does not
         answer that with a 401 (Semrush's HTTP 200 ``ERROR 120``), else the provider's 401."""
         parts = credential(request, self.definition)
+        if not parts and self.query_alias and (alias := request.query_params.get(self.query_alias)):
+            parts = [alias]
         if not parts or any(p.startswith("bad") for p in parts):
             if refuse is not None:
                 refuse()
