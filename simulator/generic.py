@@ -147,9 +147,10 @@ class Sim:
         """The provider's definition (the one the worker's client executes)."""
         return definition(self.provider)
 
-    def router(self, suffix: str = "") -> APIRouter:
-        """A router under the provider's base path in the simulator (plus ``suffix``, e.g. ``/v1``)."""
-        return APIRouter(prefix=BASES[self.provider] + suffix, tags=[self.provider])
+    def router(self, suffix: str = "", **options: Any) -> APIRouter:
+        """A router under the provider's base path in the simulator (plus ``suffix``, e.g. ``/v1``);
+        ``options`` go to :class:`APIRouter` (dependencies, a route class)."""
+        return APIRouter(prefix=BASES[self.provider] + suffix, tags=[self.provider], **options)
 
     @property
     def base(self) -> str:
@@ -188,19 +189,41 @@ class Sim:
         """Answer the current request with the provider's error."""
         raise Reply(self.error(status, message, code))
 
-    def throttle_headers(self, spec: FaultSpec) -> dict[str, str]:
-        """The definition's rate-limit headers for a spent budget (reset in its unit), Retry-After when
-        the definition honours it and the fault names a delay."""
+    def budget_headers(self, used: int, reset_in: float) -> dict[str, str]:
+        """The definition's rate-limit headers (every name it lists) for ``used`` calls of a
+        ``rate_limit`` window that resets in ``reset_in`` seconds, the reset in the definition's unit."""
         limits = self.definition.rate_limits
-        delay = self.delay if spec.retry_after is None else spec.retry_after
-        headers = dict(self.throttle_extra)
-        reset = {"seconds": number(delay), "ms": str(int(delay * 1000)),
-                 "epoch": str(math.ceil(time.time() + delay))}[limits.reset_unit]
-        for names, value in ((limits.limit, str(self.rate_limit)), (limits.remaining, "0"), (limits.reset, reset)):
+        reset = {"seconds": number(reset_in), "ms": str(int(reset_in * 1000)),
+                 "epoch": str(math.ceil(time.time() + reset_in))}[limits.reset_unit]
+        headers: dict[str, str] = {}
+        for names, value in ((limits.limit, str(self.rate_limit)),
+                             (limits.remaining, str(max(0, self.rate_limit - used))), (limits.reset, reset)):
             headers |= dict.fromkeys(names, value)  # every name: a provider may send two families (Zendesk)
-        if limits.retry_after and self.retry_after_header and spec.retry_after is not None:
+        return headers
+
+    def throttle_headers(self, spec: FaultSpec) -> dict[str, str]:
+        """A spent budget's headers (reset after the fault's delay, else ``delay``), Retry-After when the
+        definition honours it and the fault names a delay."""
+        delay = self.delay if spec.retry_after is None else spec.retry_after
+        headers = dict(self.throttle_extra) | self.budget_headers(self.rate_limit, delay)
+        if self.definition.rate_limits.retry_after and self.retry_after_header and spec.retry_after is not None:
             headers["Retry-After"] = number(spec.retry_after)
         return headers | spec.headers
+
+    def counting(self, account: Callable[[Request], dict[str, Any]], reset_in: Callable[[], float],
+                 skip: Callable[[Request], bool] = lambda _request: False) -> Callable[[Request, Response], None]:
+        """A router dependency that counts each call of a valid credential in its account's ``calls``
+        and adds the budget headers to the answer (not for requests ``skip`` names)."""
+        def count(request: Request, response: Response) -> None:
+            parts = credential(request, self.definition)
+            if skip(request) or not parts or any(p.startswith("bad") for p in parts):
+                return
+            with state(request).lock:
+                acct = account(request)
+                acct["calls"] += 1
+                used = acct["calls"] % self.rate_limit
+            response.headers.update(self.budget_headers(used, reset_in()))
+        return count
 
     def fault_text(self, status: int) -> tuple[str, Code]:
         """``(message, code)`` of a fault: the listed one, else the listed 500 (5xx) or 400 (4xx), else
