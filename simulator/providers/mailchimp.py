@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, NoReturn
@@ -232,12 +233,17 @@ def list_campaigns(request: Request) -> dict[str, Any]:
         return listing(request, items, "campaigns")
 
 
-@router.get("/campaigns/{cid}")
-def get_campaign(cid: str, request: Request) -> dict[str, Any]:
-    """GET /campaigns/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return _get(acct["campaigns"], cid)
+def _getter(kind: str) -> Callable[[str, Request], dict[str, Any]]:
+    """GET /<kind>/{id}: one campaign or automation, or Mailchimp's 404."""
+    def get(object_id: str, request: Request) -> dict[str, Any]:
+        acct = account(request)
+        with state(request).lock:
+            return _get(acct[kind], object_id)
+    return get
+
+
+for _kind in ("campaigns", "automations"):  # before the catch-all route; no other GET has one segment after
+    router.add_api_route(f"/{_kind}/{{object_id}}", _getter(_kind), methods=["GET"], summary=f"GET /{_kind}/{{id}}")
 
 
 @router.get("/campaigns/{cid}/content")
@@ -332,14 +338,6 @@ def list_automations(request: Request) -> dict[str, Any]:
     with state(request).lock:
         items = [a for a in acct["automations"].values() if q.get("status", a["status"]) == a["status"]]
         return listing(request, items, "automations")
-
-
-@router.get("/automations/{wid}")
-def get_automation(wid: str, request: Request) -> dict[str, Any]:
-    """GET /automations/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return _get(acct["automations"], wid)
 
 
 @router.post("/automations/{wid}/actions/{verb}", status_code=204)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -71,11 +72,13 @@ def account(request: Request) -> dict[str, Any]:
     return acct
 
 
-def _one(request: Request, kind: str, object_id: int, what: str) -> JSONResponse:
-    """GET of one object of ``kind`` (Pipedrive's 404 naming ``what`` when there is none)."""
-    acct = account(request)
-    with state(request).lock:
-        return data(request, acct[kind].get(object_id) or not_found(what))
+def _getter(kind: str, what: str) -> Callable[[int, Request], JSONResponse]:
+    """GET /api/v2/<kind>/{id}: one deal or activity, or Pipedrive's 404 naming ``what``."""
+    def get(object_id: int, request: Request) -> JSONResponse:
+        acct = account(request)
+        with state(request).lock:
+            return data(request, acct[kind].get(object_id) or not_found(what))
+    return get
 
 
 def ok(request: Request, body: dict[str, Any]) -> JSONResponse:
@@ -221,10 +224,9 @@ async def create_deal(request: Request) -> JSONResponse:
         return data(request, d)
 
 
-@router.get("/api/v2/deals/{deal_id}")
-def get_deal(deal_id: int, request: Request) -> JSONResponse:
-    """GET /api/v2/deals/{id}."""
-    return _one(request, "deals", deal_id, "Deal")
+for _kind, _what in (("deals", "Deal"), ("activities", "Activity")):
+    router.add_api_route(f"/api/v2/{_kind}/{{object_id}}", _getter(_kind, _what), methods=["GET"],
+                         summary=f"GET /api/v2/{_kind}/{{id}}")
 
 
 def _apply(acct: dict[str, Any], d: dict[str, Any], body: dict[str, Any]) -> None:
@@ -309,12 +311,6 @@ async def create_activity(request: Request) -> JSONResponse:
         a = new_activity(acct, body)
         acct["activities"][a["id"]] = a
         return data(request, a)
-
-
-@router.get("/api/v2/activities/{activity_id}")
-def get_activity(activity_id: int, request: Request) -> JSONResponse:
-    """GET /api/v2/activities/{id}."""
-    return _one(request, "activities", activity_id, "Activity")
 
 
 # -- forecasting (v1, no v2 replacement) ------------------------------------------------------------------
