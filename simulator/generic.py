@@ -141,6 +141,9 @@ class Sim:
     refused: tuple[str, Code] | None = None
     #: A query parameter that also carries the credential (Pipedrive's legacy ``api_token``).
     query_alias: str = ""
+    #: Fields of an error body beside the message and code, which the paths do not name (Intercom's
+    #: ``type`` and ``request_id``), by status.
+    extra: Callable[[int], dict[str, Any]] | None = None
 
     @property
     def definition(self) -> ProviderDefinition:
@@ -170,6 +173,8 @@ class Sim:
         out = put(None, errors.message[0], message)
         if code is not None and errors.code:
             put(out, errors.code[0], code)
+        if self.extra is not None:
+            out |= self.extra(status)
         if errors.in_200 is not None and errors.in_200.error:  # the marker a 2xx error would carry too
             marker = errors.in_200.error[0]
             put(out, errors.in_200.path, {"false": False, "true": True}.get(marker, marker))
