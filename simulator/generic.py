@@ -195,16 +195,15 @@ class Sim:
         raise Reply(self.error(status, message, code))
 
     def budget_headers(self, used: int, reset_in: float) -> dict[str, str]:
-        """The definition's rate-limit headers (every name it lists) for ``used`` calls of a
+        """The definition's rate-limit headers for ``used`` calls of a
         ``rate_limit`` window that resets in ``reset_in`` seconds, the reset in the definition's unit."""
         limits = self.definition.rate_limits
         reset = {"seconds": number(reset_in), "ms": str(int(reset_in * 1000)),
                  "epoch": str(math.ceil(time.time() + reset_in))}[limits.reset_unit]
-        headers: dict[str, str] = {}
-        for names, value in ((limits.limit, str(self.rate_limit)),
-                             (limits.remaining, str(max(0, self.rate_limit - used))), (limits.reset, reset)):
-            headers |= dict.fromkeys(names, value)  # every name: a provider may send two families (Zendesk)
-        return headers
+        # the first name of each: the others are alternatives the client also reads (HubSpot's daily pair)
+        return {names[0]: value for names, value in ((limits.limit, str(self.rate_limit)),
+                                                     (limits.remaining, str(max(0, self.rate_limit - used))),
+                                                     (limits.reset, reset)) if names}
 
     def throttle_headers(self, spec: FaultSpec) -> dict[str, str]:
         """A spent budget's headers (reset after the fault's delay, else ``delay``), Retry-After when the
