@@ -16,18 +16,18 @@ import itertools
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from simulator.control import state
 from simulator.providers import _google_analytics_data as data
-from simulator.providers._google import account, add_token_route, fail, fault_builder, json_body
-from simulator.urls import BASES
+from simulator.providers._google import account, add_token_route, fail, google_sim, json_body
 
 PROVIDER = "google_analytics"
-router = APIRouter(prefix=BASES["google_analytics"], tags=["google_analytics"])
+SIM = google_sim(PROVIDER, "Exhausted property tokens per hour for this property. Wait for the quota to "
+                 "refresh, or reduce the complexity of your requests.", legacy=False)
+router = SIM.router()
+fault_response = SIM.fault_response
 add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/analytics.readonly")
-fault_response = fault_builder("Exhausted property tokens per hour for this property. Wait for the quota to "
-                               "refresh, or reduce the complexity of your requests.", legacy=False)
 
 REPORT_FIELDS = frozenset({"property", "dimensions", "metrics", "dateRanges", "dimensionFilter",
                            "metricFilter", "offset", "limit", "metricAggregations", "orderBys",
