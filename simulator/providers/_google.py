@@ -54,19 +54,23 @@ def fail(code: int, message: str, **kw: Any) -> NoReturn:
     raise Reply(google_response(code, message, **kw))
 
 
-def google_sim(provider: str, quota_message: str, *, legacy: bool) -> Sim:
-    """The generic layer of a Google API: the error object (its ``code`` is the HTTP status and the
-    legacy ``errors[].reason`` rides as the fault's code), a 429 that is the API's quota error."""
+def google_api(provider: str, quota_message: str, scope: str, *, legacy: bool) -> tuple[Sim, APIRouter]:
+    """The generic layer of a Google API and its router (with the token endpoint): the error object (its
+    ``code`` is the HTTP status and the legacy ``errors[].reason`` rides as the fault's code), a 429 that
+    is the API's quota error."""
     def body(status: int, message: str, reason: Any) -> dict[str, Any]:
         return error_body(status, message, reason=reason, legacy=legacy,
                           domain="usageLimits" if status == 429 else "global")
-    return Sim(provider, body=body, media_type="application/json; charset=UTF-8", faults={
+    sim = Sim(provider, body=body, media_type="application/json; charset=UTF-8", faults={
         429: (quota_message, "rateLimitExceeded"), 401: (UNAUTHENTICATED, "authError"),
         403: ("The caller does not have permission", "forbidden"),
         404: ("Requested entity was not found.", "badRequest"), 400: ("Request contains an invalid argument.",
                                                                       "badRequest"),
         500: ("Internal error encountered.", "backendError"), 503: ("The service is currently unavailable.",
                                                                     "backendError")})
+    router = sim.router()
+    add_token_route(router, provider, scope)
+    return sim, router
 
 
 def add_token_route(router: APIRouter, provider: str, scope: str) -> None:

@@ -20,14 +20,13 @@ from fastapi import Request
 
 from simulator.control import state
 from simulator.providers import _google_analytics_data as data
-from simulator.providers._google import account, add_token_route, fail, google_sim, json_body
+from simulator.providers._google import account, fail, google_api, json_body
 
 PROVIDER = "google_analytics"
-SIM = google_sim(PROVIDER, "Exhausted property tokens per hour for this property. Wait for the quota to "
-                 "refresh, or reduce the complexity of your requests.", legacy=False)
-router = SIM.router()
+SIM, router = google_api(PROVIDER, "Exhausted property tokens per hour for this property. Wait for the quota to "
+                         "refresh, or reduce the complexity of your requests.",
+                         "https://www.googleapis.com/auth/analytics.readonly", legacy=False)
 fault_response = SIM.fault_response
-add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/analytics.readonly")
 
 REPORT_FIELDS = frozenset({"property", "dimensions", "metrics", "dateRanges", "dimensionFilter",
                            "metricFilter", "offset", "limit", "metricAggregations", "orderBys",

@@ -23,14 +23,13 @@ from urllib.parse import unquote, urlparse
 from fastapi import Request, Response
 
 from simulator.control import state
-from simulator.providers._google import account, add_token_route, fail, google_sim, json_body
+from simulator.providers._google import account, fail, google_api, json_body
 
 PROVIDER = "google_search_console"
-SIM = google_sim(PROVIDER, "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
-                 "user' of service 'searchconsole.googleapis.com'.", legacy=True)
-router = SIM.router()
+SIM, router = google_api(PROVIDER, "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
+                         "user' of service 'searchconsole.googleapis.com'.",
+                         "https://www.googleapis.com/auth/webmasters", legacy=True)
 fault_response = SIM.fault_response
-add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/webmasters")
 
 SITES = {"sc-domain:example.com": "siteOwner", "https://www.example.com/": "siteFullUser",
          "https://blog.example.com/": "siteRestrictedUser"}
