@@ -9,7 +9,6 @@ the provider's own error body for that status.
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import json
 import secrets
@@ -191,33 +190,6 @@ async def params(request: Request) -> dict[str, Any]:
     elif body:
         out |= dict(parse_qsl(body.decode(errors="replace"), keep_blank_values=True))
     return out
-
-
-def offset_page(items: list[Any], query: Any, *, default: int = 10) -> tuple[list[Any], int]:
-    """One count/offset page of ``items`` and the total, as Mailchimp pages."""
-    count = min(int(query.get("count") or default), 1000)
-    offset = int(query.get("offset") or 0)
-    return items[offset: offset + count], len(items)
-
-
-def cursor_page(request: Request, items: list[Any], *, default: int = 25) -> dict[str, Any]:
-    """One Graph cursor page: ``data`` plus ``paging.cursors`` and ``paging.next`` when more remain."""
-    limit = max(1, min(int(request.query_params.get("limit") or default), 100))
-    after = request.query_params.get("after")
-    start = int(base64.urlsafe_b64decode(after.encode()).decode()) if after else 0
-    page = items[start: start + limit]
-    if not page:
-        return {"data": []}
-    paging: dict[str, Any] = {"cursors": {"before": cursor(start), "after": cursor(start + len(page))}}
-    if start + len(page) < len(items):
-        query = {k: v for k, v in request.query_params.items() if k not in ("after", "access_token")}
-        paging["next"] = str(request.url.replace_query_params(**query, after=cursor(start + len(page))))
-    return {"data": page, "paging": paging}
-
-
-def cursor(position: int) -> str:
-    """An opaque Graph-style cursor for a list position."""
-    return base64.urlsafe_b64encode(str(position).encode()).decode()
 
 
 def hex_id(n: int = 10) -> str:

@@ -57,7 +57,7 @@ AMPLITUDE = ProviderDefinition(
     # No rate-limit headers at Amplitude.
     rate_limits=RateLimits(limit=(), remaining=()),
     errors=Errors(message=("error.message", "error", "message"),
-                  in_200=ErrorIn200(path="error", ok=())),
+                  in_200=ErrorIn200(path="error", ok=()), plain_text=True),
     pagination=Pagination(style="offset", cursor_param="offset", items="events", page_size=1000),
     test_connection=(TestCall(path="/2/events/list", proves="data", description="The project's event types."),),
     docs_url="https://amplitude.com/docs/apis/analytics/dashboard-rest",

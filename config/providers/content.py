@@ -30,7 +30,7 @@ SEMRUSH = ProviderDefinition(
     auth=Auth(mode="query", field="api_key", param="key"),
     rate_limits=RateLimits(limit=(), remaining=()),
     # Reports answer plain text ``ERROR nn :: TEXT`` (the client parses it); the Projects API answers JSON.
-    errors=Errors(message=("message",), code=("code",)),
+    errors=Errors(message=("message",), code=("code",), plain_text=True),
     pagination=Pagination(style="offset", limit_param="display_limit", cursor_param="display_offset", items="",
                           page_size=10_000),
     test_connection=(TestCall(path="https://www.semrush.com/users/countapiunits.html",

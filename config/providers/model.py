@@ -109,6 +109,8 @@ class Errors(_Frozen):
     message: tuple[str, ...] = ("message",)
     code: tuple[str, ...] = ()
     in_200: ErrorIn200 | None = None
+    #: Some error answers are plain text, the whole body being the message (Amplitude, Semrush reports).
+    plain_text: bool = False
 
 
 class Pagination(_Frozen):

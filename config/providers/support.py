@@ -11,7 +11,8 @@ ZENDESK = ProviderDefinition(
     rate_limits=RateLimits(limit=("x-rate-limit", "ratelimit-limit"),
                            remaining=("x-rate-limit-remaining", "ratelimit-remaining"),
                            reset=("ratelimit-reset",)),
-    errors=Errors(message=("description", "error.message", "error.title", "error"), code=("error",)),
+    # a 429 is plain text
+    errors=Errors(message=("description", "error.message", "error.title", "error"), code=("error",), plain_text=True),
     pagination=Pagination(style="cursor", limit_param="page[size]", cursor_param="page[after]",
                           next="meta.after_cursor", items="tickets", page_size=100),
     test_connection=(TestCall(path="/users/me.json", proves="user",

@@ -86,20 +86,6 @@ async def create_email_campaign(request: Request) -> dict[str, int]:
         return _new(acct, "email_campaigns", data, extra)
 
 
-@router.get("/emailCampaigns")
-def list_email_campaigns(request: Request) -> dict[str, Any]:
-    """GET /emailCampaigns (limit <= 100, offset, status, sort)."""
-    return _listing(request, "email_campaigns", 100)
-
-
-@router.get("/emailCampaigns/{cid}")
-def get_email_campaign(cid: int, request: Request) -> dict[str, Any]:
-    """GET /emailCampaigns/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return _get(acct, "email_campaigns", cid)
-
-
 @router.post("/emailCampaigns/{cid}/sendNow", status_code=204, response_class=Response)
 def send_email_campaign(cid: int, request: Request) -> None:
     """POST /emailCampaigns/{id}/sendNow: 204; the campaign is sent to its lists."""
@@ -127,15 +113,19 @@ async def create_sms_campaign(request: Request) -> dict[str, int]:
         return _new(acct, "sms_campaigns", data, extra)
 
 
-@router.get("/smsCampaigns")
-def list_sms_campaigns(request: Request) -> dict[str, Any]:
-    """GET /smsCampaigns (limit <= 1000, offset, status, sort)."""
-    return _listing(request, "sms_campaigns", 1000)
+def _campaign_routes(kind: str, path: str, max_limit: int) -> None:
+    """``GET <path>`` (limit <= ``max_limit``, offset, status, sort) and ``GET <path>/{id}`` of ``kind``."""
+    def listing(request: Request) -> dict[str, Any]:
+        return _listing(request, kind, max_limit)
+
+    def one(cid: int, request: Request) -> dict[str, Any]:
+        acct = account(request)
+        with state(request).lock:
+            return _get(acct, kind, cid)
+
+    router.add_api_route(path, listing, methods=["GET"], summary=f"GET {path}")
+    router.add_api_route(path + "/{cid}", one, methods=["GET"], summary=f"GET {path}/{{id}}")
 
 
-@router.get("/smsCampaigns/{cid}")
-def get_sms_campaign(cid: int, request: Request) -> dict[str, Any]:
-    """GET /smsCampaigns/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return _get(acct, "sms_campaigns", cid)
+_campaign_routes("email_campaigns", "/emailCampaigns", 100)
+_campaign_routes("sms_campaigns", "/smsCampaigns", 1000)

@@ -6,10 +6,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Request
 
-from simulator.control import Reply, json_object, state
+from simulator.control import json_object
+from simulator.generic import Sim
 
 PROVIDER = "brevo"
 #: Requests per window that ``x-sib-ratelimit-limit`` reports, and the window in seconds.
@@ -21,14 +21,16 @@ LISTS = {2: "Newsletter", 7: "VIP"}
 SEEDED = 120
 
 
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """Brevo's error answer."""
-    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+SIM = Sim(PROVIDER, rate_limit=RATE_LIMIT, retry_after_header=False, faults={
+    401: ("Key not found", "unauthorized"), 403: ("Operation not allowed", "permission_denied"),
+    404: ("Document not found", "document_not_found"),
+    429: ("The expected rate limit is exceeded.", "too_many_requests"),
+    400: ("Bad request", "bad_request"), 500: ("Internal server error", "internal_error")})
 
 
 def fail(status: int, code: str, message: str) -> NoReturn:
     """Answer the current request with a Brevo error."""
-    raise Reply(error(status, code, message))
+    SIM.fail(status, message, code)
 
 
 def now() -> str:
@@ -58,24 +60,11 @@ def _seed() -> dict[str, Any]:
 
 def account(request: Request) -> dict[str, Any]:
     """The state of the request's ``api-key``; 401 as Brevo answers a missing or unknown key."""
-    key = request.headers.get("api-key", "").strip()
-    if not key or key.startswith("bad"):
-        fail(401, "unauthorized", "Key not found")
-    return state(request).account(PROVIDER, key, _seed)
+    return SIM.account(request, _seed)
 
 
-def rate_headers(request: Request, response: Response) -> None:
-    """Add ``x-sib-ratelimit-*`` (reset in seconds) to every answer."""
-    key = request.headers.get("api-key", "").strip()
-    if not key or key.startswith("bad"):
-        return
-    with state(request).lock:
-        acct = account(request)
-        acct["calls"] += 1
-        used = acct["calls"] % RATE_LIMIT
-    response.headers["x-sib-ratelimit-limit"] = str(RATE_LIMIT)
-    response.headers["x-sib-ratelimit-remaining"] = str(RATE_LIMIT - used)
-    response.headers["x-sib-ratelimit-reset"] = str(RATE_WINDOW - int(time.time()) % RATE_WINDOW)
+#: Adds ``x-sib-ratelimit-*`` (the reset in seconds, to the end of the hour's window) to every answer.
+rate_headers = SIM.counting(account, lambda: RATE_WINDOW - int(time.time()) % RATE_WINDOW)
 
 
 async def body_of(request: Request) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from simulator.providers.instagram import invalid, number
+from simulator.providers._graph import invalid, number
 
 #: Page Insights metrics the simulator knows (views metrics replace the retired impressions).
 PAGE_METRICS = ("page_media_view", "page_total_media_view_unique", "page_post_engagements", "page_follows",

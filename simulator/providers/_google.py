@@ -19,7 +19,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator import oauth as sim_oauth
-from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
+from config.providers import definition
+from simulator.control import Reply, hex_id, json_error, params, state
+from simulator.generic import Sim, credential
 
 #: Lifetime of an issued access token (Google: one hour minus a second).
 TOKEN_TTL = 3599
@@ -28,9 +30,6 @@ UNAUTHENTICATED = ("Request had invalid authentication credentials. Expected OAu
                    "https://developers.google.com/identity/sign-in/web/devconsole-project.")
 STATUS_NAMES = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                 409: "ALREADY_EXISTS", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}
-FAULT_MESSAGES = {401: UNAUTHENTICATED, 403: "The caller does not have permission", 404: "Requested entity "
-                  "was not found.", 500: "Internal error encountered.", 503: "The service is currently "
-                  "unavailable."}
 
 
 def error_body(code: int, message: str, *, reason: str | None = None, domain: str = "global",
@@ -55,18 +54,23 @@ def fail(code: int, message: str, **kw: Any) -> NoReturn:
     raise Reply(google_response(code, message, **kw))
 
 
-def fault_builder(quota_message: str, *, legacy: bool) -> Callable[[FaultSpec], Response]:
-    """A ``fault_response``: 429 is the API's quota error, the rest Google's generic errors."""
-    def fault_response(spec: FaultSpec) -> Response:
-        headers = fault_headers(spec)
-        if spec.status == 429:
-            return google_response(429, quota_message, headers=headers, legacy=legacy, domain="usageLimits",
-                                   reason="rateLimitExceeded")
-        reason = {401: "authError", 403: "forbidden", 500: "backendError", 503: "backendError"}
-        message = FAULT_MESSAGES.get(spec.status, "Request contains an invalid argument.")
-        return google_response(spec.status, message, headers=headers, legacy=legacy,
-                               reason=reason.get(spec.status, "badRequest"))
-    return fault_response
+def google_api(provider: str, quota_message: str, scope: str, *, legacy: bool) -> tuple[Sim, APIRouter]:
+    """The generic layer of a Google API and its router (with the token endpoint): the error object (its
+    ``code`` is the HTTP status and the legacy ``errors[].reason`` rides as the fault's code), a 429 that
+    is the API's quota error."""
+    def body(status: int, message: str, reason: Any) -> dict[str, Any]:
+        return error_body(status, message, reason=reason, legacy=legacy,
+                          domain="usageLimits" if status == 429 else "global")
+    sim = Sim(provider, body=body, media_type="application/json; charset=UTF-8", faults={
+        429: (quota_message, "rateLimitExceeded"), 401: (UNAUTHENTICATED, "authError"),
+        403: ("The caller does not have permission", "forbidden"),
+        404: ("Requested entity was not found.", "badRequest"), 400: ("Request contains an invalid argument.",
+                                                                      "badRequest"),
+        500: ("Internal error encountered.", "backendError"), 503: ("The service is currently unavailable.",
+                                                                    "backendError")})
+    router = sim.router()
+    add_token_route(router, provider, scope)
+    return sim, router
 
 
 def add_token_route(router: APIRouter, provider: str, scope: str) -> None:
@@ -99,10 +103,10 @@ def add_token_route(router: APIRouter, provider: str, scope: str) -> None:
 def account(request: Request, provider: str, seed: Callable[[], dict[str, Any]], *,
             legacy: bool = False) -> dict[str, Any]:
     """The state behind the request's bearer token, or Google's 401."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or token.startswith("bad"):
+    sent = credential(request, definition(provider))
+    if not sent or sent[0].startswith("bad"):
         fail(401, UNAUTHENTICATED, legacy=legacy, reason="authError")
+    token = sent[0]
     sim = state(request)
     with sim.lock:
         issued = sim.account(provider, "__tokens__", dict).get(token)

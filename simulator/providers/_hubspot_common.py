@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator.control import Reply, state
+from simulator.generic import Sim
 from simulator.providers._hubspot_seed import seed
 
 PROVIDER = "hubspot"
@@ -23,12 +24,26 @@ NO_AUTH = ("Authentication credentials not found. This API supports OAuth 2.0 au
            "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
 
 
-def error(status: int, message: str, category: str, headers: dict[str, str] | None = None,
-          **extra: Any) -> JSONResponse:
+def _extra(status: int) -> dict[str, Any]:
+    """What a HubSpot error carries beside ``message`` and ``category`` (a throttle names its policy)."""
+    out: dict[str, Any] = {"status": "error", "correlationId": str(uuid.uuid4())}
+    if status == 429:
+        out |= {"errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING",
+                "groupName": "publicapi:oauth:simulated"}
+    return out
+
+
+#: A throttle answers 429 with the burst headers (the window in milliseconds as the reset).
+SIM = Sim(PROVIDER, extra=_extra, rate_limit=BURST_MAX, delay=BURST_WINDOW_MS / 1000, faults={
+    401: (NO_AUTH, "INVALID_AUTHENTICATION"),
+    403: ("This app hasn't been granted all required scopes to make this call.", "MISSING_SCOPES"),
+    404: ("resource not found", "OBJECT_NOT_FOUND"), 429: ("You have reached your ten_secondly_rolling limit.", None),
+    400: ("Invalid input", "VALIDATION_ERROR"), 500: ("internal error", "INTERNAL_ERROR")})
+
+
+def error(status: int, message: str, category: str, **extra: Any) -> JSONResponse:
     """HubSpot's error answer ``{status: "error", message, correlationId, category, ...}``."""
-    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category,
-            **extra}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(SIM.error_body(status, message, category) | extra, status_code=status)
 
 
 def fail(status: int, message: str, category: str, **extra: Any) -> NoReturn:
@@ -66,10 +81,7 @@ def portal_for(request: Request, key: str) -> dict[str, Any]:
 
 def portal(request: Request, response: Response) -> dict[str, Any]:
     """The portal of the request's bearer token (401 otherwise), with the rate-limit headers set."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    token = value.strip() if scheme.lower() == "bearer" else ""
-    if not token or token.startswith("bad"):
-        fail(401, NO_AUTH, "INVALID_AUTHENTICATION")
+    token = SIM.credential(request)
     with state(request).lock:
         found = portal_for(request, oauth(request)["issued"].get(token, token))
         found["calls"] += 1

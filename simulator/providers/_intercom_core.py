@@ -6,12 +6,12 @@ import base64
 import time
 import uuid
 from collections.abc import Callable
-from http import HTTPStatus
 from typing import Any, NoReturn
 
-from fastapi import Request, Response
+from fastapi import Request
 
-from simulator.control import FaultSpec, Reply, json_error, json_object, rate_header_route, state
+from simulator.control import json_object, rate_header_route, state
+from simulator.generic import Sim
 
 PROVIDER = "intercom"
 #: Calls per minute of one app, spread over 10-second windows.
@@ -21,16 +21,22 @@ MAX_PER_PAGE = 150
 OPERATORS = ("=", "!=", "IN", "NIN", ">", "<", "~", "!~", "^", "$")
 
 
-def error_list(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    """Intercom's ``{"type": "error.list", "request_id", "errors": [{code, message}]}``."""
-    body = {"type": "error.list", "request_id": str(uuid.uuid4()),
-            "errors": [{"code": code, "message": message}]}
-    return json_error(status, body, headers=headers)
+#: Intercom's ``{"type": "error.list", "request_id", "errors": [{code, message}]}``: the definition's paths
+#: build the errors; the type and request id are the extra fields. A 429 tells the wait only through
+#: ``X-RateLimit-Reset`` (epoch seconds), no Retry-After.
+SIM = Sim(PROVIDER, extra=lambda _status: {"type": "error.list", "request_id": str(uuid.uuid4())},
+          rate_limit=RATE_LIMIT, delay=WINDOW_S, retry_after_header=False, faults={
+              401: ("Access Token Invalid", "unauthorized"), 403: ("Forbidden: access denied", "forbidden"),
+              404: ("Resource Not Found", "not_found"),
+              429: (f"Exceeded rate limit of {RATE_LIMIT} in 1_minute", "rate_limit_exceeded"),
+              400: ("Bad Request", "bad_request"), 500: ("Server Error", "server_error"),
+              503: ("Sorry, the API service is temporarily unavailable", "service_unavailable")})
+fault_response = SIM.fault_response
 
 
 def fail(status: int, code: str, message: str) -> NoReturn:
     """Answer the current request with an error list."""
-    raise Reply(error_list(status, code, message))
+    SIM.fail(status, message, code)
 
 
 def not_found(message: str = "Resource Not Found") -> NoReturn:
@@ -51,33 +57,13 @@ def rate_headers(remaining: int, reset_in: float | None = None) -> dict[str, str
             "X-RateLimit-Reset": str(reset)}
 
 
-_FAULTS = {401: ("unauthorized", "Access Token Invalid"), 403: ("forbidden", "Forbidden: access denied"),
-           404: ("not_found", "Resource Not Found"), 500: ("server_error", "Server Error"),
-           503: ("service_unavailable", "Sorry, the API service is temporarily unavailable")}
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Intercom's own answer for a fault; a 429 tells the wait only through ``X-RateLimit-Reset``."""
-    if spec.status == 429:
-        headers = rate_headers(0, spec.retry_after if spec.retry_after is not None else WINDOW_S)
-        return error_list(429, "rate_limit_exceeded", f"Exceeded rate limit of {RATE_LIMIT} in 1_minute",
-                          headers | spec.headers)
-    code, message = _FAULTS.get(spec.status, (HTTPStatus(spec.status).phrase.lower().replace(" ", "_"),
-                                              HTTPStatus(spec.status).phrase))
-    return error_list(spec.status, code, message, rate_headers(RATE_LIMIT - 1) | spec.headers)
-
-
 #: A route whose answers (errors included) carry Intercom's rate-limit headers.
 IntercomRoute = rate_header_route("intercom", RATE_LIMIT, rate_headers)
 
 
 def account(request: Request, seed: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The state of the request's bearer token; Intercom's 401 for a missing or bad one."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or token.startswith("bad"):
-        fail(401, "unauthorized", "Access Token Invalid")
-    acct = state(request).account(PROVIDER, token, seed)
+    acct = SIM.account(request, seed)
     with state(request).lock:
         acct["calls"] += 1
     request.state.intercom = acct

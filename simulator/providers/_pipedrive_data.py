@@ -38,19 +38,18 @@ def v1_stamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def failure(status: int, error: str, code: str | None = None, headers: dict[str, str] | None = None
-            ) -> JSONResponse:
-    """A Pipedrive error answer."""
+def failure_body(status: int, error: str, code: Any = None) -> dict[str, Any]:
+    """A Pipedrive error body (its 401 is the older ``errorCode`` shape)."""
+    if status == 401:
+        return UNAUTHORIZED
     body: dict[str, Any] = {"success": False, "error": error, "error_info": INFO, "data": None,
                             "additional_data": None}
-    if code:
-        body["code"] = code
-    return JSONResponse(body, status_code=status, headers=headers)
+    return body | ({"code": code} if code else {})
 
 
 def fail(status: int, error: str, code: str | None = None) -> NoReturn:
     """Answer the current request with an error."""
-    raise Reply(failure(status, error, code))
+    raise Reply(JSONResponse(failure_body(status, error, code), status_code=status))
 
 
 def invalid(message: str) -> NoReturn:

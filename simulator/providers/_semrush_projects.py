@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
-from simulator.control import Reply, state
+from simulator.control import state
+from simulator.generic import Sim
 from simulator.providers._semrush_data import account, organic, phrase_metrics, rng
 
 router = APIRouter()
@@ -26,17 +26,18 @@ WRONG_KEY = (120, "Wrong key-ID pair")
 ISSUE_IDS = {"errors": (1, 2, 3, 6, 8, 15), "warnings": (101, 102, 104, 110), "notices": (201, 202, 205)}
 
 
+#: The Projects API answers JSON errors at the definition's paths (``message``, ``code``), all HTTP 400.
+SIM = Sim("semrush")
+
+
 def fail(code: int, message: str) -> NoReturn:
     """Answer with the Projects API error body."""
-    raise Reply(JSONResponse({"code": code, "message": message}, status_code=400))
+    SIM.fail(400, message, code)
 
 
 def project_account(request: Request) -> dict[str, Any]:
     """The key's state, or the Projects API's wrong-key error."""
-    key = request.query_params.get("key") or ""
-    if not key or key.startswith("bad"):
-        fail(*WRONG_KEY)
-    return account(request, key)
+    return account(request, SIM.credential(request, lambda: fail(*WRONG_KEY)))
 
 
 def _snapshot(project_id: int, finished_ms: int) -> dict[str, Any]:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
-import math
 import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from fastapi import Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Request
 
-from simulator.control import Reply, json_object, state
+from simulator.control import json_object, state
+from simulator.generic import Sim
 
 PROVIDER = "sendgrid"
 #: Per-endpoint window SendGrid reports in ``X-RateLimit-Limit`` (requests per minute).
@@ -35,10 +34,17 @@ def errors_body(*errors: tuple[str | None, str], help_url: str | None = None) ->
     return {"errors": [{"message": message, "field": field, "help": help_url} for field, message in errors]}
 
 
-def fail(status: int, message: str, field: str | None = None, *, headers: dict[str, str] | None = None
-         ) -> NoReturn:
+#: SendGrid's body carries ``field`` and ``help`` beside the message, so it is the override; a 429 has only
+#: the ``X-RateLimit-*`` headers (the reset an epoch second), no Retry-After.
+SIM = Sim(PROVIDER, body=lambda _status, message, field: errors_body((field, message)), rate_limit=RATE_LIMIT,
+          delay=60, retry_after_header=False, faults={
+              401: ("The provided authorization grant is invalid, expired, or revoked", None),
+              403: ("access forbidden", None), 404: ("resource not found", None), 429: ("too many requests", None)})
+
+
+def fail(status: int, message: str, field: str | None = None) -> NoReturn:
     """Answer the current request with one SendGrid error."""
-    raise Reply(JSONResponse(errors_body((field, message)), status_code=status, headers=headers))
+    SIM.fail(status, message, field)
 
 
 def not_found() -> NoReturn:
@@ -63,12 +69,7 @@ def _seed() -> dict[str, Any]:
 
 def api_key(request: Request) -> str:
     """The bearer key of the request; 401 as SendGrid answers a missing or revoked one."""
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        fail(401, "authorization required")
-    if key.startswith("bad"):
-        fail(401, "The provided authorization grant is invalid, expired, or revoked")
-    return key.strip()
+    return SIM.credential(request)
 
 
 def account(request: Request) -> dict[str, Any]:
@@ -83,20 +84,10 @@ def has_activity(request: Request) -> bool:
     return not api_key(request).startswith(NO_ACTIVITY_PREFIX)
 
 
-def rate_headers(request: Request, response: Response) -> None:
-    """Add ``X-RateLimit-*`` (reset as an epoch second) to every answer but mail send's."""
-    if request.url.path.endswith("/mail/send"):
-        return
-    key = request.headers.get("authorization", "").partition(" ")[2].strip()
-    if not key or key.startswith("bad"):
-        return
-    with state(request).lock:
-        acct = account(request)
-        acct["calls"] += 1
-        used = acct["calls"] % RATE_LIMIT
-    response.headers["X-RateLimit-Limit"] = str(RATE_LIMIT)
-    response.headers["X-RateLimit-Remaining"] = str(RATE_LIMIT - used)
-    response.headers["X-RateLimit-Reset"] = str(math.ceil(time.time() / 60) * 60)
+#: Adds ``X-RateLimit-*`` (the reset at the next minute, as an epoch second) to every answer but mail send's.
+rate_headers = SIM.counting(account, lambda: 60 - time.time() % 60,
+                            skip=lambda request: request.url.path.endswith("/mail/send"))
+
 
 
 async def body_of(request: Request) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any, Literal, NoReturn, overload
 
 from fastapi import APIRouter, Request, Response
 
-from simulator.control import FaultSpec, Reply, json_error, json_object, rate_header_route, state
+from simulator.control import Reply, json_error, json_object, rate_header_route, state
+from simulator.generic import Sim
 from simulator.urls import BASES
 
 PROVIDER = "zendesk"
@@ -29,16 +29,27 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _body(status: int, message: str, code: str | None) -> Any:
+    """Zendesk's classic ``{"error", "description"}`` (just ``{"error"}`` when there is no code, as its
+    401 says); a 429 is plain text."""
+    if status == 429:
+        return message
+    return {"error": message} if code is None else {"error": code, "description": message}
+
+
+SIM = Sim(PROVIDER, body=_body, rate_limit=RATE_LIMIT, delay=60, faults={
+    401: (NO_AUTH, None), 429: ("Rate limit exceeded: too many requests per minute for this account", None),
+    403: ("You do not have access to this page. Please contact the account owner of this help desk for further "
+          "help.", "Forbidden"), 404: ("Not found", "RecordNotFound"),
+    400: ("Bad Request", "BadRequest"), 500: ("Internal Server Error", "InternalServerError")})
+fault_response = SIM.fault_response
+
+
 def error(status: int, name: str, description: str | None = None,
-          details: dict[str, list[dict[str, str]]] | None = None,
-          headers: dict[str, str] | None = None) -> Response:
+          details: dict[str, list[dict[str, str]]] | None = None) -> Response:
     """Zendesk's classic error body ``{"error", "description", "details"}``."""
-    body: dict[str, Any] = {"error": name}
-    if description is not None:
-        body["description"] = description
-    if details:
-        body["details"] = details
-    return json_error(status, body, headers=headers)
+    body = _body(status, description, name) if description is not None else {"error": name}
+    return json_error(status, body | ({"details": details} if details else {}))
 
 
 def fail(status: int, name: str, description: str | None = None,
@@ -71,27 +82,6 @@ def rate_headers(remaining: int | None = None) -> dict[str, str]:
             "ratelimit-reset": str(60 - datetime.now(UTC).second)}
 
 
-def fault_response(spec: FaultSpec) -> Response:
-    """Zendesk's own answer for a fault: a 429 is plain text with ``Retry-After``."""
-    if spec.status == 429:
-        delay = spec.retry_after if spec.retry_after is not None else 60
-        headers = rate_headers(0) | {"Retry-After": str(int(delay) if float(delay).is_integer() else delay)}
-        return Response("Rate limit exceeded: too many requests per minute for this account",
-                        status_code=429, media_type="text/plain", headers=headers | spec.headers)
-    headers = rate_headers() | spec.headers
-    if spec.status == 401:
-        return error(401, NO_AUTH, headers=headers)
-    if spec.status == 403:
-        return error(403, "Forbidden", "You do not have access to this page. Please contact the account "
-                                       "owner of this help desk for further help.", headers=headers)
-    if spec.status == 404:
-        return error(404, "RecordNotFound", "Not found", headers=headers)
-    if spec.retry_after is not None:
-        headers["Retry-After"] = str(spec.retry_after)
-    phrase = HTTPStatus(spec.status).phrase
-    return error(spec.status, phrase.replace(" ", ""), phrase, headers=headers)
-
-
 #: A route whose answers (errors included) carry Zendesk's rate-limit headers.
 ZendeskRoute = rate_header_route("zendesk", RATE_LIMIT, rate_headers)
 
@@ -113,18 +103,13 @@ def route(router: APIRouter, method: str, path: str) -> Callable[[Callable[..., 
 
 
 def credentials(request: Request) -> tuple[str, str] | None:
-    """``(email, token)`` of a ``{email}/token:{api_token}`` Basic header; 401 when malformed."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if not value:
+    """``(email, token)`` of a ``{email}/token:{api_token}`` Basic header (None without one); 401 when
+    malformed or refused."""
+    if not request.headers.get("authorization"):
         return None
-    try:
-        user, _, secret = base64.b64decode(value).decode().partition(":")
-    except ValueError:
-        fail(401, NO_AUTH)
+    user, _, secret = SIM.credential(request).partition(":")
     email, sep, kind = user.rpartition("/")
-    if scheme.lower() != "basic" or not sep or kind != "token" or not email or not secret:
-        fail(401, NO_AUTH)
-    if secret.startswith("bad"):
+    if not sep or kind != "token" or not email:
         fail(401, NO_AUTH)
     return email, secret
 

@@ -13,43 +13,35 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, json_error, state
+from simulator.control import state
+from simulator.generic import Sim
 from simulator.providers import _ahrefs_data as data
-from simulator.urls import BASES
 
 PROVIDER = "ahrefs"
-router = APIRouter(prefix=BASES["ahrefs"], tags=["ahrefs"])
 MODES = ("exact", "prefix", "domain", "subdomains")
 #: Units every workspace gets per month in the simulator.
 UNITS_LIMIT = 1_000_000
 #: Least units a request costs.
 MIN_COST = 50
-_FAULTS = {401: "Unauthorized: invalid API key", 403: "Forbidden: the API key has no access to this endpoint",
-           429: "Too many requests", 500: "Internal server error", 503: "Service temporarily unavailable"}
+SIM = Sim(PROVIDER, faults={
+    401: ("Unauthorized: invalid API key", None), 403: ("Forbidden: the API key has no access to this endpoint", None),
+    429: ("Too many requests", None), 400: ("Bad request", None), 500: ("Internal server error", None),
+    503: ("Service temporarily unavailable", None)})
+router = SIM.router()
+fault_response = SIM.fault_response
 
 
 def fail(status: int, message: str) -> NoReturn:
     """Answer with Ahrefs' error body."""
-    raise Reply(json_error(status, {"error": message}))
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Ahrefs' ``{"error"}`` body for a fault status (a 429 has Retry-After only when asked)."""
-    message = _FAULTS.get(spec.status, "Bad request")
-    return json_error(spec.status, {"error": message}, headers=fault_headers(spec))
+    SIM.fail(status, message)
 
 
 def account(request: Request) -> dict[str, Any]:
     """The state of the request's bearer key; 401 when missing or refused."""
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        fail(401, "Unauthorized: missing API key")
-    if key.startswith("bad"):
-        fail(401, _FAULTS[401])
-    return state(request).account("ahrefs", key.strip(), lambda: {"used": 0})
+    return SIM.account(request, lambda: {"used": 0})
 
 
 def _need(request: Request, name: str) -> str:

@@ -10,22 +10,20 @@ Cohort requests are kept per credential and complete on the third status poll.
 
 from __future__ import annotations
 
-import base64
 import json
 import secrets
 import time
 from datetime import date, datetime
-from http import HTTPStatus
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, json_error, state
+from simulator.control import json_error, state
+from simulator.generic import Sim
 from simulator.providers import _amplitude_data as data
 
 PROVIDER = "amplitude"
-router = APIRouter(prefix="/amplitude", tags=["amplitude"])
 POLLS_TO_COMPLETE = 2
 LINK_SECONDS = 60
 METRICS = ("uniques", "totals", "pct_dau", "average", "histogram", "sums", "value_avg", "formula")
@@ -35,34 +33,30 @@ _THROTTLE = ("Too many concurrent requests: at most 5 concurrent requests across
              "and cohort downloads per project")
 
 
-def text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """An Amplitude plain-text error."""
-    return PlainTextResponse(message, status_code=status, headers=headers)
+def _body(status: int, message: str, _code: str | None) -> Any:
+    """Amplitude answers errors in plain text, but a 429 as a small JSON object naming the limit."""
+    return {"error": {"http_code": 429, "type": "concurrent_limit", "message": message}} if status == 429 \
+        else message
+
+
+SIM = Sim(PROVIDER, body=_body, faults={
+    401: ("Invalid API key or secret key", None), 403: ("Forbidden: the key has no access to this project", None),
+    429: ("Too many concurrent requests: at most 5 concurrent requests across the Dashboard REST API "
+          "and cohort downloads per project", None),
+    500: ("Internal Server Error", None), 503: ("Service Unavailable: please retry", None)})
+router = SIM.root_router()
+BASE = SIM.base
+fault_response = SIM.fault_response
 
 
 def fail(status: int, message: str) -> NoReturn:
     """Answer the current request with a plain-text error."""
-    raise Reply(text(status, message))
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Amplitude's own error for a fault status (429 names the limit; Retry-After only when asked)."""
-    if spec.status == 429:
-        body = {"error": {"http_code": 429, "type": "concurrent_limit", "message": _THROTTLE}}
-        return json_error(429, body, headers=fault_headers(spec))
-    return text(spec.status, _FAULTS.get(spec.status, HTTPStatus(spec.status).phrase), fault_headers(spec))
+    SIM.fail(status, message)
 
 
 def account(request: Request) -> dict[str, Any]:
     """The state of the project whose ``api_key:secret_key`` the request carries, else Amplitude's 401."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    try:
-        key, sep, secret = base64.b64decode(value).decode().partition(":") if scheme.lower() == "basic" \
-            else ("", "", "")
-    except ValueError:
-        key, sep, secret = "", "", ""
-    if not sep or not key or not secret or key.startswith("bad") or secret.startswith("bad"):
-        fail(401, _FAULTS[401])
+    key = SIM.credential(request).partition(":")[0]
     return state(request).account(PROVIDER, key, lambda: {"requests": {}, "links": {}})
 
 
@@ -85,7 +79,7 @@ def json_param(request: Request, name: str, kind: type) -> Any:
     return value
 
 
-@router.get("/api/2/events/list")
+@router.get(BASE + "/2/events/list")
 def events_list(request: Request) -> dict[str, Any]:
     """GET /2/events/list: visible event types with this week's totals."""
     account(request)
@@ -102,7 +96,7 @@ def _segments(request: Request) -> list[dict[str, Any]]:
     return segments
 
 
-@router.get("/api/2/events/segmentation")
+@router.get(BASE + "/2/events/segmentation")
 def segmentation(request: Request) -> dict[str, Any]:
     """GET /2/events/segmentation: a metric of one event per bucket, optionally grouped."""
     account(request)
@@ -128,7 +122,7 @@ def segmentation(request: Request) -> dict[str, Any]:
     return {"data": {"series": series, "seriesLabels": labels, "seriesCollapsed": collapsed, "xValues": xs}}
 
 
-@router.get("/api/2/usersearch")
+@router.get(BASE + "/2/usersearch")
 def usersearch(request: Request) -> dict[str, Any]:
     """GET /2/usersearch: by Amplitude id, device id, user id or user id prefix."""
     account(request)
@@ -145,7 +139,7 @@ def usersearch(request: Request) -> dict[str, Any]:
     return {"type": "nomatch", "matches": []}
 
 
-@router.get("/api/2/useractivity")
+@router.get(BASE + "/2/useractivity")
 def useractivity(request: Request) -> dict[str, Any]:
     """GET /2/useractivity: the user's summary and one page of events (offset, limit <= 1000)."""
     account(request)
@@ -167,14 +161,14 @@ def useractivity(request: Request) -> dict[str, Any]:
     return {"userData": summary, "events": data.activity(user, offset, limit, direction)}
 
 
-@router.get("/api/v1/userprofile")
+@router.get(BASE + "/v1/userprofile")
 def userprofile(request: Request) -> Response:
     """GET /v1/userprofile?get_propensity=true: a user's propensities for synced predictions."""
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme != "Api-Key" or not secret.strip():
-        return text(401, "Missing Api-Key in Authorization header")
+        return SIM.error(401, "Missing Api-Key in Authorization header")
     if secret.startswith("bad"):
-        return text(401, "Invalid Api-Key")
+        return SIM.error(401, "Invalid Api-Key")
     q = request.query_params
     user = next((u for u in data.USERS if q.get("user_id") == u["user_id"]
                  or q.get("device_id") in u["device_ids"]), None)
@@ -190,14 +184,14 @@ def userprofile(request: Request) -> Response:
         "propensities": found}})
 
 
-@router.get("/api/3/cohorts")
+@router.get(BASE + "/3/cohorts")
 def cohorts(request: Request) -> dict[str, Any]:
     """GET /3/cohorts: every discoverable cohort."""
     account(request)
     return {"cohorts": [data.cohort(c["id"]) for c in data.COHORTS]}
 
 
-@router.get("/api/5/cohorts/request/{cohort_id}", status_code=202)
+@router.get(BASE + "/5/cohorts/request/{cohort_id}", status_code=202)
 def request_cohort(cohort_id: str, request: Request) -> dict[str, Any]:
     """GET /5/cohorts/request/{id}: start an export; 202 with its request id."""
     acct, found = account(request), data.cohort(cohort_id)
@@ -219,7 +213,7 @@ def _request(acct: dict[str, Any], request_id: str) -> dict[str, Any]:
     return job
 
 
-@router.get("/api/5/cohorts/request-status/{request_id}")
+@router.get(BASE + "/5/cohorts/request-status/{request_id}")
 def request_status(request_id: str, request: Request) -> JSONResponse:
     """GET /5/cohorts/request-status/{id}: 202 JOB INPROGRESS, then 200 JOB COMPLETED."""
     acct = account(request)
@@ -232,7 +226,7 @@ def request_status(request_id: str, request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if done else 202)
 
 
-@router.get("/api/5/cohorts/request/{request_id}/file")
+@router.get(BASE + "/5/cohorts/request/{request_id}/file")
 def cohort_file(request_id: str, request: Request) -> Response:
     """GET /5/cohorts/request/{id}/file: the CSV inline, or a 302 to a one-minute S3 link when large."""
     acct = account(request)
@@ -272,7 +266,7 @@ def _csv(job: dict[str, Any]) -> Response:
     return Response(data.member_csv(job["cohort_id"], job["size"], job["keys"]), media_type="text/csv")
 
 
-@router.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+@router.api_route(BASE + "/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
                   include_in_schema=False)
 def unknown(rest: str, request: Request) -> Response:
     """Any other path: 404."""

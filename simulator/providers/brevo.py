@@ -14,22 +14,20 @@ import secrets
 import time
 import uuid
 from datetime import datetime
-from http import HTTPStatus
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
-from simulator.control import FaultSpec, state
+from simulator.control import state
 from simulator.providers import _brevo_campaigns as campaigns
 from simulator.providers._brevo_common import (
     LISTS,
     PROVIDER,
-    RATE_LIMIT,
     SENDER_DOMAIN,
     account,
     body_of,
     check_lists,
-    error,
+    SIM,
     fail,
     find_contact,
     new_contact,
@@ -37,31 +35,14 @@ from simulator.providers._brevo_common import (
     page,
     rate_headers,
 )
-from simulator.urls import BASES
 
 __all__ = ["PROVIDER", "fault_response", "router"]
 
-router = APIRouter(prefix=BASES["brevo"], tags=["brevo"], dependencies=[Depends(rate_headers)])
+router = SIM.router(dependencies=[Depends(rate_headers)])
+fault_response = SIM.fault_response
 IDEMPOTENCY_TTL = 30 * 60
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _EVENT = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
-_FAULTS = {401: ("unauthorized", "Key not found"), 403: ("permission_denied", "Operation not allowed"),
-           404: ("document_not_found", "Document not found"),
-           429: ("too_many_requests", "The expected rate limit is exceeded."),
-           500: ("internal_error", "Internal server error")}
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Brevo's body for a fault; a 429 carries ``x-sib-ratelimit-*`` (reset in seconds), no Retry-After."""
-    code, message = _FAULTS.get(spec.status, ("error", HTTPStatus(spec.status).phrase))
-    headers: dict[str, str] = {}
-    if spec.status == 429:
-        delay = 1.0 if spec.retry_after is None else spec.retry_after
-        headers = {"x-sib-ratelimit-limit": str(RATE_LIMIT), "x-sib-ratelimit-remaining": "0",
-                   "x-sib-ratelimit-reset": str(int(delay) if delay.is_integer() else delay)}
-    return error(spec.status, code, message, headers | spec.headers)
-
-
 @router.get("/account")
 def get_account(request: Request) -> dict[str, Any]:
     """GET /account: owner, company and plan."""

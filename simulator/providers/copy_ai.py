@@ -12,44 +12,29 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request
 
-from simulator.control import FaultSpec, Reply, fault_headers, json_error, params, state
-from simulator.urls import BASES
+from simulator.control import params, state
+from simulator.generic import Sim
 
 PROVIDER = "copy_ai"
-router = APIRouter(prefix=BASES["copy_ai"], tags=["copy_ai"])
+SIM = Sim(PROVIDER, faults={401: ("Unauthorized", "UNAUTHORIZED"), 403: ("Forbidden", "FORBIDDEN"),
+                            404: ("Not found", "NOT_FOUND"), 422: ("Invalid request", "VALIDATION_ERROR"),
+                            429: ("Too many requests", "TOO_MANY_REQUESTS"),
+                            400: ("Bad request", "BAD_REQUEST"),
+                            500: ("Internal server error", "INTERNAL_SERVER_ERROR")})
+router = SIM.router()
+fault_response = SIM.fault_response
 WORKFLOW = re.compile(r"^(WCFG|PKGW)-[A-Za-z0-9-]+$")
 EVENTS = ("workflowRun.started", "workflowRun.completed", "workflowRun.failed", "workflowCreditLimit.reached")
 CREDITS_PER_RUN = 2
 
 
-def error(status: int, code: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    """Copy.ai's error body."""
-    return json_error(status, {"status": "error", "errorCode": code, **extra}, headers=headers)
-
-
-def fail(status: int, code: str, **extra: Any) -> NoReturn:
-    """Answer the current request with a Copy.ai error."""
-    raise Reply(error(status, code, **extra))
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Copy.ai's error body for an injected fault."""
-    code = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 422: "VALIDATION_ERROR",
-            429: "TOO_MANY_REQUESTS"}.get(spec.status, "INTERNAL_SERVER_ERROR" if spec.status >= 500
-                                           else "BAD_REQUEST")
-    return error(spec.status, code, headers=fault_headers(spec))
-
-
 def workspace(request: Request) -> dict[str, Any]:
     """The state of the request's API key, or Copy.ai's 401."""
-    key = request.headers.get("x-copy-ai-api-key", "")
-    if not key or key.startswith("bad"):
-        fail(401, "UNAUTHORIZED")
-    return state(request).account(PROVIDER, key, _seed)
+    return SIM.account(request, _seed)
 
 
 #: The sandbox's finished run (the catalog's get_workflow_run example reads it).
@@ -66,7 +51,7 @@ def _seed() -> dict[str, Any]:
 
 def _workflow(workflow_id: str) -> str:
     if not WORKFLOW.match(workflow_id) or "missing" in workflow_id:
-        fail(404, "NOT_FOUND")
+        SIM.fail(404, "Not found", "NOT_FOUND")
     return workflow_id
 
 
@@ -119,9 +104,9 @@ async def start_run(workflow_id: str, request: Request) -> dict[str, Any]:
     _workflow(workflow_id)
     start, metadata = body.get("startVariables"), body.get("metadata")
     if not isinstance(start, dict) or not start:
-        fail(422, "VALIDATION_ERROR", message="startVariables must be an object with the workflow's inputs")
+        SIM.fail(422, "startVariables must be an object with the workflow's inputs", "VALIDATION_ERROR")
     if metadata is not None and not isinstance(metadata, dict):
-        fail(422, "VALIDATION_ERROR", message="metadata must be an object")
+        SIM.fail(422, "metadata must be an object", "VALIDATION_ERROR")
     run_id = f"WRUN-{uuid.uuid4()}"
     with state(request).lock:
         ws["runs"][run_id] = {"id": run_id, "workflowRunId": run_id, "workflowId": workflow_id,
@@ -137,10 +122,10 @@ def list_runs(workflow_id: str, request: Request, page: int = 1, size: int = 10)
     ws = workspace(request)
     _workflow(workflow_id)
     if page < 1 or not 1 <= size <= 100:
-        fail(422, "VALIDATION_ERROR", message="page must be >= 1 and size between 1 and 100")
+        SIM.fail(422, "page must be >= 1 and size between 1 and 100", "VALIDATION_ERROR")
     with state(request).lock:
         runs = [ws["runs"][r] for r in ws["order"] if ws["runs"][r]["workflowId"] == workflow_id]
-        chunk = [_view(r) for r in runs[(page - 1) * size: page * size]]
+        chunk = [_view(r) for r in SIM.page(request, runs, default=10).items]
     return {"status": "success", "data": {"total": len(runs), "data": chunk}}
 
 
@@ -152,7 +137,7 @@ def get_run(workflow_id: str, run_id: str, request: Request) -> dict[str, Any]:
     with state(request).lock:
         run = ws["runs"].get(run_id)
         if run is None or run["workflowId"] != workflow_id:
-            fail(404, "NOT_FOUND")
+            SIM.fail(404, "Not found", "NOT_FOUND")
         _advance(run)
         return {"status": "success", "data": _view(run)}
 
@@ -171,7 +156,7 @@ async def register_webhook(request: Request) -> dict[str, Any]:
     """Register a webhook for one event type, optionally for one workflow."""
     ws, body = workspace(request), await params(request)
     if not str(body.get("url") or "").startswith("https://") or body.get("eventType") not in EVENTS:
-        fail(422, "VALIDATION_ERROR", message=f"url must be https and eventType one of {', '.join(EVENTS)}")
+        SIM.fail(422, f"url must be https and eventType one of {', '.join(EVENTS)}", "VALIDATION_ERROR")
     hook = {"id": str(uuid.uuid4()), "url": body["url"], "eventType": body["eventType"],
             "workflowId": body.get("workflowId") or None}
     with state(request).lock:

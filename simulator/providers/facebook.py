@@ -15,16 +15,17 @@ import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
-from simulator.control import FaultSpec, cursor_page, fault_headers, params, state
+from simulator.control import params, state
 from simulator.providers._facebook_data import ad_rows, page_insights
-from simulator.providers.instagram import fail, graph_error, invalid, number, stamp, unsupported
-from simulator.urls import BASES
+from simulator.providers._graph import cursor_page, fail, graph_sim, invalid, number, stamp, unsupported
+from simulator.providers._graph import token as graph_token
 
 PROVIDER = "facebook"
-router = APIRouter(prefix=BASES["facebook"], tags=["facebook"])
-BAD_TOKEN = "Invalid OAuth access token - Cannot parse access token"
+SIM = graph_sim(PROVIDER, usage='{"call_count":100,"total_cputime":20,"total_time":35}')
+router = SIM.router()
+fault_response = SIM.fault_response
 PAGE_FIELDS = ("id", "name", "about", "category", "fan_count", "followers_count", "link", "website",
                "description", "phone", "emails", "access_token")
 EDITABLE = ("about", "description", "website", "phone", "emails")
@@ -36,36 +37,9 @@ SCHEDULE_MIN_S, SCHEDULE_MAX_S = 600, 30 * 86400
 SYNC_MAX_ROWS = 400
 
 
-def fault_response(spec: FaultSpec) -> Response:
-    """Graph's own body for a fault status (429 is throttle code 4 with an ``X-App-Usage`` header)."""
-    usage = {"X-App-Usage": '{"call_count":100,"total_cputime":20,"total_time":35}'}
-    kinds = {429: (4, "(#4) Application request limit reached"), 401: (190, BAD_TOKEN),
-             403: (10, "(#10) Application does not have permission for this action")}
-    if spec.status in kinds:
-        code, message = kinds[spec.status]
-        extra = usage if spec.status == 429 else {}
-        return graph_error(spec.status, message, code, transient=spec.status == 429 or None,
-                           headers=fault_headers(spec, extra))
-    if spec.status >= 500:
-        return graph_error(spec.status, "An unexpected error has occurred. Please retry your request later.",
-                           2, transient=True, headers=fault_headers(spec))
-    return graph_error(spec.status, "(#100) Invalid parameter", 100, headers=fault_headers(spec))
-
-
-def _token(request: Request) -> str:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    token = (value.strip() if scheme.lower() in ("bearer", "oauth") else "") or \
-        request.query_params.get("access_token")
-    if not token:
-        fail(400, "An active access token must be used to query information about the current user.", 2500)
-    if token.startswith("bad"):
-        fail(400, BAD_TOKEN, 190, subcode=None)
-    return token
-
-
 def caller(request: Request) -> tuple[dict[str, Any], str | None]:
     """The user state behind the request's token, and the Page id when it is a Page token."""
-    token = _token(request)
+    token = graph_token(request, SIM)
     page_tokens = state(request).account(PROVIDER, "_page_tokens", dict)
     user_token, page_id = page_tokens.get(token, (token, None))
     uid = str(number(user_token, 10**14, 10**15 - 1))
@@ -272,23 +246,23 @@ async def edge(obj_id: str, edge: str, request: Request, response: Response) -> 
             if len(rows) > SYNC_MAX_ROWS:
                 fail(500, "Please reduce the amount of data you're asking for, then retry your request", 1,
                      subcode=99)
-            return cursor_page(request, rows)
+            return cursor_page(request, SIM, rows)
         report = acct["objects"].get(obj_id)
         if report and report["kind"] == "report" and key == ("GET", "insights"):
             if report["async_status"] != "Job Completed":
                 invalid("The report is not ready yet; wait for async_status Job Completed")
-            return cursor_page(request, report["rows"])
+            return cursor_page(request, SIM, report["rows"])
         if not obj_id.isdigit() or report is not None:
             unsupported(obj_id, request.method)
         pg = page(acct, obj_id)
         if key in (("GET", "posts"), ("GET", "feed")):
-            return cursor_page(request, [pick(x, request, "id,message,created_time") for x in
+            return cursor_page(request, SIM, [pick(x, request, "id,message,created_time") for x in
                                          _posts(acct, pg, scheduled=False)])
         need_page_token(token_page, obj_id)
         if key == ("POST", "feed"):
             return _new_post(request, acct, pg, p)
         if key == ("GET", "scheduled_posts"):
-            return cursor_page(request, [pick(x, request, "id,message,scheduled_publish_time") for x in
+            return cursor_page(request, SIM, [pick(x, request, "id,message,scheduled_publish_time") for x in
                                          _posts(acct, pg, scheduled=True)])
         if key == ("GET", "insights"):
             return page_insights(obj_id, request.query_params)

@@ -8,16 +8,15 @@ their SLA due time), two SLA policies and a FAQ folder (id 43000010001) with two
 
 from __future__ import annotations
 
-import base64
 import time
 from datetime import timedelta
-from http import HTTPStatus
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, state
+from simulator.control import Reply, state
+from simulator.generic import Sim
 from simulator.providers._freshdesk_data import (
     BAD_LOGIN,
     RATE_TOTAL,
@@ -27,7 +26,6 @@ from simulator.providers._freshdesk_data import (
     big_id,
     body_of,
     error,
-    fail,
     get_or_404,
     invalid,
     new_article,
@@ -43,25 +41,32 @@ from simulator.providers._freshdesk_data import (
     since,
     stamp,
 )
-from simulator.urls import BASES
 
 PROVIDER = "freshdesk"
-router = APIRouter(prefix=BASES["freshdesk"], tags=["freshdesk"])
-_FAULTS = {401: BAD_LOGIN,
-           403: {"code": "access_denied", "message": "You are not authorized to perform this action."},
-           429: {"message": "You have exceeded the limit of requests per minute"}}
+
+
+def _body(status: int, message: str, code: Any) -> dict[str, Any] | None:
+    """Freshdesk's ``{"code", "message"}`` (the definition reads ``description`` first, which only
+    validation errors carry); a 404 has no body."""
+    return None if status == 404 else {"message": message} | ({"code": code} if code else {})
+
+
+SIM = Sim(PROVIDER, body=_body,
+          rate_limit=RATE_TOTAL, throttle_extra={"X-RateLimit-Used-CurrentRequest": "1"}, faults={
+              401: (BAD_LOGIN["message"], BAD_LOGIN["code"]),
+              403: ("You are not authorized to perform this action.", "access_denied"),
+              429: ("You have exceeded the limit of requests per minute", None),
+              400: ("Bad Request", "invalid_value"), 500: ("Internal Server Error", "internal_error")})
+router = SIM.router()
+fault_response = SIM.fault_response
 _UPDATABLE = ("status", "priority", "type", "group_id", "responder_id", "tags", "custom_fields", "subject")
 
 
-def fault_response(spec: FaultSpec) -> Response:
-    """Freshdesk's own answer for a fault status (429 with ``Retry-After`` and an empty budget)."""
-    extra = {"X-RateLimit-Total": str(RATE_TOTAL), "X-RateLimit-Remaining": "0",
-             "X-RateLimit-Used-CurrentRequest": "1"} if spec.status == 429 else {}
-    if spec.status == 404:
-        return error(404, None, fault_headers(spec, extra))
-    body = _FAULTS.get(spec.status) or {"code": "internal_error",
-                                        "message": HTTPStatus(spec.status).phrase}
-    return error(spec.status, body, fault_headers(spec, extra))
+def _one(request: Request, kind: str, object_id: str) -> JSONResponse:
+    """GET of one object of ``kind`` (404 without a body when there is none)."""
+    acct = account(request)
+    with state(request).lock:
+        return ok(request, get_or_404(acct[kind], object_id))
 
 
 def _rate_headers(acct: dict[str, Any]) -> dict[str, str]:
@@ -77,16 +82,7 @@ def _rate_headers(acct: dict[str, Any]) -> dict[str, str]:
 
 def account(request: Request) -> dict[str, Any]:
     """The helpdesk of the API key in the Basic auth header; 401 as Freshdesk answers it."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    key = ""
-    if scheme.lower() == "basic":
-        try:
-            key = base64.b64decode(value).decode().partition(":")[0]
-        except ValueError:
-            key = ""
-    if not key or key.startswith("bad"):
-        fail(401, BAD_LOGIN)
-    acct = state(request).account(PROVIDER, key, seed)
+    acct = state(request).account(PROVIDER, SIM.credential(request).partition(":")[0], seed)
     request.state.rate = _rate_headers(acct)
     return acct
 
@@ -175,9 +171,7 @@ def list_tickets(request: Request) -> JSONResponse:
 @router.get("/tickets/{ticket_id}")
 def get_ticket(ticket_id: str, request: Request) -> JSONResponse:
     """GET /tickets/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return ok(request, get_or_404(acct["tickets"], ticket_id))
+    return _one(request, "tickets", ticket_id)
 
 
 @router.put("/tickets/{ticket_id}")
@@ -288,9 +282,7 @@ async def create_article(folder_id: str, request: Request) -> JSONResponse:
 @router.get("/solutions/articles/{article_id}")
 def get_article(article_id: str, request: Request) -> JSONResponse:
     """GET /solutions/articles/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return ok(request, get_or_404(acct["articles"], article_id))
+    return _one(request, "articles", article_id)
 
 
 @router.get("/search/solutions")
@@ -345,9 +337,7 @@ async def create_contact(request: Request) -> JSONResponse:
 @router.get("/contacts/{contact_id}")
 def get_contact(contact_id: str, request: Request) -> JSONResponse:
     """GET /contacts/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return ok(request, get_or_404(acct["contacts"], contact_id))
+    return _one(request, "contacts", contact_id)
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)

@@ -16,18 +16,17 @@ import itertools
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from simulator.control import state
 from simulator.providers import _google_analytics_data as data
-from simulator.providers._google import account, add_token_route, fail, fault_builder, json_body
-from simulator.urls import BASES
+from simulator.providers._google import account, fail, google_api, json_body
 
 PROVIDER = "google_analytics"
-router = APIRouter(prefix=BASES["google_analytics"], tags=["google_analytics"])
-add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/analytics.readonly")
-fault_response = fault_builder("Exhausted property tokens per hour for this property. Wait for the quota to "
-                               "refresh, or reduce the complexity of your requests.", legacy=False)
+SIM, router = google_api(PROVIDER, "Exhausted property tokens per hour for this property. Wait for the quota to "
+                         "refresh, or reduce the complexity of your requests.",
+                         "https://www.googleapis.com/auth/analytics.readonly", legacy=False)
+fault_response = SIM.fault_response
 
 REPORT_FIELDS = frozenset({"property", "dimensions", "metrics", "dateRanges", "dimensionFilter",
                            "metricFilter", "offset", "limit", "metricAggregations", "orderBys",

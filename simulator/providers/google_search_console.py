@@ -20,17 +20,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from simulator.control import state
-from simulator.providers._google import account, add_token_route, fail, fault_builder, json_body
-from simulator.urls import BASES
+from simulator.providers._google import account, fail, google_api, json_body
 
 PROVIDER = "google_search_console"
-router = APIRouter(prefix=BASES["google_search_console"], tags=["google_search_console"])
-add_token_route(router, PROVIDER, "https://www.googleapis.com/auth/webmasters")
-fault_response = fault_builder("Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
-                               "user' of service 'searchconsole.googleapis.com'.", legacy=True)
+SIM, router = google_api(PROVIDER, "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute per "
+                         "user' of service 'searchconsole.googleapis.com'.",
+                         "https://www.googleapis.com/auth/webmasters", legacy=True)
+fault_response = SIM.fault_response
 
 SITES = {"sc-domain:example.com": "siteOwner", "https://www.example.com/": "siteFullUser",
          "https://blog.example.com/": "siteRestrictedUser"}

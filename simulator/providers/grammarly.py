@@ -16,15 +16,15 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, json_error, params, state
+from simulator.control import params, state
+from simulator.generic import Sim
 
 PROVIDER = "grammarly"
-router = APIRouter(prefix="/grammarly", tags=["grammarly"])
 TOKEN_TTL = 3600
 UPLOAD_TTL = 120
 #: Scorer path -> (scope prefix, score fields).
@@ -34,24 +34,15 @@ SCORERS = {"v2/scores": ("scores-api", ("general_score", "engagement", "correctn
 EXTENSIONS = (".doc", ".docx", ".odt", ".txt", ".rtf")
 
 
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    """A Grammarly-style JSON error (shape not published; ``error`` + ``message``)."""
-    return json_error(status, {"error": code, "message": message}, headers=headers)
-
-
-def fail(status: int, code: str, message: str) -> NoReturn:
-    """Answer the current request with an error."""
-    raise Reply(error(status, code, message))
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """The error body of an injected fault (429 carries Retry-After only when the fault asks for it)."""
-    codes = {401: ("unauthorized", "Invalid or expired access token"),
-             403: ("forbidden", "The access token lacks the scope this API needs"),
-             429: ("too_many_requests", "Rate limit exceeded; retry with exponential backoff")}
-    code, message = codes.get(spec.status, ("server_error" if spec.status >= 500 else "bad_request",
-                                            "Something went wrong" if spec.status >= 500 else "Bad request"))
-    return error(spec.status, code, message, headers=fault_headers(spec))
+SIM = Sim(PROVIDER, faults={401: ("Invalid or expired access token", "unauthorized"),
+                            403: ("The access token lacks the scope this API needs", "forbidden"),
+                            429: ("Rate limit exceeded; retry with exponential backoff", "too_many_requests"),
+                            400: ("Bad request", "bad_request"), 500: ("Something went wrong", "server_error")})
+router = SIM.root_router()  # the token endpoint is outside the base path
+fault_response = SIM.fault_response
+BASE = SIM.base
+#: An auth-checked read for tests (the definition's test call is the token request).
+AUTH_PROBE = f"/{PROVIDER}{BASE}/v2/scores/none"
 
 
 def org(request: Request) -> dict[str, Any]:
@@ -59,20 +50,20 @@ def org(request: Request) -> dict[str, Any]:
     return state(request).account(PROVIDER, "org", lambda: {"tokens": {}, "requests": {}})
 
 
-@router.post("/v4/api/oauth2/token")
+@router.post(SIM.definition.token_path or "")
 async def token(request: Request) -> Response:
     """Client-credentials grant (form body; the client may also authenticate with HTTP Basic)."""
     p = await params(request)
     if p.get("grant_type") != "client_credentials":
-        return error(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported")
+        return SIM.error(400, "Only grant_type=client_credentials is supported", "unsupported_grant_type")
     client_id, secret = str(p.get("client_id") or ""), str(p.get("client_secret") or "")
     if not client_id or not secret or secret.startswith("bad"):
-        return error(401, "invalid_client", "Client authentication failed")
+        return SIM.error(401, "Client authentication failed", "invalid_client")
     scopes = [s.strip() for s in str(p.get("scope") or "").split(",") if s.strip()]
     unknown = [s for s in scopes if s.rsplit(":", 1)[0] not in {v[0] for v in SCORERS.values()}
                | {"analytics-api", "users-api"}]
     if unknown:
-        return error(400, "invalid_scope", f"Unknown scope: {unknown[0]}")
+        return SIM.error(400, f"Unknown scope: {unknown[0]}", "invalid_scope")
     access = "gat_" + secrets.token_hex(16)
     with state(request).lock:
         org(request)["tokens"][access] = {"client_id": client_id, "scopes": scopes,
@@ -83,15 +74,12 @@ async def token(request: Request) -> Response:
 
 def authorize(request: Request, scope: str) -> None:
     """Check the Bearer token: unknown tokens pass unless ``bad...``; issued ones need time and scope."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    value = value.strip()
-    if scheme.lower() != "bearer" or not value or value.startswith("bad"):
-        fail(401, "unauthorized", "Invalid or expired access token")
+    value = SIM.credential(request)
     issued = org(request)["tokens"].get(value)
     if issued and issued["expires_at"] < time.time():
-        fail(401, "unauthorized", "Invalid or expired access token")
+        SIM.fail(401, "Invalid or expired access token", "unauthorized")
     if issued and scope not in issued["scopes"]:
-        fail(403, "forbidden", f"The access token lacks the scope {scope}")
+        SIM.fail(403, f"The access token lacks the scope {scope}", "forbidden")
 
 
 def _scores(text: str, fields: tuple[str, ...]) -> dict[str, float] | None:
@@ -106,16 +94,16 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-@router.post("/ecosystem/api/{version}/{kind}")
+@router.post(BASE + "/{version}/{kind}")
 async def create(version: str, kind: str, request: Request) -> dict[str, Any]:
     """Create a score request: an id and a pre-signed upload URL."""
-    scorer = SCORERS.get(f"{version}/{kind}") or fail(404, "not_found", "Unknown endpoint")
+    scorer = SCORERS.get(f"{version}/{kind}") or SIM.fail(404, "Unknown endpoint", "not_found")
     authorize(request, f"{scorer[0]}:write")
     filename = str((await params(request)).get("filename") or "")
     if not filename or "/" in filename:
-        fail(400, "bad_request", "filename is required")
+        SIM.fail(400, "filename is required", "bad_request")
     if not filename.lower().endswith(EXTENSIONS):
-        fail(400, "bad_request", "Unsupported file type; use doc, docx, odt, txt or rtf")
+        SIM.fail(400, "Unsupported file type; use doc, docx, odt, txt or rtf", "bad_request")
     request_id, signature = str(uuid.uuid4()), secrets.token_hex(16)
     with state(request).lock:
         org(request)["requests"][request_id] = {
@@ -127,15 +115,15 @@ async def create(version: str, kind: str, request: Request) -> dict[str, Any]:
     return {"score_request_id": request_id, "file_upload_url": url}
 
 
-@router.get("/ecosystem/api/{version}/{kind}/{request_id}")
+@router.get(BASE + "/{version}/{kind}/{request_id}")
 def status(version: str, kind: str, request_id: str, request: Request) -> dict[str, Any]:
     """Status of a request; PENDING until the document arrives and for one poll after."""
-    scorer = SCORERS.get(f"{version}/{kind}") or fail(404, "not_found", "Unknown endpoint")
+    scorer = SCORERS.get(f"{version}/{kind}") or SIM.fail(404, "Unknown endpoint", "not_found")
     authorize(request, f"{scorer[0]}:read")
     with state(request).lock:
         item = org(request)["requests"].get(request_id)
         if item is None or item["kind"] != f"{version}/{kind}":
-            fail(404, "not_found", f"Score request {request_id} not found")
+            SIM.fail(404, f"Score request {request_id} not found", "not_found")
         if item["document"] is not None and item["status"] == "PENDING":
             item["polls"] += 1
             if item["polls"] >= 2:

@@ -14,40 +14,21 @@ import secrets
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator import oauth as sim_oauth
-from simulator.control import FaultSpec, fault_headers, params, state
+from simulator.control import params, state
 from simulator.providers import _hubspot_crm, _hubspot_marketing
-from simulator.providers._hubspot_common import BURST_MAX, BURST_WINDOW_MS, NO_AUTH, error, oauth, portal_for
-from simulator.urls import BASES
+from simulator.providers._hubspot_common import SIM, error, oauth, portal_for
 
 PROVIDER = "hubspot"
-router = APIRouter(prefix=BASES["hubspot"], tags=["hubspot"])
+router = SIM.router()
+fault_response = SIM.fault_response
 router.include_router(_hubspot_crm.router)
 router.include_router(_hubspot_marketing.router)
 #: Lifetime of an access token, in seconds (HubSpot: 30 minutes).
 TOKEN_LIFETIME = 1800
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """HubSpot's own body for a fault status (429: a RATE_LIMIT body with Retry-After and burst headers)."""
-    if spec.status == 429:
-        headers = fault_headers(spec, {"Retry-After": str(BURST_WINDOW_MS // 1000),
-                                       "X-HubSpot-RateLimit-Interval-Milliseconds": str(BURST_WINDOW_MS),
-                                       "X-HubSpot-RateLimit-Max": str(BURST_MAX),
-                                       "X-HubSpot-RateLimit-Remaining": "0"})
-        body = {"status": "error", "message": "You have reached your ten_secondly_rolling limit.",
-                "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()),
-                "policyName": "TEN_SECONDLY_ROLLING", "groupName": "publicapi:oauth:simulated"}
-        return JSONResponse(body, status_code=429, headers=headers)
-    known = {401: (NO_AUTH, "INVALID_AUTHENTICATION"),
-             403: ("This app hasn't been granted all required scopes to make this call.", "MISSING_SCOPES"),
-             404: ("resource not found", "OBJECT_NOT_FOUND")}
-    message, category = known.get(spec.status, ("internal error", "INTERNAL_ERROR") if spec.status >= 500
-                                  else ("Invalid input", "VALIDATION_ERROR"))
-    return error(spec.status, message, category, headers=fault_headers(spec))
 
 
 def _token_error(status: str, message: str) -> JSONResponse:

@@ -8,17 +8,16 @@ Published feed posts and reels get three comments. A token starting with ``bad``
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from datetime import timedelta
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
-from simulator.control import FaultSpec, Reply, cursor_page, fault_headers, hex_id, json_error, params, state
-from simulator.urls import BASES
+from simulator.control import hex_id, params, state
+from simulator.providers._graph import cursor_page, fail, graph_sim, invalid, number, stamp, unsupported
+from simulator.providers._graph import token as graph_token
 
 PROVIDER = "instagram"
-router = APIRouter(prefix=BASES["instagram"], tags=["instagram"])
 MEDIA_METRICS = ("views", "reach", "likes", "comments", "saved", "shares", "total_interactions", "follows",
                  "profile_visits", "profile_activity", "replies", "navigation", "ig_reels_avg_watch_time",
                  "ig_reels_video_view_total_time")
@@ -28,76 +27,14 @@ ACCOUNT_METRICS = ("reach", "views", "follower_count", "online_followers", "acco
 #: Account metrics Meta only returns with ``metric_type=total_value``.
 TOTAL_ONLY = frozenset(ACCOUNT_METRICS) - {"reach", "follower_count", "online_followers"}
 PERIODS = ("day", "week", "days_28", "lifetime")
-USAGE = '{"call_count":100,"total_cputime":14,"total_time":38}'
-BAD_TOKEN = "Invalid OAuth access token - Cannot parse access token"
-
-
-def graph_error(status: int, message: str, code: int, *, kind: str = "OAuthException",
-                subcode: int | None = None, transient: bool | None = None,
-                headers: dict[str, str] | None = None) -> Response:
-    """A Graph API error answer: ``{"error": {message, type, code, error_subcode, fbtrace_id}}``."""
-    error: dict[str, Any] = {"message": message, "type": kind, "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    if transient is not None:
-        error["is_transient"] = transient
-    error["fbtrace_id"] = "A" + hex_id(20)
-    return json_error(status, {"error": error}, headers=headers)
-
-
-def fail(status: int, message: str, code: int, **kw: Any) -> NoReturn:
-    """Answer the current request with a Graph error."""
-    raise Reply(graph_error(status, message, code, **kw))
-
-
-def invalid(message: str) -> NoReturn:
-    """Graph's code 100 "invalid parameter"."""
-    fail(400, f"(#100) {message}", 100)
-
-
-def unsupported(obj_id: str, method: str) -> NoReturn:
-    """Graph's answer for an unknown object or an edge it does not have."""
-    fail(400, f"Unsupported {method.lower()} request. Object with ID '{obj_id}' does not exist, cannot be "
-              "loaded due to missing permissions, or does not support this operation. Please read the Graph "
-              "API documentation at https://developers.facebook.com/docs/graph-api", 100,
-         kind="GraphMethodException", subcode=33)
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Graph's own body for a fault status (429 is throttle code 4 with an ``X-App-Usage`` header)."""
-    if spec.status == 429:
-        return graph_error(429, "(#4) Application request limit reached", 4, transient=True,
-                           headers=fault_headers(spec, {"X-App-Usage": USAGE}))
-    if spec.status == 401:
-        return graph_error(401, BAD_TOKEN, 190, headers=fault_headers(spec))
-    if spec.status == 403:
-        return graph_error(403, "(#10) Application does not have permission for this action", 10,
-                           headers=fault_headers(spec))
-    if spec.status >= 500:
-        return graph_error(spec.status, "An unexpected error has occurred. Please retry your request later.",
-                           2, transient=True, headers=fault_headers(spec))
-    return graph_error(spec.status, "(#100) Invalid parameter", 100, headers=fault_headers(spec))
-
-
-def number(key: str, low: int, high: int) -> int:
-    """A stable pseudo-random number in ``[low, high]`` for ``key``."""
-    return low + int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % (high - low + 1)
-
-
-def stamp(delta: timedelta = timedelta()) -> str:
-    """A Graph timestamp like ``2026-09-01T12:00:00+0000``."""
-    return (datetime.now(UTC) + delta).strftime("%Y-%m-%dT%H:%M:%S+0000")
+SIM = graph_sim(PROVIDER, usage='{"call_count":100,"total_cputime":14,"total_time":38}')
+router = SIM.router()
+fault_response = SIM.fault_response
 
 
 def account(request: Request) -> dict[str, Any]:
     """The state of the request's token (Bearer header or ``access_token``); Graph's errors otherwise."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    token = value.strip() if scheme.lower() in ("bearer", "oauth") else None
-    token = token or request.query_params.get("access_token")
-    if not token:
-        fail(400, "An active access token must be used to query information about the current user.", 2500)
-    if token.startswith("bad"):
-        fail(400, BAD_TOKEN, 190)
+    token = graph_token(request, SIM)
     user_id = "1784140" + str(number(token, 10**9, 10**10 - 1))
     seed = _seed if token.startswith(SANDBOX_TOKEN) else (lambda acct: acct)
     return state(request).account("instagram", token, lambda: seed({
@@ -292,14 +229,14 @@ async def edge(obj_id: str, edge: str, request: Request) -> dict[str, Any]:
             product = {"media": ("FEED", "REELS"), "stories": ("STORY",)}[edge]
             items = [acct["objects"][m] for m in acct["order"]
                      if acct["objects"][m]["media_product_type"] in product]
-            return cursor_page(request, [pick(_media_view(acct, m), request) for m in items])
+            return cursor_page(request, SIM, [pick(_media_view(acct, m), request) for m in items])
         if key == ("GET", "insights") and kind in ("user", "media"):
             return _insights(obj["id"], request, allowed=ACCOUNT_METRICS if kind == "user" else MEDIA_METRICS,
                              account_level=kind == "user")
         if (kind, key) in (("media", ("GET", "comments")), ("comment", ("GET", "replies"))):
             ids = obj["comments"] if kind == "media" else obj["replies"]
             comments = [acct["objects"][c] for c in ids if not acct["objects"][c].get("deleted")]
-            return cursor_page(request, [pick(c, request, "id,text,timestamp") for c in comments])
+            return cursor_page(request, SIM, [pick(c, request, "id,text,timestamp") for c in comments])
         if kind == "comment" and key == ("POST", "replies"):
             if not p.get("message"):
                 invalid("The parameter message is required")

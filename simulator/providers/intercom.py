@@ -11,6 +11,7 @@ workspace has admins 991267 (the token's) and 991268, team 5001, 120 contacts, c
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -146,24 +147,25 @@ async def manage(conv_id: str, request: Request) -> dict[str, Any]:
 @router.post("/conversations/search")
 async def search_conversations(request: Request) -> dict[str, Any]:
     """POST /conversations/search (no parts in results)."""
-    acct, data = account(request, seed), await body_of(request)
-    if not isinstance(data.get("query"), dict):
-        fail(400, "parameter_not_found", "query is required")
-    with state(request).lock:
-        found = [_render(c, with_parts=False) for c in acct["conversations"].values()
-                 if matches(c, data["query"])]
-    return search_page(found, data.get("pagination"), "conversations", "conversation.list")
+    return await _search(request, "conversations", lambda c: _render(c, with_parts=False),
+                         ("conversations", "conversation.list"))
 
 
 @router.post("/contacts/search")
 async def search_contacts(request: Request) -> dict[str, Any]:
     """POST /contacts/search."""
+    return await _search(request, "contacts", dict, ("data", "list"))
+
+
+async def _search(request: Request, kind: str, render: Callable[[dict[str, Any]], dict[str, Any]],
+                  listing: tuple[str, str]) -> dict[str, Any]:
+    """A search: the ``query`` over the account's ``kind``, each match rendered, as one page of a list."""
     acct, data = account(request, seed), await body_of(request)
     if not isinstance(data.get("query"), dict):
         fail(400, "parameter_not_found", "query is required")
     with state(request).lock:
-        found = [dict(c) for c in acct["contacts"].values() if matches(c, data["query"])]
-    return search_page(found, data.get("pagination"), "data", "list")
+        found = [render(c) for c in acct[kind].values() if matches(c, data["query"])]
+    return search_page(found, data.get("pagination"), *listing)
 
 
 @router.get("/segments")

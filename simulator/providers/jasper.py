@@ -12,12 +12,12 @@ import hashlib
 import uuid
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request
 
-from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
+from simulator.control import Reply, hex_id, json_error, params
+from simulator.generic import Sim
 
 PROVIDER = "jasper"
-router = APIRouter(prefix="/jasper/v1", tags=["jasper"])
 LANGUAGES = ("English", "French", "Spanish", "Italian", "Portuguese", "German")
 VOICES = ("Friendly", "Bold", "Playful", "Expert", "Calm", "Witty", "Formal", "Warm", "Direct", "Curious",
           "Upbeat", "Trusted")
@@ -31,24 +31,24 @@ TEMPLATES = (
 )
 
 
-def envelope_error(status: int, resource: str, errors: list[str], headers: dict[str, str] | None = None
-                   ) -> Response:
-    """Jasper's error envelope."""
-    return json_error(status, {"requestId": str(uuid.uuid4()), "resource": resource, "errors": errors},
-                      headers=headers)
+def envelope(status: int, message: str, resource: str | None, *more: str) -> dict[str, Any]:
+    """Jasper's ``{requestId, resource, errors}`` envelope: its errors are a list of strings, which the
+    definition's ``errors[0]`` path reads but cannot build."""
+    return {"requestId": str(uuid.uuid4()), "resource": resource or "api", "errors": [message, *more]}
+
+
+SIM = Sim(PROVIDER, body=envelope, faults={401: ("Unauthorized", "auth"),
+                                           403: ("Forbidden: the workspace plan has no API access", None),
+                                           429: ("Too Many Requests", None), 400: ("Bad request", None),
+                                           500: ("Internal server error", None)},
+          refused=("Unauthorized: missing or invalid X-API-Key", "auth"))
+router = SIM.router("/v1")
+fault_response = SIM.fault_response
 
 
 def fail(status: int, resource: str, *errors: str) -> NoReturn:
     """Answer the current request with a Jasper error."""
-    raise Reply(envelope_error(status, resource, list(errors)))
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Jasper's envelope for an injected fault."""
-    text = {401: "Unauthorized", 403: "Forbidden: the workspace plan has no API access",
-            429: "Too Many Requests"}.get(spec.status, "Internal server error" if spec.status >= 500
-                                          else "Bad request")
-    return envelope_error(spec.status, "api", [text], headers=fault_headers(spec))
+    raise Reply(json_error(status, envelope(status, errors[0], resource, *errors[1:])))
 
 
 def stable_id(prefix: str, name: str) -> str:
@@ -75,10 +75,7 @@ def _seed() -> dict[str, Any]:
 
 def workspace(request: Request) -> dict[str, Any]:
     """The state of the request's key, or Jasper's 401."""
-    key = request.headers.get("x-api-key", "")
-    if not key or key.startswith("bad"):
-        fail(401, "auth", "Unauthorized: missing or invalid X-API-Key")
-    return state(request).account(PROVIDER, key, _seed)
+    return SIM.account(request, _seed)
 
 
 def _ok(resource: str, data: Any, **extra: Any) -> dict[str, Any]:
@@ -165,7 +162,7 @@ def tones(request: Request, q: str | None = None, page: int = 1, size: int = 10)
         if field.strip() != "name":
             fail(400, "tone", "q supports name, metadata[...] and settings[...]")
         items = [t for t in items if value.strip().lower() in t["name"].lower()]
-    chunk = items[(page - 1) * size: page * size]
+    chunk = SIM.page(request, items, default=10, maximum=100).items
 
     def link(n: int) -> str | None:
         ok = n >= 1 and (n - 1) * size < len(items)

@@ -14,54 +14,54 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator import oauth as sim_oauth
-from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
+from simulator.control import Reply, hex_id, json_error, params, state
+from simulator.generic import Sim
 from simulator.providers import _linkedin_data as ld
-from simulator.urls import BASES
 
 PROVIDER = "linkedin"
-router = APIRouter(prefix=BASES["linkedin"], tags=["linkedin"])
 ACCESS_TTL, REFRESH_TTL = 60 * 86400, 365 * 86400
 DAILY_POSTS = 150
 VISIBILITY = ("PUBLIC", "CONNECTIONS", "LOGGED_IN", "CONTAINER")
 MEDIA = ("urn:li:image:", "urn:li:video:", "urn:li:document:")
-_FAULTS = {401: (65600, "INVALID_ACCESS_TOKEN", "Invalid access token"),
-           403: (100, "ACCESS_DENIED", "Not enough permissions to access this resource"),
-           404: (None, "NOT_FOUND", "Not Found"),
-           429: (101, "TOO_MANY_REQUESTS",
-                 "Resource level throttle APPLICATION DAY limit for calls to this resource is reached."),
-           500: (None, "INTERNAL_SERVER_ERROR", "Internal Server Error"),
-           503: (None, "SERVICE_UNAVAILABLE", "Service Unavailable")}
+#: LinkedIn's ``serviceErrorCode`` of an error code (the body carries both).
+SERVICE_CODES = {"INVALID_ACCESS_TOKEN": 65600, "EXPIRED_ACCESS_TOKEN": 65601, "ACCESS_DENIED": 100,
+                 "TOO_MANY_REQUESTS": 101}
 
 
-def error(status: int, code: str, message: str, service_code: int | None = None,
-          headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    """LinkedIn's error body ``{status, serviceErrorCode, code, message}``."""
+def error_body(status: int, message: str, code: Any, **extra: Any) -> dict[str, Any]:
+    """LinkedIn's error body ``{status, serviceErrorCode, code, message}``: ``status`` and the service code
+    are beyond what the definition's paths (``message``, ``code``) build."""
     body: dict[str, Any] = {"status": status}
-    if service_code is not None:
-        body["serviceErrorCode"] = service_code
-    return json_error(status, {**body, "code": code, "message": message, **extra}, headers=headers)
+    if code in SERVICE_CODES:
+        body["serviceErrorCode"] = SERVICE_CODES[code]
+    return {**body, "code": code, "message": message, **extra}
 
 
-def fail(status: int, code: str, message: str, service_code: int | None = None, **extra: Any) -> NoReturn:
+SIM = Sim(PROVIDER, body=error_body, faults={
+    401: ("Invalid access token", "INVALID_ACCESS_TOKEN"),
+    403: ("Not enough permissions to access this resource", "ACCESS_DENIED"), 404: ("Not Found", "NOT_FOUND"),
+    429: ("Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+          "TOO_MANY_REQUESTS"),
+    400: ("Bad Request", "BAD_REQUEST"), 500: ("Internal Server Error", "INTERNAL_SERVER_ERROR"),
+    503: ("Service Unavailable", "SERVICE_UNAVAILABLE")})
+router = SIM.router()
+fault_response = SIM.fault_response
+
+
+def fail(status: int, code: str, message: str, **extra: Any) -> NoReturn:
     """Answer the current request with a LinkedIn error."""
-    raise Reply(error(status, code, message, service_code, **extra))
+    raise Reply(json_error(status, error_body(status, message, code, **extra)))
 
 
 def unprocessable(field: str, message: str) -> NoReturn:
     """LinkedIn's 422 for a request body that fails validation, naming the field."""
-    fail(422, "UNPROCESSABLE_ENTITY", message, None, errorDetailType="com.linkedin.common.error.BadRequest",
+    fail(422, "UNPROCESSABLE_ENTITY", message, errorDetailType="com.linkedin.common.error.BadRequest",
          errorDetails={"inputErrors": [{"description": message, "input": {"inputPath": {"fieldPath": field}},
                                         "code": "INVALID_VALUE"}]})
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """LinkedIn's own body for a fault; a 429 has no rate-limit headers (Retry-After only when asked)."""
-    service, code, message = _FAULTS.get(spec.status, (None, "BAD_REQUEST", "Bad Request"))
-    return error(spec.status, code, message, service, headers=fault_headers(spec))
 
 
 # -- members and tokens ---------------------------------------------------------------------------------
@@ -73,13 +73,10 @@ def world(request: Request) -> dict[str, Any]:
 
 def member(request: Request) -> dict[str, Any]:
     """The member of the request's bearer token, or LinkedIn's 401."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token, w = token.strip(), world(request)
-    if scheme.lower() != "bearer" or not token or token.startswith("bad"):
-        fail(401, "INVALID_ACCESS_TOKEN", "Invalid access token", 65600)
+    token, w = SIM.credential(request), world(request)
     issued = w["access"].get(token)
     if issued is not None and issued["expires"] < time.time():
-        fail(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired", 65601)
+        fail(401, "EXPIRED_ACCESS_TOKEN", "The token used in the request has expired")
     account = issued["account"] if issued else token.split(".", 1)[0]
     person = f"urn:li:person:{hex_id(10)}"
     return state(request).account("linkedin", account, lambda: {
@@ -107,7 +104,7 @@ def admin_of(who: dict[str, Any], urn: str | None) -> int:
     """The id of an organization the member administers, or LinkedIn's 403."""
     org = (urn or "").removeprefix("urn:li:organization:")
     if not org.isdigit() or int(org) not in who["orgs"]:
-        fail(403, "ACCESS_DENIED", f"Not enough permissions to access organization {urn}", 100)
+        fail(403, "ACCESS_DENIED", f"Not enough permissions to access organization {urn}")
     return int(org)
 
 
@@ -189,7 +186,7 @@ async def create_post(request: Request) -> Response:
     with state(request).lock:
         if w["daily"].get(day, 0) >= DAILY_POSTS:
             fail(429, "TOO_MANY_REQUESTS", "Resource level throttle MEMBER DAY limit for calls to this resource "
-                 "is reached.", 101)
+                 "is reached.")
         commentary = ld.truncate_little(str(body.get("commentary") or ""))
         since = time.time() - 86400
         for urn, post in w["posts"].items():

@@ -7,31 +7,27 @@ into it) except ids starting with ``missing``. A key starting with ``bad`` is re
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, NoReturn
 from uuid import uuid4
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator.control import (
-    FaultSpec,
     Reply,
-    fault_headers,
     hex_id,
     json_error,
     json_object,
-    offset_page,
     state,
 )
-from simulator.urls import BASES
+from simulator.generic import Sim
 
 PROVIDER = "mailchimp"
-router = APIRouter(prefix=BASES["mailchimp"], tags=["mailchimp"])
 PROBLEM_TYPE = "https://mailchimp.com/developer/marketing/docs/errors/"
 BASE_MEMBERS = 1200
 DEFAULT_LIST = "a1b2c3d4e5"
@@ -40,30 +36,30 @@ _LIST = re.compile(r"^(?!missing)[A-Za-z0-9_-]{1,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _INVALID = ("The resource submitted could not be validated. "
             "For field-specific details, see the 'errors' array.")
-_FAULTS = {
-    401: ("API Key Invalid",
-          "Your API key may be invalid, or you've attempted to access the wrong datacenter."),
-    403: ("Forbidden", "You don't have permission to access this resource."),
-    404: ("Resource Not Found", "The requested resource could not be found."),
-    429: ("Too Many Requests", "You have exceeded the limit of 10 simultaneous connections."),
-    500: ("Internal Server Error",
-          "An unexpected internal error has occurred. Please contact Support for more information."),
-}
 
 
-def problem(status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None,
-            headers: dict[str, str] | None = None) -> Response:
-    """A Mailchimp ``application/problem+json`` error answer."""
-    body: dict[str, Any] = {"type": PROBLEM_TYPE, "title": title, "status": status, "detail": detail,
-                            "instance": str(uuid4())}
-    if errors:
-        body["errors"] = errors
-    return json_error(status, body, media_type="application/problem+json", headers=headers)
+def problem_body(status: int, detail: str, title: Any, errors: list[dict[str, str]] | None = None
+                 ) -> dict[str, Any]:
+    """Mailchimp's ``application/problem+json`` body (``type`` and ``instance`` are beyond the paths)."""
+    body: dict[str, Any] = {"type": PROBLEM_TYPE, "title": title or HTTPStatus(status).phrase, "status": status,
+                            "detail": detail, "instance": str(uuid4())}
+    return body | ({"errors": errors} if errors else {})
+
+
+SIM = Sim(PROVIDER, body=problem_body, media_type="application/problem+json", faults={
+    401: ("Your API key may be invalid, or you've attempted to access the wrong datacenter.", "API Key Invalid"),
+    403: ("You don't have permission to access this resource.", "Forbidden"),
+    404: ("The requested resource could not be found.", "Resource Not Found"),
+    429: ("You have exceeded the limit of 10 simultaneous connections.", "Too Many Requests"),
+    500: ("An unexpected internal error has occurred. Please contact Support for more information.",
+          "Internal Server Error")})
+router = SIM.router()
+fault_response = SIM.fault_response
 
 
 def fail(status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None) -> NoReturn:
     """Answer the current request with a problem body."""
-    raise Reply(problem(status, title, detail, errors))
+    raise Reply(json_error(status, problem_body(status, detail, title, errors), media_type=SIM.media_type))
 
 
 def invalid(field: str, message: str) -> NoReturn:
@@ -74,13 +70,6 @@ def invalid(field: str, message: str) -> NoReturn:
 def not_found() -> NoReturn:
     """Mailchimp's 404."""
     fail(404, "Resource Not Found", "The requested resource could not be found.")
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Mailchimp's own error body for a fault status (429 is "Too Many Requests", no rate headers)."""
-    phrase = HTTPStatus(spec.status)
-    title, detail = _FAULTS.get(spec.status, (phrase.phrase, phrase.description))
-    return problem(spec.status, title, detail, headers=fault_headers(spec))
 
 
 def _time_param(value: str | None) -> datetime | None:
@@ -143,21 +132,14 @@ def _seed() -> dict[str, Any]:
 
 
 def account(request: Request) -> dict[str, Any]:
-    """The state of the API key in the request's Basic (or Bearer) auth; 401 as Mailchimp answers it."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    key = ""
-    if scheme.lower() == "basic":
-        try:
-            key = base64.b64decode(value).decode().partition(":")[2]
-        except ValueError:
-            key = ""
-    elif scheme.lower() in ("bearer", "apikey"):
-        key = value.strip()
-    if not key:
-        fail(401, "API Key Missing", "Your request did not include an API key.")
-    if key.startswith("bad"):
-        fail(401, "API Key Invalid", _FAULTS[401][1])
-    return state(request).account("mailchimp", key, _seed)
+    """The state of the API key (the Basic password); 401 as Mailchimp answers it."""
+    return state(request).account(PROVIDER, SIM.credential(request).partition(":")[2], _seed)
+
+
+def listing(request: Request, items: list[Any], key: str, **extra: Any) -> dict[str, Any]:
+    """One ``count``/``offset`` page of ``items`` under ``key``, with ``total_items``."""
+    page = SIM.page(request, items, default=10, maximum=1000)
+    return {key: page.items, **extra, "total_items": page.total, "_links": []}
 
 
 async def body_of(request: Request) -> dict[str, Any]:
@@ -248,16 +230,20 @@ def list_campaigns(request: Request) -> dict[str, Any]:
                  and (since is None or datetime.fromisoformat(c["create_time"]) >= since)
                  and (before is None or datetime.fromisoformat(c["create_time"]) < before)]
         items = items[::-1] if q.get("sort_dir") == "DESC" else items
-        page, total = offset_page(items, q)
-        return {"campaigns": page, "total_items": total, "_links": []}
+        return listing(request, items, "campaigns")
 
 
-@router.get("/campaigns/{cid}")
-def get_campaign(cid: str, request: Request) -> dict[str, Any]:
-    """GET /campaigns/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return _get(acct["campaigns"], cid)
+def _getter(kind: str) -> Callable[[str, Request], dict[str, Any]]:
+    """GET /<kind>/{id}: one campaign or automation, or Mailchimp's 404."""
+    def get(object_id: str, request: Request) -> dict[str, Any]:
+        acct = account(request)
+        with state(request).lock:
+            return _get(acct[kind], object_id)
+    return get
+
+
+for _kind in ("campaigns", "automations"):  # before the catch-all route; no other GET has one segment after
+    router.add_api_route(f"/{_kind}/{{object_id}}", _getter(_kind), methods=["GET"], summary=f"GET /{_kind}/{{id}}")
 
 
 @router.get("/campaigns/{cid}/content")
@@ -351,16 +337,7 @@ def list_automations(request: Request) -> dict[str, Any]:
     acct, q = account(request), request.query_params
     with state(request).lock:
         items = [a for a in acct["automations"].values() if q.get("status", a["status"]) == a["status"]]
-        page, total = offset_page(items, q)
-        return {"automations": page, "total_items": total, "_links": []}
-
-
-@router.get("/automations/{wid}")
-def get_automation(wid: str, request: Request) -> dict[str, Any]:
-    """GET /automations/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return _get(acct["automations"], wid)
+        return listing(request, items, "automations")
 
 
 @router.post("/automations/{wid}/actions/{verb}", status_code=204)
@@ -389,8 +366,7 @@ def list_segments(list_id: str, request: Request) -> dict[str, Any]:
     with state(request).lock:
         _list(acct, list_id)
         items = [s for s in acct["segments"][list_id].values() if q.get("type", s["type"]) == s["type"]]
-        page, total = offset_page(items, q)
-        return {"segments": page, "list_id": list_id, "total_items": total, "_links": []}
+        return listing(request, items, "segments", list_id=list_id)
 
 
 @router.get("/lists/{list_id}/segments/{sid}")
@@ -491,8 +467,7 @@ def list_reports(request: Request) -> dict[str, Any]:
     acct, q = account(request), request.query_params
     with state(request).lock:
         items = [_report(c) for c in _reportable(acct) if q.get("type", c["type"]) == c["type"]]
-        page, total = offset_page(items, q)
-        return {"reports": page, "total_items": total, "_links": []}
+        return listing(request, items, "reports")
 
 
 @router.get("/reports/{cid}")

@@ -8,60 +8,37 @@ deterministic; projects ``12345`` and ``67890`` exist, bookmarks 1001/1002 and f
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import UTC, date, datetime
-from http import HTTPStatus
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, json_error
+from simulator.generic import Sim
 from simulator.providers import _mixpanel_data as data
-from simulator.urls import BASES
 
 PROVIDER = "mixpanel"
-router = APIRouter(prefix=BASES["mixpanel"], tags=["mixpanel"])
-_FAULTS = {
-    401: "Invalid credentials: the service account username or secret is wrong",
-    403: "You do not have permission to access this project",
-    429: "Rate limit exceeded: your project is limited to 60 queries per hour and 5 concurrent queries",
-    500: "An internal error occurred; please retry",
-    503: "The service is temporarily unavailable; please retry",
-}
+#: Mixpanel's ``{"error", "status": "error"}`` is what the definition's paths build.
+SIM = Sim(PROVIDER, faults={
+    401: ("Invalid credentials: the service account username or secret is wrong", None),
+    403: ("You do not have permission to access this project", None),
+    429: ("Rate limit exceeded: your project is limited to 60 queries per hour and 5 concurrent queries", None),
+    500: ("An internal error occurred; please retry", None),
+    503: ("The service is temporarily unavailable; please retry", None)})
+router = SIM.router()
+fault_response = SIM.fault_response
 EXPORT_MAX = 100_000
-
-
-def error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    """A Mixpanel error body."""
-    return json_error(status, {"error": message, "status": "error"}, headers=headers)
 
 
 def fail(status: int, message: str) -> NoReturn:
     """Answer the current request with a Mixpanel error."""
-    raise Reply(error(status, message))
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Mixpanel's own error body for a fault status (no rate-limit headers; Retry-After only if asked)."""
-    message = _FAULTS.get(spec.status, HTTPStatus(spec.status).phrase)
-    return error(spec.status, message, headers=fault_headers(spec))
+    SIM.fail(status, message)
 
 
 def authenticate(request: Request) -> str:
     """The service-account username of a valid Basic auth header, else Mixpanel's 401."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    try:
-        user, sep, secret = base64.b64decode(value).decode().partition(":") if scheme.lower() == "basic" \
-            else ("", "", "")
-    except ValueError:
-        user, sep, secret = "", "", ""
-    if not sep or not user or not secret:
-        fail(401, "Authentication required: use a service account (Basic auth)")
-    if secret.startswith("bad"):
-        fail(401, _FAULTS[401])
-    return user
+    return SIM.credential(request).partition(":")[0]
 
 
 def project(request: Request) -> str:

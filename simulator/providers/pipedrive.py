@@ -12,22 +12,22 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import date, datetime
-from http import HTTPStatus
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, json_object, state
+from simulator.control import json_object, state
+from simulator.generic import Sim
 from simulator.providers._pipedrive_data import (
     ACTIVITY_TYPES,
     BURST,
-    UNAUTHORIZED,
     USER_ID,
     cursor_page,
     fail,
-    failure,
+    failure_body,
     invalid,
     new_activity,
     new_deal,
@@ -39,10 +39,12 @@ from simulator.providers._pipedrive_data import (
     summary,
     timeline_period,
 )
-from simulator.urls import BASES
 
 PROVIDER = "pipedrive"
-router = APIRouter(prefix=BASES["pipedrive"], tags=["pipedrive"])
+SIM = Sim(PROVIDER, body=failure_body, rate_limit=BURST, delay=2, query_alias="api_token",
+          faults={429: ("Request over limit", None)})
+router = SIM.router()
+fault_response = SIM.fault_response
 _DEAL_KEYS = {"title": str, "value": (int, float), "currency": str, "owner_id": int, "person_id": int,
               "org_id": int, "pipeline_id": int, "stage_id": int, "status": str, "probability": (int, float),
               "lost_reason": str, "expected_close_date": str, "custom_fields": dict, "visible_to": int}
@@ -53,24 +55,9 @@ _HHMM = re.compile(r"^\d{2}:\d{2}$")
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def fault_response(spec: FaultSpec) -> Response:
-    """Pipedrive's own answer for a fault status (429 with a spent burst window and ``Retry-After``)."""
-    if spec.status == 401:
-        return JSONResponse(UNAUTHORIZED, status_code=401, headers=fault_headers(spec))
-    extra = {}
-    if spec.status == 429:
-        reset = str(int(spec.retry_after)) if spec.retry_after is not None else "2"
-        extra = {"x-ratelimit-limit": str(BURST), "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}
-    message = "Request over limit" if spec.status == 429 else HTTPStatus(spec.status).phrase
-    return failure(spec.status, message, headers=fault_headers(spec, extra))
-
-
 def account(request: Request) -> dict[str, Any]:
     """The company of the API token; 401 as Pipedrive answers it. Counts the call in the burst window."""
-    token = request.headers.get("x-api-token") or request.query_params.get("api_token") or ""
-    if not token or token.startswith("bad"):
-        raise Reply(JSONResponse(UNAUTHORIZED, status_code=401))
-    acct = state(request).account(PROVIDER, token, seed)
+    acct = state(request).account(PROVIDER, SIM.credential(request), seed)
     window = int(time.time() // 2)
     with state(request).lock:
         if acct["rate"][0] != window:
@@ -83,6 +70,15 @@ def account(request: Request) -> dict[str, Any]:
             acct["writes"] += 1
             request.state.rate["x-daily-requests-left"] = str(max(0, 10000 - acct["writes"]))
     return acct
+
+
+def _getter(kind: str, what: str) -> Callable[[int, Request], JSONResponse]:
+    """GET /api/v2/<kind>/{id}: one deal or activity, or Pipedrive's 404 naming ``what``."""
+    def get(object_id: int, request: Request) -> JSONResponse:
+        acct = account(request)
+        with state(request).lock:
+            return data(request, acct[kind].get(object_id) or not_found(what))
+    return get
 
 
 def ok(request: Request, body: dict[str, Any]) -> JSONResponse:
@@ -228,12 +224,9 @@ async def create_deal(request: Request) -> JSONResponse:
         return data(request, d)
 
 
-@router.get("/api/v2/deals/{deal_id}")
-def get_deal(deal_id: int, request: Request) -> JSONResponse:
-    """GET /api/v2/deals/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return data(request, acct["deals"].get(deal_id) or not_found("Deal"))
+for _kind, _what in (("deals", "Deal"), ("activities", "Activity")):
+    router.add_api_route(f"/api/v2/{_kind}/{{object_id}}", _getter(_kind, _what), methods=["GET"],
+                         summary=f"GET /api/v2/{_kind}/{{id}}")
 
 
 def _apply(acct: dict[str, Any], d: dict[str, Any], body: dict[str, Any]) -> None:
@@ -320,14 +313,6 @@ async def create_activity(request: Request) -> JSONResponse:
         return data(request, a)
 
 
-@router.get("/api/v2/activities/{activity_id}")
-def get_activity(activity_id: int, request: Request) -> JSONResponse:
-    """GET /api/v2/activities/{id}."""
-    acct = account(request)
-    with state(request).lock:
-        return data(request, acct["activities"].get(activity_id) or not_found("Activity"))
-
-
 # -- forecasting (v1, no v2 replacement) ------------------------------------------------------------------
 def _deals_for(acct: dict[str, Any], request: Request) -> list[dict[str, Any]]:
     items = [d for d in acct["deals"].values() if not d["is_deleted"]]
@@ -369,18 +354,18 @@ def deals_timeline(request: Request) -> JSONResponse:
 @router.api_route("/v1/{entity}", methods=["GET", "POST"], include_in_schema=False)
 @router.api_route("/v1/{entity}/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"],
                   include_in_schema=False)
-def retired(entity: str, request: Request, rest: str = "") -> JSONResponse:
+def retired(entity: str, request: Request, rest: str = "") -> Response:
     """v1 endpoints with a v2 replacement: 410 Gone; anything else: 404."""
     account(request)
     if entity in ("deals", "persons", "organizations", "activities", "products", "pipelines", "stages",
                   "itemSearch"):
-        return failure(410, f"This endpoint is no longer supported. Use /api/v2/{entity} instead.",
-                       "ERR_GONE")
-    return failure(404, "Unknown method .")
+        return SIM.error(410, f"This endpoint is no longer supported. Use /api/v2/{entity} instead.",
+                         "ERR_GONE")
+    return SIM.error(404, "Unknown method .")
 
 
 @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-def unknown(rest: str, request: Request) -> JSONResponse:
+def unknown(rest: str, request: Request) -> Response:
     """Any other path: 404."""
     account(request)
-    return failure(404, "Unknown method .")
+    return SIM.error(404, "Unknown method .")

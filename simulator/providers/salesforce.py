@@ -15,52 +15,51 @@ import time
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator import oauth as sim_oauth
 from simulator.control import FaultSpec, Reply, params, state
+from simulator.generic import Sim
 from simulator.providers import _salesforce_reports as reports
 from simulator.providers._salesforce_seed import derive, insert, seed, stamp
 from simulator.providers._salesforce_soql import SoqlError, execute, parse
 
 PROVIDER = "salesforce"
-API = "/services/data/v66.0"
 DAILY_LIMIT = 15000
-router = APIRouter(prefix="/salesforce", tags=["salesforce"])
 REQUIRED = {"Account": ("Name",), "Contact": ("LastName",), "Lead": ("LastName", "Company"),
             "Opportunity": ("Name", "StageName", "CloseDate"), "Case": (), "Task": ()}
 PROTECTED = frozenset({"Id", "CreatedDate", "CreatedById", "LastModifiedDate", "IsDeleted", "IsClosed",
                        "IsWon"})
 
 
-def errors(status: int, code: str, message: str, fields: list[str] | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
-    """Salesforce's error answer: a JSON array with one ``{message, errorCode, fields}``."""
-    error: dict[str, Any] = {"message": message, "errorCode": code}
-    if fields is not None:
-        error["fields"] = fields
-    return JSONResponse([error], status_code=status, headers=headers)
+#: Errors are what the definition's paths build: ``[{"message", "errorCode"}]``.
+SIM = Sim(PROVIDER, faults={
+    401: ("Session expired or invalid", "INVALID_SESSION_ID"),
+    403: ("The REST API is not enabled for this Organization.", "INSUFFICIENT_ACCESS"),
+    400: ("Bad request", "BAD_REQUEST"),
+    500: ("An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 "
+          "(-123456789)", "UNKNOWN_EXCEPTION"),
+    503: ("Server temporarily unavailable.", "SERVER_UNAVAILABLE")})
+router = SIM.root_router()  # the token endpoint is outside the base path
+API = SIM.base
 
 
 def fail(status: int, code: str, message: str, fields: list[str] | None = None) -> NoReturn:
-    """Answer the current request with a Salesforce error."""
-    raise Reply(errors(status, code, message, fields))
+    """Answer the current request with a Salesforce error (``fields`` beside the message when given)."""
+    body = SIM.error_body(status, message, code)
+    if fields is not None:
+        body[0]["fields"] = fields
+    raise Reply(JSONResponse(body, status_code=status))
 
 
 def fault_response(spec: FaultSpec) -> Response:
-    """Salesforce's own answer for a fault: a 429 becomes 403 ``REQUEST_LIMIT_EXCEEDED`` (no Retry-After)."""
-    headers = dict(spec.headers)
+    """Salesforce's own answer for a fault: a throttle is a 403 ``REQUEST_LIMIT_EXCEEDED`` with the spent
+    daily allocation in ``Sforce-Limit-Info`` and no Retry-After (Salesforce has no 429)."""
     if spec.status == 429:
-        headers.setdefault("Sforce-Limit-Info", f"api-usage={DAILY_LIMIT}/{DAILY_LIMIT}")
-        return errors(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.", headers=headers)
-    known = {401: ("INVALID_SESSION_ID", "Session expired or invalid"),
-             403: ("INSUFFICIENT_ACCESS", "The REST API is not enabled for this Organization."),
-             500: ("UNKNOWN_EXCEPTION", "An unexpected error occurred. Please include this ErrorId if you "
-                                        "contact support: 1234567890-12345 (-123456789)"),
-             503: ("SERVER_UNAVAILABLE", "Server temporarily unavailable.")}
-    code, message = known.get(spec.status, ("BAD_REQUEST", "Bad request"))
-    return errors(spec.status, code, message, headers=headers)
+        headers = {"Sforce-Limit-Info": f"api-usage={DAILY_LIMIT}/{DAILY_LIMIT}"} | spec.headers
+        return SIM.error(403, "TotalRequests Limit exceeded.", "REQUEST_LIMIT_EXCEEDED", headers=headers)
+    return SIM.fault_response(spec)
 
 
 # -- OAuth and orgs ------------------------------------------------------------------------------------
@@ -76,7 +75,7 @@ def _oauth_error(code: str, description: str) -> JSONResponse:
     return JSONResponse({"error": code, "error_description": description}, status_code=400)
 
 
-@router.post("/services/oauth2/token")
+@router.post(SIM.definition.token_path or "")
 async def token(request: Request) -> JSONResponse:
     """The refresh-token grant: a new access token and a rotated refresh token (no ``expires_in``)."""
     if (answer := await sim_oauth.grant(request, PROVIDER)) is not None:  # "Connect with": the code exchange
@@ -108,10 +107,7 @@ def _org_for(request: Request, key: str) -> dict[str, Any]:
 
 def org(request: Request, response: Response) -> dict[str, Any]:
     """The org of the request's bearer token (401 INVALID_SESSION_ID otherwise); counts the API call."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    token_ = value.strip() if scheme.lower() in ("bearer", "oauth") else ""
-    if not token_ or token_.startswith("bad"):
-        fail(401, "INVALID_SESSION_ID", "Session expired or invalid")
+    token_ = SIM.credential(request)
     with state(request).lock:
         key = _oauth(request)["issued"].get(token_, token_)
         found = _org_for(request, key)

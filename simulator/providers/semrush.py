@@ -13,16 +13,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import PlainTextResponse
 
-from simulator.control import FaultSpec, Reply, fault_headers, state
+from simulator.control import Reply, state
+from simulator.generic import Sim
 from simulator.providers import _semrush_projects
 from simulator.providers._semrush_data import account, competitors, organic, phrase_metrics, related
 from simulator.urls import BASES
 
 PROVIDER = "semrush"
-router = APIRouter(prefix=BASES["semrush"], tags=["semrush"])
+WRONG_KEY = "ERROR 120 :: WRONG KEY - ID PAIR"
+#: The Standard API's errors are ``ERROR nn :: TEXT`` lines (the definition's ``plain_text``).
+SIM = Sim(PROVIDER, body=lambda _status, text, _code: text, faults={
+    401: (WRONG_KEY, None), 403: (WRONG_KEY, None), 429: ("ERROR 429 :: REQUEST RATE IS TOO HIGH", None),
+    500: ("ERROR 500 :: INTERNAL ERROR", None), 400: ("ERROR 10000 :: WRONG PARAMETER VALUE", None)})
+router = SIM.router()
+fault_response = SIM.fault_response
+#: An auth-checked JSON read for tests (the balance check answers plain text).
+AUTH_PROBE = f"{BASES[PROVIDER]}/reports/v1/projects/1/siteaudit/info"
 router.include_router(_semrush_projects.router)
 
 HEADERS = {
@@ -34,41 +43,19 @@ HEADERS = {
     "Oc": "Organic Cost", "Ad": "Adwords Keywords", "Dt": "Date", "Db": "Database",
 }
 DATABASES = ("us", "uk", "ca", "de", "fr", "es", "it", "br", "au", "in", "nl", "se", "pl", "jp")
-WRONG_KEY = "ERROR 120 :: WRONG KEY - ID PAIR"
 #: Sort codes the reports accept and the column each sorts by.
 SORTS = {"po": "Po", "nq": "Nq", "tr": "Tr", "tg": "Tg", "tc": "Tc", "cp": "Cp", "co": "Co", "kd": "Kd",
          "nr": "Nr", "rr": "Rr", "np": "Np", "cr": "Cr", "ts": "Ts"}
 
 
-def text_error(text: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    """A Semrush error body (plain text)."""
-    return PlainTextResponse(text, status_code=status, headers=headers)
-
-
 def fail(text: str) -> NoReturn:
     """Answer the current request with a Semrush error line (HTTP 200, as the Standard API does)."""
-    raise Reply(text_error(text))
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """Semrush's own error line for a fault status (no rate-limit headers; Retry-After only if asked)."""
-    if spec.status in (401, 403):
-        text = WRONG_KEY
-    elif spec.status == 429:
-        text = "ERROR 429 :: REQUEST RATE IS TOO HIGH"
-    elif spec.status >= 500:
-        text = "ERROR 500 :: INTERNAL ERROR"
-    else:
-        text = "ERROR 10000 :: WRONG PARAMETER VALUE"
-    return text_error(text, spec.status, fault_headers(spec))
+    raise Reply(PlainTextResponse(text))
 
 
 def key_account(request: Request) -> dict[str, Any]:
     """The state of the ``key`` query parameter, or ``ERROR 120``."""
-    key = request.query_params.get("key") or ""
-    if not key or key.startswith("bad"):
-        fail(WRONG_KEY)
-    return account(request, key)
+    return account(request, SIM.credential(request, lambda: fail(WRONG_KEY)))
 
 
 @router.get("/users/countapiunits.html")

@@ -9,57 +9,40 @@ Every answer but mail send's carries ``X-RateLimit-*`` with the reset as an epoc
 
 from __future__ import annotations
 
-import math
 import re
 import secrets
 import time
 from datetime import UTC, datetime
-from http import HTTPStatus
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, Request, Response
 
-from simulator.control import FaultSpec, state
+from simulator.control import state
 from simulator.providers import _sendgrid_marketing as marketing
 from simulator.providers._sendgrid_common import (
     AUTHENTICATED_DOMAIN,
     PROVIDER,
-    RATE_LIMIT,
     SCOPES,
+    SIM,
     SENDERS,
     account,
     body_of,
-    errors_body,
     fail,
     has_activity,
     not_found,
     rate_headers,
 )
-from simulator.urls import BASES
 
 __all__ = ["PROVIDER", "fault_response", "router"]
 
-router = APIRouter(prefix=BASES["sendgrid"], tags=["sendgrid"], dependencies=[Depends(rate_headers)])
+router = SIM.router(dependencies=[Depends(rate_headers)])
+fault_response = SIM.fault_response
 HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
 MAX_AHEAD = 72 * 3600
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I)
 _CLAUSE = re.compile(r"""^\s*(?:unique_args\['(?P<arg>[^']+)'\]|(?P<field>[a-z_]+))"""
                      r"""\s*=\s*"(?P<value>[^"]*)"\s*$""")
 _FIELDS = ("msg_id", "from_email", "subject", "to_email", "status", "template_id")
-_FAULTS = {401: "The provided authorization grant is invalid, expired, or revoked", 403: "access forbidden",
-           404: "resource not found", 429: "too many requests"}
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """SendGrid's body for a fault; a 429 carries ``X-RateLimit-Reset`` (epoch) and no Retry-After."""
-    message = _FAULTS.get(spec.status, HTTPStatus(spec.status).phrase)
-    headers: dict[str, str] = {}
-    if spec.status == 429:
-        delay = 60.0 if spec.retry_after is None else spec.retry_after
-        headers = {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "0",
-                   "X-RateLimit-Reset": str(math.ceil(time.time() + delay))}
-    return JSONResponse(errors_body((None, message)), status_code=spec.status, headers=headers | spec.headers)
 
 
 @router.get("/v3/scopes")

@@ -15,14 +15,13 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from simulator.control import FaultSpec, Reply, fault_headers, params, state
-from simulator.urls import BASES
+from simulator.generic import Sim
 
 PROVIDER = "tiktok"
-router = APIRouter(prefix=BASES["tiktok"], tags=["tiktok"])
 PROFILE = ("display_name", "username", "profile_image", "bio_description", "is_verified", "followers_count",
            "following_count", "total_likes", "videos_count", "audience_countries", "audience_genders",
            "audience_ages", "audience_cities")
@@ -40,12 +39,22 @@ MAX_DAYS = 60
 ACCESS_TTL, REFRESH_TTL = 86_400, 31_536_000
 
 
-def envelope(code: int, message: str, data: Any = None, *, status: int = 200,
-             headers: dict[str, str] | None = None) -> JSONResponse:
-    """TikTok's answer envelope."""
-    body = {"code": code, "message": message, "request_id": datetime.now(UTC).strftime("%Y%m%d%H%M%S")
-            + secrets.token_hex(8).upper(), "data": {} if data is None else data}
-    return JSONResponse(body, status_code=status, headers=headers)
+def _extra(_status: int) -> dict[str, Any]:
+    """What TikTok's envelope carries beside ``code`` and ``message`` (the definition's paths)."""
+    return {"request_id": datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(8).upper(), "data": {}}
+
+
+SIM = Sim(PROVIDER, extra=_extra, faults={
+    429: ("Too many requests. Please retry in some time.", 40100),
+    401: ("The access token is invalid or has been revoked.", 40105),
+    403: ("No permission to operate this business account.", 40001), 400: ("Invalid parameter.", 40002),
+    500: ("System error. Please retry later.", 50000)})
+router = SIM.router()
+
+
+def envelope(code: int, message: str, data: Any = None) -> JSONResponse:
+    """TikTok's answer envelope (HTTP 200 whatever the code)."""
+    return JSONResponse(SIM.error_body(200, message, code) | ({} if data is None else {"data": data}))
 
 
 def fail(code: int, message: str) -> NoReturn:
@@ -54,17 +63,10 @@ def fail(code: int, message: str) -> NoReturn:
 
 
 def fault_response(spec: FaultSpec) -> Response:
-    """TikTok's own answer for a fault: throttles and token errors come as HTTP 200 with a code."""
-    headers = fault_headers(spec)
-    if spec.status == 429:
-        return envelope(40100, "Too many requests. Please retry in some time.", headers=headers)
-    if spec.status == 401:
-        return envelope(40105, "The access token is invalid or has been revoked.", headers=headers)
-    if spec.status == 403:
-        return envelope(40001, "No permission to operate this business account.", headers=headers)
-    if spec.status >= 500:
-        return envelope(50000, "System error. Please retry later.", status=spec.status, headers=headers)
-    return envelope(40002, "Invalid parameter.", headers=headers)
+    """TikTok's own answer for a fault: throttles and token errors come as HTTP 200 with a code (the
+    definition's ``in_200``), server errors keep their status."""
+    message, code = SIM.fault_text(spec.status)
+    return SIM.error(spec.status if spec.status >= 500 else 200, message, code, headers=fault_headers(spec))
 
 
 def number(key: str, low: int, high: int) -> int:
@@ -79,11 +81,9 @@ def oauth(request: Request) -> dict[str, Any]:
 
 def check_token(request: Request) -> None:
     """Graph-free TikTok auth: the ``Access-Token`` header, rejected with 40104/40105."""
-    token = request.headers.get("access-token")
-    if not token:
+    if not request.headers.get(SIM.definition.auth.header):
         fail(40104, "Access token is null. Please put the access token in the Access-Token header.")
-    if token.startswith("bad"):
-        fail(40105, "The access token is invalid or has been revoked.")
+    SIM.credential(request, lambda: fail(40105, "The access token is invalid or has been revoked."))
 
 
 def _fields(request: Request, allowed: tuple[str, ...]) -> list[str]:

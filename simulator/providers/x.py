@@ -13,16 +13,17 @@ import base64
 import math
 import time
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from simulator import oauth as sim_oauth
-from simulator.control import FaultSpec, Reply, fault_headers, hex_id, json_error, params, state
+from simulator.control import Reply, hex_id, json_error, params, state
+from simulator.generic import Sim
 from simulator.providers import _x_posts as xp
 
 PROVIDER = "x"
-router = APIRouter(prefix="/x/2", tags=["x"])
 PROBLEMS = "https://api.twitter.com/2/problems/"
 WINDOW_S = 15 * 60
 LIMITS = {"POST /2/tweets": 100, "GET /2/users/me": 75, "GET /2/trends": 75, "GET /2/tweets/search/recent": 300}
@@ -33,12 +34,33 @@ USER_ONLY = ("Authenticating with OAuth 2.0 User Context is forbidden for this e
              "authentication types are [OAuth 2.0 Application-Only].")
 
 
+def problem_body(status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any) -> dict[str, Any]:
+    """An X problem body ``{title, detail, type, status}`` (the title is beyond the definition's paths)."""
+    return {"title": title, "detail": detail, "type": kind if kind == "about:blank" else PROBLEMS + kind,
+            "status": status, **extra}
+
+
 def problem(status: int, title: str, detail: str, kind: str = "about:blank", *,
             headers: dict[str, str] | None = None, **extra: Any) -> Response:
-    """An X problem body ``{title, detail, type, status}``."""
-    body = {"title": title, "detail": detail, "type": kind if kind == "about:blank" else PROBLEMS + kind,
-            "status": status, **extra}
-    return json_error(status, body, headers=headers)
+    """An X problem answer."""
+    return json_error(status, problem_body(status, title, detail, kind, **extra), headers=headers)
+
+
+def _fault_body(status: int, detail: str, kind: Any) -> dict[str, Any]:
+    title = {403: "Client Forbidden", 400: "Invalid Request"}.get(status, HTTPStatus(status).phrase)
+    extra = {"reason": "client-not-enrolled"} if status == 403 else {}
+    return problem_body(status, title, detail, kind or "about:blank", **extra)
+
+
+#: X's 429 carries ``x-rate-limit-*`` (an epoch reset at the end of the window) and no Retry-After.
+SIM = Sim(PROVIDER, body=_fault_body, rate_limit=300, delay=WINDOW_S, retry_after_header=False, faults={
+    401: ("Unauthorized", None), 429: ("Too Many Requests", None),
+    403: ("This request must be made using an approved developer account that is enrolled in the requested "
+          "endpoint.", "client-forbidden"),
+    400: ("One or more parameters to your request was invalid.", "invalid-request"),
+    500: ("Internal Server Error", None), 503: ("Service Unavailable", None)})
+router = SIM.router("/2")
+fault_response = SIM.fault_response
 
 
 def fail(status: int, title: str, detail: str, kind: str = "about:blank", **extra: Any) -> NoReturn:
@@ -50,26 +72,6 @@ def invalid(parameter: str, value: Any, message: str) -> NoReturn:
     """X's 400 invalid-request naming one parameter."""
     fail(400, "Invalid Request", "One or more parameters to your request was invalid.", "invalid-request",
          errors=[{"parameters": {parameter: [str(value)]}, "message": message}])
-
-
-def fault_response(spec: FaultSpec) -> Response:
-    """X's own body for a fault; a 429 carries ``x-rate-limit-*`` with an epoch reset, no Retry-After."""
-    if spec.status == 429:
-        reset = math.ceil(time.time() + (spec.retry_after if spec.retry_after is not None else WINDOW_S))
-        headers = {"x-rate-limit-limit": "300", "x-rate-limit-remaining": "0", "x-rate-limit-reset": str(reset)}
-        return problem(429, "Too Many Requests", "Too Many Requests", headers=headers | spec.headers)
-    headers = fault_headers(spec)
-    if spec.status == 401:
-        return problem(401, "Unauthorized", "Unauthorized", headers=headers)
-    if spec.status == 403:
-        return problem(403, "Client Forbidden", "This request must be made using an approved developer account "
-                       "that is enrolled in the requested endpoint.", "client-forbidden",
-                       reason="client-not-enrolled", headers=headers)
-    if spec.status >= 500:
-        title = "Service Unavailable" if spec.status == 503 else "Internal Server Error"
-        return problem(spec.status, title, title, headers=headers)
-    return problem(spec.status, "Invalid Request", "One or more parameters to your request was invalid.",
-                   "invalid-request", headers=headers)
 
 
 # -- world state -------------------------------------------------------------------------------------
@@ -104,11 +106,7 @@ def account_of(token: str) -> str:
 
 def bearer(request: Request) -> str:
     """The request's bearer token, or X's 401."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or token.startswith("bad"):
-        fail(401, "Unauthorized", "Unauthorized")
-    return token
+    return SIM.credential(request)
 
 
 def caller(request: Request, endpoint: str, response: Response, *, app: bool = False,
