@@ -156,8 +156,7 @@ def _start_processes(env: dict[str, str]) -> list[Child]:
              Child("scheduler", [py, "-m", "schedules"], env)]
     for spec in agents():
         worker_env = {**env, "SINTRA_WORKER_AGENT": spec.id}
-        procs.append(Child(f"worker {spec.id}", [py, "-m", "dramatiq", "workers.agents", "--queues", spec.queue,
-                                                 "--processes", "1", "--threads", "4", "--skip-logging",
+        procs.append(Child(f"worker {spec.id}", [py, "-m", "workers", "--agent", spec.id, "--",
                                                  "--worker-shutdown-timeout", "10000"], worker_env))
     print(f"Processes    simulator, API, scheduler, {len(agents())} agent workers "
           f"({', '.join(a.id for a in agents())}); any that dies is restarted")

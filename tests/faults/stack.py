@@ -387,10 +387,9 @@ class Stack:
                                            "--host", "127.0.0.1", "--port", str(self.api_port), "--log-level",
                                            "warning", "--timeout-graceful-shutdown", "5"])
         self.scheduler = self._proc("scheduler", [py, "-m", "schedules"])
-        self.workers = [self._proc(f"worker{i}", [py, "-m", "dramatiq", "workers.agents", "--processes", "1",
-                                                  "--threads", str(threads), "--queues", QUEUE, "--skip-logging",
-                                                  "--worker-shutdown-timeout", "10000"], SINTRA_WORKER_AGENT="emmie")
-                        for i in range(workers)]
+        self.workers = [self._proc(f"worker{i}", [py, "-m", "workers", "--agent", "emmie", "--",
+                                                  "--worker-shutdown-timeout", "10000"],
+                                   SINTRA_WORKER_CONCURRENCY=str(threads)) for i in range(workers)]
         self.simulator.start()
         wait_for(lambda: httpx.get(f"{self.sim}/_sim/calls", timeout=2).status_code == 200, 30, "simulator")
         for p in (self.api_proc, self.scheduler, *self.workers):

@@ -125,8 +125,7 @@ def test_importing_the_worker_modules_connects_to_nothing_and_configures_no_logg
 def test_a_worker_that_cannot_reach_the_database_says_so_at_boot(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {"SINTRA_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none", "SINTRA_REDIS_URL": "redis://127.0.0.1:6379/15",
            "PATH": "/usr/bin:/bin", "SINTRA_STATE_DIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-m", "dramatiq", "workers.agents", "--processes", "1", "--threads", "1",
-                          "--worker-fork-timeout", "5000"],
+    out = subprocess.run([sys.executable, "-m", "workers", "--", "--worker-fork-timeout", "5000"],
                          env=env, capture_output=True, text=True, timeout=90)
     assert out.returncode != 0
     assert "cannot reach the database" in out.stderr + out.stdout

@@ -80,8 +80,8 @@ def test_metrics_from_a_multi_process_worker_run(stack: Stack) -> None:
         in before else 0.0
     ok0 = _value(before, "sintra_jobs", agent="emmie", status="succeeded") \
         if 'sintra_jobs{agent="emmie",status="succeeded"}' in before else 0.0
-    proc = subprocess.Popen([sys.executable, "-m", "dramatiq", "workers.agents", "--processes", "2", "--threads", "2",
-                             "--queues", "agent.emmie"], env=env, start_new_session=True)
+    proc = subprocess.Popen([sys.executable, "-m", "workers", "--agent", "emmie", "--processes", "2"],
+                            env={**env, "SINTRA_WORKER_CONCURRENCY": "2"}, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while _alive(stack) < alive0 + 2:
