@@ -56,7 +56,7 @@ AMPLITUDE = ProviderDefinition(
     auth=Auth(mode="basic", username="{api_key}", password="{secret_key}"),
     # No rate-limit headers at Amplitude.
     rate_limits=RateLimits(limit=(), remaining=()),
-    errors=Errors(message=("error.message", "error", "message"),
+    errors=Errors(message=("error.message", "error", "message"), code=("error.type",),
                   in_200=ErrorIn200(path="error", ok=())),
     pagination=Pagination(style="offset", cursor_param="offset", items="events", page_size=1000),
     test_connection=(TestCall(path="/2/events/list", proves="data", description="The project's event types."),),

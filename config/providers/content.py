@@ -44,7 +44,9 @@ JASPER = ProviderDefinition(
     headers={"Accept": "application/json"},
     # Jasper's window is one minute: a 429 without Retry-After waits it out.
     rate_limits=RateLimits(default_delay=60.0),
-    errors=Errors(message=("errors[0].message", "errors[0]", "message"), code=("error",)),
+    # Jasper's envelope lists every problem in ``errors``; framework bodies have message/error.
+    errors=Errors(message=("errors[0].message", "errors[0]", "message"), code=("error", "resource"),
+                  details="errors"),
     pagination=Pagination(style="page", limit_param="size", cursor_param="page", items="data", page_size=50),
     test_connection=(TestCall(path="/v1/tones", params={"size": "1"}, proves="data",
                               description="One brand voice of the workspace."),),
@@ -55,7 +57,7 @@ COPY_AI = ProviderDefinition(
     id="copy_ai", name="Copy.ai Workflow API", base_url="https://api.copy.ai/api",
     auth=Auth(mode="header", field="api_key", header="x-copy-ai-api-key", scheme=""),
     headers={"Accept": "application/json"},
-    errors=Errors(message=("message", "error"), code=("errorCode",),
+    errors=Errors(message=("message", "error"), code=("errorCode",), code_prefix=True,
                   in_200=ErrorIn200(path="status", error=("error",))),
     pagination=Pagination(style="page", limit_param="size", cursor_param="page", items="data", page_size=100),
     test_connection=(TestCall(path="/webhook", params={"size": "1"}, proves="total",
@@ -69,7 +71,7 @@ GRAMMARLY = ProviderDefinition(
     token=Token(url="https://auth.grammarly.com/v4/api/oauth2/token", grant_type="client_credentials"),
     # Grammarly recommends two seconds between retries after a 429 without Retry-After.
     rate_limits=RateLimits(default_delay=2.0),
-    errors=Errors(message=("message", "error_description"), code=("error",)),
+    errors=Errors(message=("message", "error_description", "detail"), code=("error", "code")),
     test_connection=(TestCall(method="POST", token=True, proves="access_token",
                               description="Client-credentials token with the scopes the actions need "
                                           "(scores-api, ai-detection-api, plagiarism-api)"),),

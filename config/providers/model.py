@@ -109,6 +109,13 @@ class Errors(_Frozen):
     message: tuple[str, ...] = ("message",)
     code: tuple[str, ...] = ()
     in_200: ErrorIn200 | None = None
+    #: Shown as ``code: message`` (the code names the error better than the text alone, e.g. Brevo's).
+    code_prefix: bool = False
+    #: Path of a list of field errors, each shown as ``<detail_field>: <detail_message>`` (or as itself
+    #: when a string), joined by ``; `` after the message; message paths inside that list are not repeated.
+    details: str = ""
+    detail_field: str = "field"
+    detail_message: str = "message"
 
 
 class Pagination(_Frozen):

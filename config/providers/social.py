@@ -96,7 +96,9 @@ LINKEDIN = ProviderDefinition(
     token=Token(url="https://www.linkedin.com/oauth/v2/accessToken"),
     # No rate-limit headers at LinkedIn: daily quotas reset at midnight UTC (the client's quirk).
     rate_limits=RateLimits(limit=(), remaining=()),
-    errors=Errors(message=("message",), code=("code", "serviceErrorCode")),
+    # API errors carry code/serviceErrorCode; the token endpoint answers OAuth error/error_description
+    errors=Errors(message=("message", "error_description"), code=("code", "serviceErrorCode", "error"),
+                  code_prefix=True),
     pagination=Pagination(style="offset", limit_param="count", cursor_param="start", items="elements",
                           page_size=100),
     test_connection=(

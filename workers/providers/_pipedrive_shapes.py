@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 
-from workers.providers.base import RateLimit, parse_retry_after
 
 #: Largest ``limit`` the v2 list endpoints accept.
 V2_PAGE = 500
@@ -21,18 +20,6 @@ def _int(value: str | None) -> int | None:
         return int(float(value)) if value is not None else None
     except ValueError:
         return None
-
-
-def pipedrive_rate_limit(headers: httpx.Headers) -> RateLimit | None:
-    """The burst window: ``x-ratelimit-limit``/``-remaining``, and ``Retry-After`` or ``x-ratelimit-reset``
-    (seconds until the 2-second window resets)."""
-    limit, remaining = _int(headers.get("x-ratelimit-limit")), _int(headers.get("x-ratelimit-remaining"))
-    reset = parse_retry_after(headers.get("retry-after"))
-    if reset is None and (raw := headers.get("x-ratelimit-reset")) is not None:
-        reset = parse_retry_after(raw)
-    if limit is None and remaining is None and reset is None:
-        return None
-    return RateLimit(limit=limit, remaining=remaining, reset_after=reset)
 
 
 def body_of(response: httpx.Response) -> Mapping[str, Any] | None:

@@ -68,20 +68,6 @@ class AmplitudeClient(ProviderClient):
             raise CredentialsUnavailable("amplitude credentials need api_key and secret_key")
         return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """Amplitude errors are plain text or small JSON (``error``, ``error.message`` or ``message``)."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if isinstance(body, dict):
-            err = body.get("error")
-            if isinstance(err, dict):
-                return str(err.get("message") or err), _code(err.get("type"))
-            if err or body.get("message"):
-                return str(err or body.get("message")), None
-        return response.text, None
-
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """The HTTP status first; a 2xx JSON body carrying ``error`` (the Profile API's way) is one too."""
         if response.status_code >= 300:

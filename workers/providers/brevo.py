@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import httpx
 
 from workers.errors import InvalidPayload, ProviderRejected
 from workers.providers._brevo_shapes import (
@@ -54,16 +53,6 @@ class BrevoClient(ProviderClient):
     LIST_CONTACT_PAGE: ClassVar[int] = 500
 
     # -- provider shapes -------------------------------------------------------------------------------
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``code: message`` of Brevo's ``{"code", "message"}`` body; raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if not isinstance(body, dict) or "code" not in body:
-            return response.text, None
-        return f"{body['code']}: {body.get('message', '')}", str(body["code"])
 
     def test_connection(self) -> dict[str, Any]:
         account = self.send_test_call()

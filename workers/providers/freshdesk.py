@@ -28,8 +28,6 @@ from workers.providers._freshdesk_shapes import (
     SOURCES,
     article,
     contact,
-    error_text,
-    freshdesk_rate_limit,
     helpdesk_domain,
     iso,
     job_tag,
@@ -39,7 +37,7 @@ from workers.providers._freshdesk_shapes import (
     ticket,
 )
 from workers.providers._parse import aware_time
-from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, intent_since, require
+from workers.providers.base import ProviderClient, StepLog, expect_shape, intent_since, require
 
 
 
@@ -56,12 +54,6 @@ class FreshdeskClient(ProviderClient):
         return template.replace("{domain}", helpdesk_domain(credentials.get("domain", "")))
 
     # -- provider shapes -------------------------------------------------------------------------------
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        return freshdesk_rate_limit(response.headers)
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        return error_text(response)
 
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """The base mapping, plus plan-gated features (403 ``require_feature``) and redirects."""

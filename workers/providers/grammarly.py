@@ -78,18 +78,6 @@ class GrammarlyClient(OAuth2Client):
 
     # -- provider shapes ----------------------------------------------------------------------------------
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``message`` and ``error`` of a JSON error body (OAuth style too); raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if not isinstance(body, dict):
-            return response.text, None
-        text = body.get("message") or body.get("error_description") or body.get("detail") or response.text
-        code = body.get("error") or body.get("code")
-        return str(text), None if code is None else str(code)
-
     # -- the three-step check -----------------------------------------------------------------------------
     def _upload(self, url: str, content: bytes) -> None:
         """PUT the document to the pre-signed URL: no Bearer token, audited without its query string."""

@@ -32,12 +32,11 @@ from workers.providers._pipedrive_shapes import (
     deal,
     error_text,
     period,
-    pipedrive_rate_limit,
     pipeline,
     rfc3339,
     stage_summary,
 )
-from workers.providers.base import MAX_ERROR_TEXT, ProviderClient, RateLimit, StepLog, expect_shape, require
+from workers.providers.base import MAX_ERROR_TEXT, ProviderClient, StepLog, expect_shape, require
 
 #: How far back a retry looks for the deal or activity an earlier attempt may have created.
 RETRY_WINDOW = timedelta(days=2)
@@ -55,9 +54,6 @@ class PipedriveClient(ProviderClient):
     PAGE_SIZE: ClassVar[int] = V2_PAGE
 
     # -- provider shapes -------------------------------------------------------------------------------
-
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        return pipedrive_rate_limit(response.headers)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         return error_text(response)
@@ -88,10 +84,9 @@ class PipedriveClient(ProviderClient):
             return RateLimited(message, retry_after=self._throttle_delay(response), provider_code=code)
         return super().error_for(response)
 
-    @staticmethod
-    def _throttle_delay(response: httpx.Response) -> float:
+    def _throttle_delay(self, response: httpx.Response) -> float:
         """``Retry-After``; else the burst window's reset when it is spent; else the daily budget is."""
-        rl = pipedrive_rate_limit(response.headers)
+        rl = self.rate_limit(response)
         if response.headers.get("retry-after") and rl and rl.reset_after is not None:
             return rl.reset_after
         if rl and rl.remaining == 0 and rl.reset_after is not None:

@@ -67,24 +67,6 @@ class SendGridClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _errors(response: httpx.Response) -> list[dict[str, Any]] | None:
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        errors = body.get("errors") if isinstance(body, dict) else None
-        return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else None
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``field: message`` of each entry of ``{"errors": [{message, field, help}]}``, else raw text."""
-        errors = self._errors(response)
-        if not errors:
-            return response.text, None
-        parts = [f"{e['field']}: {e.get('message')}" if e.get("field") else str(e.get("message"))
-                 for e in errors]
-        return "; ".join(parts), next((str(e["field"]) for e in errors if e.get("field")), None)
-
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """A 403 naming a field (an unverified ``from``) rejects the request; it is not bad credentials."""
         error = super().error_for(response)
