@@ -96,9 +96,9 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def usage_rate_limit(headers: httpx.Headers) -> RateLimit | None:
+def usage_rate_limit(headers: httpx.Headers, names: tuple[str, ...] = USAGE_HEADERS) -> RateLimit | None:
     """Percent left of the most used limit, and the longest wait any header asks for."""
-    entries = usage_entries(headers)
+    entries = usage_entries(headers, names)
     retry = parse_retry_after(headers.get("retry-after"))
     if not entries:
         return None if retry is None else RateLimit(reset_after=retry)
@@ -120,6 +120,12 @@ class GraphClient(ProviderClient):
     LAST_BUC_CODE: ClassVar[int] = 80014
     #: (code, subcode) pairs raised as :class:`GraphObjectMissing` instead of :class:`ProviderRejected`.
     MISSING: ClassVar[frozenset[tuple[int, int | None]]] = frozenset()
+    #: The JSON usage headers this API sends (besides ``X-Business-Use-Case-Usage``).
+    USAGE: ClassVar[tuple[str, ...]] = USAGE_HEADERS
+
+    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
+        """Meta reports usage as percentages in JSON headers, which no definition header name can say."""
+        return usage_rate_limit(response.headers, self.USAGE)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
         error = graph_error(response)
