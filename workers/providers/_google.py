@@ -81,6 +81,7 @@ class GoogleClient(OAuth2Client):
 
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: the code is the first ``errors[].reason``/ErrorInfo reason (or status), which no path can pick."""
         error = google_error(response)
         if error is None:
             return response.text, None

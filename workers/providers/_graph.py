@@ -128,6 +128,7 @@ class GraphClient(ProviderClient):
         return usage_rate_limit(response.headers, self.USAGE)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: the text names the Graph type, code and subcode together (``OAuthException (code 190, ...)``)."""
         error = graph_error(response)
         if error is None:
             return response.text, None

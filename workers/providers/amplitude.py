@@ -12,7 +12,6 @@ cohort is a redirect to a pre-signed S3 URL, fetched without our credentials.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -22,7 +21,6 @@ import httpx
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     IntegrationUnavailable,
     InvalidPayload,
     MalformedResponse,
@@ -60,13 +58,8 @@ class AmplitudeClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        """Basic auth ``api_key:secret_key`` (none towards a pre-signed download link)."""
-        if self._anonymous:  # a pre-signed S3 link: our credentials must not travel there
-            return {}
-        key, secret = self.credentials.get("api_key"), self.credentials.get("secret_key")
-        if not key or not secret:
-            raise CredentialsUnavailable("amplitude credentials need api_key and secret_key")
-        return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
+        """Kept: the definition's Basic auth, but none towards a pre-signed download link."""
+        return {} if self._anonymous else super().auth_headers()
 
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """The HTTP status first; a 2xx JSON body carrying ``error`` (the Profile API's way) is one too."""

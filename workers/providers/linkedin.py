@@ -55,7 +55,7 @@ class LinkedInClient(OAuth2Client):
 
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """No headers at LinkedIn: a 429 waits for Retry-After if given, else for midnight UTC."""
+        """Kept: no headers at LinkedIn: a 429 waits for Retry-After if given, else for midnight UTC."""
         retry = parse_retry_after(response.headers.get("retry-after"))
         if retry is None and response.status_code == 429:
             retry = until_utc_midnight()

@@ -56,6 +56,7 @@ class PipedriveClient(ProviderClient):
     # -- provider shapes -------------------------------------------------------------------------------
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: ``error_info`` is appended unless it is only a docs link; error_for reads the same text."""
         return error_text(response)
 
     def error_for(self, response: httpx.Response) -> AgentError | None:

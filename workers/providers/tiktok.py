@@ -74,6 +74,7 @@ class TikTokClient(OAuth2Client):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: TikTok's envelope code with the request_id TikTok support asks for."""
         body = _envelope(response)
         if body is None:
             return response.text, None

@@ -70,6 +70,7 @@ class XClient(OAuth2Client):
     # -- provider shapes --------------------------------------------------------------------------
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: the code is the last segment of an RFC 7807 problem type (or the v1.1 code), not a plain path."""
         body = json_dict(response)
         if body is None:
             return response.text, None

@@ -58,7 +58,7 @@ class ZendeskClient(ProviderClient):
     # -- provider shapes -------------------------------------------------------------------------------
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """Zendesk's JSON error shapes; raw text otherwise (a 429 body is often plain text)."""
+        """Kept: three error shapes, one with field errors keyed by field name (no path or list says it)."""
         try:
             parsed = error_parts(response.json())
         except ValueError:
