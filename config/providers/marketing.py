@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from config.providers.model import Auth, Errors, Pagination, ProviderDefinition, RateLimits, TestCall
+from config.providers.model import NO_LIMIT_HEADERS, Auth, Errors, Pagination, ProviderDefinition, RateLimits, TestCall
 
 MAILCHIMP = ProviderDefinition(
     id="mailchimp", name="Mailchimp Marketing API", base_url="https://{dc}.api.mailchimp.com/3.0",
     # Any user name; the API key is the password (its "-us21" suffix names the datacenter).
     auth=Auth(mode="basic", username="sintra", password="{api_key}"),
     # No rate-limit headers: Mailchimp caps concurrency at 10 connections.
-    rate_limits=RateLimits(limit=(), remaining=()),
+    rate_limits=NO_LIMIT_HEADERS,
     # problem+json: the title names the error, ``errors`` lists the fields at fault
     errors=Errors(message=("detail", "title"), code=("title",), code_prefix=True, details="errors"),
     pagination=Pagination(style="offset", limit_param="count", cursor_param="offset", items="", page_size=1000),
@@ -19,7 +19,7 @@ MAILCHIMP = ProviderDefinition(
 
 BREVO = ProviderDefinition(
     id="brevo", name="Brevo API v3", base_url="https://api.brevo.com/v3",
-    auth=Auth(mode="header", field="api_key", header="api-key", scheme=""),
+    auth=Auth.key_header("api-key"),
     headers={"accept": "application/json"},
     rate_limits=RateLimits(limit=("x-sib-ratelimit-limit",), remaining=("x-sib-ratelimit-remaining",),
                            reset=("x-sib-ratelimit-reset",)),

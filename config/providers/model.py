@@ -54,6 +54,11 @@ class Auth(_Frozen):
             raise ValueError("query auth needs the param name")
         return self
 
+    @classmethod
+    def key_header(cls, header: str, field: str = "api_key") -> Auth:
+        """The credential sent as is in its own header (``X-API-Key: <key>``), the commonest API-key scheme."""
+        return cls(mode="header", field=field, header=header, scheme="")
+
     @property
     def fields(self) -> set[str]:
         """Credential fields the auth reads."""
@@ -86,6 +91,12 @@ class RateLimits(_Frozen):
     retry_after: bool = True
     #: Seconds a 429 without any delay header waits.
     default_delay: float = 30.0
+
+
+#: For APIs that send no limit/remaining headers (only Retry-After, if anything).
+NO_LIMIT_HEADERS = RateLimits(limit=(), remaining=())
+#: The fixed header of APIs that answer JSON only when asked to.
+ACCEPT_JSON = {"Accept": "application/json"}
 
 
 class ErrorIn200(_Frozen):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from config.providers.model import Auth, Errors, Pagination, ProviderDefinition, RateLimits, TestCall
+from config.providers.model import ACCEPT_JSON, Auth, Errors, Pagination, ProviderDefinition, RateLimits, TestCall
 
 ZENDESK = ProviderDefinition(
     id="zendesk", name="Zendesk Support API", base_url="https://{subdomain}.zendesk.com/api/v2",
     auth=Auth(mode="basic", username="{email}/token", password="{api_token}"),
-    headers={"Accept": "application/json"},
+    headers=ACCEPT_JSON,
     rate_limits=RateLimits(limit=("x-rate-limit", "ratelimit-limit"),
                            remaining=("x-rate-limit-remaining", "ratelimit-remaining"),
                            reset=("ratelimit-reset",)),
