@@ -19,6 +19,7 @@ import httpx
 
 from config.logging import redact_text
 from workers.errors import AgentError, AuthError, ProviderRejected, ProviderUnavailable, RateLimited
+from workers.providers._parse import json_dict
 from workers.providers.base import (
     DEFAULT_RETRY_AFTER,
     ProviderClient,
@@ -50,11 +51,8 @@ def is_throttle(code: Any, last_buc_code: int = 80014) -> bool:
 
 def graph_error(response: httpx.Response) -> dict[str, Any] | None:
     """The ``error`` object of a Graph answer, or None."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
+    body = json_dict(response) or {}
+    error = body.get("error")
     return error if isinstance(error, dict) else None
 
 

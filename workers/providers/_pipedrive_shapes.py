@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from workers.providers._parse import json_dict as body_of  # the name the Pipedrive client reads
+
 
 #: Largest ``limit`` the v2 list endpoints accept.
 V2_PAGE = 500
@@ -20,15 +22,6 @@ def _int(value: str | None) -> int | None:
         return int(float(value)) if value is not None else None
     except ValueError:
         return None
-
-
-def body_of(response: httpx.Response) -> Mapping[str, Any] | None:
-    """The JSON object of a response, or None."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, Mapping) else None
 
 
 def error_text(response: httpx.Response) -> tuple[str, str | None]:
