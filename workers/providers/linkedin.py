@@ -99,17 +99,9 @@ class LinkedInClient(OAuth2Client):
         return {"organization_urn": self.org_urn, "role": role}
 
     def recent_posts(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The page's newest posts (author finder, paged by start/count; a short page is the last)."""
-        posts: list[dict[str, Any]] = []
-        while len(posts) < limit:
-            count = min(self.PAGE_SIZE, limit - len(posts))
-            page = self._get("/rest/posts", f"q=author&author={urn_param(self.org_urn)}&count={count}"
-                                            f"&start={len(posts)}&sortBy=CREATED")
-            with expect_shape(self.provider, "GET /rest/posts"):
-                posts.extend(page["elements"])
-            if len(page["elements"]) < count:
-                break
-        return posts[:limit]
+        """The page's newest posts (the author finder, paged as the definition says: start/count)."""
+        return self.paginate("/rest/posts", {"q": "author", "author": self.org_urn, "sortBy": "CREATED"},
+                             limit=limit, page_size=self.PAGE_SIZE)
 
     def _find_post(self, body: dict[str, Any]) -> str | None:
         """A recent page post with this commentary and content (made by an earlier attempt)."""
