@@ -139,6 +139,8 @@ class Pagination(_Frozen):
     next: str = ""
     items: str = "data"
     page_size: int = 100
+    #: JSON path of a "has more" flag: when set and false, the list ends even though a cursor came back.
+    more: str = ""
 
 
 class TestCall(_Frozen):

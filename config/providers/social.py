@@ -119,7 +119,7 @@ TIKTOK = ProviderDefinition(
     rate_limits=RateLimits(),
     errors=Errors(message=("message",), code=("code",), in_200=ErrorIn200(path="code", ok=("0",))),
     pagination=Pagination(style="cursor", limit_param="max_count", cursor_param="cursor", next="data.cursor",
-                          items="data.videos", page_size=20),
+                          items="data.videos", page_size=20, more="data.has_more"),
     test_connection=(TestCall(path="/business/get/",
                               params={"business_id": "{business_id}", "fields": '["display_name", "username"]'},
                               proves="data", description="The account's display name; an answer with "

@@ -177,6 +177,8 @@ def page_query(pg: Pagination, params: Mapping[str, Any] | None, size: int, posi
 def next_page(pg: Pagination, response: httpx.Response, body: Any, path: str, position: Any,
                short: bool) -> tuple[str | None, Any]:
     """Where the next page is (None: no more) and its cursor or page number."""
+    if pg.more and not json_path(body, pg.more):
+        return None, None
     link = response.links.get("next", {}).get("url") if pg.next == "link:next" else None
     if pg.style == "cursor":
         cursor = json_path(body, pg.next)

@@ -180,22 +180,10 @@ class TikTokClient(OAuth2Client):
         return result
 
     def action_list_videos(self, params: Any, steps: StepLog) -> dict[str, Any]:
-        videos: list[dict[str, Any]] = []
-        cursor: Any = None
-        while len(videos) < params.limit:
-            query = {"business_id": self.business_id, "fields": json.dumps(list(params.fields)),
-                     "max_count": min(self.PAGE_SIZE, params.limit - len(videos))}
-            if cursor is not None:
-                query["cursor"] = cursor
-            data = self.data("/business/video/list/", query)
-            with expect_shape(self.provider, "GET /business/video/list/"):
-                batch = list(data["videos"])
-                cursor, more = data.get("cursor"), bool(data.get("has_more"))
-            videos.extend(batch)
-            if not batch or not more or cursor is None:
-                break
-        return {"business_id": self.business_id, "videos": videos[: params.limit],
-                "count": len(videos[: params.limit])}
+        query = {"business_id": self.business_id, "fields": json.dumps(list(params.fields))}
+        videos = self.paginate("/business/video/list/", query, limit=params.limit, page_size=self.PAGE_SIZE)
+        return {"business_id": self.business_id, "videos": videos, "count": len(videos)}
+
 
 #: The client Sintra uses for this provider (discovered by workers.providers.client_class).
 CLIENT = TikTokClient
