@@ -80,6 +80,7 @@ class HubSpotBase(OAuth2Client):
                            provider_code=code or "RATE_LIMIT")
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the portal's id, type, time zone, currency and data-hosting location from the answer."""
         info = self.send_test_call()
         return {"portal_id": require(info, "portalId", self.provider, "GET /account-info/v3/details"),
                 "account_type": info.get("accountType"), "time_zone": info.get("timeZone"),

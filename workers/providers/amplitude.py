@@ -75,6 +75,7 @@ class AmplitudeClient(ProviderClient):
         return ProviderRejected(text, status=response.status_code)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the number of event types and the region the credentials work in."""
         data = self.send_test_call()
         events = require(data, "data", self.provider, "GET /2/events/list")
         return {"event_types": len(events) if isinstance(events, list) else None,

@@ -55,6 +55,7 @@ class BrevoClient(ProviderClient):
     # -- provider shapes -------------------------------------------------------------------------------
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the account's e-mail, company and each plan's credits."""
         account = self.send_test_call()
         require(account, "email", self.provider, "GET /account")
         with expect_shape(self.provider, "GET /account"):

@@ -120,6 +120,7 @@ class CopyAiClient(ProviderClient):
         return require(self.json(method, path, **kwargs), "data", self.provider, f"{method} {path}")
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the workspace's webhook count (the answer's ``total``)."""
         hooks = self.send_test_call()
         with expect_shape(self.provider, "GET /webhook"):
             return {"webhooks": int(hooks["total"])}

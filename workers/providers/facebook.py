@@ -99,6 +99,7 @@ class FacebookClient(GraphClient):
 
     # -- provider shapes ---------------------------------------------------------------------------
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the Page's id and name, and the configured ad account."""
         page = self.send_test_call()
         return {"page_id": require(page, "id", self.provider, "GET /{page_id}"), "name": page.get("name"),
                 "ad_account_id": self.credentials.get("ad_account_id")}

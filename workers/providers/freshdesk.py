@@ -67,6 +67,7 @@ class FreshdeskClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the agent behind the key, with its helpdesk domain."""
         me = self.send_test_call()
         with expect_shape(self.provider, "GET /agents/me"):
             person = me.get("contact") or {}

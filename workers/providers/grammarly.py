@@ -70,6 +70,7 @@ class GrammarlyClient(OAuth2Client):
             return ProviderClient.request(self, method, path, **kwargs)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the test is the client-credentials token request itself, with the scopes asked for."""
         self.refresh_now()
         expires = self.credentials.get("expires_at")
         return {"client_id": self.credentials.get("client_id"),

@@ -61,6 +61,7 @@ class InstagramClient(GraphClient):
         return self.credential("ig_user_id")
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the account's id and username, and the configured ig_user_id."""
         me = self.send_test_call()
         return {"id": require(me, "id", self.provider, "GET /me"), "username": me.get("username"),
                 "ig_user_id": self.credentials.get("ig_user_id")}

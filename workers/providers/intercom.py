@@ -77,6 +77,7 @@ class IntercomClient(ProviderClient):
         return me
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the admin and workspace behind the token (the definition's GET /me, read once per client)."""
         me = self._me()
         app = me.get("app") or {}
         return {"admin_id": str(me["id"]), "name": me.get("name"), "email": me.get("email"),

@@ -68,6 +68,7 @@ class JasperClient(ProviderClient):
     # -- provider shapes -------------------------------------------------------------------------------
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the workspace's brand-voice count and the request id."""
         answer = self.send_test_call()
         data = require(answer, "data", self.provider, "GET /v1/tones")
         total = (answer.get("pagination") or {}).get("totalRecords")

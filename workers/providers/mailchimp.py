@@ -75,6 +75,7 @@ class MailchimpClient(ProviderClient):
     # -- provider shapes -------------------------------------------------------------------------------
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the health check, then the account's id and name (a second, cheap read)."""
         ping = self.send_test_call()
         account = self.json("GET", "/", params={"fields": "account_id,account_name"})
         return {"health_status": require(ping, "health_status", self.provider, "GET /ping"),

@@ -61,6 +61,7 @@ class MixpanelClient(ProviderClient):
         return str(base.copy_with(host=data_host, path="/api/2.0/export"))
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the service account must see the configured project, which a 200 alone does not prove."""
         me = self.send_test_call()
         results = require(me, "results", self.provider, "GET /app/me")
         projects = results.get("projects") or {}

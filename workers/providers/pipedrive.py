@@ -95,6 +95,7 @@ class PipedriveClient(ProviderClient):
         return DAILY_BUDGET_RETRY
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the user and company behind the token."""
         me = self._data(self.send_test_call(), "GET /v1/users/me")
         with expect_shape(self.provider, "GET /v1/users/me"):
             return {"user_id": me["id"], "name": me.get("name"), "email": me.get("email"),

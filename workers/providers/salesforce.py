@@ -122,6 +122,7 @@ class SalesforceClient(OAuth2Client):
         return super().error_for(response)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the org's daily API allocation and what remains of it."""
         limits = self.send_test_call()
         daily = require(limits, "DailyApiRequests", self.provider, "GET /limits")
         with expect_shape(self.provider, "GET /limits"):

@@ -75,6 +75,7 @@ class SendGridClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: what the key may do (send, marketing, templates, stats) read from its scopes."""
         scopes = require(self.send_test_call(), "scopes", self.provider, "GET /v3/scopes")
         with expect_shape(self.provider, "GET /v3/scopes"):
             held = {str(s) for s in scopes}

@@ -26,7 +26,7 @@ from workers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from workers.providers.base import StepLog, expect_shape
+from workers.providers.base import StepLog, expect_shape, require
 from workers.providers.oauth import OAuth2Client
 
 #: ``code`` for "too many requests" (per-app QPS/QPM/QPD limits).
@@ -140,8 +140,8 @@ class TikTokClient(OAuth2Client):
         return values
 
     def test_connection(self) -> dict[str, Any]:
-        data = self.data("/business/get/", {"business_id": self.business_id,
-                                            "fields": json.dumps(["display_name", "username"])})
+        """Kept: the account's display name and username from the envelope's ``data``."""
+        data = require(self.send_test_call(), "data", self.provider, "GET /business/get/")
         return {"business_id": self.business_id, "display_name": data.get("display_name"),
                 "username": data.get("username")}
 

@@ -102,6 +102,7 @@ class XClient(OAuth2Client):
         return ProviderRejected(message, status=status, provider_code=code)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the user behind the token (read once per client with user fields the actions reuse)."""
         me = self.me()
         return {"id": me["id"], "username": me.get("username"), "name": me.get("name")}
 
