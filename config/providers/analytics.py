@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from config.providers.model import (
-    Auth,
-    ErrorIn200,
-    Errors,
-    OAuthFlow,
-    Pagination,
-    ProviderDefinition,
-    RateLimits,
-    TestCall,
+    NO_LIMIT_HEADERS, Auth, ErrorIn200, Errors, OAuthFlow, Pagination, ProviderDefinition, TestCall,
     Token,
 )
 
@@ -19,7 +12,7 @@ from config.providers.model import (
 _GOOGLE_TOKEN = Token(url="https://oauth2.googleapis.com/token", idle_expiry_days=180)
 _GOOGLE_ERRORS = Errors(message=("error.message", "error_description"), code=("error.status", "error"))
 #: Google sends no rate-limit headers: quota errors only (the client backs off on its own).
-_GOOGLE_LIMITS = RateLimits(limit=(), remaining=())
+_GOOGLE_LIMITS = NO_LIMIT_HEADERS
 #: Google's consent page: ``access_type=offline`` with ``prompt=consent`` so a refresh token is issued
 #: every time (Google omits it on a repeated consent otherwise); PKCE S256 is supported.
 _GOOGLE_AUTHORIZE = "https://accounts.google.com/o/oauth2/v2/auth"
@@ -55,8 +48,8 @@ AMPLITUDE = ProviderDefinition(
     id="amplitude", name="Amplitude Analytics APIs", base_url="https://amplitude.com/api",
     auth=Auth(mode="basic", username="{api_key}", password="{secret_key}"),
     # No rate-limit headers at Amplitude.
-    rate_limits=RateLimits(limit=(), remaining=()),
-    errors=Errors(message=("error.message", "error", "message"),
+    rate_limits=NO_LIMIT_HEADERS,
+    errors=Errors(message=("error.message", "error", "message"), code=("error.type",),
                   in_200=ErrorIn200(path="error", ok=()), plain_text=True),
     pagination=Pagination(style="offset", cursor_param="offset", items="events", page_size=1000),
     test_connection=(TestCall(path="/2/events/list", proves="data", description="The project's event types."),),
@@ -66,7 +59,7 @@ AMPLITUDE = ProviderDefinition(
 MIXPANEL = ProviderDefinition(
     id="mixpanel", name="Mixpanel Query API", base_url="https://mixpanel.com/api",
     auth=Auth(mode="basic", username="{service_account_username}", password="{service_account_secret}"),
-    rate_limits=RateLimits(limit=(), remaining=()),
+    rate_limits=NO_LIMIT_HEADERS,
     errors=Errors(message=("error",), in_200=ErrorIn200(path="status", error=("error",))),
     pagination=Pagination(style="page", limit_param="page_size", cursor_param="page", next="session_id",
                           items="results", page_size=1000),

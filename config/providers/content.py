@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from config.providers.model import (
-    Auth,
-    ErrorIn200,
-    Errors,
-    Pagination,
-    ProviderDefinition,
-    RateLimits,
-    TestCall,
+    ACCEPT_JSON, NO_LIMIT_HEADERS, Auth, ErrorIn200, Errors, Pagination, ProviderDefinition, RateLimits, TestCall,
     Token,
 )
 
 AHREFS = ProviderDefinition(
     id="ahrefs", name="Ahrefs API v3", base_url="https://api.ahrefs.com/v3",
     auth=Auth(mode="bearer", field="api_key"),
-    headers={"Accept": "application/json"},
-    rate_limits=RateLimits(limit=(), remaining=()),
+    headers=ACCEPT_JSON,
+    rate_limits=NO_LIMIT_HEADERS,
     errors=Errors(message=("error",)),
     pagination=Pagination(style="offset", cursor_param="offset", items="", page_size=1000),
     test_connection=(TestCall(path="/subscription-info/limits-and-usage", proves="limits_and_usage",
@@ -28,7 +22,7 @@ AHREFS = ProviderDefinition(
 SEMRUSH = ProviderDefinition(
     id="semrush", name="Semrush API", base_url="https://api.semrush.com",
     auth=Auth(mode="query", field="api_key", param="key"),
-    rate_limits=RateLimits(limit=(), remaining=()),
+    rate_limits=NO_LIMIT_HEADERS,
     # Reports answer plain text ``ERROR nn :: TEXT`` (the client parses it); the Projects API answers JSON.
     errors=Errors(message=("message",), code=("code",), plain_text=True),
     pagination=Pagination(style="offset", limit_param="display_limit", cursor_param="display_offset", items="",
@@ -40,11 +34,13 @@ SEMRUSH = ProviderDefinition(
 
 JASPER = ProviderDefinition(
     id="jasper", name="Jasper API", base_url="https://api.jasper.ai",
-    auth=Auth(mode="header", field="api_key", header="X-API-Key", scheme=""),
-    headers={"Accept": "application/json"},
+    auth=Auth.key_header("X-API-Key"),
+    headers=ACCEPT_JSON,
     # Jasper's window is one minute: a 429 without Retry-After waits it out.
     rate_limits=RateLimits(default_delay=60.0),
-    errors=Errors(message=("errors[0].message", "errors[0]", "message"), code=("error",)),
+    # Jasper's envelope lists every problem in ``errors``; framework bodies have message/error.
+    errors=Errors(message=("errors[0].message", "errors[0]", "message"), code=("error", "resource"),
+                  details="errors"),
     pagination=Pagination(style="page", limit_param="size", cursor_param="page", items="data", page_size=50),
     test_connection=(TestCall(path="/v1/tones", params={"size": "1"}, proves="data",
                               description="One brand voice of the workspace."),),
@@ -53,9 +49,9 @@ JASPER = ProviderDefinition(
 
 COPY_AI = ProviderDefinition(
     id="copy_ai", name="Copy.ai Workflow API", base_url="https://api.copy.ai/api",
-    auth=Auth(mode="header", field="api_key", header="x-copy-ai-api-key", scheme=""),
-    headers={"Accept": "application/json"},
-    errors=Errors(message=("message", "error"), code=("errorCode",),
+    auth=Auth.key_header("x-copy-ai-api-key"),
+    headers=ACCEPT_JSON,
+    errors=Errors(message=("message", "error"), code=("errorCode",), code_prefix=True,
                   in_200=ErrorIn200(path="status", error=("error",))),
     pagination=Pagination(style="page", limit_param="size", cursor_param="page", items="data", page_size=100),
     test_connection=(TestCall(path="/webhook", params={"size": "1"}, proves="total",
@@ -69,7 +65,7 @@ GRAMMARLY = ProviderDefinition(
     token=Token(url="https://auth.grammarly.com/v4/api/oauth2/token", grant_type="client_credentials"),
     # Grammarly recommends two seconds between retries after a 429 without Retry-After.
     rate_limits=RateLimits(default_delay=2.0),
-    errors=Errors(message=("message", "error_description"), code=("error",)),
+    errors=Errors(message=("message", "error_description", "detail"), code=("error", "code")),
     test_connection=(TestCall(method="POST", token=True, proves="access_token",
                               description="Client-credentials token with the scopes the actions need "
                                           "(scores-api, ai-detection-api, plagiarism-api)"),),

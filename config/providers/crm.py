@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from config.providers.model import (
-    Auth,
-    ErrorIn200,
-    Errors,
-    OAuthFlow,
-    Pagination,
-    ProviderDefinition,
-    RateLimits,
-    TestCall,
+    NO_LIMIT_HEADERS, Auth, ErrorIn200, Errors, OAuthFlow, Pagination, ProviderDefinition, RateLimits, TestCall,
     Token,
 )
 
@@ -53,7 +46,7 @@ SALESFORCE = ProviderDefinition(
     auth=Auth(mode="oauth2", field="access_token"),
     token=Token(url="{instance_url}/services/oauth2/token", extra_fields=("instance_url",)),
     # Sforce-Limit-Info carries the org's 24-hour allocation (the client's quirk parses it).
-    rate_limits=RateLimits(limit=(), remaining=()),
+    rate_limits=NO_LIMIT_HEADERS,
     errors=Errors(message=("[0].message", "error_description"), code=("[0].errorCode", "error")),
     pagination=Pagination(style="next_link", next="nextRecordsUrl", items="records", page_size=2000),
     test_connection=(TestCall(path="/limits", proves="DailyApiRequests",
@@ -70,7 +63,7 @@ SALESFORCE = ProviderDefinition(
 
 PIPEDRIVE = ProviderDefinition(
     id="pipedrive", name="Pipedrive API", base_url="https://api.pipedrive.com",
-    auth=Auth(mode="header", field="api_token", header="x-api-token", scheme=""),
+    auth=Auth.key_header("x-api-token", "api_token"),
     rate_limits=RateLimits(reset=("x-ratelimit-reset",)),
     errors=Errors(message=("error", "error_info"), code=("errorCode", "code"),
                   in_200=ErrorIn200(path="success", error=("false",))),

@@ -54,6 +54,11 @@ class Auth(_Frozen):
             raise ValueError("query auth needs the param name")
         return self
 
+    @classmethod
+    def key_header(cls, header: str, field: str = "api_key") -> Auth:
+        """The credential sent as is in its own header (``X-API-Key: <key>``), the commonest API-key scheme."""
+        return cls(mode="header", field=field, header=header, scheme="")
+
     @property
     def fields(self) -> set[str]:
         """Credential fields the auth reads."""
@@ -88,6 +93,12 @@ class RateLimits(_Frozen):
     default_delay: float = 30.0
 
 
+#: For APIs that send no limit/remaining headers (only Retry-After, if anything).
+NO_LIMIT_HEADERS = RateLimits(limit=(), remaining=())
+#: The fixed header of APIs that answer JSON only when asked to.
+ACCEPT_JSON = {"Accept": "application/json"}
+
+
 class ErrorIn200(_Frozen):
     """An error reported inside a 2xx body: the value at ``path`` is not one of ``ok`` (or is in ``error``)."""
 
@@ -111,6 +122,13 @@ class Errors(_Frozen):
     in_200: ErrorIn200 | None = None
     #: Some error answers are plain text, the whole body being the message (Amplitude, Semrush reports).
     plain_text: bool = False
+    #: Shown as ``code: message`` (the code names the error better than the text alone, e.g. Brevo's).
+    code_prefix: bool = False
+    #: Path of a list of field errors, each shown as ``<detail_field>: <detail_message>`` (or as itself
+    #: when a string), joined by ``; `` after the message; message paths inside that list are not repeated.
+    details: str = ""
+    detail_field: str = "field"
+    detail_message: str = "message"
 
 
 class Pagination(_Frozen):
@@ -123,6 +141,8 @@ class Pagination(_Frozen):
     next: str = ""
     items: str = "data"
     page_size: int = 100
+    #: JSON path of a "has more" flag: when set and false, the list ends even though a cursor came back.
+    more: str = ""
 
 
 class TestCall(_Frozen):

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 from config.providers.model import (
-    Auth,
-    ErrorIn200,
-    Errors,
-    LongLived,
-    OAuthFlow,
-    Pagination,
-    ProviderDefinition,
-    RateLimits,
-    TestCall,
-    Token,
+    NO_LIMIT_HEADERS, Auth, ErrorIn200, Errors, LongLived, OAuthFlow, Pagination, ProviderDefinition, RateLimits,
+    TestCall, Token,
 )
 
 #: Meta's Graph error object and cursor paging, shared by Instagram and Facebook.
 _GRAPH_ERRORS = Errors(message=("error.message",), code=("error.code",))
 _GRAPH_PAGES = Pagination(style="cursor", cursor_param="after", next="paging.cursors.after", page_size=100)
-#: Meta sends JSON usage headers, no limit/remaining pair.
-_GRAPH_LIMITS = RateLimits(limit=(), remaining=())
 #: Instagram API with Instagram Login (the base URL is graph.instagram.com): the code gives a 1-hour token
 #: (``data[0]`` of the answer, with the account's ``user_id``), traded for a 60-day one by ``ig_exchange_token``.
 _IG_PUBLISH = ("instagram_business_content_publish",)
@@ -51,25 +41,25 @@ FACEBOOK_LOGIN = OAuthFlow(
     long_lived=LongLived(url=_FB_TOKEN_URL, grant_type="fb_exchange_token", token_param="fb_exchange_token"),
 )
 
-INSTAGRAM = ProviderDefinition(
-    id="instagram", name="Instagram Graph API", base_url="https://graph.instagram.com/v25.0",
-    auth=Auth(mode="bearer", field="access_token"),
-    rate_limits=_GRAPH_LIMITS, errors=_GRAPH_ERRORS, pagination=_GRAPH_PAGES,
-    test_connection=(TestCall(path="/me", params={"fields": "id,username"}, proves="id",
-                              description="The token's account."),),
-    docs_url="https://developers.facebook.com/docs/instagram-platform",
-    oauth=INSTAGRAM_LOGIN,
-)
 
-FACEBOOK = ProviderDefinition(
-    id="facebook", name="Facebook Graph API", base_url="https://graph.facebook.com/v25.0",
-    auth=Auth(mode="bearer", field="access_token"),
-    rate_limits=_GRAPH_LIMITS, errors=_GRAPH_ERRORS, pagination=_GRAPH_PAGES,
-    test_connection=(TestCall(path="/{page_id}", params={"fields": "id,name"}, proves="id",
-                              description="The Page, read with the token."),),
-    docs_url="https://developers.facebook.com/docs/pages-api",
-    oauth=FACEBOOK_LOGIN,
-)
+def _graph_api(provider: str, name: str, base_url: str, test: TestCall, docs_url: str, oauth: OAuthFlow
+               ) -> ProviderDefinition:
+    """A Meta Graph API: a bearer user token, Graph errors, cursor paging, usage in JSON headers."""
+    return ProviderDefinition(id=provider, name=name, base_url=base_url, auth=Auth(mode="bearer", field="access_token"),
+                              rate_limits=NO_LIMIT_HEADERS, errors=_GRAPH_ERRORS, pagination=_GRAPH_PAGES,
+                              test_connection=(test,), docs_url=docs_url, oauth=oauth)
+
+
+INSTAGRAM = _graph_api(
+    "instagram", "Instagram Graph API", "https://graph.instagram.com/v25.0",
+    TestCall(path="/me", params={"fields": "id,username"}, proves="id", description="The token's account."),
+    "https://developers.facebook.com/docs/instagram-platform", INSTAGRAM_LOGIN)
+
+FACEBOOK = _graph_api(
+    "facebook", "Facebook Graph API", "https://graph.facebook.com/v25.0",
+    TestCall(path="/{page_id}", params={"fields": "id,name"}, proves="id",
+             description="The Page, read with the token."),
+    "https://developers.facebook.com/docs/pages-api", FACEBOOK_LOGIN)
 
 X = ProviderDefinition(
     id="x", name="X API v2", base_url="https://api.x.com",
@@ -95,8 +85,10 @@ LINKEDIN = ProviderDefinition(
     headers={"LinkedIn-Version": "202607", "X-Restli-Protocol-Version": "2.0.0"},
     token=Token(url="https://www.linkedin.com/oauth/v2/accessToken"),
     # No rate-limit headers at LinkedIn: daily quotas reset at midnight UTC (the client's quirk).
-    rate_limits=RateLimits(limit=(), remaining=()),
-    errors=Errors(message=("message",), code=("code", "serviceErrorCode")),
+    rate_limits=NO_LIMIT_HEADERS,
+    # API errors carry code/serviceErrorCode; the token endpoint answers OAuth error/error_description
+    errors=Errors(message=("message", "error_description"), code=("code", "serviceErrorCode", "error"),
+                  code_prefix=True),
     pagination=Pagination(style="offset", limit_param="count", cursor_param="start", items="elements",
                           page_size=100),
     test_connection=(
@@ -127,7 +119,7 @@ TIKTOK = ProviderDefinition(
     rate_limits=RateLimits(),
     errors=Errors(message=("message",), code=("code",), in_200=ErrorIn200(path="code", ok=("0",))),
     pagination=Pagination(style="cursor", limit_param="max_count", cursor_param="cursor", next="data.cursor",
-                          items="data.videos", page_size=20),
+                          items="data.videos", page_size=20, more="data.has_more"),
     test_connection=(TestCall(path="/business/get/",
                               params={"business_id": "{business_id}", "fields": '["display_name", "username"]'},
                               proves="data", description="The account's display name; an answer with "

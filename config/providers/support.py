@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from config.providers.model import Auth, Errors, Pagination, ProviderDefinition, RateLimits, TestCall
+from config.providers.model import ACCEPT_JSON, Auth, Errors, Pagination, ProviderDefinition, RateLimits, TestCall
 
 ZENDESK = ProviderDefinition(
     id="zendesk", name="Zendesk Support API", base_url="https://{subdomain}.zendesk.com/api/v2",
     auth=Auth(mode="basic", username="{email}/token", password="{api_token}"),
-    headers={"Accept": "application/json"},
+    headers=ACCEPT_JSON,
     rate_limits=RateLimits(limit=("x-rate-limit", "ratelimit-limit"),
                            remaining=("x-rate-limit-remaining", "ratelimit-remaining"),
                            reset=("ratelimit-reset",)),
@@ -27,7 +27,9 @@ INTERCOM = ProviderDefinition(
     # Reporting and workflow exports need 2.15 or later.
     headers={"Intercom-Version": "2.15", "Accept": "application/json"},
     rate_limits=RateLimits(reset=("x-ratelimit-reset",), reset_unit="epoch"),
-    errors=Errors(message=("errors[0].message", "message"), code=("errors[0].code",)),
+    # ``error.list``: every entry shown as ``code: message``
+    errors=Errors(message=("errors[0].message", "message"), code=("errors[0].code",), details="errors",
+                  detail_field="code"),
     pagination=Pagination(style="cursor", limit_param="per_page", cursor_param="starting_after",
                           next="pages.next.starting_after", page_size=150),
     test_connection=(TestCall(path="/me", proves="id", description="The admin and workspace behind the token."),),
@@ -38,7 +40,8 @@ FRESHDESK = ProviderDefinition(
     id="freshdesk", name="Freshdesk API v2", base_url="https://{domain}.freshdesk.com/api/v2",
     auth=Auth(mode="basic", username="{api_key}", password="X"),
     rate_limits=RateLimits(limit=("x-ratelimit-total",)),
-    errors=Errors(message=("description", "message", "errors[0].message"), code=("code", "errors[0].code")),
+    errors=Errors(message=("description", "message", "errors[0].message"), code=("code", "errors[0].code"),
+                  details="errors"),
     pagination=Pagination(style="page", limit_param="per_page", cursor_param="page", next="link:next",
                           items="", page_size=100),
     test_connection=(TestCall(path="/agents/me", proves="id", description="The agent who owns the API key."),),

@@ -50,3 +50,17 @@ def sim(simulator: SimulatorServer) -> Iterator[SimControl]:
     control.reset()
     yield control
     control.http.close()
+
+
+@pytest.fixture
+def pin_header(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``pin_header(ClientClass, name, value)``: the client sends ``value`` in the definition's header ``name``
+    (an older API version, to see how the provider answers it); the definition itself is untouched."""
+
+    def pin(cls: Any, name: str, value: str) -> None:
+        real = cls.definition()
+        assert name in real.headers, f"{cls.provider} sends no header {name!r}"
+        pinned = real.model_copy(update={"headers": {**real.headers, name: value}})
+        monkeypatch.setattr(cls, "definition", classmethod(lambda _cls: pinned))
+
+    return pin

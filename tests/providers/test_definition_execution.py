@@ -106,3 +106,16 @@ def test_query_auth_adds_the_key_parameter() -> None:
     client, sent = _client("semrush", lambda r: httpx.Response(200, text="1"))
     client.request("GET", "/", params={"type": "phrase_this"})
     assert sent[0].url.params["key"] == "k-us1" and sent[0].url.params["type"] == "phrase_this"
+
+
+def test_cursor_paging_stops_when_the_has_more_flag_is_false() -> None:
+    """TikTok sends a cursor on its last page too; the definition's ``more`` flag ends the list there."""
+    def answer(request: httpx.Request) -> httpx.Response:
+        start = int(request.url.params.get("cursor") or 0)
+        end = min(start + int(request.url.params["max_count"]), 5)
+        data = {"videos": list(range(start, end)), "cursor": end, "has_more": end < 5}
+        return httpx.Response(200, json={"code": 0, "message": "OK", "data": data})
+
+    client, sent = _client("tiktok", answer, business_id="b1")
+    assert client.paginate("/business/video/list/", {"business_id": "b1"}, limit=50, page_size=2) == list(range(5))
+    assert [r.url.params.get("cursor") for r in sent] == [None, "2", "4"]

@@ -97,8 +97,8 @@ def test_every_request_pins_the_api_version(simulator: Any) -> None:
         ("2.15", f"Bearer {CREDS['access_token']}")}
 
 
-def test_exports_need_the_pinned_version(client: IntercomClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(IntercomClient, "VERSION", "2.14")
+def test_exports_need_the_pinned_version(client: IntercomClient, pin_header: Any) -> None:
+    pin_header(IntercomClient, "Intercom-Version", "2.14")
     with pytest.raises(ProviderRejected) as info:
         run(client, "export_workflow", workflow_id=WORKFLOW_ID)
     assert info.value.status == 404 and "2.15" in info.value.message

@@ -70,9 +70,8 @@ def test_every_rest_call_pins_version_and_protocol(simulator: Any) -> None:
     assert all("urn:li:" not in r.url.query.decode() for r in requests)  # URNs travel encoded
 
 
-def test_sunset_version_is_a_permanent_rejection(client: LinkedInClient,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(li, "VERSION", "202401")
+def test_sunset_version_is_a_permanent_rejection(client: LinkedInClient, pin_header: Any) -> None:
+    pin_header(LinkedInClient, "LinkedIn-Version", "202401")
     with pytest.raises(ProviderRejected) as info:
         run(client, "get_organization")
     assert info.value.status == 426 and info.value.provider_code == "NONEXISTENT_VERSION"

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from config.providers import Pagination, ProviderDefinition, RateLimits, placeholders
+from config.providers import Errors, Pagination, ProviderDefinition, RateLimits, placeholders
 from workers.errors import CredentialsUnavailable
 from workers.providers._parse import float_or_none
 
@@ -119,11 +119,37 @@ def error_text(defn: ProviderDefinition, response: httpx.Response) -> tuple[str,
     body = json_body(response)
     if body is None:
         return response.text, None
-    message = next((v for p in defn.errors.message if (v := json_path(body, p)) not in (None, "")), None)
-    code = next((v for p in defn.errors.code if (v := json_path(body, p)) not in (None, "")), None)
-    if message is None or isinstance(message, Mapping | list):
-        return response.text, None if code is None else str(code)
-    return str(message), None if code is None else str(code)
+    errs = defn.errors
+    details = _details(errs, body)
+    paths = [p for p in errs.message if not (details and errs.details and p.startswith(errs.details))]
+    message = _text(next((v for p in paths if (v := json_path(body, p)) not in (None, "")), None))
+    code = next((v for p in errs.code if (v := json_path(body, p)) not in (None, "")), None)
+    code_text = None if code is None else str(code)
+    text = ": ".join(p for p in (message, details) if p)
+    if not text:
+        return response.text, code_text
+    return (f"{code_text}: {text}" if errs.code_prefix and code_text else text), code_text
+
+
+def _text(value: Any) -> str | None:
+    """A message as text: a string or number, or a list of them joined; None for anything else."""
+    if isinstance(value, list) and value and all(isinstance(v, str | int | float) for v in value):
+        return "; ".join(map(str, value))
+    return None if value is None or isinstance(value, Mapping | list) else str(value)
+
+
+def _details(errs: Errors, body: Any) -> str:
+    """The field errors at ``errs.details`` as ``field: message; ...`` (empty when there are none)."""
+    items = json_path(body, errs.details) if errs.details else None
+    return "; ".join(_detail(errs, e) for e in items if isinstance(e, Mapping | str)) \
+        if isinstance(items, list) else ""
+
+
+def _detail(errs: Errors, entry: Mapping[str, Any] | str) -> str:
+    if isinstance(entry, str):
+        return entry
+    field, message = entry.get(errs.detail_field), entry.get(errs.detail_message)
+    return f"{field}: {message}" if field else str(message)
 
 
 def error_in_200(defn: ProviderDefinition, response: httpx.Response) -> bool:
@@ -151,6 +177,8 @@ def page_query(pg: Pagination, params: Mapping[str, Any] | None, size: int, posi
 def next_page(pg: Pagination, response: httpx.Response, body: Any, path: str, position: Any,
                short: bool) -> tuple[str | None, Any]:
     """Where the next page is (None: no more) and its cursor or page number."""
+    if pg.more and not json_path(body, pg.more):
+        return None, None
     link = response.links.get("next", {}).get("url") if pg.next == "link:next" else None
     if pg.style == "cursor":
         cursor = json_path(body, pg.next)

@@ -12,8 +12,6 @@ from typing import Any
 import httpx
 
 from workers.errors import CredentialsUnavailable
-from workers.providers._parse import int_or_none
-from workers.providers.base import RateLimit, parse_retry_after
 
 #: Ticket channels and their ``source`` codes.
 SOURCES = {"email": 1, "portal": 2, "phone": 3, "chat": 7, "feedback_widget": 9, "outbound_email": 10}
@@ -63,33 +61,6 @@ def next_page(link: str | None) -> int | None:
 def text_of(body: str) -> str:
     """The visible text of an HTML body, whitespace collapsed (to compare a reply with what we sent)."""
     return " ".join(html.unescape(_TAGS.sub(" ", body)).split())
-
-
-def freshdesk_rate_limit(headers: httpx.Headers) -> RateLimit | None:
-    """``X-RateLimit-Total`` / ``-Remaining`` and, on a 429, ``Retry-After`` (seconds)."""
-    limit = int_or_none(headers.get("x-ratelimit-total"))
-    remaining = int_or_none(headers.get("x-ratelimit-remaining"))
-    retry = parse_retry_after(headers.get("retry-after"))
-    if limit is None and remaining is None and retry is None:
-        return None
-    return RateLimit(limit=limit, remaining=remaining, reset_after=retry)
-
-
-def error_text(response: httpx.Response) -> tuple[str, str | None]:
-    """``{"description", "errors": [{field, message, code}]}`` or ``{"code", "message"}``; else raw text."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text, None
-    if not isinstance(body, Mapping):
-        return response.text, None
-    errors = [e for e in body.get("errors") or [] if isinstance(e, Mapping)]
-    if errors:
-        fields = "; ".join(f"{e.get('field') or '-'}: {e.get('message')}" for e in errors)
-        return f"{body.get('description') or 'Validation failed'}: {fields}", errors[0].get("code")
-    if "message" in body:
-        return str(body["message"]), body.get("code")
-    return response.text, None
 
 
 def _name(names: Mapping[int, str], code: Any, default: Any = None) -> Any:

@@ -19,6 +19,7 @@ import httpx
 
 from config.logging import redact_text
 from workers.errors import AgentError, RateLimited
+from workers.providers._parse import json_dict
 from workers.providers.base import StepLog, parse_retry_after
 from workers.providers.oauth import OAuth2Client
 
@@ -52,11 +53,8 @@ def path_segment(value: str) -> str:
 
 def google_error(response: httpx.Response) -> dict[str, Any] | None:
     """The ``error`` object of a Google error body (API or token endpoint), or None."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
+    body = json_dict(response) or {}
+    error = body.get("error")
     if isinstance(error, str):  # token endpoint: {"error": "invalid_grant", "error_description": ...}
         return {"status": error, "message": body.get("error_description") or error}
     return error if isinstance(error, dict) else None
@@ -81,6 +79,7 @@ class GoogleClient(OAuth2Client):
 
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: the code is the first ``errors[].reason``/ErrorInfo reason (or status), which no path can pick."""
         error = google_error(response)
         if error is None:
             return response.text, None

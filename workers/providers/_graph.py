@@ -19,6 +19,7 @@ import httpx
 
 from config.logging import redact_text
 from workers.errors import AgentError, AuthError, ProviderRejected, ProviderUnavailable, RateLimited
+from workers.providers._parse import json_dict
 from workers.providers.base import (
     DEFAULT_RETRY_AFTER,
     ProviderClient,
@@ -50,11 +51,8 @@ def is_throttle(code: Any, last_buc_code: int = 80014) -> bool:
 
 def graph_error(response: httpx.Response) -> dict[str, Any] | None:
     """The ``error`` object of a Graph answer, or None."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    error = body.get("error") if isinstance(body, dict) else None
+    body = json_dict(response) or {}
+    error = body.get("error")
     return error if isinstance(error, dict) else None
 
 
@@ -96,9 +94,9 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def usage_rate_limit(headers: httpx.Headers) -> RateLimit | None:
+def usage_rate_limit(headers: httpx.Headers, names: tuple[str, ...] = USAGE_HEADERS) -> RateLimit | None:
     """Percent left of the most used limit, and the longest wait any header asks for."""
-    entries = usage_entries(headers)
+    entries = usage_entries(headers, names)
     retry = parse_retry_after(headers.get("retry-after"))
     if not entries:
         return None if retry is None else RateLimit(reset_after=retry)
@@ -120,8 +118,15 @@ class GraphClient(ProviderClient):
     LAST_BUC_CODE: ClassVar[int] = 80014
     #: (code, subcode) pairs raised as :class:`GraphObjectMissing` instead of :class:`ProviderRejected`.
     MISSING: ClassVar[frozenset[tuple[int, int | None]]] = frozenset()
+    #: The JSON usage headers this API sends (besides ``X-Business-Use-Case-Usage``).
+    USAGE: ClassVar[tuple[str, ...]] = USAGE_HEADERS
+
+    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
+        """Meta reports usage as percentages in JSON headers, which no definition header name can say."""
+        return usage_rate_limit(response.headers, self.USAGE)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: the text names the Graph type, code and subcode together (``OAuthException (code 190, ...)``)."""
         error = graph_error(response)
         if error is None:
             return response.text, None

@@ -31,7 +31,7 @@ class HubSpotBase(OAuth2Client):
     SEARCH_PAGE: ClassVar[int] = 200
 
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``X-HubSpot-RateLimit-Max/-Remaining/-Interval-Milliseconds`` (else the daily pair)."""
+        """Kept: the ten-second window's interval (ms) is the delay once remaining is 0; else the daily pair."""
         h = response.headers
         retry = parse_retry_after(h.get("retry-after"))
         limit = (int_or_none(h.get("x-hubspot-ratelimit-max"))
@@ -47,6 +47,7 @@ class HubSpotBase(OAuth2Client):
         return RateLimit(limit=limit, remaining=remaining, reset_after=retry)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: category, message, every sub-error and the correlationId HubSpot support asks for."""
         body = body_of(response)
         if not isinstance(body, dict) or "message" not in body:
             return response.text, None
@@ -79,6 +80,7 @@ class HubSpotBase(OAuth2Client):
                            provider_code=code or "RATE_LIMIT")
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the portal's id, type, time zone, currency and data-hosting location from the answer."""
         info = self.send_test_call()
         return {"portal_id": require(info, "portalId", self.provider, "GET /account-info/v3/details"),
                 "account_type": info.get("accountType"), "time_zone": info.get("timeZone"),

@@ -94,12 +94,3 @@ def export_summary(rows: list[dict[str, str]]) -> dict[str, Any]:
                                "median": statistics.median(values), "min": min(values), "max": max(values)}
     return {"row_count": len(rows), "metrics": metrics, "rows": rows[:SAMPLE_ROWS],
             "rows_truncated": len(rows) > SAMPLE_ROWS}
-
-
-def error_list(body: Any) -> tuple[str, str | None] | None:
-    """Message and first code of Intercom's ``{"type": "error.list", "errors": [{code, message}]}``."""
-    if not isinstance(body, dict) or body.get("type") != "error.list":
-        return None
-    errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
-    text = "; ".join(f"{e.get('code')}: {e.get('message') or ''}".strip() for e in errors)
-    return text or "error.list", (str(errors[0].get("code")) if errors else None)

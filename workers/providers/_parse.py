@@ -47,3 +47,12 @@ def json_object(response: httpx.Response) -> dict[str, Any] | None:
     except ValueError:
         return None
     return body if isinstance(body, dict) else None
+
+
+def json_dict(response: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object whatever its content type (error bodies are often mislabelled), else None."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None

@@ -8,7 +8,8 @@ from typing import Any
 
 import httpx
 
-from workers.providers.base import RateLimit, parse_retry_after
+from workers.providers._parse import json_dict as body_of  # the name the Pipedrive client reads
+
 
 #: Largest ``limit`` the v2 list endpoints accept.
 V2_PAGE = 500
@@ -21,27 +22,6 @@ def _int(value: str | None) -> int | None:
         return int(float(value)) if value is not None else None
     except ValueError:
         return None
-
-
-def pipedrive_rate_limit(headers: httpx.Headers) -> RateLimit | None:
-    """The burst window: ``x-ratelimit-limit``/``-remaining``, and ``Retry-After`` or ``x-ratelimit-reset``
-    (seconds until the 2-second window resets)."""
-    limit, remaining = _int(headers.get("x-ratelimit-limit")), _int(headers.get("x-ratelimit-remaining"))
-    reset = parse_retry_after(headers.get("retry-after"))
-    if reset is None and (raw := headers.get("x-ratelimit-reset")) is not None:
-        reset = parse_retry_after(raw)
-    if limit is None and remaining is None and reset is None:
-        return None
-    return RateLimit(limit=limit, remaining=remaining, reset_after=reset)
-
-
-def body_of(response: httpx.Response) -> Mapping[str, Any] | None:
-    """The JSON object of a response, or None."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, Mapping) else None
 
 
 def error_text(response: httpx.Response) -> tuple[str, str | None]:

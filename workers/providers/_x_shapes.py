@@ -7,16 +7,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 
-
-def json_dict(response: httpx.Response) -> dict[str, Any] | None:
-    """The response's JSON object, or None when the body is not one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+from workers.providers._parse import json_dict as json_dict  # re-exported for the X client
 
 
 def problem_summary(error: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ cohort is a redirect to a pre-signed S3 URL, fetched without our credentials.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -22,7 +21,6 @@ import httpx
 from workers.errors import (
     AgentError,
     AuthError,
-    CredentialsUnavailable,
     IntegrationUnavailable,
     InvalidPayload,
     MalformedResponse,
@@ -60,27 +58,8 @@ class AmplitudeClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:
-        """Basic auth ``api_key:secret_key`` (none towards a pre-signed download link)."""
-        if self._anonymous:  # a pre-signed S3 link: our credentials must not travel there
-            return {}
-        key, secret = self.credentials.get("api_key"), self.credentials.get("secret_key")
-        if not key or not secret:
-            raise CredentialsUnavailable("amplitude credentials need api_key and secret_key")
-        return {"Authorization": "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()}
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """Amplitude errors are plain text or small JSON (``error``, ``error.message`` or ``message``)."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if isinstance(body, dict):
-            err = body.get("error")
-            if isinstance(err, dict):
-                return str(err.get("message") or err), _code(err.get("type"))
-            if err or body.get("message"):
-                return str(err or body.get("message")), None
-        return response.text, None
+        """Kept: the definition's Basic auth, but none towards a pre-signed download link."""
+        return {} if self._anonymous else super().auth_headers()
 
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """The HTTP status first; a 2xx JSON body carrying ``error`` (the Profile API's way) is one too."""
@@ -96,6 +75,7 @@ class AmplitudeClient(ProviderClient):
         return ProviderRejected(text, status=response.status_code)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the number of event types and the region the credentials work in."""
         data = self.send_test_call()
         events = require(data, "data", self.provider, "GET /2/events/list")
         return {"event_types": len(events) if isinstance(events, list) else None,

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import httpx
 
 from workers.errors import InvalidPayload, ProviderRejected
 from workers.providers._brevo_shapes import (
@@ -55,17 +54,8 @@ class BrevoClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``code: message`` of Brevo's ``{"code", "message"}`` body; raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if not isinstance(body, dict) or "code" not in body:
-            return response.text, None
-        return f"{body['code']}: {body.get('message', '')}", str(body["code"])
-
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the account's e-mail, company and each plan's credits."""
         account = self.send_test_call()
         require(account, "email", self.provider, "GET /account")
         with expect_shape(self.provider, "GET /account"):

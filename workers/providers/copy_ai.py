@@ -95,15 +95,6 @@ class CopyAiClient(ProviderClient):
             return None
         return body if isinstance(body, dict) and body.get("status") == "error" else None
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``errorCode`` (and ``message`` when sent) of ``{"status": "error", ...}``; raw text otherwise."""
-        body = self._error_body(response)
-        if body is None:
-            return response.text, None
-        code = body.get("errorCode")
-        text = " ".join(str(p) for p in (code, body.get("message") or body.get("error")) if p)
-        return text or response.text, None if code is None else str(code)
-
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """Errors by ``errorCode`` first, including ``{"status": "error"}`` bodies sent with a 200."""
         body, status = self._error_body(response), response.status_code
@@ -129,6 +120,7 @@ class CopyAiClient(ProviderClient):
         return require(self.json(method, path, **kwargs), "data", self.provider, f"{method} {path}")
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the workspace's webhook count (the answer's ``total``)."""
         hooks = self.send_test_call()
         with expect_shape(self.provider, "GET /webhook"):
             return {"webhooks": int(hooks["total"])}

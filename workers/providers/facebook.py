@@ -22,8 +22,8 @@ import httpx
 from config.logging import register_secret
 from workers.errors import AuthError, InvalidPayload, ProviderRejected
 from workers.providers._facebook_ads import ads_insights
-from workers.providers._graph import GraphClient, GraphObjectMissing, usage_rate_limit
-from workers.providers.base import RateLimit, StepLog, expect_shape, require
+from workers.providers._graph import GraphClient, GraphObjectMissing
+from workers.providers.base import StepLog, expect_shape, require
 
 POST_FIELDS = "id,message,created_time,scheduled_publish_time,is_published,permalink_url"
 #: Meta's lower bound for ``scheduled_publish_time``.
@@ -98,11 +98,8 @@ class FacebookClient(GraphClient):
         return self.json(method, path, headers={"Authorization": f"Bearer {self.page_token()}"}, **kwargs)
 
     # -- provider shapes ---------------------------------------------------------------------------
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """Meta's JSON usage headers (and Retry-After) as one :class:`RateLimit`."""
-        return usage_rate_limit(response.headers)
-
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the Page's id and name, and the configured ad account."""
         page = self.send_test_call()
         return {"page_id": require(page, "id", self.provider, "GET /{page_id}"), "name": page.get("name"),
                 "ad_account_id": self.credentials.get("ad_account_id")}

@@ -28,8 +28,6 @@ from workers.providers._freshdesk_shapes import (
     SOURCES,
     article,
     contact,
-    error_text,
-    freshdesk_rate_limit,
     helpdesk_domain,
     iso,
     job_tag,
@@ -39,7 +37,7 @@ from workers.providers._freshdesk_shapes import (
     ticket,
 )
 from workers.providers._parse import aware_time
-from workers.providers.base import ProviderClient, RateLimit, StepLog, expect_shape, intent_since, require
+from workers.providers.base import ProviderClient, StepLog, expect_shape, intent_since, require
 
 
 
@@ -57,12 +55,6 @@ class FreshdeskClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        return freshdesk_rate_limit(response.headers)
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        return error_text(response)
-
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """The base mapping, plus plan-gated features (403 ``require_feature``) and redirects."""
         if 300 <= response.status_code < 400:
@@ -75,6 +67,7 @@ class FreshdeskClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the agent behind the key, with its helpdesk domain."""
         me = self.send_test_call()
         with expect_shape(self.provider, "GET /agents/me"):
             person = me.get("contact") or {}

@@ -92,6 +92,7 @@ class GoogleAnalyticsClient(GoogleClient):
         return f"/{version}/properties/{self.property_id}:{method}"
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the property's field counts, read at the normalized id (``properties/123`` is accepted)."""
         data = self.json("GET", f"/v1beta/properties/{self.property_id}/metadata")
         with expect_shape(self.provider, "GET /v1beta/properties/{id}/metadata"):
             dims, metrics = data.get("dimensions") or [], data.get("metrics") or []

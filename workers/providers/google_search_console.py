@@ -83,6 +83,7 @@ class GoogleSearchConsoleClient(GoogleClient):
         return f"/webmasters/v3/sites/{path_segment(self.site_url)}"
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the token must have verified access to the configured site, which a 200 alone does not prove."""
         data = self.send_test_call()
         with expect_shape(self.provider, "GET /webmasters/v3/sites"):
             sites = {s["siteUrl"]: s.get("permissionLevel") for s in data.get("siteEntry") or []}

@@ -70,6 +70,7 @@ class GrammarlyClient(OAuth2Client):
             return ProviderClient.request(self, method, path, **kwargs)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the test is the client-credentials token request itself, with the scopes asked for."""
         self.refresh_now()
         expires = self.credentials.get("expires_at")
         return {"client_id": self.credentials.get("client_id"),
@@ -77,18 +78,6 @@ class GrammarlyClient(OAuth2Client):
                 "token_expires_at": int(expires) if expires else None}
 
     # -- provider shapes ----------------------------------------------------------------------------------
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``message`` and ``error`` of a JSON error body (OAuth style too); raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if not isinstance(body, dict):
-            return response.text, None
-        text = body.get("message") or body.get("error_description") or body.get("detail") or response.text
-        code = body.get("error") or body.get("code")
-        return str(text), None if code is None else str(code)
 
     # -- the three-step check -----------------------------------------------------------------------------
     def _upload(self, url: str, content: bytes) -> None:

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import httpx
 
 from config.logging import redact_text
 from workers.errors import MalformedResponse, ProviderRejected
-from workers.providers._graph import GraphClient, usage_entries
+from workers.providers._graph import GraphClient
 from workers.providers._polling import poll
-from workers.providers.base import RateLimit, StepLog, expect_shape, require
+from workers.providers.base import StepLog, expect_shape, require
 
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count"
 COMMENT_FIELDS = "id,text,username,timestamp,like_count,hidden"
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def metric_values(data: Any) -> dict[str, Any]:
@@ -51,6 +46,8 @@ class InstagramClient(GraphClient):
     provider: ClassVar[str] = "instagram"
     #: Instagram treats the whole 80000-series as Business Use Case throttles.
     LAST_BUC_CODE: ClassVar[int] = 80999
+    #: Instagram sends only ``X-App-Usage`` (and the Business Use Case header).
+    USAGE: ClassVar[tuple[str, ...]] = ("x-app-usage",)
     #: Seconds between two container status polls.
     POLL_INTERVAL: ClassVar[float] = 1.0
     #: Longest wait for a container to finish processing before the job is retried.
@@ -63,20 +60,8 @@ class InstagramClient(GraphClient):
         """The professional account the actions act on."""
         return self.credential("ig_user_id")
 
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """Usage percentages from Meta's JSON headers; delay from ``estimated_time_to_regain_access``."""
-        base = super().rate_limit(response)
-        entries = usage_entries(response.headers, ("x-app-usage",))
-        if not entries:
-            return base
-        used = [n for e in entries for k in ("call_count", "total_cputime", "total_time")
-                if (n := _number(e.get(k))) is not None]
-        regain = [n for e in entries if (n := _number(e.get("estimated_time_to_regain_access")))]
-        reset = max(regain) * 60 if regain else (base.reset_after if base else None)
-        remaining = max(0, 100 - int(max(used))) if used else None
-        return RateLimit(limit=100, remaining=remaining, reset_after=reset)
-
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the account's id and username, and the configured ig_user_id."""
         me = self.send_test_call()
         return {"id": require(me, "id", self.provider, "GET /me"), "username": me.get("username"),
                 "ig_user_id": self.credentials.get("ig_user_id")}

@@ -14,7 +14,6 @@ import time
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import httpx
 
 from config.catalog.integrations.intercom import SPEC
 from config.providers import definition
@@ -27,7 +26,6 @@ from workers.providers._intercom_shapes import (
     authored,
     contact_summary,
     conversation_summary,
-    error_list,
     export_rows,
     export_summary,
     parts,
@@ -51,8 +49,6 @@ class IntercomClient(ProviderClient):
     """Intercom over a bearer access token (workspace token or OAuth token; neither expires)."""
 
     provider: ClassVar[str] = "intercom"
-    #: API version sent on every request (reporting and workflow exports need 2.15 or later).
-    VERSION: ClassVar[str] = definition("intercom").headers["Intercom-Version"]
     #: Largest ``per_page`` of the search endpoints.
     PAGE_SIZE: ClassVar[int] = 150
     #: Seconds between reporting-export status polls, and the longest wait in one attempt.
@@ -68,18 +64,6 @@ class IntercomClient(ProviderClient):
         return REGIONS[region] if template.rstrip("/") == REGIONS["us"] else template
 
     # -- provider shapes -------------------------------------------------------------------------------
-    def auth_headers(self) -> dict[str, str]:
-        """The definition's auth and headers, with the class's ``VERSION`` (tests pin an older one)."""
-        return {**super().auth_headers(), "Intercom-Version": self.VERSION}
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``code: message`` of an ``error.list`` body; raw text otherwise."""
-        try:
-            parsed = error_list(response.json())
-        except ValueError:
-            parsed = None
-        return parsed or (response.text, None)
-
     def run(self, action: str, params: Any, steps: StepLog) -> Any:
         """Refuse the catalog's restricted actions (Workflows cannot be listed or run) with the reason."""
         spec = SPEC.action(action)
@@ -93,6 +77,7 @@ class IntercomClient(ProviderClient):
         return me
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the admin and workspace behind the token (the definition's GET /me, read once per client)."""
         me = self._me()
         app = me.get("app") or {}
         return {"admin_id": str(me["id"]), "name": me.get("name"), "email": me.get("email"),

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import httpx
 
 from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 
@@ -68,25 +67,8 @@ class JasperClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """The ``errors`` of Jasper's ``{requestId, resource, errors}`` envelope (or a framework
-        ``{statusCode, message, error}`` body); raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if not isinstance(body, dict):
-            return response.text, None
-        errors = body.get("errors")
-        if isinstance(errors, list) and errors:
-            return "; ".join(str(e) for e in errors), body.get("resource")
-        message = body.get("message")
-        if message:
-            text = "; ".join(map(str, message)) if isinstance(message, list) else str(message)
-            return text, body.get("error")
-        return response.text, None
-
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the workspace's brand-voice count and the request id."""
         answer = self.send_test_call()
         data = require(answer, "data", self.provider, "GET /v1/tones")
         total = (answer.get("pagination") or {}).get("totalRecords")

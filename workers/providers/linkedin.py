@@ -54,28 +54,12 @@ class LinkedInClient(OAuth2Client):
     PAGE_SIZE: ClassVar[int] = 100
 
 
-    def auth_headers(self) -> dict[str, str]:
-        """The definition's headers, with the module's ``VERSION`` (tests pin an old one to see a 426)."""
-        return {**super().auth_headers(), "LinkedIn-Version": VERSION}
-
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """No headers at LinkedIn: a 429 waits for Retry-After if given, else for midnight UTC."""
+        """Kept: no headers at LinkedIn: a 429 waits for Retry-After if given, else for midnight UTC."""
         retry = parse_retry_after(response.headers.get("retry-after"))
         if retry is None and response.status_code == 429:
             retry = until_utc_midnight()
         return RateLimit(reset_after=retry) if retry is not None else None
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if not isinstance(body, dict):
-            return response.text, None
-        if body.get("error"):  # the OAuth token endpoint
-            return f"{body['error']}: {body.get('error_description', '')}", str(body["error"])
-        code = body.get("code") or body.get("serviceErrorCode")
-        return f"{code or 'error'}: {body.get('message', '')}", None if code is None else str(code)
 
     def run(self, action: str, params: Any, steps: StepLog) -> Any:
         """Refuse the partner-only actions with LinkedIn's reason before anything is sent."""
@@ -115,17 +99,9 @@ class LinkedInClient(OAuth2Client):
         return {"organization_urn": self.org_urn, "role": role}
 
     def recent_posts(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The page's newest posts (author finder, paged by start/count; a short page is the last)."""
-        posts: list[dict[str, Any]] = []
-        while len(posts) < limit:
-            count = min(self.PAGE_SIZE, limit - len(posts))
-            page = self._get("/rest/posts", f"q=author&author={urn_param(self.org_urn)}&count={count}"
-                                            f"&start={len(posts)}&sortBy=CREATED")
-            with expect_shape(self.provider, "GET /rest/posts"):
-                posts.extend(page["elements"])
-            if len(page["elements"]) < count:
-                break
-        return posts[:limit]
+        """The page's newest posts (the author finder, paged as the definition says: start/count)."""
+        return self.paginate("/rest/posts", {"q": "author", "author": self.org_urn, "sortBy": "CREATED"},
+                             limit=limit, page_size=self.PAGE_SIZE)
 
     def _find_post(self, body: dict[str, Any]) -> str | None:
         """A recent page post with this commentary and content (made by an earlier attempt)."""

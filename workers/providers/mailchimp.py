@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import httpx
 
 from workers.errors import AuthError, InvalidPayload, ProviderRejected
 from workers.providers.base import ProviderClient, StepLog, expect_shape, intent_since, require
@@ -75,21 +74,8 @@ class MailchimpClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """Title, detail and field errors of a problem+json body; raw text otherwise."""
-        try:
-            body = response.json()
-        except ValueError:
-            return response.text, None
-        if not isinstance(body, dict) or "title" not in body:
-            return response.text, None
-        fields = [f"{e.get('field') or '-'}: {e.get('message')}" for e in body.get("errors") or []
-                  if isinstance(e, dict)]
-        parts = (f"{body['title']}:", str(body.get("detail") or ""), "; ".join(fields))
-        text = " ".join(p for p in parts if p)
-        return text, str(body["title"])
-
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the health check, then the account's id and name (a second, cheap read)."""
         ping = self.send_test_call()
         account = self.json("GET", "/", params={"fields": "account_id,account_name"})
         return {"health_status": require(ping, "health_status", self.provider, "GET /ping"),

@@ -17,9 +17,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from workers.errors import AgentError, AuthError, InvalidPayload, ProviderRejected
+from workers.errors import AuthError, InvalidPayload
 from workers.providers import _mixpanel_shapes as shapes
-from workers.providers._parse import json_object
 from workers.providers.base import ProviderClient, StepLog, expect_shape, require
 
 
@@ -37,24 +36,6 @@ class MixpanelClient(ProviderClient):
         return template.replace("://mixpanel.com", f"://{query_host}", 1)
 
     # -- provider shapes -------------------------------------------------------------------------------
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """The ``error`` of ``{"error": ..., "status": "error"}`` / ``{"request": ..., "error": ...}``."""
-        body = json_object(response)
-        if body is not None and body.get("error"):
-            return str(body["error"]), None
-        return response.text, None
-
-    def error_for(self, response: httpx.Response) -> AgentError | None:
-        """HTTP status first; a 200 whose JSON body says ``"status": "error"`` is a rejection too."""
-        if response.status_code >= 400:
-            return super().error_for(response)
-        body = json_object(response)
-        if body is not None and body.get("status") == "error":
-            text, _ = self.error_text(response)
-            return ProviderRejected(f"mixpanel answered {response.status_code} with an error: {text[:300]}",
-                                    status=response.status_code)
-        return None
 
     @property
     def project_id(self) -> str:
@@ -80,6 +61,7 @@ class MixpanelClient(ProviderClient):
         return str(base.copy_with(host=data_host, path="/api/2.0/export"))
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the service account must see the configured project, which a 200 alone does not prove."""
         me = self.send_test_call()
         results = require(me, "results", self.provider, "GET /app/me")
         projects = results.get("projects") or {}

@@ -32,12 +32,11 @@ from workers.providers._pipedrive_shapes import (
     deal,
     error_text,
     period,
-    pipedrive_rate_limit,
     pipeline,
     rfc3339,
     stage_summary,
 )
-from workers.providers.base import MAX_ERROR_TEXT, ProviderClient, RateLimit, StepLog, expect_shape, require
+from workers.providers.base import MAX_ERROR_TEXT, ProviderClient, StepLog, expect_shape, require
 
 #: How far back a retry looks for the deal or activity an earlier attempt may have created.
 RETRY_WINDOW = timedelta(days=2)
@@ -56,10 +55,8 @@ class PipedriveClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        return pipedrive_rate_limit(response.headers)
-
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: ``error_info`` is appended unless it is only a docs link; error_for reads the same text."""
         return error_text(response)
 
     def error_for(self, response: httpx.Response) -> AgentError | None:
@@ -88,10 +85,9 @@ class PipedriveClient(ProviderClient):
             return RateLimited(message, retry_after=self._throttle_delay(response), provider_code=code)
         return super().error_for(response)
 
-    @staticmethod
-    def _throttle_delay(response: httpx.Response) -> float:
+    def _throttle_delay(self, response: httpx.Response) -> float:
         """``Retry-After``; else the burst window's reset when it is spent; else the daily budget is."""
-        rl = pipedrive_rate_limit(response.headers)
+        rl = self.rate_limit(response)
         if response.headers.get("retry-after") and rl and rl.reset_after is not None:
             return rl.reset_after
         if rl and rl.remaining == 0 and rl.reset_after is not None:
@@ -99,6 +95,7 @@ class PipedriveClient(ProviderClient):
         return DAILY_BUDGET_RETRY
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the user and company behind the token."""
         me = self._data(self.send_test_call(), "GET /v1/users/me")
         with expect_shape(self.provider, "GET /v1/users/me"):
             return {"user_id": me["id"], "name": me.get("name"), "email": me.get("email"),

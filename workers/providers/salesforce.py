@@ -83,7 +83,7 @@ class SalesforceClient(OAuth2Client):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def rate_limit(self, response: httpx.Response) -> RateLimit | None:
-        """``Sforce-Limit-Info: api-usage=used/max`` (the org's rolling 24-hour allocation)."""
+        """Kept: ``Sforce-Limit-Info: api-usage=used/max`` (the org's rolling 24-hour allocation)."""
         base = super().rate_limit(response)
         match = _USAGE.search(response.headers.get("sforce-limit-info", ""))
         if not match:
@@ -93,6 +93,7 @@ class SalesforceClient(OAuth2Client):
                          reset_after=base.reset_after if base else None)
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: every entry of Salesforce's error list with its fields, as ``errorCode: message (fields: ...)``."""
         errors = salesforce_errors(response)
         if not errors:
             return response.text, None
@@ -121,6 +122,7 @@ class SalesforceClient(OAuth2Client):
         return super().error_for(response)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the org's daily API allocation and what remains of it."""
         limits = self.send_test_call()
         daily = require(limits, "DailyApiRequests", self.provider, "GET /limits")
         with expect_shape(self.provider, "GET /limits"):

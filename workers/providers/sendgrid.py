@@ -67,24 +67,6 @@ class SendGridClient(ProviderClient):
 
     # -- provider shapes -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _errors(response: httpx.Response) -> list[dict[str, Any]] | None:
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        errors = body.get("errors") if isinstance(body, dict) else None
-        return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else None
-
-    def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """``field: message`` of each entry of ``{"errors": [{message, field, help}]}``, else raw text."""
-        errors = self._errors(response)
-        if not errors:
-            return response.text, None
-        parts = [f"{e['field']}: {e.get('message')}" if e.get("field") else str(e.get("message"))
-                 for e in errors]
-        return "; ".join(parts), next((str(e["field"]) for e in errors if e.get("field")), None)
-
     def error_for(self, response: httpx.Response) -> AgentError | None:
         """A 403 naming a field (an unverified ``from``) rejects the request; it is not bad credentials."""
         error = super().error_for(response)
@@ -93,6 +75,7 @@ class SendGridClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: what the key may do (send, marketing, templates, stats) read from its scopes."""
         scopes = require(self.send_test_call(), "scopes", self.provider, "GET /v3/scopes")
         with expect_shape(self.provider, "GET /v3/scopes"):
             held = {str(s) for s in scopes}

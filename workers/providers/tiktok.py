@@ -26,7 +26,7 @@ from workers.errors import (
     ProviderUnavailable,
     RateLimited,
 )
-from workers.providers.base import StepLog, expect_shape
+from workers.providers.base import StepLog, expect_shape, require
 from workers.providers.oauth import OAuth2Client
 
 #: ``code`` for "too many requests" (per-app QPS/QPM/QPD limits).
@@ -74,6 +74,7 @@ class TikTokClient(OAuth2Client):
 
     # -- provider shapes -------------------------------------------------------------------------------
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: TikTok's envelope code with the request_id TikTok support asks for."""
         body = _envelope(response)
         if body is None:
             return response.text, None
@@ -139,8 +140,8 @@ class TikTokClient(OAuth2Client):
         return values
 
     def test_connection(self) -> dict[str, Any]:
-        data = self.data("/business/get/", {"business_id": self.business_id,
-                                            "fields": json.dumps(["display_name", "username"])})
+        """Kept: the account's display name and username from the envelope's ``data``."""
+        data = require(self.send_test_call(), "data", self.provider, "GET /business/get/")
         return {"business_id": self.business_id, "display_name": data.get("display_name"),
                 "username": data.get("username")}
 
@@ -179,22 +180,10 @@ class TikTokClient(OAuth2Client):
         return result
 
     def action_list_videos(self, params: Any, steps: StepLog) -> dict[str, Any]:
-        videos: list[dict[str, Any]] = []
-        cursor: Any = None
-        while len(videos) < params.limit:
-            query = {"business_id": self.business_id, "fields": json.dumps(list(params.fields)),
-                     "max_count": min(self.PAGE_SIZE, params.limit - len(videos))}
-            if cursor is not None:
-                query["cursor"] = cursor
-            data = self.data("/business/video/list/", query)
-            with expect_shape(self.provider, "GET /business/video/list/"):
-                batch = list(data["videos"])
-                cursor, more = data.get("cursor"), bool(data.get("has_more"))
-            videos.extend(batch)
-            if not batch or not more or cursor is None:
-                break
-        return {"business_id": self.business_id, "videos": videos[: params.limit],
-                "count": len(videos[: params.limit])}
+        query = {"business_id": self.business_id, "fields": json.dumps(list(params.fields))}
+        videos = self.paginate("/business/video/list/", query, limit=params.limit, page_size=self.PAGE_SIZE)
+        return {"business_id": self.business_id, "videos": videos, "count": len(videos)}
+
 
 #: The client Sintra uses for this provider (discovered by workers.providers.client_class).
 CLIENT = TikTokClient

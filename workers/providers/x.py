@@ -70,6 +70,7 @@ class XClient(OAuth2Client):
     # -- provider shapes --------------------------------------------------------------------------
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
+        """Kept: the code is the last segment of an RFC 7807 problem type (or the v1.1 code), not a plain path."""
         body = json_dict(response)
         if body is None:
             return response.text, None
@@ -101,6 +102,7 @@ class XClient(OAuth2Client):
         return ProviderRejected(message, status=status, provider_code=code)
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: the user behind the token (read once per client with user fields the actions reuse)."""
         me = self.me()
         return {"id": me["id"], "username": me.get("username"), "name": me.get("name")}
 

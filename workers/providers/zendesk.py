@@ -58,7 +58,7 @@ class ZendeskClient(ProviderClient):
     # -- provider shapes -------------------------------------------------------------------------------
 
     def error_text(self, response: httpx.Response) -> tuple[str, str | None]:
-        """Zendesk's JSON error shapes; raw text otherwise (a 429 body is often plain text)."""
+        """Kept: three error shapes, one with field errors keyed by field name (no path or list says it)."""
         try:
             parsed = error_parts(response.json())
         except ValueError:
@@ -74,6 +74,7 @@ class ZendeskClient(ProviderClient):
         return error
 
     def test_connection(self) -> dict[str, Any]:
+        """Kept: Zendesk answers bad credentials with an anonymous user and 200, not a 401."""
         user = require(self.send_test_call(), "user", self.provider, "GET /users/me")
         if not isinstance(user, Mapping) or user.get("id") is None or user.get("role") == "end-user":
             # Zendesk answers an unauthenticated /users/me with an anonymous end user, not a 401.
