@@ -4,8 +4,9 @@ Rows (``--only`` picks some, comma-separated; the default runs all in about 4-5 
 
 * ``drain``: N jobs submitted over HTTP (16 concurrent keep-alive clients: the API row), then drained by
   2 processes x 8 threads, one Mailchimp GET per job; then both idle workers' RSS and CPU over 10 s.
-* ``io``: the provider answers in ``--latency`` s (200 ms; the fault simulator's latency in front of the
-  simulator): drain with 1 process x 8, 64 and 128 threads.
+* ``io``: the provider answers in ``--latency`` s (200 ms): ``bench/standin.py`` in front of the simulator
+  waits, then replays the simulator's answer. 1 process with 8, 64 and 128 jobs in flight (bare dramatiq:
+  that many threads), then with 256 in flight, Sintra's default, against bare dramatiq-gevent.
 * ``pickup``: enqueue -> start latency p50/p99 of probe jobs paced at 20/s, idle and under a background
   load of ``--load-rate`` jobs/s, on Redis; ``rabbitmq``: the same on RabbitMQ (a private vhost).
 * ``connect``: 60 concurrent ``connect`` calls to a hung provider while another workspace's
@@ -35,9 +36,11 @@ sys.path.insert(0, str(ROOT))
 from bench.http_load import run_clients  # noqa: E402
 from bench.procs import children, cpu_seconds, rss_mb, start_worker, stop  # noqa: E402
 from bench.throughput import Env, bare_enqueue, bare_results, pct, sintra_key  # noqa: E402
+from config.providers import root_base_path  # noqa: E402
 
 #: Targets from the issue, printed next to each row.
-TARGETS = {"drain": "at least 0.5x bare", "io64": "at least 500 jobs/s", "io128": "-", "io8": "-",
+TARGETS = {"drain": "at least 0.5x bare", "io64": "-", "io128": "-", "io8": "-",
+           "io_default": "at least 500 jobs/s per worker process",
            "pickup": "p99 at most 10 ms", "api": "at least 1,500/s on one core", "rss": "at most 80 MB",
            "connect": "p99 under 50 ms", "idle": "-"}
 #: API URL -> its uvicorn process id (for the CPU per submission).
@@ -138,24 +141,44 @@ def row_drain(env: Env, key: str, out: Rows, n: int) -> None:
     stop(env, bare)
 
 
-def row_io(env: Env, key: str, out: Rows, latency: float, threads: list[int]) -> None:
-    """Drain with a provider answering in ``latency`` s, 1 process x each of ``threads``."""
-    httpx.post(f"{env.sim}/_faults/latency", json={"provider": "mailchimp", "seconds": latency}).raise_for_status()
-    try:
-        for t in threads:
-            n = max(200, 8 * t)
-            submit(env.api, key, n)
-            w = start_worker(env, True, 1, t)
-            s = drain_rate(sintra_wait(env, n))
-            stop(env, w)
-            bare_enqueue(n, None)
-            w = start_worker(env, False, 1, t)
-            b, _ = bare_results(n)
-            stop(env, w)
-            out.add(f"provider answering in {latency * 1000:.0f} ms, 1 process x {t} threads (N={n})",
-                    f"{s:.1f} jobs/s", f"{b:.1f} jobs/s", TARGETS.get(f"io{t}", "-"))
-    finally:
-        httpx.post(f"{env.sim}/_faults/clear").raise_for_status()
+def row_io(env: Env, key: str, out: Rows, latency: float, threads: list[int], gevent: list[int]) -> None:
+    """Drain through a provider stand-in answering in ``latency`` s (``bench/standin.py``, in front of the
+    simulator): 1 process x each of ``threads`` (Sintra: that many jobs in flight; bare dramatiq: threads),
+    then 1 process x each of ``gevent`` jobs in flight (Sintra's default mode; bare: dramatiq-gevent)."""
+    from bench.throughput import _port
+
+    port = _port()
+    standin = f"http://127.0.0.1:{port}"
+    env.start([sys.executable, "-m", "bench.standin", "--port", str(port), "--upstream", env.sim,
+               "--latency", str(latency)])
+    _wait_up(f"{standin}/_sim/calls")
+    urls = {"SINTRA_PROVIDER_ROOT": standin, "BENCH_PROVIDER_URL": standin + root_base_path("mailchimp")}
+    for t, green in [*((t, False) for t in threads), *((t, True) for t in gevent)]:
+        n = max(200, 16 * t)
+        submit(env.api, key, n)
+        w = start_worker(env, True, 1, t, **urls)
+        s = drain_rate(sintra_wait(env, n))
+        stop(env, w)
+        bare_enqueue(n, None)
+        w = start_worker(env, False, 1, t, gevent=green, **urls)
+        b, _ = bare_results(n)
+        stop(env, w)
+        shape = f"{t} jobs in flight (bare: dramatiq-gevent, {t} greenlets)" if green else \
+            f"{t} jobs in flight (bare: {t} threads)"
+        out.add(f"provider answering in {latency * 1000:.0f} ms, 1 process, {shape} (N={n})",
+                f"{s:.1f} jobs/s", f"{b:.1f} jobs/s",
+                TARGETS["io_default"] if green else TARGETS.get(f"io{t}", "-"))
+
+
+def _wait_up(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
 
 
 def row_pickup(env: Env, key: str, out: Rows, *, broker: str, probes: int, rate: float, load: float) -> None:
@@ -229,7 +252,8 @@ def main() -> None:
     ap.add_argument("--only", default="drain,io,pickup,rabbitmq,connect")
     ap.add_argument("--jobs", type=int, default=1000, help="jobs for the API and drain rows")
     ap.add_argument("--latency", type=float, default=0.2, help="provider answer time of the io rows (s)")
-    ap.add_argument("--threads", default="8,64,128", help="thread counts of the io rows")
+    ap.add_argument("--threads", default="8,64,128", help="jobs in flight (bare: threads) of the io rows")
+    ap.add_argument("--gevent", default="256", help="jobs in flight of the io rows against bare dramatiq-gevent")
     ap.add_argument("--probes", type=int, default=200, help="probe jobs per pickup figure")
     ap.add_argument("--rate", type=float, default=20.0, help="probe pacing (jobs/s)")
     ap.add_argument("--load-rate", type=float, default=60.0, help="background load of the pickup rows (jobs/s)")
@@ -246,7 +270,8 @@ def main() -> None:
         if "drain" in only:
             row_drain(env, key, out, args.jobs)
         if "io" in only:
-            row_io(env, key, out, args.latency, [int(t) for t in args.threads.split(",")])
+            row_io(env, key, out, args.latency, [int(t) for t in args.threads.split(",")],
+                   [int(t) for t in args.gevent.split(",") if t])
         for broker in ("pickup", "rabbitmq"):
             if broker in only:
                 row_pickup(env, key, out, broker="redis" if broker == "pickup" else broker, probes=args.probes,

@@ -64,7 +64,7 @@ def test_docker_compose_has_every_service_and_one_worker_per_agent() -> None:
     assert "--appendonly" in services["redis"]["command"]
     for spec in agents():
         svc = services[f"worker-{spec.id}"]
-        assert spec.queue in svc["command"] and svc["environment"]["SINTRA_WORKER_AGENT"] == spec.id
+        assert svc["command"][-2:] == ["--agent", spec.id] and svc["environment"]["SINTRA_WORKER_AGENT"] == spec.id
     known = set(Settings.model_fields)
     for name, svc in services.items():
         for var in (svc.get("environment") or {}):
