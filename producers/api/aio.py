@@ -93,6 +93,83 @@ class TxRunner:
             await engine.dispose()
 
 
+#: Most submissions in one group commit.
+MAX_BATCH = 128
+#: Group commits in flight at once per event loop (each on its own pooled connection).
+MAX_INFLIGHT = 2
+
+
+class _Waiting:
+    """One event loop's submissions waiting for a batch, and how many batches run."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self.running = 0
+        self.tasks: set[asyncio.Task[None]] = set()
+
+
+class GroupCommit:
+    """Run ``one(conn, *args)`` for each submission, as ``many(conn, [args, ...])`` over whole batches.
+
+    Why: at 1,500 submissions/s the per-statement cost (a round trip, a PostgreSQL wake-up, the driver's
+    send and receive) was most of a submission's CPU; a batch pays it once. No timer: the first
+    submission goes at once, and those arriving while :data:`MAX_INFLIGHT` batches are in flight form
+    the next batch, so an idle API adds no latency and a busy one batches more. ``many`` answers each
+    submission with its result or the exception its request raises; if the batch's statement itself
+    fails (one row PostgreSQL refuses), each submission is retried alone, so only that one fails. A
+    submission is answered only after its own row committed. Without PostgreSQL, ``one`` runs per call.
+    """
+
+    def __init__(self, runner: TxRunner, one: Callable[..., Any], many: Callable[..., list[Any]]) -> None:
+        self.runner, self.one, self.many = runner, one, many
+        self.waiting: PerLoop[_Waiting] = PerLoop(_Waiting)
+
+    async def run(self, *args: Any) -> Any:
+        """``one(conn, *args)``'s result (or its exception), committed with whatever batch it joins."""
+        if not self.runner.native:
+            return await self.runner.run(self.one, *args)
+        w = self.waiting.get()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        w.items.append((args, future))
+        if w.running < MAX_INFLIGHT:
+            w.running += 1
+            task = asyncio.get_running_loop().create_task(self._drain(w))
+            w.tasks.add(task)
+            task.add_done_callback(w.tasks.discard)
+        result = await future
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def _drain(self, w: _Waiting) -> None:
+        batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        try:
+            await asyncio.sleep(0)  # the requests read in this same loop turn join the first batch
+            while w.items:
+                batch, w.items = w.items[:MAX_BATCH], w.items[MAX_BATCH:]
+                try:
+                    results = await self.runner.run(self.many, [args for args, _ in batch])
+                except Exception:  # noqa: BLE001 - each alone: only a submission whose own row fails fails
+                    results = await asyncio.gather(*(self._alone(args) for args, _ in batch))
+                for (_, future), result in zip(batch, results, strict=True):
+                    if not future.done():
+                        future.set_result(result)
+                batch = []
+        except BaseException as exc:  # cancelled with the loop: no request is left waiting
+            for _, future in batch + w.items:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        finally:
+            w.running -= 1
+
+    async def _alone(self, args: tuple[Any, ...]) -> Any:
+        try:
+            return await self.runner.run(self.one, *args)
+        except Exception as exc:  # noqa: BLE001 - answered to its own request
+            return exc
+
+
 #: KEYS: failures of the address, requests of the address, requests of the key.
 #: ARGV: their three limits, the window TTL. Returns 0 (pass) or which one refused (1, 2, 3).
 _GATE = """

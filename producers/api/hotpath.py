@@ -20,7 +20,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
-from producers.api.aio import AsyncGate, TxRunner
+from producers.api.aio import AsyncGate, GroupCommit, TxRunner
 from producers.api.deps import MAX_KEY_LENGTH, Caller, bearer, get_caller
 from producers.api.dispatcher import Dispatcher
 from producers.api.errors import ApiError
@@ -31,10 +31,11 @@ from workers.store.keys import hash_key
 
 @dataclass
 class HotPath:
-    """The hot path's resources: transaction runner, throttle gate, key cache and dispatcher."""
+    """The hot path's resources: transaction runner, group commit, throttle gate, key cache and dispatcher."""
 
     engine: Engine
     runner: TxRunner
+    commits: GroupCommit
     gate: AsyncGate
     keys: KeyCache
     dispatcher: Dispatcher
@@ -42,8 +43,11 @@ class HotPath:
     @classmethod
     def build(cls, settings: Settings, engine: Engine, enqueuer: Enqueuer) -> HotPath:
         """The resources for an app (no connection is opened until the first submission)."""
-        return cls(engine=engine, runner=TxRunner(engine), gate=AsyncGate(settings.redis_url), keys=KeyCache(),
-                   dispatcher=Dispatcher(engine, enqueuer))
+        from producers.api.routes.submit import submit_in_tx, submit_many_in_tx
+
+        runner = TxRunner(engine)
+        return cls(engine=engine, runner=runner, commits=GroupCommit(runner, submit_in_tx, submit_many_in_tx),
+                   gate=AsyncGate(settings.redis_url), keys=KeyCache(), dispatcher=Dispatcher(engine, enqueuer))
 
     async def close(self) -> None:
         """Close this event loop's connections and stop the dispatcher (it restarts on the next use)."""

@@ -83,6 +83,7 @@ def test_database_down_answers_503_with_retry_after_and_no_job(stack: Stack, mon
     url = stack.engine.url  # type: ignore[attr-defined]
     dead = TxRunner(create_engine(url.set(port=1) if hot.runner.native else "sqlite:////nonexistent/sintra.db"))
     monkeypatch.setattr(hot, "runner", dead)
+    monkeypatch.setattr(hot.commits, "runner", dead)  # the group commit runs its batches on it
     before = _job_count(stack)
     r = submit(stack, "emmie", "mailchimp", "list_campaigns", {"limit": 7})
     assert r.status_code == 503 and r.headers["Retry-After"] == "5", r.text
