@@ -94,3 +94,62 @@ def test_database_down_answers_503_with_retry_after_and_no_job(stack: Stack, mon
 def _job_count(stack: Stack) -> int:
     with Session(stack.engine) as s:  # type: ignore[arg-type]
         return len(s.exec(select(Job.id).where(Job.workspace_id == stack.workspace)).all())
+
+
+def test_a_group_commit_answers_each_submission_its_own_way(stack: Stack, api_url: str) -> None:
+    """Concurrent submissions share batches (PostgreSQL), yet each gets its own answer and only the
+    accepted ones leave rows: new jobs 202, one idempotency key one job, refusals nothing."""
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP, connect=False)
+    tag = uuid.uuid4().hex[:8]
+    bodies = ([{**LIST, "params": {"limit": 4}, "idempotency_key": f"new-{tag}-{i}"} for i in range(6)]
+              + [{**LIST, "idempotency_key": f"same-{tag}"}] * 4
+              + [{**LIST, "action": "no_such_action", "idempotency_key": f"bad-{tag}"}] * 2
+              + [{**LIST, "integration": "sendgrid", "action": "list_templates",
+                  "idempotency_key": f"unconf-{tag}"}] * 2)
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=api_url, headers=stack.headers(), timeout=30) as client:
+            return list(await asyncio.gather(*(client.post("/api/jobs", json=b) for b in bodies)))
+
+    answers = asyncio.run(burst())
+    codes = [r.status_code for r in answers]
+    assert codes[:6] == [202] * 6 and sorted(codes[6:10]) == [200] * 3 + [202], [r.text for r in answers]
+    assert codes[10:12] == [422] * 2 and codes[12:] == [409] * 2, [r.text for r in answers]
+    assert len({r.json()["id"] for r in answers[6:10]}) == 1
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        jobs = s.exec(select(Job).where(Job.idempotency_key.like(f"%-{tag}%"))).all()  # type: ignore[union-attr]
+        assert sorted(j.idempotency_key or "" for j in jobs) == sorted([f"new-{tag}-{i}" for i in range(6)]
+                                                                       + [f"same-{tag}"])
+        for job in jobs:  # each with exactly its event and its audit row
+            assert s.exec(select(Event.type).where(Event.job_id == job.id)).all().count("job.queued") == 1
+            audit = s.exec(select(AuditEvent.outcome).where(AuditEvent.job_id == job.id)).all()
+            assert audit.count("job_created") == 1
+
+
+def test_a_failed_batch_statement_fails_only_its_own_submission(stack: Stack) -> None:
+    """If PostgreSQL refuses a batch's statement, each submission is retried alone: the others commit."""
+    from producers.api.aio import GroupCommit, TxRunner
+
+    runner = TxRunner(stack.engine)  # type: ignore[arg-type]
+
+    def one(conn, n: int) -> int:  # type: ignore[no-untyped-def]
+        if n == 3:
+            raise ValueError("row 3 refused")
+        return n * 10
+
+    def many(conn, items: list[tuple[int]]) -> list[int]:  # type: ignore[no-untyped-def]
+        if any(n == 3 for (n,) in items):
+            raise ValueError("the whole statement refused")
+        return [n * 10 for (n,) in items]
+
+    commits = GroupCommit(runner, one, many)
+
+    async def go() -> list[object]:
+        try:
+            return list(await asyncio.gather(*(commits.run(n) for n in range(6)), return_exceptions=True))
+        finally:
+            await runner.close()
+
+    results = asyncio.run(go())
+    assert results[:3] == [0, 10, 20] and results[4:] == [40, 50]
+    assert isinstance(results[3], ValueError) and str(results[3]) == "row 3 refused"
