@@ -18,12 +18,18 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from typing import Any
+
+import dramatiq
 import structlog
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Engine
 
+from config.catalog import agent
 from config.messages import JobMessage
-from workers.broker import Enqueuer
+from workers.broker import Enqueuer, new_message_id
 from workers.store.models import Job, utcnow
 
 log = structlog.get_logger("sintra.dispatch")
@@ -103,12 +109,18 @@ class Dispatcher:
 
     def _send(self, batch: list[Pending]) -> None:
         sent: list[tuple[Pending, str]] = []
-        for p in batch:
+        if isinstance(self.enqueuer.broker, RedisBroker) and len(batch) > 1:
             try:
-                message = JobMessage(job_id=p.job_id, workspace=p.workspace)
-                sent.append((p, p.context.run(self.enqueuer.enqueue, message, p.agent)))
-            except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
-                log.warning("dispatch.deferred", job_id=p.job_id, error=type(exc).__name__)
+                sent = _enqueue_pipelined(self.enqueuer.broker, batch)
+            except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the jobs
+                log.warning("dispatch.deferred", jobs=len(batch), error=type(exc).__name__)
+        else:
+            for p in batch:
+                try:
+                    message = JobMessage(job_id=p.job_id, workspace=p.workspace)
+                    sent.append((p, p.context.run(self.enqueuer.enqueue, message, p.agent)))
+                except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
+                    log.warning("dispatch.deferred", job_id=p.job_id, error=type(exc).__name__)
         marked = bool(sent) and self._mark(sent)
         done = {p.job_id for p, _ in sent} if marked else set()
         for p in batch:
@@ -117,10 +129,20 @@ class Dispatcher:
 
     def _mark(self, sent: list[tuple[Pending, str]]) -> bool:
         """Clear the sent jobs' outbox entries (compare-and-clear, as ``mark_dispatched``) in one transaction."""
+        now = utcnow()
+        if self.engine.dialect.name == "postgresql":  # one statement over arrays: no per-row execution
+            params: dict[str, Any] = {"jid": [p.job_id for p, _ in sent], "entry": [p.entry for p, _ in sent],
+                                      "mid": [mid for _, mid in sent], "now": now}
+            try:
+                with self.engine.begin() as conn:
+                    conn.exec_driver_sql(_MARK_PG, params)
+            except Exception as exc:  # noqa: BLE001 - as below
+                log.warning("dispatch.mark_failed", jobs=len(sent), error=type(exc).__name__)
+                return False
+            return True
         table = Job.__table__  # type: ignore[attr-defined]
         stmt = (update(table).where(table.c.id == bindparam("jid"), table.c.dispatch_at == bindparam("entry"))
                 .values(dispatch_at=None, message_id=bindparam("mid"), updated_at=bindparam("now")))
-        now = utcnow()
         try:
             with self.engine.begin() as conn:
                 conn.execute(stmt, [{"jid": p.job_id, "entry": p.entry, "mid": mid, "now": now} for p, mid in sent])
@@ -128,3 +150,41 @@ class Dispatcher:
             log.warning("dispatch.mark_failed", jobs=len(sent), error=type(exc).__name__)
             return False
         return True
+
+
+#: The compare-and-clear of :meth:`Dispatcher._mark` for a whole batch (PostgreSQL).
+_MARK_PG = """
+UPDATE jobs SET dispatch_at = NULL, message_id = v.mid, updated_at = %(now)s
+FROM unnest(%(jid)s::text[], %(entry)s::timestamptz[], %(mid)s::text[]) AS v(jid, entry, mid)
+WHERE jobs.id = v.jid AND jobs.dispatch_at = v.entry
+"""
+
+
+def _enqueue_pipelined(broker: RedisBroker, batch: list[Pending]) -> list[tuple[Pending, str]]:
+    """Send a batch's messages to Redis in one pipelined round trip; return (job, redis message id) pairs.
+
+    Why not ``Enqueuer.enqueue`` per job: each is a Lua call and a round trip of its own, which profiling
+    showed was the dispatcher's largest cost at 1,500 submissions/s. This is ``RedisBroker.enqueue``
+    (dramatiq 2.2, pinned) with its script queued on a pipeline: the same message, the same middleware
+    hooks (run under each request's context, so tracing continues), the same ``dispatch`` script call.
+    """
+    messages: list[tuple[Pending, dramatiq.Message[Any]]] = []
+    for p in batch:
+        spec = agent(p.agent)
+        message: dramatiq.Message[Any] = dramatiq.Message(
+            queue_name=spec.queue, actor_name=spec.actor_name, args=(),
+            kwargs=JobMessage(job_id=p.job_id, workspace=p.workspace).model_dump(mode="json"),
+            options={"redis_message_id": new_message_id()}, message_id=new_message_id())
+        p.context.run(broker.emit_before, "enqueue", message, None)
+        messages.append((p, message))
+    script = broker.scripts["dispatch"]
+    with broker.client.pipeline(transaction=False) as pipe:
+        for _, message in messages:
+            script(keys=[broker.namespace], client=pipe, args=[
+                "enqueue", current_millis(), message.queue_name, broker.broker_id, broker.heartbeat_timeout,
+                broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+                message.options["redis_message_id"], message.encode()])
+        pipe.execute()
+    for p, message in messages:
+        p.context.run(broker.emit_after, "enqueue", message, None)
+    return [(p, str(message.options["redis_message_id"])) for p, message in messages]
