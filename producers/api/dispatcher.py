@@ -40,16 +40,27 @@ MAX_BATCH = 500
 
 @dataclass
 class Pending:
-    """A committed job waiting for its message, and the future its request awaits."""
+    """A committed job waiting for its message."""
 
     job_id: str
     workspace: str
     agent: str
     entry: datetime
-    done: Future[bool] = field(default_factory=Future)
     #: The request's context (its trace span, its log context): the message is sent under it, so the
     #: job's trace continues the request's
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
+
+
+@dataclass
+class Parcel:
+    """Jobs handed over together, and the one future their caller awaits: the ids sent and cleared.
+
+    One future per parcel, not per job: waking the event loop from this thread is a system call, and
+    the hot path hands over a whole group commit's jobs at once.
+    """
+
+    jobs: list[Pending]
+    done: Future[set[str]] = field(default_factory=Future)
 
 
 class Dispatcher:
@@ -57,26 +68,32 @@ class Dispatcher:
 
     def __init__(self, engine: Engine, enqueuer: Enqueuer) -> None:
         self.engine, self.enqueuer = engine, enqueuer
-        self.queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        self.queue: queue.SimpleQueue[Parcel | None] = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
 
     async def send(self, job_id: str, workspace: str, agent: str, entry: datetime) -> bool:
         """Send a committed job's message; True once sent and its entry cleared, False if deferred to a relay."""
-        return await asyncio.wrap_future(self._put(Pending(job_id, workspace, agent, entry)))
+        return job_id in await asyncio.wrap_future(self._put([Pending(job_id, workspace, agent, entry)]))
+
+    async def send_many(self, jobs: list[Pending]) -> list[bool]:
+        """:meth:`send` for many jobs at once (each :class:`Pending` carries its own request's context)."""
+        sent = await asyncio.wrap_future(self._put(jobs))
+        return [p.job_id in sent for p in jobs]
 
     def send_sync(self, job_id: str, workspace: str, agent: str, entry: datetime) -> bool:
         """:meth:`send` for a sync route (it blocks its thread until the batch is sent)."""
-        return self._put(Pending(job_id, workspace, agent, entry)).result(timeout=60)
+        return job_id in self._put([Pending(job_id, workspace, agent, entry)]).result(timeout=60)
 
-    def _put(self, pending: Pending) -> Future[bool]:
+    def _put(self, jobs: list[Pending]) -> Future[set[str]]:
         if self.thread is None:
             with self.lock:
                 if self.thread is None:
                     self.thread = threading.Thread(target=self._loop, name="sintra-dispatch", daemon=True)
                     self.thread.start()
-        self.queue.put(pending)
-        return pending.done
+        parcel = Parcel(jobs)
+        self.queue.put(parcel)
+        return parcel.done
 
     def stop(self) -> None:
         """Send what is waiting, then end the thread."""
@@ -90,8 +107,8 @@ class Dispatcher:
             first = self.queue.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < MAX_BATCH:
+            parcels, size = [first], len(first.jobs)
+            while size < MAX_BATCH:
                 try:
                     item = self.queue.get_nowait()
                 except queue.Empty:
@@ -99,15 +116,20 @@ class Dispatcher:
                 if item is None:
                     self.queue.put(None)  # stop after this batch
                     break
-                batch.append(item)
+                parcels.append(item)
+                size += len(item.jobs)
             try:
-                self._send(batch)
+                sent = self._send([p for parcel in parcels for p in parcel.jobs])
             except BaseException as exc:  # never leave a request waiting forever
-                for p in batch:
-                    if not p.done.done():
-                        p.done.set_exception(exc)
+                for parcel in parcels:
+                    if not parcel.done.done():
+                        parcel.done.set_exception(exc)
+                continue
+            for parcel in parcels:
+                parcel.done.set_result({p.job_id for p in parcel.jobs} & sent)
 
-    def _send(self, batch: list[Pending]) -> None:
+    def _send(self, batch: list[Pending]) -> set[str]:
+        """Send the batch's messages and clear their entries; return the ids of those both sent and cleared."""
         sent: list[tuple[Pending, str]] = []
         if isinstance(self.enqueuer.broker, RedisBroker) and len(batch) > 1:
             try:
@@ -121,11 +143,7 @@ class Dispatcher:
                     sent.append((p, p.context.run(self.enqueuer.enqueue, message, p.agent)))
                 except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
                     log.warning("dispatch.deferred", job_id=p.job_id, error=type(exc).__name__)
-        marked = bool(sent) and self._mark(sent)
-        done = {p.job_id for p, _ in sent} if marked else set()
-        for p in batch:
-            if not p.done.done():
-                p.done.set_result(p.job_id in done)
+        return {p.job_id for p, _ in sent} if sent and self._mark(sent) else set()
 
     def _mark(self, sent: list[tuple[Pending, str]]) -> bool:
         """Clear the sent jobs' outbox entries (compare-and-clear, as ``mark_dispatched``) in one transaction."""

@@ -10,7 +10,7 @@ on the other routes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Request, Security
@@ -20,9 +20,9 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
-from producers.api.aio import AsyncGate, GroupCommit, TxRunner
+from producers.api.aio import AsyncGate, Coalescer, GroupCommit, TxRunner
 from producers.api.deps import MAX_KEY_LENGTH, Caller, bearer, get_caller
-from producers.api.dispatcher import Dispatcher
+from producers.api.dispatcher import Dispatcher, Pending
 from producers.api.errors import ApiError
 from producers.api.keycache import KeyCache, KnownKey
 from workers.broker import Enqueuer
@@ -31,7 +31,7 @@ from workers.store.keys import hash_key
 
 @dataclass
 class HotPath:
-    """The hot path's resources: transaction runner, group commit, throttle gate, key cache and dispatcher."""
+    """The hot path's resources: transaction runner, group commit, throttle gate, key cache, dispatcher."""
 
     engine: Engine
     runner: TxRunner
@@ -39,6 +39,17 @@ class HotPath:
     gate: AsyncGate
     keys: KeyCache
     dispatcher: Dispatcher
+    #: The requests' committed jobs handed to the dispatcher together: one wake-up per batch, not per job.
+    sends: Coalescer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sends = Coalescer(self._send_many, self._send_one)
+
+    async def _send_many(self, items: list[tuple[Pending]]) -> list[bool]:
+        return await self.dispatcher.send_many([p for (p,) in items])
+
+    async def _send_one(self, pending: Pending) -> bool:
+        return (await self.dispatcher.send_many([pending]))[0]
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine, enqueuer: Enqueuer) -> HotPath:

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from config.messages import JobCreate, JobPublic
 from producers.api.deps import Caller
+from producers.api.dispatcher import Pending
 from producers.api.errors import ApiError
 from producers.api.hotpath import HotPath, authenticate, refuse_revoked
 from producers.api.routes.jobs import validate_job, validate_requirements, validate_run_at
@@ -50,8 +51,8 @@ async def create(req: JobCreate, request: Request,
         raise await refuse_revoked(request, key_hash) from None
     # a scheduled job is enqueued by the scheduler when due; a queued one was committed with its outbox
     # entry: if the broker is down now, a relay sends it when it is back
-    if status == 202 and job["status"] == "queued" and await hot.dispatcher.send(
-            job["id"], job["workspace_id"], job["agent"], job["dispatch_at"]):
+    if status == 202 and job["status"] == "queued" and await hot.sends.call(
+            Pending(job["id"], job["workspace_id"], job["agent"], job["dispatch_at"])):
         job["dispatch_at"] = None
     return JSONResponse(job_store.to_public(Job(**job)).model_dump(mode="json"), status_code=status)
 
