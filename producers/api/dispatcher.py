@@ -71,6 +71,8 @@ class Dispatcher:
         self.queue: queue.SimpleQueue[Parcel | None] = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
+        #: The broker's dispatch script is known to Redis (loaded once, not checked per pipeline).
+        self.script_loaded = False
 
     async def send(self, job_id: str, workspace: str, agent: str, entry: datetime) -> bool:
         """Send a committed job's message; True once sent and its entry cleared, False if deferred to a relay."""
@@ -133,8 +135,9 @@ class Dispatcher:
         sent: list[tuple[Pending, str]] = []
         if isinstance(self.enqueuer.broker, RedisBroker) and len(batch) > 1:
             try:
-                sent = _enqueue_pipelined(self.enqueuer.broker, batch)
+                sent = self._enqueue_pipelined(self.enqueuer.broker, batch)
             except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the jobs
+                self.script_loaded = False  # Redis may have restarted without its scripts
                 log.warning("dispatch.deferred", jobs=len(batch), error=type(exc).__name__)
         else:
             for p in batch:
@@ -152,7 +155,8 @@ class Dispatcher:
             params: dict[str, Any] = {"jid": [p.job_id for p, _ in sent], "entry": [p.entry for p, _ in sent],
                                       "mid": [mid for _, mid in sent], "now": now}
             try:
-                with self.engine.begin() as conn:
+                # one statement, atomic by itself: autocommit saves the BEGIN and COMMIT round trips
+                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                     conn.exec_driver_sql(_MARK_PG, params)
             except Exception as exc:  # noqa: BLE001 - as below
                 log.warning("dispatch.mark_failed", jobs=len(sent), error=type(exc).__name__)
@@ -170,39 +174,43 @@ class Dispatcher:
         return True
 
 
+    def _enqueue_pipelined(self, broker: RedisBroker, batch: list[Pending]) -> list[tuple[Pending, str]]:
+        """Send a batch's messages to Redis in one pipelined round trip; return (job, redis message id) pairs.
+
+        Why not ``Enqueuer.enqueue`` per job: each is a Lua call and a round trip of its own, which profiling
+        showed was the dispatcher's largest cost at 1,500 submissions/s. This is ``RedisBroker.enqueue``
+        (dramatiq 2.2, pinned) with its script queued on a pipeline: the same message, the same middleware
+        hooks (run under each request's context, so tracing continues), the same ``dispatch`` script call.
+        """
+        messages: list[tuple[Pending, dramatiq.Message[Any]]] = []
+        for p in batch:
+            spec = agent(p.agent)
+            message: dramatiq.Message[Any] = dramatiq.Message(
+                queue_name=spec.queue, actor_name=spec.actor_name, args=(),
+                kwargs=JobMessage(job_id=p.job_id, workspace=p.workspace).model_dump(mode="json"),
+                options={"redis_message_id": new_message_id()}, message_id=new_message_id())
+            p.context.run(broker.emit_before, "enqueue", message, None)
+            messages.append((p, message))
+        script = broker.scripts["dispatch"]
+        if not self.script_loaded:  # a pipeline with ``client=pipe`` scripts would ask SCRIPT EXISTS every time
+            broker.client.script_load(script.script)
+            self.script_loaded = True
+        with broker.client.pipeline(transaction=False) as pipe:
+            # every command is the same EVALSHA: after a Redis restart all fail NOSCRIPT together, none sent
+            for _, message in messages:
+                pipe.evalsha(script.sha, 1, broker.namespace, "enqueue", current_millis(), message.queue_name,
+                             broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
+                             broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
+                             message.options["redis_message_id"], message.encode())
+            pipe.execute()
+        for p, message in messages:
+            p.context.run(broker.emit_after, "enqueue", message, None)
+        return [(p, str(message.options["redis_message_id"])) for p, message in messages]
+
+
 #: The compare-and-clear of :meth:`Dispatcher._mark` for a whole batch (PostgreSQL).
 _MARK_PG = """
 UPDATE jobs SET dispatch_at = NULL, message_id = v.mid, updated_at = %(now)s
 FROM unnest(%(jid)s::text[], %(entry)s::timestamptz[], %(mid)s::text[]) AS v(jid, entry, mid)
 WHERE jobs.id = v.jid AND jobs.dispatch_at = v.entry
 """
-
-
-def _enqueue_pipelined(broker: RedisBroker, batch: list[Pending]) -> list[tuple[Pending, str]]:
-    """Send a batch's messages to Redis in one pipelined round trip; return (job, redis message id) pairs.
-
-    Why not ``Enqueuer.enqueue`` per job: each is a Lua call and a round trip of its own, which profiling
-    showed was the dispatcher's largest cost at 1,500 submissions/s. This is ``RedisBroker.enqueue``
-    (dramatiq 2.2, pinned) with its script queued on a pipeline: the same message, the same middleware
-    hooks (run under each request's context, so tracing continues), the same ``dispatch`` script call.
-    """
-    messages: list[tuple[Pending, dramatiq.Message[Any]]] = []
-    for p in batch:
-        spec = agent(p.agent)
-        message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=spec.queue, actor_name=spec.actor_name, args=(),
-            kwargs=JobMessage(job_id=p.job_id, workspace=p.workspace).model_dump(mode="json"),
-            options={"redis_message_id": new_message_id()}, message_id=new_message_id())
-        p.context.run(broker.emit_before, "enqueue", message, None)
-        messages.append((p, message))
-    script = broker.scripts["dispatch"]
-    with broker.client.pipeline(transaction=False) as pipe:
-        for _, message in messages:
-            script(keys=[broker.namespace], client=pipe, args=[
-                "enqueue", current_millis(), message.queue_name, broker.broker_id, broker.heartbeat_timeout,
-                broker.dead_message_ttl, broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
-                message.options["redis_message_id"], message.encode()])
-        pipe.execute()
-    for p, message in messages:
-        p.context.run(broker.emit_after, "enqueue", message, None)
-    return [(p, str(message.options["redis_message_id"])) for p, message in messages]
