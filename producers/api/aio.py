@@ -95,8 +95,9 @@ class TxRunner:
 
 #: Most submissions in one group commit.
 MAX_BATCH = 128
-#: Group commits in flight at once per event loop (each on its own pooled connection).
-MAX_INFLIGHT = 2
+#: Batches in flight at once per event loop and kind: one lets the next batch grow while it runs (measured:
+#: 0.77 ms CPU per submission with one, 0.86-0.98 with two, at 16 concurrent clients).
+MAX_INFLIGHT = 1
 
 
 class _Waiting:
