@@ -23,7 +23,7 @@ from config.messages import JobCreate, JobPublic
 from producers.api.deps import Caller
 from producers.api.dispatcher import Pending
 from producers.api.errors import ApiError
-from producers.api.hotpath import HotPath, authenticate, refuse_revoked
+from producers.api.hotpath import OPENAPI_SECURITY, HotPath, authenticate, refuse_revoked
 from producers.api.routes.jobs import validate_job, validate_requirements, validate_run_at
 from producers.schemas import COMMON_ERRORS, errors
 from workers.store import jobs as job_store
@@ -37,7 +37,7 @@ class _Revoked(Exception):
     """The key was revoked since this process cached it (raised inside the transaction, answered 401)."""
 
 
-@router.post("", status_code=202, response_model=JobPublic,
+@router.post("", status_code=202, response_model=JobPublic, openapi_extra=OPENAPI_SECURITY,
              responses={200: {"model": JobPublic, "description": "The job an earlier request with the same "
                               "idempotency key created; nothing was enqueued."}, **errors(404, 409, 501, 503)})
 async def create(req: JobCreate, request: Request,
