@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from dramatiq.brokers.redis import RedisBroker
 from fastapi import Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -20,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from config.settings import Settings
 from producers.api.aio import AsyncGate, Coalescer, GroupCommit, TxRunner
 from producers.api.deps import MAX_KEY_LENGTH, Caller, bearer, get_caller
-from producers.api.dispatcher import Dispatcher, Pending
+from producers.api.dispatcher import Dispatcher, LoopSender, Pending
 from producers.api.errors import ApiError
 from producers.api.keycache import KeyCache, KnownKey
 from workers.broker import Enqueuer
@@ -37,17 +38,23 @@ class HotPath:
     gate: AsyncGate
     keys: KeyCache
     dispatcher: Dispatcher
-    #: The requests' committed jobs handed to the dispatcher together: one wake-up per batch, not per job.
+    #: On Redis and PostgreSQL the dispatcher's work is done on the event loop (no thread hand-over).
+    loop_sender: LoopSender | None = None
+    #: The requests' committed jobs sent together: one batch, not one send per job.
     sends: Coalescer = field(init=False)
 
     def __post_init__(self) -> None:
         self.sends = Coalescer(self._send_many, self._send_one)
 
     async def _send_many(self, items: list[tuple[Pending]]) -> list[bool]:
-        return await self.dispatcher.send_many([p for (p,) in items])
+        jobs = [p for (p,) in items]
+        # a lone job goes through ``Enqueuer.enqueue`` like every other sender; a batch in one round trip
+        if self.loop_sender is not None and len(jobs) > 1:
+            return await self.loop_sender.send_many(jobs)
+        return await self.dispatcher.send_many(jobs)
 
     async def _send_one(self, pending: Pending) -> bool:
-        return (await self.dispatcher.send_many([pending]))[0]
+        return (await self._send_many([(pending,)]))[0]
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine, enqueuer: Enqueuer) -> HotPath:
@@ -55,11 +62,17 @@ class HotPath:
         from producers.api.routes.submit import submit_in_tx, submit_many_in_tx
 
         runner = TxRunner(engine)
+        broker = enqueuer.broker
+        sender = LoopSender(broker, settings.transport_url, runner) if (
+            isinstance(broker, RedisBroker) and runner.native) else None
         return cls(engine=engine, runner=runner, commits=GroupCommit(runner, submit_in_tx, submit_many_in_tx),
-                   gate=AsyncGate(settings.redis_url), keys=KeyCache(), dispatcher=Dispatcher(engine, enqueuer))
+                   gate=AsyncGate(settings.redis_url), keys=KeyCache(), dispatcher=Dispatcher(engine, enqueuer),
+                   loop_sender=sender)
 
     async def close(self) -> None:
         """Close this event loop's connections and stop the dispatcher (it restarts on the next use)."""
+        if self.loop_sender is not None:
+            await self.loop_sender.close()
         await self.runner.close()
         await self.gate.close()
         await run_in_threadpool(self.dispatcher.stop)

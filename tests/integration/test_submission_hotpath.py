@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import timedelta
 
 import httpx
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from tests.integration.conftest import Stack
 from tests.integration.helpers import GOOD_MAILCHIMP, configure, new_key, submit
 from workers.store.keys import find_key, revoke_key
-from workers.store.models import AuditEvent, Event, Job
+from workers.store.models import AuditEvent, Event, Job, utcnow
 
 LIST = {"agent": "emmie", "integration": "mailchimp", "action": "list_campaigns", "params": {}}
 
@@ -154,3 +156,42 @@ def test_a_failed_batch_statement_fails_only_its_own_submission(stack: Stack) ->
     results = asyncio.run(go())
     assert results[:3] == [0, 10, 20] and results[4:] == [40, 50]
     assert isinstance(results[3], ValueError) and str(results[3]) == "row 3 refused"
+
+
+def test_a_batch_sent_while_the_broker_is_down_keeps_every_outbox_entry(stack: Stack) -> None:
+    """The hot path's in-loop sender (Redis broker, PostgreSQL): Redis unreachable, nothing is sent and no
+    entry is cleared, so the relay sends those jobs later; Redis back, the same jobs are sent and cleared."""
+    from dramatiq.brokers.redis import RedisBroker
+
+    from producers.api.aio import TxRunner
+    from producers.api.dispatcher import LoopSender, Pending
+
+    if not isinstance(stack.broker, RedisBroker) or stack.engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        return  # the dispatcher thread sends (its deferral: test_jobs' broker-down test)
+    key = new_key(stack)
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP, connect=False, key=key)
+    # scheduled an hour ahead: committed with no message sent, then given an outbox entry as if queued
+    later = (utcnow() + timedelta(hours=1)).isoformat()
+    ids = [stack.api.post("/api/jobs", json={**LIST, "run_at": later}, headers=stack.headers(key)).json()["id"]
+           for _ in range(3)]
+    entry = utcnow()
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        s.execute(update(Job).where(Job.id.in_(ids)).values(dispatch_at=entry))  # type: ignore[attr-defined]
+        s.commit()
+    jobs = [Pending(i, stack.workspace, "emmie", entry) for i in ids]
+    runner = TxRunner(stack.engine)  # type: ignore[arg-type]
+
+    async def send(url: str) -> list[bool]:
+        sender = LoopSender(stack.broker, url, runner)  # type: ignore[arg-type]
+        try:
+            return await sender.send_many(jobs)
+        finally:
+            await sender.close()
+            await runner.close()
+
+    assert asyncio.run(send("redis://127.0.0.1:1/0")) == [False] * 3
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        assert all((j := s.get(Job, i)) is not None and j.dispatch_at is not None and not j.message_id for i in ids)
+    assert asyncio.run(send(stack.settings.transport_url)) == [True] * 3
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        assert all((j := s.get(Job, i)) is not None and j.dispatch_at is None and j.message_id for i in ids)
