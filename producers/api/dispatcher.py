@@ -6,6 +6,10 @@ takes every job waiting at that moment, sends each message (the broker clients a
 then clears all their outbox entries in one transaction: one commit per batch instead of one per
 submission. If the broker is down, a job keeps its entry and a relay sends it when the broker is
 back (:func:`workers.dispatch.relay_once`); if the process dies first, the same.
+
+With a Redis broker and PostgreSQL, the hot path sends its batches itself on the event loop
+(:class:`LoopSender`: one pipelined round trip, one statement); a lone job still goes through
+``Enqueuer.enqueue`` on this thread, like every other sender.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ integration's state and any job with the same idempotency key, validate the requ
 catalog and insert the job with its outbox entry, its event and its audit row. On PostgreSQL that is
 group-committed (:class:`producers.api.aio.GroupCommit`): the submissions that arrive while a batch is
 in flight share one lookup and one insert statement, each answered only after its own row committed.
-Then the message is sent by the dispatcher thread, which clears outbox entries in batches. No ORM
-session, no thread pool hop on PostgreSQL.
+Then the messages of the jobs committed together are sent together and their outbox entries cleared
+in one statement (:mod:`producers.api.dispatcher`: on the event loop with Redis and PostgreSQL, else
+by the dispatcher thread). No ORM session, no thread pool hop on PostgreSQL.
 """
 
 from __future__ import annotations
