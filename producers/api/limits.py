@@ -51,7 +51,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
+        declared = next((v for k, v in scope.get("headers") or () if k == b"content-length"), None)
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             return await self._refuse(send)
         seen, started, refused = 0, False, False

@@ -1,0 +1,77 @@
+"""The API row alone: CPU of the API process per submission, over several rounds, optionally profiled.
+
+Why a harness of its own: ``bench/perf.py --only drain`` also drains every job through workers, which
+takes minutes and shares the two cores with the API; this one only submits (16 concurrent keep-alive
+clients, as the API row), so a change to the hot path is measured in seconds. No worker runs: the
+queued messages stay on the broker and the rows are deleted between rounds.
+
+Usage: ``python bench/api_cpu.py [--jobs 2000] [--rounds 3] [--profile out.txt]`` (``--profile``: py-spy
+samples the API process during the last round, in its ``raw`` folded format, when py-spy is installed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.http_load import run_clients  # noqa: E402
+from bench.procs import cpu_seconds  # noqa: E402
+from bench.throughput import Env, sintra_key  # noqa: E402
+
+BODY = {"agent": "emmie", "integration": "mailchimp", "action": "list_campaigns", "params": {"limit": 11}}
+
+
+def round_(env: Env, key: str, pid: int, n: int, concurrency: int) -> tuple[float, float]:
+    """Submit ``n`` jobs; return (jobs/s, API CPU ms per job)."""
+    cpu0 = cpu_seconds(pid)
+    wall, _, statuses = asyncio.run(run_clients(env.api, key, [("POST", "/api/jobs", BODY)] * n,
+                                                concurrency=concurrency))
+    cpu = (cpu_seconds(pid) - cpu0) * 1000 / n
+    bad = [s for s in statuses if s != 202]
+    if bad:
+        print(f"  warning: {len(bad)} of {n} submissions answered {sorted(set(bad))}", flush=True)
+    with psycopg.connect(env.db_url, autocommit=True) as c:
+        c.execute("DELETE FROM audit_events; DELETE FROM events; DELETE FROM jobs WHERE kind = 'action'")
+    return n / wall, cpu
+
+
+def main() -> None:
+    """Run the rounds and print each round's figures."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--profile", default="", help="write a py-spy profile of the last round here")
+    args = ap.parse_args()
+    env = Env(sim_module="tests.faults.simserver")
+    try:
+        key = sintra_key(env)
+        pid = env.api_pids[env.api]
+        round_(env, key, pid, 200, args.concurrency)  # warm up: key cache, pools, imports
+        for i in range(args.rounds):
+            spy = None
+            if args.profile and i == args.rounds - 1 and shutil.which("py-spy"):
+                spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
+                                        "--output", args.profile, "--nonblocking"], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+            rate, cpu = round_(env, key, pid, args.jobs, args.concurrency)
+            if spy is not None:
+                spy.send_signal(2)
+                spy.wait(30)
+            print(f"round {i + 1}: {rate:.0f} jobs/s; API CPU {cpu:.2f} ms/job = {1000 / cpu:.0f}/s per core",
+                  flush=True)
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    main()
