@@ -115,7 +115,7 @@ class ShardedTransport(httpx.BaseTransport):
 
 
 #: Connections per pool of a :class:`ShardedTransport`.
-SHARD = 8
+SHARD = 4
 
 
 def egress_transport(provider_urls: dict[str, str], root: str = "", *, concurrency: int = 8) -> httpx.BaseTransport:
