@@ -59,6 +59,14 @@ def wake_key(namespace: str, queue: str) -> str:
     return f"{namespace}:{queue}.wake"
 
 
+def queue_wakes(pipe: Any, namespace: str, queues: list[str]) -> None:
+    """Add to a Redis pipeline one wake-up per message sent to each of ``queues`` (a queue per message)."""
+    for queue in dict.fromkeys(queues):
+        key = wake_key(namespace, queue)
+        pipe.lpush(key, *[b"1"] * min(queues.count(queue), WAKE_TOKENS))
+        pipe.ltrim(key, 0, WAKE_TOKENS - 1)
+
+
 class _WakingConsumer(_RedisConsumer):
     """dramatiq's Redis consumer, woken by the enqueue instead of polling (pickup latency, idle CPU).
 
@@ -123,10 +131,8 @@ class WakingRedisBroker(RedisBroker):
 
     def wake(self, queue_name: str) -> None:
         """Wake one idle consumer of ``queue_name`` (a capped list of tokens; one round trip)."""
-        key = wake_key(self.namespace, queue_name)
         with self.client.pipeline(transaction=False) as pipe:
-            pipe.lpush(key, b"1")
-            pipe.ltrim(key, 0, WAKE_TOKENS - 1)
+            queue_wakes(pipe, self.namespace, [queue_name])
             pipe.execute()
 
 
@@ -178,8 +184,7 @@ class Enqueuer:
             with client.pipeline(transaction=True) as pipe:
                 pipe.hset(f"{namespace}:{spec.queue}.msgs", rid, message.encode())
                 pipe.lpush(f"{namespace}:{spec.queue}", rid)
-                pipe.lpush(wake_key(namespace, spec.queue), b"1")
-                pipe.ltrim(wake_key(namespace, spec.queue), 0, WAKE_TOKENS - 1)
+                queue_wakes(pipe, namespace, [spec.queue])
                 pipe.execute()
             self.broker.emit_after("enqueue", message, None)
             return rid

@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from config.catalog import agent
 from config.messages import JobMessage
 from producers.api.aio import PerLoop
-from workers.broker import Enqueuer, new_message_id
+from workers.broker import Enqueuer, new_message_id, queue_wakes
 from workers.store.models import Job, utcnow
 
 log = structlog.get_logger("sintra.dispatch")
@@ -191,6 +191,7 @@ class Dispatcher:
             # every command is the same EVALSHA: after a Redis restart all fail NOSCRIPT together, none sent
             for _, message in messages:
                 pipe.evalsha(*_dispatch_args(broker, message))
+            queue_wakes(pipe, broker.namespace, [m.queue_name for _, m in messages])
             pipe.execute()
         return _after_enqueue(broker, messages)
 
@@ -223,6 +224,7 @@ class LoopSender:
             async with client.pipeline(transaction=False) as pipe:
                 for _, message in messages:  # all fail together after a Redis restart: none sent
                     pipe.evalsha(*_dispatch_args(self.broker, message))
+                queue_wakes(pipe, self.broker.namespace, [m.queue_name for _, m in messages])
                 await pipe.execute()
             sent = _after_enqueue(self.broker, messages)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the jobs

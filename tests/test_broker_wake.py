@@ -1,0 +1,94 @@
+"""The Redis consumer is woken by the enqueue (workers/broker.py), on real Redis.
+
+An idle consumer blocks on the queue's wake-up list for up to its timeout; these tests give it a timeout
+of 5 s and require the message well before that, so a consumer that still polled would fail them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+import dramatiq
+import redis
+
+from workers.broker import WAKE_TOKENS, WakingRedisBroker, queue_wakes, wake_key
+
+URL = os.environ.get("SINTRA_REDIS_URL", "redis://127.0.0.1:6379/14")
+TIMEOUT_MS = 5000
+
+
+def _broker() -> tuple[WakingRedisBroker, str]:
+    broker = WakingRedisBroker(url=URL, namespace=f"wake-test-{uuid.uuid4().hex[:8]}")
+    queue = "q"
+    broker.declare_queue(queue)
+    return broker, queue
+
+
+def _message(queue: str) -> dramatiq.Message[Any]:
+    return dramatiq.Message(queue_name=queue, actor_name="a", args=(), kwargs={}, options={},
+                            message_id=str(uuid.uuid4()))
+
+
+def _receive(consumer: Any, out: list[tuple[float, Any]], stop: threading.Event) -> None:
+    while not stop.is_set():
+        message = next(consumer)
+        if message is not None:
+            out.append((time.monotonic(), message))
+            return
+
+
+def test_an_idle_consumer_gets_a_new_message_without_waiting_out_its_timeout() -> None:
+    broker, queue = _broker()
+    consumer = broker.consume(queue, prefetch=4, timeout=TIMEOUT_MS)
+    waits = []
+    for _ in range(2):  # a polling consumer could hit the moment once by chance, hardly twice
+        got: list[tuple[float, Any]] = []
+        stop = threading.Event()
+        t = threading.Thread(target=_receive, args=(consumer, got, stop))
+        t.start()
+        time.sleep(2.5)  # the consumer found nothing and waits (a polling one has backed off for seconds)
+        sent_at = time.monotonic()
+        broker.enqueue(_message(queue))
+        t.join(TIMEOUT_MS / 1000 + 2)
+        stop.set()
+        assert got, "the consumer never got the message"
+        waits.append(got[0][0] - sent_at)
+        consumer.ack(got[0][1])
+    assert max(waits) < 0.3, f"picked up after {waits} s: the consumer waited out a backoff"
+    broker.client.delete(*broker.client.keys(f"{broker.namespace}:*"))
+
+
+def test_a_full_consumer_takes_the_next_message_when_a_slot_is_acked() -> None:
+    broker, queue = _broker()
+    consumer = broker.consume(queue, prefetch=1, timeout=TIMEOUT_MS)
+    broker.enqueue(_message(queue))
+    first = next(consumer)
+    while first is None:
+        first = next(consumer)
+    broker.enqueue(_message(queue))  # the consumer holds its prefetch: it must wait for the ack
+    got: list[tuple[float, Any]] = []
+    stop = threading.Event()
+    t = threading.Thread(target=_receive, args=(consumer, got, stop))
+    t.start()
+    time.sleep(0.5)
+    acked_at = time.monotonic()
+    consumer.ack(first)
+    t.join(TIMEOUT_MS / 1000 + 2)
+    stop.set()
+    assert got and got[0][0] - acked_at < 1.0
+    broker.client.delete(*broker.client.keys(f"{broker.namespace}:*"))
+
+
+def test_wake_tokens_are_capped() -> None:
+    client = redis.Redis.from_url(URL)
+    ns = f"wake-test-{uuid.uuid4().hex[:8]}"
+    with client.pipeline() as pipe:
+        queue_wakes(pipe, ns, ["a"] * (WAKE_TOKENS + 10) + ["b", "b"])
+        pipe.execute()
+    assert client.llen(wake_key(ns, "a")) == WAKE_TOKENS
+    assert client.llen(wake_key(ns, "b")) == 2
+    client.delete(wake_key(ns, "a"), wake_key(ns, "b"))
