@@ -145,13 +145,13 @@ def row_io(env: Env, key: str, out: Rows, latency: float, threads: list[int], ge
     """Drain through a provider stand-in answering in ``latency`` s (``bench/standin.py``, in front of the
     simulator): 1 process x each of ``threads`` (Sintra: that many jobs in flight; bare dramatiq: threads),
     then 1 process x each of ``gevent`` jobs in flight (Sintra's default mode; bare: dramatiq-gevent)."""
-    from bench.throughput import _port
+    from bench.throughput import _port, _wait
 
     port = _port()
     standin = f"http://127.0.0.1:{port}"
     env.start([sys.executable, "-m", "bench.standin", "--port", str(port), "--upstream", env.sim,
                "--latency", str(latency)])
-    _wait_up(f"{standin}/_sim/calls")
+    _wait(f"{standin}/_sim/calls")
     urls = {"SINTRA_PROVIDER_ROOT": standin, "BENCH_PROVIDER_URL": standin + root_base_path("mailchimp")}
     for t, green in [*((t, False) for t in threads), *((t, True) for t in gevent)]:
         n = max(200, 16 * t)
@@ -168,17 +168,6 @@ def row_io(env: Env, key: str, out: Rows, latency: float, threads: list[int], ge
         out.add(f"provider answering in {latency * 1000:.0f} ms, 1 process, {shape} (N={n})",
                 f"{s:.1f} jobs/s", f"{b:.1f} jobs/s",
                 TARGETS["io_default"] if green else TARGETS.get(f"io{t}", "-"))
-
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer")
 
 
 def row_pickup(env: Env, key: str, out: Rows, *, broker: str, probes: int, rate: float, load: float) -> None:
