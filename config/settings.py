@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=256, ge=1, le=4096)
     #: Database connections a worker process keeps (its jobs hold one for a statement at a time, so a
     #: few serve hundreds of jobs in flight), plus one each for its heartbeat and relay/sweeper loops.
-    worker_db_connections: int = Field(default=12, ge=1, le=200)
+    worker_db_connections: int = Field(default=8, ge=1, le=200)
     #: The message transport: ``redis://...`` (default: ``redis_url``) or ``amqp://...`` (RabbitMQ).
     broker_url: str = ""
     #: Seconds between a worker process's heartbeats; each renews the leases of its running jobs.
