@@ -16,7 +16,9 @@ broker = RabbitmqBroker(url=_url) if _url.startswith("amqp") else RedisBroker(ur
 dramatiq.set_broker(broker)
 _client = httpx.Client(base_url=os.environ["BENCH_PROVIDER_URL"], timeout=30, auth=("any", "benchkey-us21"),
                        limits=httpx.Limits(max_connections=256, max_keepalive_connections=256))
-_results = redis.Redis.from_url(os.environ["BENCH_REDIS_URL"])
+# blocking pool: under dramatiq-gevent hundreds of greenlets record at once (redis-py caps a pool at 100)
+_results = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(os.environ["BENCH_REDIS_URL"],
+                                                                             max_connections=64, timeout=30))
 
 
 @dramatiq.actor(queue_name="bare", max_retries=0)

@@ -259,7 +259,7 @@ def main() -> None:
         if "drain" in only:
             row_drain(env, key, out, args.jobs)
         if "io" in only:
-            row_io(env, key, out, args.latency, [int(t) for t in args.threads.split(",")],
+            row_io(env, key, out, args.latency, [int(t) for t in args.threads.split(",") if t],
                    [int(t) for t in args.gevent.split(",") if t])
         for broker in ("pickup", "rabbitmq"):
             if broker in only:

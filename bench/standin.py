@@ -69,7 +69,8 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.2, help="seconds every answer waits")
     args = ap.parse_args()
     uvicorn.run(StandIn(args.upstream, args.latency), host="127.0.0.1", port=args.port, log_level="warning",
-                access_log=False, backlog=4096, lifespan="off")
+                access_log=False, backlog=4096, lifespan="off",
+                timeout_keep_alive=60)  # longer than the clients' keep-alive: no close races
 
 
 if __name__ == "__main__":
