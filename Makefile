@@ -31,7 +31,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 test: lint browser
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=25
 
 bench: install
 	$(PY) bench/throughput.py

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.requests import Request
 
 Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
 #: Response headers not replayed (the server sets its own framing).
@@ -33,12 +34,7 @@ class StandIn:
         self.client: httpx.AsyncClient | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
+        body = await Request(scope, receive).body()
         headers = dict(scope["headers"])
         key = (scope["method"].encode(), scope["raw_path"], scope["query_string"], headers.get(b"authorization", b""))
         await asyncio.sleep(self.latency)

@@ -25,6 +25,7 @@ from collections import Counter
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
 
 from simulator.app import create_app
 from simulator.control import FaultSpec
@@ -72,12 +73,7 @@ class FaultWrapper:
         return None
 
     async def _control(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
+        body = await Request(scope, receive).body()
         data = json.loads(body or b"{}")
         now, path = time.monotonic(), scope["path"]
         if path == "/_faults/window":
