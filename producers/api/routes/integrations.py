@@ -144,6 +144,11 @@ def _connect_threads() -> CapacityLimiter:
     them, and 40 threads' worth of connects shared the GIL with it: another workspace's GET /api/jobs
     took 150-300 ms. A connect is a slow call by nature (it waits on the provider), so its own work
     queuing behind a few threads costs it little, and the rest of the API keeps its pool.
+
+    Safe only because a connect waits for these tokens holding no database connection (``get_caller``
+    ends its transaction; the start commits; each poll opens its own session). A connect queued here
+    with a connection would starve the few threads here of the pool: without that, a GET waited out
+    the pool's 30 s timeout.
     """
     try:
         return _connect_limiter.get()
