@@ -71,7 +71,20 @@ def get_caller(request: Request, session: SessionDep,
     rate limit.
 
     An address that failed authentication too often is refused before its key is even looked up.
+
+    The lookup's transaction ends here, so its connection goes back to the pool at once: the handler
+    usually runs on another turn of the thread pool, and a request that held a connection while it
+    queued for a thread took it from requests already on one (60 connects sent at once held most of
+    the pool idle in transaction while other requests' threads waited for a connection). The handler's
+    first statement checks one out again.
     """
+    try:
+        return _authenticate(request, session)
+    finally:
+        session.rollback()  # nothing to keep: authentication only reads
+
+
+def _authenticate(request: Request, session: Session) -> Caller:
     settings: Settings = request.app.state.settings
     throttle: Throttle = request.app.state.throttle
     ip = request.client.host if request.client else "unknown"

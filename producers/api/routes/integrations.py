@@ -6,8 +6,10 @@ import asyncio
 import time
 from typing import Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
 from sqlmodel import Session, col
@@ -106,16 +108,19 @@ async def connect(agent_id: str, integration_id: str, caller: CallerDep, session
                   enqueuer: EnqueuerDep, settings: SettingsDep) -> JSONResponse:
     """Run the provider's test call from the agent's worker; answer within a bounded time, else 202.
 
-    Async: the wait is an ``asyncio.sleep`` between short database reads in the thread pool, so any
-    number of connects waiting on a hung provider hold no API thread and stall no other request.
+    Async: the wait is an ``asyncio.sleep`` between short database reads, so any number of connects
+    waiting on a hung provider hold no API thread. Those reads and the start run on connect's own few
+    threads (:func:`_connect_threads`), so a burst of connects cannot take the thread pool from other
+    requests.
     """
-    job = await run_in_threadpool(_start_connect, agent_id, integration_id, caller, session, enqueuer)
+    job = await anyio.to_thread.run_sync(_start_connect, agent_id, integration_id, caller, session, enqueuer,
+                                         limiter=_connect_threads())
     deadline = time.monotonic() + settings.connect_wait_seconds
     pause = CONNECT_POLL_FIRST
     while time.monotonic() < deadline:
         await asyncio.sleep(pause)
         pause = min(pause * 2, CONNECT_POLL_MAX)
-        current = await run_in_threadpool(_reread, session, job.id)
+        current = await anyio.to_thread.run_sync(_reread, session, job.id, limiter=_connect_threads())
         if current is not None and current.status in ("succeeded", "failed"):
             return JSONResponse(_connect_outcome(current))
     return JSONResponse({"status": "pending", "job_id": job.id, "poll": f"/api/jobs/{job.id}",
@@ -126,6 +131,31 @@ async def connect(agent_id: str, integration_id: str, caller: CallerDep, session
 #: Connect's polling of the job: first after 20 ms, doubling up to 500 ms (60 waiting connects: 120 reads/s).
 CONNECT_POLL_FIRST = 0.02
 CONNECT_POLL_MAX = 0.5
+#: Threads connect's database work (its start and its polls) may use at once, per event loop.
+CONNECT_THREADS = 4
+_connect_limiter: RunVar[CapacityLimiter] = RunVar("sintra_connect_limiter")
+
+
+def _connect_threads() -> CapacityLimiter:
+    """The capacity limiter of connect's thread work (one per event loop, like anyio's default one).
+
+    Why not the shared thread pool: its 40 tokens are handed out first come, first served, so 60 connects
+    sent at once (each a start, then a poll every 20 ms to 500 ms) queued every other request behind
+    them, and 40 threads' worth of connects shared the GIL with it: another workspace's GET /api/jobs
+    took 150-300 ms. A connect is a slow call by nature (it waits on the provider), so its own work
+    queuing behind a few threads costs it little, and the rest of the API keeps its pool.
+
+    Safe only because a connect waits for these tokens holding no database connection (``get_caller``
+    ends its transaction; the start commits; each poll opens its own session). A connect queued here
+    with a connection would starve the few threads here of the pool: without that, a GET waited out
+    the pool's 30 s timeout.
+    """
+    try:
+        return _connect_limiter.get()
+    except LookupError:
+        limiter = CapacityLimiter(CONNECT_THREADS)
+        _connect_limiter.set(limiter)
+        return limiter
 
 
 def _start_connect(agent_id: str, integration_id: str, caller: Any, session: Any, enqueuer: Any) -> Job:
