@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import anyio.to_thread
@@ -12,7 +11,7 @@ from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from config.catalog import AgentSpec, CatalogError, IntegrationSpec, agent, agents, integration
 from config.logging import register_secrets
@@ -108,29 +107,23 @@ async def connect(agent_id: str, integration_id: str, caller: CallerDep, session
                   enqueuer: EnqueuerDep, settings: SettingsDep) -> JSONResponse:
     """Run the provider's test call from the agent's worker; answer within a bounded time, else 202.
 
-    Async: the wait is an ``asyncio.sleep`` between short database reads, so any number of connects
-    waiting on a hung provider hold no API thread. Those reads and the start run on connect's own few
-    threads (:func:`_connect_threads`), so a burst of connects cannot take the thread pool from other
+    Async: a waiting connect holds no API thread and no connection; one poller per process reads every
+    waiting connect's job in one query (:class:`JobWaiter`). That read and the start run on connect's own
+    few threads (:func:`_connect_threads`), so a burst of connects cannot take the thread pool from other
     requests.
     """
     job = await anyio.to_thread.run_sync(_start_connect, agent_id, integration_id, caller, session, enqueuer,
                                          limiter=_connect_threads())
-    deadline = time.monotonic() + settings.connect_wait_seconds
-    pause = CONNECT_POLL_FIRST
-    while time.monotonic() < deadline:
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, CONNECT_POLL_MAX)
-        current = await anyio.to_thread.run_sync(_reread, session, job.id, limiter=_connect_threads())
-        if current is not None and current.status in ("succeeded", "failed"):
-            return JSONResponse(_connect_outcome(current))
+    finished = await _waiter(session.get_bind()).wait(job.id, settings.connect_wait_seconds)
+    if finished is not None:
+        return JSONResponse(_connect_outcome(finished))
     return JSONResponse({"status": "pending", "job_id": job.id, "poll": f"/api/jobs/{job.id}",
                          "message": f"the connection test did not finish within {settings.connect_wait_seconds:g} s"},
                         status_code=202)
 
 
-#: Connect's polling of the job: first after 20 ms, doubling up to 500 ms (60 waiting connects: 120 reads/s).
-CONNECT_POLL_FIRST = 0.02
-CONNECT_POLL_MAX = 0.5
+#: How often the poller reads the waiting connects' jobs: one query per interval, however many wait.
+CONNECT_POLL_INTERVAL = 0.05
 #: Threads connect's database work (its start and its polls) may use at once, per event loop.
 CONNECT_THREADS = 4
 _connect_limiter: RunVar[CapacityLimiter] = RunVar("sintra_connect_limiter")
@@ -177,14 +170,73 @@ def _start_connect(agent_id: str, integration_id: str, caller: Any, session: Any
     return job
 
 
-def _reread(session: Any, job_id: str) -> Job | None:
-    # a short session per poll: a waiting connect must not hold a pooled connection (60 waiting
-    # connects would otherwise drain the pool and stall every other request)
-    with Session(session.get_bind(), expire_on_commit=False) as s:
-        job = job_store.get_job(session=s, job_id=job_id)
-        if job is not None:
-            s.expunge(job)
-        return job
+class JobWaiter:
+    """Every connect waiting on its test job, answered by one poller: one query per interval for all of them.
+
+    Why not a poll per connect: 60 connects waiting on a hung provider, each polling on its own (every 20 ms
+    doubling to 500 ms), made 120-240 reads and thread hand-overs a second; here they make one read every
+    :data:`CONNECT_POLL_INTERVAL`, and the poller stops when nobody waits. A failed read (the database is
+    down) is raised in every connect waiting then, as their own read would have been.
+    """
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.waiting: dict[str, list[asyncio.Future[Job]]] = {}
+        self.task: asyncio.Task[None] | None = None
+
+    async def wait(self, job_id: str, timeout: float) -> Job | None:
+        """The job once it has succeeded or failed, or ``None`` after ``timeout`` seconds."""
+        future: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(job_id, []).append(future)
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self._poll())
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            return None
+        finally:
+            futures = self.waiting.get(job_id, [])
+            if future in futures:
+                futures.remove(future)
+            if not futures:
+                self.waiting.pop(job_id, None)
+
+    async def _poll(self) -> None:
+        while self.waiting:
+            await asyncio.sleep(CONNECT_POLL_INTERVAL)
+            ids = list(self.waiting)
+            if not ids:
+                break
+            try:
+                done = await anyio.to_thread.run_sync(self._finished, ids, limiter=_connect_threads())
+            except Exception as exc:  # noqa: BLE001 - handed to the waiting requests (503 by the error handlers)
+                for future in [f for i in ids for f in self.waiting.pop(i, [])]:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for job in done:
+                for future in self.waiting.pop(job.id, []):
+                    if not future.done():
+                        future.set_result(job)
+
+    def _finished(self, ids: list[str]) -> list[Job]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            jobs = list(s.exec(select(Job).where(col(Job.id).in_(ids), col(Job.status).in_(("succeeded", "failed")))))
+            s.expunge_all()
+            return jobs
+
+
+_waiters: RunVar[dict[Any, JobWaiter]] = RunVar("sintra_connect_waiters")
+
+
+def _waiter(engine: Any) -> JobWaiter:
+    """This event loop's waiter for ``engine`` (per loop, as the futures it holds are)."""
+    try:
+        waiters = _waiters.get()
+    except LookupError:
+        waiters = {}
+        _waiters.set(waiters)
+    return waiters.setdefault(engine, JobWaiter(engine))
 
 
 def _connect_outcome(job: Job) -> dict[str, Any]:
