@@ -11,6 +11,7 @@ finish with their connections open; jobs still running then are handed back.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from typing import Any
@@ -108,6 +109,14 @@ def boot(broker: Any, worker: Any = None) -> WorkerContext:
         maintenance = Maintenance(ctx.engine, ctx.enqueuer, ctx.settings)
         maintenance.start()
         _threads[key] = [maintenance, heartbeat]
+        if key in _owned:
+            # A worker process: what exists now (modules, the catalog, pools) lives as long as it does, so
+            # out of the collector's sight. Why: a full collection walks every tracked object, and under
+            # gevent every job of the process stands still meanwhile; measured, 60-170 ms each, about one
+            # per 10 s per process under load (the pickup p99 tail). Collected first: no garbage frozen.
+            # (Not for a context a test installed: its process is the test run, which must collect.)
+            gc.collect()
+            gc.freeze()
         log.info("worker.booted", worker_id=ctx.worker_id, queues=queues)
         return ctx
 
