@@ -67,3 +67,20 @@ def test_a_context_a_test_installed_is_not_frozen(calls: list[str]) -> None:
     finally:
         context._threads.pop(id(broker), None)
         context.install(broker, None)
+
+
+def test_a_worker_of_one_agent_imports_its_providers_and_the_vault_client_at_boot_not_at_its_first_job() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, workers.context as c\n"
+            "mods = ('hvac', 'workers.vault.client', 'workers.providers.mailchimp', 'workers.providers.hubspot',"
+            " 'workers.providers.zendesk')\n"
+            "c.warm_up(None)\n"
+            "print([m in sys.modules for m in mods])\n"
+            "c.warm_up('emmie')\n"
+            "print([m in sys.modules for m in mods])\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stderr
+    # a worker of every agent warms nothing (it would load every provider); emmie's: hers only, not zendesk
+    assert out.stdout.split("\n")[:2] == ["[False, False, False, False, False]", "[True, True, True, True, False]"]
