@@ -128,10 +128,10 @@ def warm_up(agent_id: str | None) -> None:
 
     Why: under gevent the first job's CPU stops every greenlet of the process; jobs picked up meanwhile
     waited 50-110 ms (the pickup p99 tail after a worker starts). Measured, hvac's import is ~45 ms of it,
-    a provider module ~4 ms. Not warmed: the HTTP pools (~80 ms for a pool's two SSL contexts, but ~3 MB
-    each: one per provider base URL would cost more memory than the first job's wait is worth). Only for
-    one agent (a worker of every agent would load every provider: memory). Best effort: what fails here,
-    the job meets and reports.
+    a provider module ~4 ms. (The HTTP pools were the larger part, a TLS context each; they share one now,
+    see :func:`workers.egress.tls_context`, so a pool is cheap to build on first use.) Only for one agent
+    (a worker of every agent would load every provider: memory). Best effort: what fails here, the job
+    meets and reports.
     """
     if not agent_id:
         return
