@@ -8,7 +8,8 @@ Rows (``--only`` picks some, comma-separated; the default runs all in about 4-5 
   waits, then replays the simulator's answer. 1 process with 8, 64 and 128 jobs in flight (bare dramatiq:
   that many threads), then with 256 in flight, Sintra's default, against bare dramatiq-gevent.
 * ``pickup``: enqueue -> start latency p50/p99 of probe jobs paced at 20/s, idle and under a background
-  load of ``--load-rate`` jobs/s, on Redis; ``rabbitmq``: the same on RabbitMQ (a private vhost).
+  load of ``--load-rate`` jobs/s, on Redis; ``rabbitmq``: the same on RabbitMQ (a private vhost). Both first
+  print the idle CPU of the busiest worker process (its wake-ups must not come from polling).
 * ``connect``: 60 concurrent ``connect`` calls to a hung provider while another workspace's
   ``GET /api/jobs`` is timed (p50/p99/max).
 
@@ -184,6 +185,14 @@ def row_pickup(env: Env, key: str, out: Rows, *, broker: str, probes: int, rate:
         ENV_PIDS.update(env.api_pids)
     sintra = start_worker(env, True, 2, 8, **extra)
     bare = start_worker(env, False, 2, 8, BENCH_BROKER_URL=broker_url)
+    # both idle (a latency fix must not buy its wake-ups with polling): CPU of the busiest process over 5 s
+    pids = {"sintra": children(sintra.pid), "bare": children(bare.pid)}
+    before = {name: [cpu_seconds(p) for p in ps] for name, ps in pids.items()}
+    time.sleep(5)
+    idle = {name: max(cpu_seconds(p) - b0 for p, b0 in zip(ps, before[name], strict=True)) / 5 * 100
+            for name, ps in pids.items()}
+    out.add(f"idle CPU per worker process over 5 s, {broker} (busiest process)", f"{idle['sintra']:.1f} %",
+            f"{idle['bare']:.1f} %", TARGETS["idle"])
     seconds = probes / rate
     for label, load_n in (("idle", 0), (f"under {load:g}/s load", int(load * seconds))):
         threads = [threading.Thread(target=submit, args=(api, key, load_n), kwargs={"rate": load, "probe": False})

@@ -92,3 +92,34 @@ def test_wake_tokens_are_capped() -> None:
     assert client.llen(wake_key(ns, "a")) == WAKE_TOKENS
     assert client.llen(wake_key(ns, "b")) == 2
     client.delete(wake_key(ns, "a"), wake_key(ns, "b"))
+
+
+def test_a_woken_consumer_returns_the_message_from_the_call_it_was_waiting_in() -> None:
+    broker, queue = _broker()
+    consumer = broker.consume(queue, prefetch=4, timeout=TIMEOUT_MS)
+    got: list[Any] = []
+    t = threading.Thread(target=lambda: got.append(next(consumer)))
+    t.start()
+    time.sleep(0.5)  # the consumer found nothing and blocks on its wake-up list
+    broker.enqueue(_message(queue))
+    t.join(TIMEOUT_MS / 1000 + 2)
+    assert got and got[0] is not None, "woken, the consumer returned empty-handed instead of fetching"
+    consumer.ack(got[0])
+    broker.client.delete(*broker.client.keys(f"{broker.namespace}:*"))
+
+
+def test_an_enqueue_sends_the_message_and_one_wake_up_even_when_redis_lacks_the_script() -> None:
+    broker, queue = _broker()
+    # a script Redis has not seen (as after a Redis restart): the pipelined call fails NOSCRIPT first
+    source = broker.scripts["dispatch"].script
+    source = source if isinstance(source, bytes) else source.encode()
+    broker.scripts["dispatch"] = broker.client.register_script(source + f"\n-- {uuid.uuid4()}".encode())
+    for _ in range(2):  # without, then with the script loaded
+        sent = broker.enqueue(_message(queue))
+        consumer = broker.consume(queue, prefetch=4, timeout=TIMEOUT_MS)
+        message = next(consumer)
+        assert message is not None and message.message_id == sent.message_id
+        consumer.ack(message)
+    # a token per send, the failed attempt's too (each consumer found its message at once, taking none)
+    assert broker.client.llen(wake_key(broker.namespace, queue)) == 3
+    broker.client.delete(*broker.client.keys(f"{broker.namespace}:*"))

@@ -16,8 +16,10 @@ import dramatiq
 import redis
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
+from dramatiq.common import current_millis
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
+from redis.exceptions import NoScriptError
 
 from config.catalog import agent, agents
 from config.messages import JobMessage
@@ -111,8 +113,10 @@ class _WakingConsumer(_RedisConsumer):
                     return None
                 self.message_cache = self.broker.do_fetch(self.queue_name,
                                                           self.prefetch - self.outstanding_message_count)
-                if not self.message_cache:
-                    self.broker.client.blpop([self._wake], timeout=self.timeout / 1000)
+                # woken, fetch at once (a return would cost the consumer thread a loop first); timed out,
+                # return so that the consumer thread looks at its flags (stop, pause)
+                if not self.message_cache and self.broker.client.blpop([self._wake],
+                                                                       timeout=self.timeout / 1000) is None:
                     return None
         except redis.ConnectionError as exc:
             raise ConnectionClosed(exc) from None
@@ -125,15 +129,32 @@ class WakingRedisBroker(RedisBroker):
         return _WakingConsumer(self, queue_name, prefetch, timeout)
 
     def do_enqueue(self, queue_name: str, message_id: str, data: bytes) -> Any:
-        result = self._dispatch("enqueue")(queue_name, message_id, data)
-        self.wake(queue_name)
-        return result
+        """dramatiq's ``enqueue`` script call and the wake-up in one pipelined round trip.
 
-    def wake(self, queue_name: str) -> None:
-        """Wake one idle consumer of ``queue_name`` (a capped list of tokens; one round trip)."""
-        with self.client.pipeline(transaction=False) as pipe:
-            queue_wakes(pipe, self.namespace, [queue_name])
-            pipe.execute()
+        Why one: the consumer can only wake once the token is in; as two calls, the sender paid a
+        second round trip (in the API's dispatcher thread also a second wait for the GIL) before it.
+        The arguments are ``RedisBroker._dispatch``'s (dramatiq 2.2.1, pinned). The message goes in
+        first on the same connection, so a woken consumer finds it.
+        """
+        script = self.scripts["dispatch"]
+        args = ["enqueue", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout,
+                self.dead_message_ttl, self._should_do_maintenance("enqueue"), self._max_unpack_size(),
+                message_id, data]
+        for attempt in (1, 2):
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.evalsha(script.sha, 1, self.namespace, *args)
+                queue_wakes(pipe, self.namespace, [queue_name])
+                result = pipe.execute(raise_on_error=False)[0]
+            if isinstance(result, NoScriptError) and attempt == 1:
+                # Redis restarted since the script was loaded: nothing was enqueued (the token costs an
+                # idle consumer one empty fetch). Load it and send both again, the token after the message
+                self.client.script_load(script.script)
+                continue
+            if isinstance(result, Exception):
+                raise result
+            return result
+        return None  # not reached: the second attempt returns or raises
+
 
 
 #: ARGV: namespace, broker id, queue names: drop one dead process's unacked messages, return their ids.
