@@ -26,19 +26,19 @@ import sys  # noqa: E402
 
 def command(agent: str | None, processes: int, concurrency: int, extra: list[str]) -> list[str]:
     """dramatiq's own command line for these options."""
-    from config.catalog import agent as agent_spec
+    from config.catalog import profile
 
-    queues = ["--queues", agent_spec(agent).queue] if agent else []
+    queues = ["--queues", profile(agent).queue] if agent else []
     return ["dramatiq", "workers.agents", *queues, "--processes", str(processes), "--threads", str(concurrency),
             "--skip-logging", *extra]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from config.catalog import agents
+    from config.catalog import profiles
     from config.settings import get_settings
 
     ap = argparse.ArgumentParser(prog="python -m workers", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--agent", choices=[a.id for a in agents()],
+    ap.add_argument("--agent", choices=[p.id for p in profiles()],
                     help="the agent whose queue and Vault identity this worker uses")
     ap.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     ap.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more dramatiq options")
