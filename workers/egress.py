@@ -13,9 +13,11 @@ The one exception is an address the operator chose: the hosts of ``settings.prov
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import itertools
 import socket
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -81,13 +83,23 @@ def resolve_public(host: str, port: int) -> str:
     return addresses[0]
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The process's one TLS context (httpx's defaults) for every provider pool.
+
+    Each context loads the CA bundle, about 1 MB, and a worker has a pool per shard per provider base URL
+    (issue 12: a worker process's memory); one context serves any number of connections.
+    """
+    return httpx.create_ssl_context()
+
+
 class EgressTransport(httpx.HTTPTransport):
     """``httpx.HTTPTransport`` over :class:`GuardedBackend`, keeping up to ``connections`` alive."""
 
     def __init__(self, *, allowed: frozenset[tuple[str, int]] = frozenset(), connections: int = 20,
                  **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), max_connections=connections,
+        super().__init__(**{"verify": tls_context(), **kwargs})
+        self._pool = httpcore.ConnectionPool(ssl_context=tls_context(), max_connections=connections,
                                              max_keepalive_connections=connections, keepalive_expiry=5.0,
                                              network_backend=GuardedBackend(allowed))
 
