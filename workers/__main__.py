@@ -24,26 +24,44 @@ import os  # noqa: E402
 import sys  # noqa: E402
 
 
+#: Packages that libraries import when they happen to be installed and that a worker never uses: rich and
+#: pygments (structlog's pretty tracebacks, httpx's command line: the worker logs with plain tracebacks), click
+#: (httpx's command line). rich, pygments and opentelemetry-sdk are only installed with the dev extra (tests,
+#: import-linter, schemathesis), so a worker in the image does without them already. Together about 6 MB of a
+#: worker process (issue 12), and each worker process is a fork of this one: marking them absent here
+#: (``import`` raises ImportError, which those libraries expect) keeps every worker process without them.
+UNUSED_OPTIONAL = ("rich", "pygments", "click")
+
+
+def skip_unused_packages(tracing: str) -> None:
+    """Mark :data:`UNUSED_OPTIONAL` absent in this process (and so in the worker processes it forks), and
+    opentelemetry-sdk too when tracing is off (redis-py otherwise loads it for metrics it does not record)."""
+    for name in (*UNUSED_OPTIONAL, *(() if tracing else ("opentelemetry.sdk",))):
+        if name not in sys.modules:
+            sys.modules[name] = None  # type: ignore[assignment]
+
+
 def command(agent: str | None, processes: int, concurrency: int, extra: list[str]) -> list[str]:
     """dramatiq's own command line for these options."""
-    from config.catalog import agent as agent_spec
+    from config.catalog import profile
 
-    queues = ["--queues", agent_spec(agent).queue] if agent else []
+    queues = ["--queues", profile(agent).queue] if agent else []
     return ["dramatiq", "workers.agents", *queues, "--processes", str(processes), "--threads", str(concurrency),
             "--skip-logging", *extra]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from config.catalog import agents
+    from config.catalog import profiles
     from config.settings import get_settings
 
     ap = argparse.ArgumentParser(prog="python -m workers", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--agent", choices=[a.id for a in agents()],
+    ap.add_argument("--agent", choices=[p.id for p in profiles()],
                     help="the agent whose queue and Vault identity this worker uses")
     ap.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")
     ap.add_argument("extra", nargs=argparse.REMAINDER, help="after --: more dramatiq options")
     args = ap.parse_args(argv)
     settings = get_settings()
+    skip_unused_packages(settings.tracing)
     if args.agent:
         os.environ["SINTRA_WORKER_AGENT"] = args.agent
     # how long an idle Redis consumer waits for a wake-up before it looks again (workers/broker.py), and

@@ -21,7 +21,7 @@ from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import AgeLimit, ShutdownNotifications, TimeLimit
 from redis.exceptions import NoScriptError
 
-from config.catalog import agent, agents
+from config.catalog import profile, profiles
 from config.messages import JobMessage
 from config.settings import Settings
 from workers.middleware.tracing import Tracing
@@ -45,7 +45,7 @@ def build_broker(settings: Settings, *, set_global: bool = False) -> dramatiq.Br
                                    heartbeat_timeout=60_000)
     else:
         raise ValueError(f"SINTRA_BROKER_URL must start with redis:// or amqp://, not {url.split(':', 1)[0]!r}")
-    for spec in agents():
+    for spec in profiles():
         broker.declare_queue(spec.queue)
     if set_global:
         dramatiq.set_broker(broker)
@@ -192,7 +192,7 @@ class Enqueuer:
         :meth:`has_messages` looks up.) ``front``: a job taken over from a dead worker goes to the head
         of a Redis queue, or at RabbitMQ priority 1, not behind the backlog it had already waited through.
         """
-        spec = agent(agent_id)
+        spec = profile(agent_id)
         message: dramatiq.Message[Any] = dramatiq.Message(queue_name=spec.queue, actor_name=spec.actor_name, args=(),
                                                           kwargs=msg.model_dump(mode="json"), options={},
                                                           message_id=message_id or new_message_id())
@@ -228,7 +228,7 @@ class Enqueuer:
             return [None] * len(items)
         with client.pipeline(transaction=False) as pipe:
             for agent_id, message_id in items:
-                pipe.hexists(f"{namespace}:{agent(agent_id).queue}.msgs", message_id)
+                pipe.hexists(f"{namespace}:{profile(agent_id).queue}.msgs", message_id)
             return [bool(x) for x in pipe.execute()]
 
     def drop_dead(self, broker_id: str, queues: list[str]) -> list[str] | None:
@@ -255,4 +255,4 @@ class Enqueuer:
         namespace = getattr(self.broker, "namespace", None)
         if client is None or namespace is None:
             return None
-        return client.lpos(f"{namespace}:{agent(agent_id).queue}", message_id) is not None
+        return client.lpos(f"{namespace}:{profile(agent_id).queue}", message_id) is not None

@@ -19,7 +19,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 class Params(BaseModel):
     """Base of every action's parameter model: unknown parameters are rejected, not ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class NoParams(Params):
@@ -292,15 +292,19 @@ class IntegrationSpec(BaseModel):
         return frozenset(f.name for f in self.credential_fields if f.secret)
 
 
-class AgentSpec(BaseModel):
-    """An agent: its queue, its actor and the integrations it acts through."""
+class AgentProfile(BaseModel):
+    """An agent without its integrations: who it is and what routes and limits its jobs (queue, actor, retries).
+
+    Every agent's profile is cheap to have (:func:`config.catalog.profiles`): a worker declares every agent's
+    queue and actor, but builds only the :class:`AgentSpec` of the agent it serves, whose integrations carry the
+    parameter models of their actions.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     id: str
     name: str
     role: str
-    integrations: tuple[IntegrationSpec, ...]
     #: Retries after transient failures (5xx, timeouts, network); 429 waits are budgeted by time instead.
     max_retries: int = 5
     time_limit_ms: int = 10 * 60 * 1000
@@ -316,6 +320,12 @@ class AgentSpec(BaseModel):
     def actor_name(self) -> str:
         """Name of the dramatiq actor that runs this agent's jobs."""
         return f"run_{self.id}_job"
+
+
+class AgentSpec(AgentProfile):
+    """An agent: its profile (queue, actor, limits) and the integrations it acts through."""
+
+    integrations: tuple[IntegrationSpec, ...]
 
     def integration(self, integration_id: str) -> IntegrationSpec | None:
         """The integration called ``integration_id``, or None."""

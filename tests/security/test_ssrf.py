@@ -92,3 +92,15 @@ def test_worker_transport_reaches_the_operators_own_provider_url() -> None:
         with pytest.raises(httpx.HTTPError):  # the listener never answers HTTP; it only counts
             client.get(base + BASES["zendesk"] + "/users/me.json")
         assert listener.connections == 1
+
+
+def test_worker_pools_share_one_tls_context_that_verifies() -> None:
+    """Each TLS context holds the CA bundle (about 1 MB): every pool of every shard uses the process's one."""
+    import ssl
+
+    from workers.egress import ShardedTransport, tls_context
+
+    transport = egress_transport({}, concurrency=64)
+    assert isinstance(transport, ShardedTransport) and len(transport._transports) == 16
+    assert {id(t._pool._ssl_context) for t in transport._transports} == {id(tls_context())}  # type: ignore[attr-defined]
+    assert tls_context().verify_mode == ssl.CERT_REQUIRED and tls_context().check_hostname

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from config.catalog import IntegrationSpec, agents
+from config.catalog import IntegrationSpec, provider_integrations
 from config.logging import redact_text
 from config.providers import ProviderDefinition, TestCall, definition
 from workers.credentials.base import Credentials
@@ -305,7 +305,7 @@ def check_credential_fields(provider: str, credentials: Mapping[str, str]) -> No
 
 def provider_specs(provider: str) -> list[IntegrationSpec]:
     """Every catalog integration served by ``provider`` (they share credential fields)."""
-    return [i for a in agents() for i in a.integrations if i.provider == provider]
+    return provider_integrations(provider)
 
 
 def _path(path: str) -> str:
