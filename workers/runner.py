@@ -45,7 +45,7 @@ from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
 from workers.credentials.refresh import StoredRefresher
 from workers.connection_state import record_connection
-from workers.egress import egress_transport
+from workers.egress import ProviderHTTP, egress_transport
 from workers.errors import (
     AgentError,
     AuthError,
@@ -155,11 +155,11 @@ class WorkerContext:
         with self._lock:
             client = self._http.get(base_url)
             if client is None:
-                client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
-                                      headers={"User-Agent": "sintra/0.1"},
-                                      transport=egress_transport(self.settings.provider_urls,
-                                                                 self.settings.provider_root,
-                                                                 concurrency=self.concurrency))
+                client = ProviderHTTP(base_url=base_url, timeout=self.settings.provider_timeout,
+                                     headers={"User-Agent": "sintra/0.1"},
+                                     transport=egress_transport(self.settings.provider_urls,
+                                                                self.settings.provider_root,
+                                                                concurrency=self.concurrency))
                 self._http[base_url] = client
                 while len(self._http) > self.max_http_clients:
                     self._http.popitem(last=False)[1].close()
