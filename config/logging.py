@@ -114,7 +114,10 @@ def configure_logging(*, fmt: str = "console", level: str = "INFO", stream: Any 
         renderer = structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     tail = [structlog.stdlib.PositionalArgumentsFormatter(), _stringify_event, render_exc, _redact_processor]
     structlog.configure(
-        processors=[*shared, *tail, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # filter_by_level first: a line below the logger's level is dropped before the other processors
+        # run (stdlib would drop it only after them; a worker's per-job INFO lines cost CPU at WARNING)
+        processors=[structlog.stdlib.filter_by_level, *shared, *tail,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,

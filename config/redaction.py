@@ -16,9 +16,15 @@ is still caught by its other windows; the whole secret is always hidden.
 
 Cost does not grow with the number of secrets: each form is indexed as a set of hashes of its 8-char
 windows, and a text is scanned once per window length (one hash lookup per position), whatever the
-registry holds. The registry is bounded: at most :data:`MAX_SECRETS` secrets and :data:`MAX_WINDOWS`
-window hashes, least recently registered first out, and entries expire after :data:`TTL_SECONDS`
-(workers register again on every credential load, so live secrets stay).
+registry holds. Only positions that can start a match are scanned: every match lies in a run of
+characters that occur in some registered form (one compiled character-class regex finds those runs at C
+speed), so separators (spaces, most punctuation) and characters no secret uses cut the scan down to a
+few runs. A JSON-like value is checked as one serialised text first (no secret in it: nothing to
+rebuild); see :meth:`SecretIndex.scrub_value`.
+
+The registry is bounded: at most :data:`MAX_SECRETS` secrets and :data:`MAX_WINDOWS` window hashes,
+least recently registered first out, and entries expire after :data:`TTL_SECONDS` (workers register
+again on every credential load, so live secrets stay).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -76,6 +83,11 @@ class SecretIndex:
         self._short: Counter[str] = Counter()
         #: hash of a long form's first window -> the whole forms starting with it (matched whole)
         self._anchors: dict[int, list[str]] = {}
+        #: Every character of every form registered since the last :meth:`clear` (a superset after
+        #: evictions, which is safe: it only widens the runs scanned), and the regex finding runs of them.
+        self._chars: set[str] = set()
+        self._shortest = WINDOW
+        self._runs: re.Pattern[str] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -112,6 +124,12 @@ class SecretIndex:
             for form in long:
                 self._anchors.setdefault(hash(form[:WINDOW]), []).append(form)
             self._entries[secret] = (now + self.ttl, hashes, short, long)
+            new_chars = set().union(*long, *short) - self._chars
+            shortest = min([self._shortest, *map(len, short)])
+            if new_chars or shortest < self._shortest or self._runs is None:
+                self._chars |= new_chars
+                self._shortest = shortest
+                self._runs = _run_pattern(self._chars, shortest)
             self._evict(now)
 
     def _evict(self, now: float) -> None:
@@ -140,23 +158,29 @@ class SecretIndex:
             self._windows.clear()
             self._short.clear()
             self._anchors.clear()
+            self._chars.clear()
+            self._shortest = WINDOW
+            self._runs = None
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Merged ``(start, end)`` ranges of ``text`` that belong to a registered secret."""
-        windows, short, anchors = self._windows, self._short, self._anchors
-        if not anchors and not short:
+        windows, short, anchors, runs = self._windows, self._short, self._anchors, self._runs
+        if (not anchors and not short) or runs is None:
             return []
         hits: list[tuple[int, int]] = []
-        if anchors and len(text) >= WINDOW:
-            for i in range(len(text) - WINDOW + 1):
-                h = hash(text[i:i + WINDOW])
-                if h in windows and not self._vocabulary(text, i, i + WINDOW):
-                    hits.append((i, i + WINDOW))
-                if h in anchors:
-                    hits.extend((i, i + len(f)) for f in list(anchors.get(h, ())) if text.startswith(f, i))
-        if short:
-            for length in {len(s) for s in list(short)}:
-                for i in range(len(text) - length + 1):
+        lengths = {len(s) for s in list(short)} if short else ()
+        # a match (window, whole form or short secret) is made only of characters of registered forms
+        for run in runs.finditer(text):
+            start, end = run.span()
+            if anchors and end - start >= WINDOW:
+                for i in range(start, end - WINDOW + 1):
+                    h = hash(text[i:i + WINDOW])
+                    if h in windows and not self._vocabulary(text, i, i + WINDOW):
+                        hits.append((i, i + WINDOW))
+                    if h in anchors:
+                        hits.extend((i, i + len(f)) for f in list(anchors.get(h, ())) if text.startswith(f, i))
+            for length in lengths:
+                for i in range(start, end - length + 1):
                     if text[i:i + length] in short:
                         hits.append((i, i + length))
         return _merge(hits)
@@ -191,14 +215,40 @@ class SecretIndex:
         return "".join(out)
 
     def scrub_value(self, value: Any) -> Any:
-        """Scrub every string (and dict key) inside a JSON-like ``value``."""
+        """Scrub every string (and dict key) inside a JSON-like ``value``.
+
+        A container is first serialised once (C speed) and that text checked: when it holds no backslash,
+        every string and key of ``value`` appears in it verbatim, so no match in it means none in any of
+        them and ``value`` is returned as it is. Otherwise (an escape, a match, or a value JSON cannot
+        serialise) each string is scrubbed on its own, as before.
+        """
+        if isinstance(value, str):
+            return self.scrub(value)
+        if not isinstance(value, (dict, list, tuple)):
+            return value
+        if self._runs is None:
+            return value
+        try:
+            text = json.dumps(value, ensure_ascii=False, check_circular=False, allow_nan=True)
+        except (TypeError, ValueError, RecursionError):
+            text = None
+        if text is not None and "\\" not in text and not self.spans(text):
+            return value
+        return self._scrub_each(value)
+
+    def _scrub_each(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.scrub(value)
         if isinstance(value, dict):
-            return {(self.scrub(k) if isinstance(k, str) else k): self.scrub_value(v) for k, v in value.items()}
+            return {(self.scrub(k) if isinstance(k, str) else k): self._scrub_each(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return type(value)(self.scrub_value(v) for v in value)
+            return type(value)(self._scrub_each(v) for v in value)
         return value
+
+
+def _run_pattern(chars: set[str], shortest: int) -> re.Pattern[str]:
+    """A regex matching runs of at least ``shortest`` characters, each one of ``chars``."""
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + f"]{{{shortest},}}")
 
 
 def _merge(hits: list[tuple[int, int]]) -> list[tuple[int, int]]:

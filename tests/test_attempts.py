@@ -104,3 +104,25 @@ def test_finish_on_a_job_taken_over_keeps_only_the_audit(fresh_url: str) -> None
         assert len(s.exec(select(AuditEvent).where(AuditEvent.job_id == job_id,
                                                    AuditEvent.kind == "provider_call")).all()) == 1
         assert not s.exec(select(Event).where(Event.job_id == job_id, Event.type == "job.succeeded")).all()
+
+
+def test_the_one_statement_path_lends_its_connection_back_in_transaction_mode(fresh_url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    migrate(fresh_url)
+    engine = build_engine(fresh_url, pool_size=1, max_overflow=0)
+    atomic(engine, lambda c: c.execute(text("SELECT 1")).scalar())
+    try:
+        atomic(engine, lambda c: c.execute(text("SELECT * FROM no_such_table")))
+    except DBAPIError:
+        pass
+    try:  # the pool's one connection, used by both calls above: a transaction still rolls back
+        with engine.begin() as c:
+            c.execute(text("INSERT INTO workspaces (id, created_at) VALUES ('rolled-back', CURRENT_TIMESTAMP)"))
+            raise RuntimeError("roll back")
+    except RuntimeError:
+        pass
+    with engine.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM workspaces WHERE id = 'rolled-back'")).scalar() == 0
+    engine.dispose()

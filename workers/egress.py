@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import itertools
+import select
 import socket
 import ssl
 from collections.abc import Iterable
@@ -62,9 +63,61 @@ class GuardedBackend(httpcore.SyncBackend):
                     local_address: str | None = None, socket_options: Iterable[Any] | None = None,
                     ) -> httpcore.NetworkStream:
         if (host.lower(), port) in self.allowed:
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+            return _Stream(super().connect_tcp(host, port, timeout, local_address, socket_options))
         address = resolve_public(host, port)
-        return super().connect_tcp(address, port, timeout, local_address, socket_options)
+        return _Stream(super().connect_tcp(address, port, timeout, local_address, socket_options))
+
+
+_real_poll: Any = None
+
+
+def _readable(sock: Any) -> bool:
+    """Whether ``sock`` has data (or EOF) waiting: one non-blocking ``poll`` system call.
+
+    httpcore asks this of every pooled connection on every request and every response close (a server
+    that closed an idle keep-alive connection leaves it readable). Its own check uses ``select.poll``,
+    which under gevent is gevent's: a watcher and a trip through the hub per connection (5 % of a
+    worker's CPU per job). A zero-timeout poll never blocks, so the unpatched one is safe under gevent.
+    """
+    global _real_poll
+    if _real_poll is None:
+        try:
+            from gevent.monkey import get_original
+
+            _real_poll = get_original("select", "poll")
+        except ImportError:  # pragma: no cover - gevent is a dependency of the worker
+            _real_poll = select.poll
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True  # gone: as httpcore does, the next read returns the terminating b""
+    p = _real_poll()
+    p.register(fd, select.POLLIN)
+    return bool(p.poll(0))
+
+
+class _Stream(httpcore.NetworkStream):
+    """httpcore's network stream with :func:`_readable` as its idle-connection check."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _Stream(self._stream.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":
+            return _readable(self._stream.get_extra_info("socket"))
+        return self._stream.get_extra_info(info)
 
 
 def resolve_public(host: str, port: int) -> str:
@@ -125,6 +178,34 @@ class ShardedTransport(httpx.BaseTransport):
     def close(self) -> None:
         for transport in self._transports:
             transport.close()
+
+
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing a response sets."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class ProviderHTTP(httpx.Client):
+    """The worker's pooled provider client: it keeps no cookies.
+
+    One client serves every workspace calling a base URL, so a cookie one tenant's call received must
+    not ride along on another tenant's call; providers authenticate with headers or query parameters.
+    (Parsing every response's headers for cookies also cost 2 % of a job's CPU.)
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._cookies
+
+    @cookies.setter
+    def cookies(self, cookies: Any) -> None:
+        self._cookies = _NoCookies()
 
 
 #: Connections per pool of a :class:`ShardedTransport`.

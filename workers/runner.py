@@ -45,7 +45,7 @@ from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
 from workers.credentials.refresh import StoredRefresher
 from workers.connection_state import record_connection
-from workers.egress import egress_transport
+from workers.egress import ProviderHTTP, egress_transport
 from workers.errors import (
     AgentError,
     AuthError,
@@ -74,6 +74,8 @@ from workers.workflows import combine
 
 log = structlog.get_logger("sintra.worker")
 T = TypeVar("T")
+#: How long a worker process trusts its last answer about an account's shared rate-limit pause.
+PAUSE_CHECK_SECONDS = 0.25
 #: What a workflow job's run returns when it started its next stage and waits for it (nothing to record).
 WAITING = object()
 
@@ -96,6 +98,8 @@ class WorkerContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _redis: Any = None
     _creds: OrderedDict[tuple[str, ...], tuple[float, Any]] = field(default_factory=OrderedDict)
+    #: pause key -> (answer valid until, paused until), monotonic seconds (see :meth:`paused_for`)
+    _pauses: dict[str, tuple[float, float]] = field(default_factory=dict)
     #: Jobs running in this process, and those asked to cancel (polled with the heartbeat).
     running: set[str] = field(default_factory=set)
     cancelled: set[str] = field(default_factory=set)
@@ -151,11 +155,11 @@ class WorkerContext:
         with self._lock:
             client = self._http.get(base_url)
             if client is None:
-                client = httpx.Client(base_url=base_url, timeout=self.settings.provider_timeout,
-                                      headers={"User-Agent": "sintra/0.1"},
-                                      transport=egress_transport(self.settings.provider_urls,
-                                                                 self.settings.provider_root,
-                                                                 concurrency=self.concurrency))
+                client = ProviderHTTP(base_url=base_url, timeout=self.settings.provider_timeout,
+                                     headers={"User-Agent": "sintra/0.1"},
+                                     transport=egress_transport(self.settings.provider_urls,
+                                                                self.settings.provider_root,
+                                                                concurrency=self.concurrency))
                 self._http[base_url] = client
                 while len(self._http) > self.max_http_clients:
                     self._http.popitem(last=False)[1].close()
@@ -184,18 +188,39 @@ class WorkerContext:
 
     def pause(self, job: Job, seconds: float) -> None:
         """The provider throttled this account: every job of it waits ``seconds`` before calling."""
+        key = self._pause_key(job)
+        now = time.monotonic()
+        self._note_pause(key, now + seconds, now + seconds)  # this process's jobs see it at once
         try:
-            self.redis().set(self._pause_key(job), "1", px=max(1, int(seconds * 1000)))
+            self.redis().set(key, "1", px=max(1, int(seconds * 1000)))
         except Exception as exc:  # noqa: BLE001 - without Redis each job waits on its own
             log.warning("pause.unavailable", error=type(exc).__name__)
 
     def paused_for(self, job: Job) -> float:
-        """Seconds left of the account's shared pause (0 when none, or when Redis cannot tell)."""
+        """Seconds left of the account's shared pause (0 when none, or when Redis cannot tell).
+
+        Asked before every provider call, so the answer is kept for :data:`PAUSE_CHECK_SECONDS` per account
+        (a Redis round trip per call was 3 % of a job's CPU): a pause set by another process takes
+        effect here at most that much later (a job starting in between may still make its call, and a
+        429 then pauses it too); one set by this process, at once.
+        """
+        key = self._pause_key(job)
+        now = time.monotonic()
+        hit = self._pauses.get(key)
+        if hit is not None and hit[0] > now:
+            return max(0.0, hit[1] - now)
         try:
-            ms = self.redis().pttl(self._pause_key(job))
+            ms = self.redis().pttl(key)
         except Exception:  # noqa: BLE001
             return 0.0
-        return ms / 1000 if ms and ms > 0 else 0.0
+        left = ms / 1000 if ms and ms > 0 else 0.0
+        self._note_pause(key, now + PAUSE_CHECK_SECONDS, now + left)
+        return left
+
+    def _note_pause(self, key: str, valid_until: float, paused_until: float) -> None:
+        if len(self._pauses) >= 4096:  # bounded: forget every account's answer (each costs one PTTL)
+            self._pauses.clear()
+        self._pauses[key] = (valid_until, paused_until)
 
     def close(self) -> None:
         """Close pooled HTTP clients."""

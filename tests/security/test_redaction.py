@@ -157,3 +157,20 @@ def test_low_variety_runs_inside_a_secret_do_not_cut_record_ids_but_the_secret_i
     out = index.scrub(text + " key 0000000000000000000000000000000000000000")
     assert out.startswith("post urn:li:share:7380000000000000001, account 0015g00000G9AAI, echo "), out
     assert "AQ4" not in out.split("echo ", 1)[1] and out.endswith(f"key {REDACTED}"), out
+
+
+def test_scrub_value_finds_secrets_in_every_form_nested_and_leaves_clean_values_equal() -> None:
+    index = SecretIndex()
+    index.add(CANARY)
+    index.add("Ab3$x")  # a short one: matched whole only
+    clean = {"campaigns": [{"id": "c0001a1b2", "title": "Autumn newsletter", "sent": 12, "ok": True, "x": None}],
+             "total": 1.5, 7: ["2026-01-02T03:04:05+00:00"]}
+    assert index.scrub_value(clean) == clean
+    for form, text in _forms(CANARY).items():
+        for value in ({"deep": [{"k": text}]}, [text], ({"t": (1, text)},), {text: 1},
+                      {"escaped": 'quote " and \\ ' + text}, {"when": object(), "echo": text}):
+            out = index.scrub_value(value)
+            assert CANARY[:8] not in str(out) and CANARY[-8:] not in str(out), (form, value, out)
+            assert REDACTED in str(out), (form, value, out)
+    assert index.scrub_value({"pin": "pin Ab3$x ok"}) == {"pin": f"pin {REDACTED} ok"}
+    assert index.scrub_value(["a\nb", "Ab3$x"]) == ["a\nb", REDACTED]
