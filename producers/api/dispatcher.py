@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import queue
 import threading
 from concurrent.futures import Future
@@ -40,7 +39,6 @@ from config.messages import JobMessage
 from producers.api.aio import PerLoop
 from workers.broker import Enqueuer, new_message_id, queue_wakes
 from workers.store.models import Job, utcnow
-from workers.store.submit import timestamp
 
 log = structlog.get_logger("sintra.dispatch")
 
@@ -283,15 +281,13 @@ def _after_enqueue(broker: RedisBroker, messages: list[tuple[Pending, dramatiq.M
 
 
 def _mark_pg(conn: Connection, sent: list[tuple[Pending, str]]) -> None:
-    # one JSON parameter, not three arrays: psycopg dumps arrays element by element in Python
-    conn.exec_driver_sql(_MARK_PG, {"sent": json.dumps([(p.job_id, timestamp(p.entry), mid) for p, mid in sent]),
-                                    "now": utcnow()})
+    conn.exec_driver_sql(_MARK_PG, {"jid": [p.job_id for p, _ in sent], "entry": [p.entry for p, _ in sent],
+                                    "mid": [mid for _, mid in sent], "now": utcnow()})
 
 
 #: The compare-and-clear of :meth:`Dispatcher._mark` for a whole batch (PostgreSQL).
 _MARK_PG = """
 UPDATE jobs SET dispatch_at = NULL, message_id = v.mid, updated_at = %(now)s
-FROM (SELECT x->>0 AS jid, (x->>1)::timestamptz AS entry, x->>2 AS mid
-      FROM json_array_elements(%(sent)s::json) AS x) AS v
+FROM unnest(%(jid)s::text[], %(entry)s::timestamptz[], %(mid)s::text[]) AS v(jid, entry, mid)
 WHERE jobs.id = v.jid AND jobs.dispatch_at = v.entry
 """
