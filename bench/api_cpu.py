@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psycopg
@@ -30,18 +33,26 @@ from bench.throughput import Env, sintra_key  # noqa: E402
 BODY = {"agent": "emmie", "integration": "mailchimp", "action": "list_campaigns", "params": {"limit": 11}}
 
 
-def round_(env: Env, key: str, pid: int, n: int, concurrency: int) -> tuple[float, float]:
-    """Submit ``n`` jobs; return (jobs/s, API CPU ms per job)."""
-    cpu0 = cpu_seconds(pid)
+def user_sys(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds ``pid`` has used (their sum is ``cpu_seconds``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def round_(env: Env, key: str, pid: int, n: int, concurrency: int) -> tuple[float, float, float]:
+    """Submit ``n`` jobs; return (jobs/s, API CPU ms per job, of which system CPU ms per job)."""
+    cpu0, (_, sys0) = cpu_seconds(pid), user_sys(pid)
     wall, _, statuses = asyncio.run(run_clients(env.api, key, [("POST", "/api/jobs", BODY)] * n,
                                                 concurrency=concurrency))
     cpu = (cpu_seconds(pid) - cpu0) * 1000 / n
+    system = (user_sys(pid)[1] - sys0) * 1000 / n
     bad = [s for s in statuses if s != 202]
     if bad:
         print(f"  warning: {len(bad)} of {n} submissions answered {sorted(set(bad))}", flush=True)
     with psycopg.connect(env.db_url, autocommit=True) as c:
         c.execute("DELETE FROM audit_events; DELETE FROM events; DELETE FROM jobs WHERE kind = 'action'")
-    return n / wall, cpu
+    return n / wall, cpu, system
 
 
 def main() -> None:
@@ -51,6 +62,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--profile", default="", help="write a py-spy profile of the last round here")
+    ap.add_argument("--spy-args", default="", help="more py-spy record options, e.g. '--gil'")
+    ap.add_argument("--attach", default="", help="a command run against the API during the last round, "
+                    "stopped with SIGINT at its end; {pid} is the API's pid (e.g. 'perf record -g -p {pid}')")
     args = ap.parse_args()
     env = Env(sim_module="tests.faults.simserver")
     try:
@@ -59,15 +73,20 @@ def main() -> None:
         round_(env, key, pid, 200, args.concurrency)  # warm up: key cache, pools, imports
         for i in range(args.rounds):
             spy = None
-            if args.profile and i == args.rounds - 1 and shutil.which("py-spy"):
+            last = i == args.rounds - 1
+            if args.profile and last and shutil.which("py-spy"):
                 spy = subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-                                        "--output", args.profile, "--nonblocking"], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
-            rate, cpu = round_(env, key, pid, args.jobs, args.concurrency)
+                                        "--output", args.profile, "--nonblocking", *args.spy_args.split()],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            elif args.attach and last:
+                spy = subprocess.Popen(shlex.split(args.attach.format(pid=pid)), stdout=subprocess.DEVNULL)
+                time.sleep(0.5)  # attached before the round starts
+            rate, cpu, system = round_(env, key, pid, args.jobs, args.concurrency)
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(30)
-            print(f"round {i + 1}: {rate:.0f} jobs/s; API CPU {cpu:.2f} ms/job = {1000 / cpu:.0f}/s per core",
+            print(f"round {i + 1}: {rate:.0f} jobs/s; API CPU {cpu:.2f} ms/job = {1000 / cpu:.0f}/s per core "
+                  f"(system {system:.2f} ms)",
                   flush=True)
     finally:
         env.close()

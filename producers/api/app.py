@@ -103,6 +103,9 @@ def create_app(settings: Settings | None = None, *, broker: Any = None) -> FastA
 
     install_console(app)
 
+    # innermost: plain submissions skip FastAPI's request handling (see FastSubmit); the log context and
+    # the body limit apply to them as to every request
+    app.add_middleware(submit.FastSubmit)
     app.add_middleware(BindRequest)
     # outermost: an oversized body is refused before routing, parsing or authentication
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

@@ -80,7 +80,12 @@ class HotPath:
 
 def bearer_key(request: Request) -> str | None:
     """The ``Authorization: Bearer`` key of a request, if it sends one of a plausible length."""
-    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    return parse_bearer(request.headers.get("authorization", ""))
+
+
+def parse_bearer(header: str) -> str | None:
+    """The key of an ``Authorization`` header's value, if ``Bearer`` with a key of a plausible length."""
+    scheme, _, key = header.partition(" ")
     key = key.strip()
     return key if scheme.lower() == "bearer" and key and len(key) <= MAX_KEY_LENGTH else None
 
@@ -101,15 +106,20 @@ async def authenticate(request: Request) -> tuple[Caller, str | None]:
     key_hash = hash_key(key) if key else None
     known = hot.keys.get(key_hash) if key_hash else None
     if key and key_hash and known is not None:
-        s: Settings = request.app.state.settings
         ip = request.client.host if request.client else "unknown"
-        await hot.gate.admit(ip=ip, key_hash=key_hash,
-                             limits=(s.auth_failures_per_ip, s.rate_limit_per_ip, s.rate_limit_per_key))
-        return Caller(workspace=known.workspace, key_prefix=key[:10], operator=known.operator), key_hash
+        return await admit_known(request.app, ip, key, key_hash, known), key_hash
     caller = await run_in_threadpool(_general, request, hot.engine)
     if key and key_hash:  # the general path authenticated this key: remember its workspace
         hot.keys.put(key_hash, KnownKey(workspace=caller.workspace, operator=caller.operator))
     return caller, key_hash if key else None
+
+
+async def admit_known(app: Any, ip: str, key: str, key_hash: str, known: KnownKey) -> Caller:
+    """The caller of a key found in the key cache, once the throttle gate admits the request (else 429)."""
+    s: Settings = app.state.settings
+    await app.state.hot.gate.admit(ip=ip, key_hash=key_hash,
+                                   limits=(s.auth_failures_per_ip, s.rate_limit_per_ip, s.rate_limit_per_key))
+    return Caller(workspace=known.workspace, key_prefix=key[:10], operator=known.operator)
 
 
 def _general(request: Request, engine: Engine) -> Caller:
@@ -117,12 +127,11 @@ def _general(request: Request, engine: Engine) -> Caller:
         return get_caller(request, session)
 
 
-async def refuse_revoked(request: Request, key_hash: str) -> ApiError:
-    """Forget a key found revoked, count the failed authentication, and give the 401 to raise."""
-    hot: HotPath = request.app.state.hot
+async def refuse_revoked(app: Any, ip: str, key_hash: str) -> ApiError:
+    """Forget a key found revoked, count the failed authentication (of address ``ip``), and give the 401 to raise."""
+    hot: HotPath = app.state.hot
     hot.keys.forget(key_hash)
-    s: Settings = request.app.state.settings
-    ip = request.client.host if request.client else "unknown"
-    await run_in_threadpool(request.app.state.throttle.hit, "auth_failures", ip, s.auth_failures_per_ip,
+    s: Settings = app.state.settings
+    await run_in_threadpool(app.state.throttle.hit, "auth_failures", ip, s.auth_failures_per_ip,
                             what="failed authentications")
     return ApiError(401, "unauthorized", "invalid or revoked API key")

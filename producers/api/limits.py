@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -38,8 +39,12 @@ IDENTIFIER_FIELDS = frozenset({"agent", "integration", "action", "idempotency_ke
 WINDOW_SECONDS = 60
 
 
+#: C0 and C1 control characters and DEL (a regex: a per-character Python loop cost ~0.1 ms per submission).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _control(text: str) -> bool:
-    return any(ord(c) < 32 or 127 <= ord(c) < 160 for c in text)
+    return _CONTROL.search(text) is not None
 
 
 class BodyLimit:
@@ -54,6 +59,10 @@ class BodyLimit:
         declared = next((v for k, v in scope.get("headers") or () if k == b"content-length"), None)
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             return await self._refuse(send)
+        if declared is not None:
+            # the server delivers no more body than a Content-Length declares (what follows is the next
+            # request): nothing left to count, so no wrapped receive and send per message
+            return await self.app(scope, receive, send)
         seen, started, refused = 0, False, False
 
         async def counted_receive() -> Message:
@@ -108,8 +117,12 @@ async def check_inputs(request: Request) -> None:
         body = json.loads(raw)
     except ValueError:
         return  # FastAPI answers malformed JSON itself
+    check_body(body, request.app.state.settings.max_params_bytes)
+
+
+def check_body(body: Any, limit: int) -> None:
+    """:func:`check_inputs`' checks of a parsed JSON body: 422 naming the field."""
     _walk(body, "")
-    limit = request.app.state.settings.max_params_bytes
     for holder in (body, body.get("job") if isinstance(body, dict) else None):
         if isinstance(holder, dict) and "params" in holder and len(json.dumps(holder["params"])) > limit:
             where = "params" if holder is body else "job.params"
