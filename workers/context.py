@@ -83,11 +83,12 @@ def check_dependencies(ctx: WorkerContext) -> None:
 def boot(broker: Any, worker: Any = None) -> WorkerContext:
     """Build (or adopt) the context, check dependencies, start heartbeat and maintenance."""
     key = id(broker)
+    served = os.environ.get("SINTRA_WORKER_AGENT")  # the one agent this process serves (unset: every agent)
     with _lock:
         if key not in _contexts:
             settings = get_settings()
             configure_logging(fmt=settings.log_format, level=settings.log_level)
-            source = PerAgentCredentials(settings, only=os.environ.get("SINTRA_WORKER_AGENT"))
+            source = PerAgentCredentials(settings, only=served)
             # a job holds a connection for one statement at a time: a few serve all of the process's jobs
             # (PostgreSQL forks a backend per connection), plus the heartbeat, relay and sweeper loops
             threads = int(getattr(worker, "worker_threads", 8) or 8)
@@ -104,13 +105,13 @@ def boot(broker: Any, worker: Any = None) -> WorkerContext:
         if ctx.enqueuer is None:
             ctx.enqueuer = Enqueuer(broker)
         queues = sorted(getattr(worker, "consumer_whitelist", None) or broker.get_declared_queues())
-        heartbeat = Heartbeat(ctx, agent=os.environ.get("SINTRA_WORKER_AGENT"), queues=queues)
+        heartbeat = Heartbeat(ctx, agent=served, queues=queues)
         heartbeat.start()
         maintenance = Maintenance(ctx.engine, ctx.enqueuer, ctx.settings)
         maintenance.start()
         _threads[key] = [maintenance, heartbeat]
         if key in _owned:
-            warm_up(os.environ.get("SINTRA_WORKER_AGENT"))
+            warm_up(served)
             # A worker process: what exists now (modules, the catalog, pools) lives as long as it does, so
             # out of the collector's sight. Why: a full collection walks every tracked object, and under
             # gevent every job of the process stands still meanwhile; measured, 60-170 ms each, about one

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
@@ -28,6 +29,8 @@ from workers.store.audit import record_event
 from workers.store.integrations import forget_app, get_state, remember_app, stage_state, states_for, upsert_state
 from workers.store.models import Job, utcnow
 from workers.store.schedules import pause_for_integration
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/api/integrations", tags=["integrations"], responses=COMMON_ERRORS)
 
@@ -143,12 +146,17 @@ def _connect_threads() -> CapacityLimiter:
     with a connection would starve the few threads here of the pool: without that, a GET waited out
     the pool's 30 s timeout.
     """
+    return _per_loop(_connect_limiter, lambda: CapacityLimiter(CONNECT_THREADS))
+
+
+def _per_loop(var: RunVar[T], make: Callable[[], T]) -> T:
+    """``var``'s value in this event loop, made on first use (a limiter or futures belong to one loop)."""
     try:
-        return _connect_limiter.get()
+        return var.get()
     except LookupError:
-        limiter = CapacityLimiter(CONNECT_THREADS)
-        _connect_limiter.set(limiter)
-        return limiter
+        value = make()
+        var.set(value)
+        return value
 
 
 def _start_connect(agent_id: str, integration_id: str, caller: Any, session: Any, enqueuer: Any) -> Job:
@@ -231,12 +239,10 @@ _waiters: RunVar[dict[Any, JobWaiter]] = RunVar("sintra_connect_waiters")
 
 def _waiter(engine: Any) -> JobWaiter:
     """This event loop's waiter for ``engine`` (per loop, as the futures it holds are)."""
-    try:
-        waiters = _waiters.get()
-    except LookupError:
-        waiters = {}
-        _waiters.set(waiters)
-    return waiters.setdefault(engine, JobWaiter(engine))
+    waiters = _per_loop(_waiters, dict)
+    if engine not in waiters:
+        waiters[engine] = JobWaiter(engine)
+    return waiters[engine]
 
 
 def _connect_outcome(job: Job) -> dict[str, Any]:
