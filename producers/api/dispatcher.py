@@ -38,6 +38,7 @@ from config.catalog import agent
 from config.messages import JobMessage
 from producers.api.aio import PerLoop
 from workers.broker import Enqueuer, new_message_id, queue_wakes
+from workers.store.db import atomic
 from workers.store.models import Job, utcnow
 
 log = structlog.get_logger("sintra.dispatch")
@@ -158,27 +159,19 @@ class Dispatcher:
 
     def _mark(self, sent: list[tuple[Pending, str]]) -> bool:
         """Clear the sent jobs' outbox entries (compare-and-clear, as ``mark_dispatched``) in one transaction."""
-        now = utcnow()
-        if self.engine.dialect.name == "postgresql":  # one statement over arrays: no per-row execution
-            try:
-                # one statement, atomic by itself: autocommit saves the BEGIN and COMMIT round trips
-                with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                    _mark_pg(conn, sent)
-            except Exception as exc:  # noqa: BLE001 - as below
-                log.warning("dispatch.mark_failed", jobs=len(sent), error=type(exc).__name__)
-                return False
-            return True
-        table = Job.__table__  # type: ignore[attr-defined]
-        stmt = (update(table).where(table.c.id == bindparam("jid"), table.c.dispatch_at == bindparam("entry"))
-                .values(dispatch_at=None, message_id=bindparam("mid"), updated_at=bindparam("now")))
         try:
-            with self.engine.begin() as conn:
-                conn.execute(stmt, [{"jid": p.job_id, "entry": p.entry, "mid": mid, "now": now} for p, mid in sent])
+            if self.engine.dialect.name == "postgresql":  # one statement over arrays: no per-row execution
+                atomic(self.engine, lambda conn: _mark_pg(conn, sent))
+            else:
+                now, table = utcnow(), Job.__table__  # type: ignore[attr-defined]
+                stmt = (update(table).where(table.c.id == bindparam("jid"), table.c.dispatch_at == bindparam("entry"))
+                        .values(dispatch_at=None, message_id=bindparam("mid"), updated_at=bindparam("now")))
+                rows = [{"jid": p.job_id, "entry": p.entry, "mid": mid, "now": now} for p, mid in sent]
+                atomic(self.engine, lambda conn: conn.execute(stmt, rows), single=False)
         except Exception as exc:  # noqa: BLE001 - the entries stay: a relay sends those jobs again (harmless)
             log.warning("dispatch.mark_failed", jobs=len(sent), error=type(exc).__name__)
             return False
         return True
-
 
     def _enqueue_pipelined(self, broker: RedisBroker, batch: list[Pending]) -> list[tuple[Pending, str]]:
         """Send a batch's messages to Redis in one pipelined round trip (see :func:`redis_messages`)."""
