@@ -201,7 +201,8 @@ def test_broker_down_at_submit_keeps_the_job_and_the_relay_sends_it_when_the_bro
     with Session(stack.engine) as s:  # type: ignore[arg-type]
         s.execute(update(Job).where(Job.id == job_id).values(dispatch_at=utcnow()))  # skip the grace
         s.commit()
-    assert relay_once(stack.engine, enqueuer) >= 1  # type: ignore[arg-type]
+    # this relay or the stack's own (every 0.5 s), whichever claims the due entry first, sends it
+    relay_once(stack.engine, enqueuer)  # type: ignore[arg-type]
     assert wait_job(stack, job_id)["status"] == "succeeded"
 
 
