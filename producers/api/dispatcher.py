@@ -41,7 +41,7 @@ from producers.api.aio import PerLoop
 from workers.broker import Enqueuer, new_message_id, queue_wakes
 from workers.store.db import atomic
 from workers.store.models import Job, utcnow
-from workers.store.submit import timestamp
+from workers.store.submit import json_rows, timestamp
 
 log = structlog.get_logger("sintra.dispatch")
 
@@ -282,9 +282,9 @@ def _mark_pg(conn: Connection, sent: list[tuple[Pending, str]]) -> None:
 
 
 #: The compare-and-clear of :meth:`Dispatcher._mark` for a whole batch (PostgreSQL).
-_MARK_PG = """
+_MARK_PG = f"""
 UPDATE jobs SET dispatch_at = NULL, message_id = v.mid, updated_at = %(now)s
 FROM (SELECT x->>0 AS jid, (x->>1)::timestamptz AS entry, x->>2 AS mid
-      FROM json_array_elements(%(sent)s::json) AS x) AS v
+      FROM {json_rows("sent")} AS x) AS v
 WHERE jobs.id = v.jid AND jobs.dispatch_at = v.entry
 """
