@@ -168,9 +168,9 @@ _INSERT_JOB_SQLITE = _insert_job_sqlite()
 # The rows are read through :func:`json_rows`, not ``json_array_elements`` directly: PostgreSQL estimates a
 # set-returning function over a parameter at 100 rows, and at that estimate it joined the outbox clear's
 # ``UPDATE jobs ... FROM`` the batch by a hash join over a sequential scan of ``jobs`` (EXPLAIN ANALYZE with a
-# generic plan, 6,000 jobs: 2.4 ms, growing with the table, against 0.1 ms by the primary key), which is why
-# the first JSON variant halved the submissions/s. ``unnest`` of a non-constant array is estimated at 10 rows
-# (a batch's size), so every statement keeps its index plans.
+# generic plan, 6,000 jobs: 2.4 ms, growing with the table, against 0.1 ms by the primary key). ``unnest`` of a
+# non-constant array is estimated at 10 rows (a batch's size), so every statement keeps its index plans. (The
+# rest of the first JSON variant's halved submissions/s was the lookup's idempotency subquery: see below.)
 
 
 def json_rows(param: str) -> str:
