@@ -40,19 +40,42 @@ def user_sys(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
-def round_(env: Env, key: str, pid: int, n: int, concurrency: int) -> tuple[float, float, float]:
-    """Submit ``n`` jobs; return (jobs/s, API CPU ms per job, of which system CPU ms per job)."""
-    cpu0, (_, sys0) = cpu_seconds(pid), user_sys(pid)
+def backends(env: Env) -> list[int]:
+    """The pids of the PostgreSQL backends serving the benchmark's database (the API's pooled connections)."""
+    with psycopg.connect(env.db_url, autocommit=True) as c:
+        return [r[0] for r in c.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND pid <> pg_backend_pid()")]
+
+
+def pg_cpu(pids: list[int]) -> float:
+    """CPU seconds the backends ``pids`` have used (those still alive)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += sum(user_sys(pid))
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+
+def round_(env: Env, key: str, pid: int, n: int, concurrency: int) -> tuple[float, float, float, float, int]:
+    """Submit ``n`` jobs; return (jobs/s, API CPU ms per job, of which system CPU ms per job, PostgreSQL
+    backends' CPU ms per job, outbox entries left uncleared once answered)."""
+    pg = backends(env)
+    cpu0, (_, sys0), pg0 = cpu_seconds(pid), user_sys(pid), pg_cpu(pg)
     wall, _, statuses = asyncio.run(run_clients(env.api, key, [("POST", "/api/jobs", BODY)] * n,
                                                 concurrency=concurrency))
     cpu = (cpu_seconds(pid) - cpu0) * 1000 / n
     system = (user_sys(pid)[1] - sys0) * 1000 / n
+    db = (pg_cpu(pg) - pg0) * 1000 / n  # a backend opened during the round is not counted
     bad = [s for s in statuses if s != 202]
     if bad:
         print(f"  warning: {len(bad)} of {n} submissions answered {sorted(set(bad))}", flush=True)
     with psycopg.connect(env.db_url, autocommit=True) as c:
+        # a 202 on a working broker means sent and cleared: an entry left would be sent again by a relay
+        left = c.execute("SELECT count(*) FROM jobs WHERE kind = 'action' AND dispatch_at IS NOT NULL").fetchone()
         c.execute("DELETE FROM audit_events; DELETE FROM events; DELETE FROM jobs WHERE kind = 'action'")
-    return n / wall, cpu, system
+    return n / wall, cpu, system, db, left[0] if left else 0
 
 
 def main() -> None:
@@ -81,12 +104,12 @@ def main() -> None:
             elif args.attach and last:
                 spy = subprocess.Popen(shlex.split(args.attach.format(pid=pid)), stdout=subprocess.DEVNULL)
                 time.sleep(0.5)  # attached before the round starts
-            rate, cpu, system = round_(env, key, pid, args.jobs, args.concurrency)
+            rate, cpu, system, db, left = round_(env, key, pid, args.jobs, args.concurrency)
             if spy is not None:
                 spy.send_signal(2)
                 spy.wait(30)
             print(f"round {i + 1}: {rate:.0f} jobs/s; API CPU {cpu:.2f} ms/job = {1000 / cpu:.0f}/s per core "
-                  f"(system {system:.2f} ms)",
+                  f"(system {system:.2f} ms); PostgreSQL backends {db:.2f} ms/job; outbox left {left}",
                   flush=True)
     finally:
         env.close()

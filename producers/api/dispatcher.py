@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import queue
 import threading
 from concurrent.futures import Future
@@ -40,6 +41,7 @@ from producers.api.aio import PerLoop
 from workers.broker import Enqueuer, new_message_id, queue_wakes
 from workers.store.db import atomic
 from workers.store.models import Job, utcnow
+from workers.store.submit import json_rows, timestamp
 
 log = structlog.get_logger("sintra.dispatch")
 
@@ -274,13 +276,15 @@ def _after_enqueue(broker: RedisBroker, messages: list[tuple[Pending, dramatiq.M
 
 
 def _mark_pg(conn: Connection, sent: list[tuple[Pending, str]]) -> None:
-    conn.exec_driver_sql(_MARK_PG, {"jid": [p.job_id for p, _ in sent], "entry": [p.entry for p, _ in sent],
-                                    "mid": [mid for _, mid in sent], "now": utcnow()})
+    # one JSON parameter, not three arrays: psycopg dumps arrays element by element in Python
+    conn.exec_driver_sql(_MARK_PG, {"sent": json.dumps([(p.job_id, timestamp(p.entry), mid) for p, mid in sent]),
+                                    "now": utcnow()})
 
 
 #: The compare-and-clear of :meth:`Dispatcher._mark` for a whole batch (PostgreSQL).
-_MARK_PG = """
+_MARK_PG = f"""
 UPDATE jobs SET dispatch_at = NULL, message_id = v.mid, updated_at = %(now)s
-FROM unnest(%(jid)s::text[], %(entry)s::timestamptz[], %(mid)s::text[]) AS v(jid, entry, mid)
+FROM (SELECT x->>0 AS jid, (x->>1)::timestamptz AS entry, x->>2 AS mid
+      FROM {json_rows("sent")} AS x) AS v
 WHERE jobs.id = v.jid AND jobs.dispatch_at = v.entry
 """

@@ -187,6 +187,9 @@ def test_broker_down_at_submit_keeps_the_job_and_the_relay_sends_it_when_the_bro
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
     enqueuer = stack.api.app.state.enqueuer  # type: ignore[attr-defined]
     real = enqueuer.enqueue
+    # the dispatcher thread's deferral (the hot path's in-loop sender has its own test in
+    # test_submission_hotpath): the submission goes through ``Enqueuer.enqueue``
+    monkeypatch.setattr(stack.api.app.state.hot, "loop_sender", None)  # type: ignore[attr-defined]
 
     def down(*_a, **_k):  # type: ignore[no-untyped-def]
         raise ConnectionError("redis unreachable")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy import bindparam, case, insert, literal, select
 from sqlalchemy.engine import Connection
 
 from config.logging import scrub_secrets
@@ -47,9 +47,12 @@ def _lookup_statement() -> Any:
             STATES.c.integration == bindparam("integration"))
     status = select(STATES.c.status).where(*mine).scalar_subquery()
     fields = select(STATES.c.fields_set).where(*mine).scalar_subquery()
-    # a NULL idempotency key matches nothing (NULL = NULL is not true)
-    earlier = select(JOBS.c.id).where(JOBS.c.workspace_id == bindparam("workspace"),
-                                      JOBS.c.idempotency_key == bindparam("idempotency_key")).scalar_subquery()
+    # a NULL idempotency key matches nothing (NULL = NULL is not true), and is not looked up at all: see
+    # :data:`_LOOKUP_MANY_PG`
+    idem = bindparam("idempotency_key", type_=JOBS.c.idempotency_key.type)
+    earlier = case((idem.is_not(None), select(JOBS.c.id).where(
+        JOBS.c.workspace_id == bindparam("workspace"),
+        JOBS.c.idempotency_key == idem).scalar_subquery()))
     return select(live.label("live"), status.label("status"), fields.label("fields"), earlier.label("earlier"))
 
 
@@ -156,36 +159,72 @@ _INSERT_JOB_SQLITE = _insert_job_sqlite()
 
 
 # --- group commit (PostgreSQL): many submissions' lookups in one statement, their inserts in another ---
-# Plain SQL over arrays (``unnest``): one fixed text whatever the batch size, so PostgreSQL prepares it
-# once and no SQLAlchemy statement is compiled per batch.
+# Plain SQL over one JSON parameter (an array of rows, each an array of values): one fixed text whatever
+# the batch size, so PostgreSQL prepares it once and no SQLAlchemy statement is compiled per batch. Why
+# JSON and not one array parameter per column (``unnest``): psycopg dumps an array element by element in
+# Python (escaping each with a regex), which profiling showed as the largest cost of a group commit;
+# ``json.dumps`` writes the whole batch in C.
+#
+# The rows are read through :func:`json_rows`, not ``json_array_elements`` directly: PostgreSQL estimates a
+# set-returning function over a parameter at 100 rows, and at that estimate it joined the outbox clear's
+# ``UPDATE jobs ... FROM`` the batch by a hash join over a sequential scan of ``jobs`` (EXPLAIN ANALYZE with a
+# generic plan, 6,000 jobs: 2.4 ms, growing with the table, against 0.1 ms by the primary key). ``unnest`` of a
+# non-constant array is estimated at 10 rows (a batch's size), so every statement keeps its index plans. (The
+# rest of the first JSON variant's halved submissions/s was the lookup's idempotency subquery: see below.)
 
-_LOOKUP_MANY_PG = """
+
+def json_rows(param: str) -> str:
+    """SQL for the elements of the JSON array parameter ``param`` as a set, in order, estimated at 10 rows
+    (see above; ``WITH ORDINALITY`` after it numbers them in the array's order)."""
+    return f"unnest(ARRAY(SELECT e FROM json_array_elements(%({param})s::json) WITH ORDINALITY AS t(e, i) ORDER BY i))"
+
+
+# ``CASE WHEN r.idem IS NOT NULL``: a submission without an idempotency key (most) skips the jobs subquery.
+# Measured (bench/api_cpu.py, auto_explain): the prepared statement's generic plan, made while ``jobs`` was
+# nearly empty, read it by ``ix_jobs_workspace_id`` and filtered on the key, so every submission scanned all
+# of its workspace's jobs, NULL key included: the lookup took 4.4 ms per batch (arrays) to 15.9 ms (JSON) and
+# grew with the table, most of PostgreSQL's CPU per submission.
+_LOOKUP_MANY_PG = f"""
 SELECT (SELECT 1 FROM api_keys k WHERE k.key_hash = r.key_hash AND k.revoked_at IS NULL) AS live,
        s.status, s.fields_set,
-       (SELECT j.id FROM jobs j WHERE j.workspace_id = r.workspace AND j.idempotency_key = r.idem) AS earlier
-FROM unnest(%(key_hash)s::text[], %(workspace)s::text[], %(agent)s::text[], %(integration)s::text[],
-            %(idem)s::text[]) WITH ORDINALITY AS r(key_hash, workspace, agent, integration, idem, n)
+       CASE WHEN r.idem IS NOT NULL THEN
+         (SELECT j.id FROM jobs j WHERE j.workspace_id = r.workspace AND j.idempotency_key = r.idem) END AS earlier
+FROM (SELECT x->>0 AS key_hash, x->>1 AS workspace, x->>2 AS agent, x->>3 AS integration, x->>4 AS idem, n
+      FROM {json_rows("asks")} WITH ORDINALITY AS a(x, n)) AS r
 LEFT JOIN integrations s ON s.workspace_id = r.workspace AND s.agent = r.agent AND s.integration = r.integration
 ORDER BY r.n
 """
 
-#: (array parameter, its element type) of each submission in :data:`_INSERT_MANY_PG`.
+#: (value, its SQL type) of each submission's row in :data:`_INSERT_MANY_PG`, in order; ``json`` values are
+#: embedded as JSON (``e->i`` keeps their text as written), the others travel as JSON strings or numbers.
 _MANY_COLUMNS = (("id", "text"), ("workspace_id", "text"), ("agent", "text"), ("integration", "text"),
-                 ("action", "text"), ("kind", "text"), ("params", "text"), ("status", "text"), ("attempts", "int"),
+                 ("action", "text"), ("kind", "text"), ("params", "json"), ("status", "text"), ("attempts", "int"),
                  ("idempotency_key", "text"), ("run_at", "timestamptz"), ("schedule_id", "text"),
                  ("created_at", "timestamptz"), ("updated_at", "timestamptz"), ("dispatch_at", "timestamptz"),
-                 ("actor", "text"), ("outcome", "text"), ("event_data", "text"))
+                 ("actor", "text"), ("outcome", "text"), ("event_data", "json"))
+_TIMES = frozenset(c for c, t in _MANY_COLUMNS if t == "timestamptz")
+
+
+assert tuple(c for c, _ in _MANY_COLUMNS[:len(_JOB_COLUMNS)]) == _JOB_COLUMNS  # a row starts with the job's columns
+
+
+def _column(i: int, name: str, sql_type: str) -> str:
+    if sql_type == "json":
+        return f"x->{i} AS {name}"
+    return f"x->>{i} AS {name}" if sql_type == "text" else f"(x->>{i})::{sql_type} AS {name}"
+
+
 _INSERT_MANY_PG = f"""
 WITH v AS (
-  SELECT * FROM unnest({", ".join(f"%({c})s::{t}[]" for c, t in _MANY_COLUMNS)})
-  AS v({", ".join(c for c, _ in _MANY_COLUMNS)})
+  SELECT {", ".join(_column(i, c, t) for i, (c, t) in enumerate(_MANY_COLUMNS))}
+  FROM {json_rows("rows")} AS x
 ), j AS (
   INSERT INTO jobs ({", ".join(_JOB_COLUMNS)})
-  SELECT {", ".join("params::json" if c == "params" else c for c in _JOB_COLUMNS)} FROM v
+  SELECT {", ".join(_JOB_COLUMNS)} FROM v
   ON CONFLICT (workspace_id, idempotency_key) DO NOTHING RETURNING id
 ), e AS (
   INSERT INTO events (at, workspace_id, type, job_id, data)
-  SELECT v.created_at, v.workspace_id, 'job.' || v.status, v.id, v.event_data::json FROM v JOIN j ON j.id = v.id
+  SELECT v.created_at, v.workspace_id, 'job.' || v.status, v.id, v.event_data FROM v JOIN j ON j.id = v.id
 ), a AS (
   INSERT INTO audit_events (at, workspace_id, actor, kind, job_id, agent, integration, action, outcome)
   SELECT v.created_at, v.workspace_id, v.actor, 'api', v.id, v.agent, v.integration, v.action, v.outcome
@@ -193,6 +232,11 @@ WITH v AS (
 )
 SELECT id FROM j
 """
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """A timezone-aware time as PostgreSQL reads it back exactly (ISO 8601 with its offset, microseconds)."""
+    return None if value is None else value.isoformat()
 
 
 @dataclass(frozen=True)
@@ -208,10 +252,8 @@ class Ask:
 
 def lookup_many(conn: Connection, asks: list[Ask]) -> list[Lookup]:
     """:func:`lookup` for many submissions in one round trip (PostgreSQL only), in the same order."""
-    rows = conn.exec_driver_sql(_LOOKUP_MANY_PG, {
-        "key_hash": [a.key_hash for a in asks], "workspace": [a.workspace for a in asks],
-        "agent": [a.agent for a in asks], "integration": [a.integration for a in asks],
-        "idem": [a.idempotency_key for a in asks]}).all()
+    rows = conn.exec_driver_sql(_LOOKUP_MANY_PG, {"asks": json.dumps(
+        [(a.key_hash, a.workspace, a.agent, a.integration, a.idempotency_key) for a in asks])}).all()
     return [Lookup(key_live=live is not None, status=status, fields_set=list(fields or []),
                    existing=read_job(conn, earlier) if earlier else None)
             for live, status, fields, earlier in rows]
@@ -222,12 +264,10 @@ def insert_jobs(conn: Connection, rows: list[tuple[dict[str, Any], str, str]]) -
     ids inserted (a job missing lost its idempotency key to a concurrent request, or to one in this batch)."""
     if not rows:
         return set()
-    params: dict[str, list[Any]] = {c: [] for c, _ in _MANY_COLUMNS}
+    values = []
     for job, actor, outcome in rows:
-        for c in _JOB_COLUMNS:
-            params[c].append(json.dumps(job[c]) if c == "params" else job[c])
-        params["actor"].append(actor)
-        params["outcome"].append(outcome)
-        params["event_data"].append(json.dumps(scrub_secrets(
-            {"agent": job["agent"], "integration": job["integration"], "action": job["action"]})))
-    return {r[0] for r in conn.exec_driver_sql(_INSERT_MANY_PG, params).all()}
+        row: list[Any] = [timestamp(job[c]) if c in _TIMES else job[c] for c in _JOB_COLUMNS]
+        row += [actor, outcome, scrub_secrets({"agent": job["agent"], "integration": job["integration"],
+                                               "action": job["action"]})]
+        values.append(row)
+    return {r[0] for r in conn.exec_driver_sql(_INSERT_MANY_PG, {"rows": json.dumps(values)}).all()}
