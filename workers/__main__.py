@@ -4,7 +4,7 @@ Sintra's jobs are I/O-bound: most of a job is waiting on a provider that answers
 A thread per job in flight caps a process at a few dozen calls (and more threads make it slower: they
 contend for the GIL and for the HTTP pool's lock). So a worker process runs dramatiq under gevent
 (dramatiq's own ``dramatiq-gevent`` mode): each of ``SINTRA_WORKER_CONCURRENCY`` jobs runs in a
-greenlet, and every wait (provider HTTP via httpx, Vault via hvac, Redis, PostgreSQL via psycopg 3,
+greenlet, and every wait (provider HTTP and Vault via httpx, Redis, PostgreSQL via psycopg 3,
 which supports gevent natively, locks and sleeps) yields to the others. The provider clients stay
 plain sequential code: the step log, the single-flight token refresh and cancellation work unchanged.
 
