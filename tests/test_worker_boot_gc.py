@@ -74,8 +74,8 @@ def test_a_worker_of_one_agent_imports_its_providers_and_the_vault_client_at_boo
     import sys
 
     code = ("import sys, workers.context as c\n"
-            "mods = ('hvac', 'workers.vault.client', 'workers.providers.mailchimp', 'workers.providers.hubspot',"
-            " 'workers.providers.zendesk')\n"
+            "mods = ('workers.vault.api', 'workers.vault.client', 'workers.providers.mailchimp',"
+            " 'workers.providers.hubspot', 'workers.providers.zendesk')\n"
             "c.warm_up(None)\n"
             "print([m in sys.modules for m in mods])\n"
             "c.warm_up('emmie')\n"

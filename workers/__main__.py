@@ -4,7 +4,7 @@ Sintra's jobs are I/O-bound: most of a job is waiting on a provider that answers
 A thread per job in flight caps a process at a few dozen calls (and more threads make it slower: they
 contend for the GIL and for the HTTP pool's lock). So a worker process runs dramatiq under gevent
 (dramatiq's own ``dramatiq-gevent`` mode): each of ``SINTRA_WORKER_CONCURRENCY`` jobs runs in a
-greenlet, and every wait (provider HTTP via httpx, Vault via hvac, Redis, PostgreSQL via psycopg 3,
+greenlet, and every wait (provider HTTP and Vault via httpx, Redis, PostgreSQL via psycopg 3,
 which supports gevent natively, locks and sleeps) yields to the others. The provider clients stay
 plain sequential code: the step log, the single-flight token refresh and cancellation work unchanged.
 
@@ -20,8 +20,13 @@ from gevent import monkey
 monkey.patch_all()  # before anything imports socket, ssl, threading or time
 
 import argparse  # noqa: E402
+import importlib  # noqa: E402
+import importlib.machinery  # noqa: E402
+import importlib.util  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
+import types  # noqa: E402
+from typing import Any  # noqa: E402
 
 
 #: Packages that libraries import when they happen to be installed and that a worker never uses: rich and
@@ -33,12 +38,53 @@ import sys  # noqa: E402
 UNUSED_OPTIONAL = ("rich", "pygments", "click")
 
 
+#: Modules that a package imports eagerly and a worker never uses. redis-py's ``__init__`` imports its asyncio
+#: client (and with it the asyncio cluster client, connections and sentinel), about 1.3 MB of each worker
+#: process, while a worker talks to Redis synchronously (under gevent). Each is registered as a placeholder
+#: that imports the real module on first use (any attribute), so code that does use it is unaffected.
+DEFERRED = ("redis.asyncio",)
+
+
+class _Deferred(types.ModuleType):
+    """A module's stand-in until something reads an attribute of it; then the real module, imported."""
+
+    def __getattr__(self, attr: str) -> Any:
+        real = self.__dict__.get("_real")
+        if real is None:
+            name = self.__name__
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
+            real = self.__dict__["_real"] = importlib.import_module(name)
+        return getattr(real, attr)
+
+
+def defer(name: str) -> None:
+    """Register ``name`` (a submodule, its package not imported yet) as a :class:`_Deferred` placeholder."""
+    if name in sys.modules:
+        return
+    package, _, _ = name.rpartition(".")
+    top = importlib.util.find_spec(name.split(".")[0])  # finds without importing (a top-level name)
+    if top is None or not top.submodule_search_locations:
+        return
+    where = [os.path.join(top.submodule_search_locations[0], *package.split(".")[1:])]
+    spec = importlib.machinery.PathFinder.find_spec(name, where)
+    if spec is None:
+        return
+    stub = _Deferred(name)
+    stub.__spec__, stub.__file__ = spec, spec.origin
+    stub.__path__ = list(spec.submodule_search_locations or ())  # its own submodules still import normally
+    sys.modules[name] = stub
+
+
 def skip_unused_packages(tracing: str) -> None:
     """Mark :data:`UNUSED_OPTIONAL` absent in this process (and so in the worker processes it forks), and
-    opentelemetry-sdk too when tracing is off (redis-py otherwise loads it for metrics it does not record)."""
+    opentelemetry-sdk too when tracing is off (redis-py otherwise loads it for metrics it does not record);
+    defer :data:`DEFERRED` to its first use."""
     for name in (*UNUSED_OPTIONAL, *(() if tracing else ("opentelemetry.sdk",))):
         if name not in sys.modules:
             sys.modules[name] = None  # type: ignore[assignment]
+    for name in DEFERRED:
+        defer(name)
 
 
 def command(agent: str | None, processes: int, concurrency: int, extra: list[str]) -> list[str]:

@@ -128,7 +128,7 @@ def warm_up(agent_id: str | None) -> None:
     providers' client modules, and the Vault client's modules.
 
     Why: under gevent the first job's CPU stops every greenlet of the process; jobs picked up meanwhile
-    waited 50-110 ms (the pickup p99 tail after a worker starts). Measured, hvac's import is ~45 ms of it,
+    waited 50-110 ms (the pickup p99 tail after a worker starts). Measured, hvac's import was ~45 ms of it,
     a provider module ~4 ms. (The HTTP pools were the larger part, a TLS context each; they share one now,
     see :func:`workers.egress.tls_context`, so a pool is cheap to build on first use.) Only for one agent
     (a worker of every agent would load every provider: memory). Best effort: what fails here, the job

@@ -9,7 +9,6 @@ output) beside the run's whole ``output`` (keyed by the workflow's step names, s
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -130,5 +129,7 @@ def email(result: Any, *, fallback_subject: str) -> dict[str, str]:
 
 def _paragraphs(text: str) -> str:
     """Plain text as HTML paragraphs (blank lines separate paragraphs, newlines become breaks)."""
+    import html  # here, not at import: it loads html.entities (0.5 MB of every worker process, issue 12)
+
     blocks = [b.strip() for b in re.split(r"\n\s*\n", text) if b.strip()]
     return "".join(f"<p>{html.escape(b).replace(chr(10), '<br>')}</p>" for b in blocks)

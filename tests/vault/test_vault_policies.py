@@ -64,10 +64,9 @@ def test_agent_cannot_read_or_write_paths_of_integrations_it_does_not_have(
                  f"agents/{agent}/tenants/{every_agent_ws}/{OWN[agent]}/deeper",
                  f"agents/{agent}/config"):
         with pytest.raises(VaultForbidden):
-            session.call(lambda c, p=path: c.secrets.kv.v2.read_secret_version(
-                p, raise_on_deleted_version=True), path=path)
+            session.call(lambda c, p=path: c.kv_read("secret", p), path=path)
         with pytest.raises(VaultForbidden):
-            session.call(lambda c, p=path: c.secrets.kv.v2.create_or_update_secret(p, secret={"a": "b"}), path=path)
+            session.call(lambda c, p=path: c.kv_write("secret", p, {"a": "b"}), path=path)
 
 
 def test_secret_ids_expire_and_have_a_use_limit(vault: Vault) -> None:
@@ -111,7 +110,7 @@ def test_agent_cannot_hard_delete_even_its_own_credentials(vault: Vault, every_a
     session = vault.session("penn")
     path = f"agents/penn/tenants/{every_agent_ws}/{OWN['penn']}"
     with pytest.raises(VaultForbidden):
-        session.call(lambda c: c.secrets.kv.v2.delete_metadata_and_all_versions(path), path=path)
+        session.call(lambda c: c.kv_delete_all("secret", path), path=path)
 
 
 def test_api_writes_and_deletes_every_agents_credentials_but_cannot_read_them(
@@ -122,8 +121,7 @@ def test_api_writes_and_deletes_every_agents_credentials_but_cannot_read_them(
         assert writer.write(workspace, agent, "crm", {"api_key": "k1"}) == 1
         path = f"agents/{agent}/tenants/{workspace}/crm"
         with pytest.raises(VaultForbidden, match="access to secret/agents/"):
-            session.call(lambda c, p=path: c.secrets.kv.v2.read_secret_version(
-                p, raise_on_deleted_version=True), path=path)
+            session.call(lambda c, p=path: c.kv_read("secret", p), path=path)
         assert writer.delete(workspace, agent, "crm") is True
 
 
@@ -131,7 +129,7 @@ def test_api_cannot_write_outside_tenant_paths(vault: Vault) -> None:
     session = vault.session("api")
     path = "agents/soshie/config"
     with pytest.raises(VaultForbidden):
-        session.call(lambda c: c.secrets.kv.v2.create_or_update_secret(path, secret={"a": "b"}), path=path)
+        session.call(lambda c: c.kv_write("secret", path, {"a": "b"}), path=path)
 
 
 def test_provisioning_again_keeps_working_logins(vault: Vault) -> None:
@@ -140,5 +138,5 @@ def test_provisioning_again_keeps_working_logins(vault: Vault) -> None:
     for identity in ("api", *AGENTS):
         assert (vault.approle_dir / f"{identity}.json").stat().st_mode & 0o777 == 0o600
     assert vault.approle_dir.stat().st_mode & 0o777 == 0o700
-    assert vault.session("emmie").call(lambda c: c.auth.token.lookup_self())["data"]["policies"] == \
+    assert vault.session("emmie").call(lambda c: c.lookup_self())["data"]["policies"] == \
         ["default", "sintra-agent-emmie"]

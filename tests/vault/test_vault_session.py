@@ -31,7 +31,7 @@ SECRET = frozenset({"api_key"})
 
 
 def _lookup(session: VaultSession) -> dict[str, object]:
-    return session.call(lambda c: c.auth.token.lookup_self())["data"]  # type: ignore[no-any-return]
+    return session.call(lambda c: c.lookup_self())["data"]  # type: ignore[no-any-return]
 
 
 def test_revoked_token_is_replaced_by_a_fresh_login_transparently(vault: Vault, workspace: str) -> None:
@@ -78,14 +78,14 @@ def test_policy_denial_is_permanent_and_names_the_path_only(vault: Vault, worksp
 def test_wrong_secret_id_fails_login_permanently(vault: Vault) -> None:
     session = VaultSession(vault.server.addr, vault.roles["api"].role_id, "not-the-secret-id", identity="api")
     with pytest.raises(VaultLoginFailed, match="refused the AppRole login of identity 'api'") as info:
-        session.call(lambda c: c.auth.token.lookup_self())
+        session.call(lambda c: c.lookup_self())
     assert "not-the-secret-id" not in str(info.value)
 
 
 def test_closed_port_is_vault_unavailable() -> None:
     session = VaultSession(f"http://127.0.0.1:{free_port()}", "role", "secret", timeout=2)
     with pytest.raises(VaultUnavailable, match="unavailable \\(ConnectionError\\)") as info:
-        session.call(lambda c: c.auth.token.lookup_self())
+        session.call(lambda c: c.lookup_self())
     assert isinstance(info.value, TransientError) and info.value.__suppress_context__
 
 
@@ -95,7 +95,7 @@ def test_server_that_never_answers_is_vault_unavailable() -> None:
         silent.listen(8)
         session = VaultSession(f"http://127.0.0.1:{silent.getsockname()[1]}", "role", "secret", timeout=0.3)
         with pytest.raises(VaultUnavailable, match="Timeout"):
-            session.call(lambda c: c.auth.token.lookup_self())
+            session.call(lambda c: c.lookup_self())
 
 
 def test_sealed_then_stopped_server_is_vault_unavailable(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import hvac
-from hvac import exceptions as hx
-
 from config.logging import SECRET_KEY, register_secret
 from workers.credentials.base import Credentials
 from workers.errors import CredentialsUnavailable, TransientError
+from workers.vault import api as hx
+from workers.vault.api import VaultAPI
 from workers.vault.client import VaultRequestFailed, VaultSession, credential_path
 
 
@@ -41,10 +40,9 @@ class VaultCredentialSource:
                        "or disconnected (nothing in Vault)")
         kv_mount = self.session.mount
 
-        def _read(client: hvac.Client) -> dict[str, Any]:
+        def _read(client: VaultAPI) -> dict[str, Any]:
             try:
-                resp = client.secrets.kv.v2.read_secret_version(path, mount_point=kv_mount,
-                                                                raise_on_deleted_version=True)
+                resp = client.kv_read(kv_mount, path)
             except hx.InvalidPath:  # missing, hard-deleted or latest version soft-deleted
                 raise CredentialsUnavailable(unavailable) from None
             data = (resp or {}).get("data") or {}
@@ -70,23 +68,22 @@ class VaultCredentialSource:
         secret = {str(k): str(v) for k, v in values.items()}
         kv_mount = self.session.mount
 
-        def _write(client: hvac.Client) -> int:
+        def _write(client: VaultAPI) -> int:
             try:
-                resp = client.secrets.kv.v2.create_or_update_secret(path, secret=secret, cas=cas,
-                                                                    mount_point=kv_mount)
+                resp = client.kv_write(kv_mount, path, secret, cas=cas)
                 return int(resp["data"]["version"])
             except hx.InvalidRequest:
-                pass  # decided below, outside this block, so hvac's text is not chained to our error
+                pass  # decided below, outside this block, so Vault's error is not chained to ours
             _raise_if_changed(client, path, kv_mount, cas, f"{agent}/{integration} for workspace {workspace}")
             raise VaultRequestFailed(f"Vault rejected the write to {kv_mount}/{path}")
 
         return self.session.call(_write, path=path)
 
 
-def _raise_if_changed(client: hvac.Client, path: str, kv_mount: str, cas: int, what: str) -> None:
+def _raise_if_changed(client: VaultAPI, path: str, kv_mount: str, cas: int, what: str) -> None:
     """After a rejected write: ``CredentialsChanged`` if the latest version is no longer ``cas``."""
     try:
-        meta = client.secrets.kv.v2.read_secret_metadata(path, mount_point=kv_mount)
+        meta = client.kv_metadata(kv_mount, path)
     except hx.InvalidPath:
         raise CredentialsUnavailable(f"credentials of {what} were deleted (disconnected) before the write; "
                                      "nothing was written") from None

@@ -1,12 +1,14 @@
-"""One AppRole identity's Vault session for one process: lazy login, token renewal, hvac errors translated.
+"""One AppRole identity's Vault session for one process: lazy login, token renewal, Vault errors translated.
 
 Errors raised by :meth:`VaultSession.call` (``raise ... from None``, messages name paths, never values)::
 
-    hvac Forbidden / Unauthorized       log in again once and retry; then VaultForbidden (permanent)
-    hvac InvalidPath                    CredentialsUnavailable ("not configured or disconnected")
-    hvac 5xx, 429, connection, timeout  VaultUnavailable (transient)
-    hvac InvalidRequest and the rest    VaultRequestFailed (permanent)
+    Forbidden / Unauthorized            log in again once and retry; then VaultForbidden (permanent)
+    InvalidPath (404)                   CredentialsUnavailable ("not configured or disconnected")
+    5xx, 429, connection, timeout       VaultUnavailable (transient)
+    InvalidRequest (400) and the rest   VaultRequestFailed (permanent)
     AppRole login refused               VaultLoginFailed (permanent: provisioning is wrong)
+
+(The exceptions on the left are :mod:`workers.vault.api`'s, named as hvac's were.)
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-import hvac
-import requests
-from hvac import exceptions as hx
+import httpx
 
 from workers.errors import CredentialsUnavailable, PermanentError, VaultUnavailable
+from workers.vault import api as hx
+from workers.vault.api import VaultAPI
 
 if TYPE_CHECKING:
     from config.settings import Settings
@@ -33,7 +35,16 @@ T = TypeVar("T")
 RENEW_AT = 2 / 3
 _SEGMENT = re.compile(r"^[a-z0-9_-]{1,128}$")
 _TRANSIENT = (hx.VaultDown, hx.InternalServerError, hx.BadGateway, hx.RateLimitExceeded,
-              hx.VaultNotInitialized, hx.UnexpectedError, requests.exceptions.RequestException)
+              hx.VaultNotInitialized, hx.UnexpectedError, httpx.TransportError)
+
+
+def _kind(exc: BaseException) -> str:
+    """The name a transient error is reported by (hvac's and requests' names, which logs already use)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "Timeout"
+    if isinstance(exc, httpx.TransportError):
+        return "ConnectionError"
+    return type(exc).__name__
 
 
 class VaultForbidden(PermanentError):
@@ -58,13 +69,13 @@ def credential_path(workspace: str, agent: str, integration: str) -> str:
 
 
 class VaultSession:
-    """An authenticated hvac client for one AppRole identity, created lazily in the process that uses it."""
+    """An authenticated Vault client for one AppRole identity, created lazily in the process that uses it."""
 
     def __init__(self, addr: str, role_id: str, secret_id: str, *, mount: str = "secret", timeout: float = 10,
                  identity: str = "approle") -> None:
         self.addr, self.mount, self.timeout, self.identity = addr, mount, timeout, identity
         self._role_id, self._secret_id = role_id, secret_id
-        self._client: hvac.Client | None = None
+        self._client: VaultAPI | None = None
         self._pid = os.getpid()
         self._lock = threading.RLock()
         self._accessor = ""
@@ -98,8 +109,8 @@ class VaultSession:
         """The accessor of the current token (not a secret: it cannot read data), empty before login."""
         return self._accessor
 
-    def call(self, fn: Callable[[hvac.Client], T], *, path: str = "") -> T:
-        """Run ``fn(client)`` with a live token and translate hvac errors (``path`` names the target)."""
+    def call(self, fn: Callable[[VaultAPI], T], *, path: str = "") -> T:
+        """Run ``fn(client)`` with a live token and translate Vault's errors (``path`` names the target)."""
         where = f"{self.mount}/{path}" if path else self.mount
         try:
             client, accessor = self._ready()
@@ -114,25 +125,25 @@ class VaultSession:
             raise CredentialsUnavailable(
                 f"nothing at {where} in Vault: not configured or disconnected") from None
         except _TRANSIENT as exc:
-            raise VaultUnavailable(f"Vault at {self.addr} is unavailable ({type(exc).__name__}) "
+            raise VaultUnavailable(f"Vault at {self.addr} is unavailable ({_kind(exc)}) "
                                    f"while accessing {where}") from None
         except hx.VaultError as exc:
             raise VaultRequestFailed(
                 f"Vault rejected the request for {where} ({type(exc).__name__})") from None
 
-    def _ready(self) -> tuple[hvac.Client, str]:
+    def _ready(self) -> tuple[VaultAPI, str]:
         """The client with a token that is logged in (after fork too) and renewed at 2/3 of its TTL."""
         if self._pid != os.getpid():  # forked child: the parent's lock and connection pool are not ours
-            self._lock, self._client, self._pid = threading.RLock(), None, os.getpid()
+            self._lock, self._client, self._pid = threading.RLock(), None, os.getpid()  # (the parent closes its own)
         with self._lock:
             if self._client is None:
-                self._client = hvac.Client(url=self.addr, token="", timeout=self.timeout)
+                self._client = VaultAPI(self.addr, timeout=self.timeout)
                 self._login()
             elif time.monotonic() >= self._renew_at:
                 self._renew()
             return self._client, self._accessor
 
-    def _relogin(self, seen_accessor: str) -> hvac.Client:
+    def _relogin(self, seen_accessor: str) -> VaultAPI:
         """Log in again unless another thread already replaced the token that failed; return the client."""
         with self._lock:
             if self._accessor == seen_accessor:
@@ -143,8 +154,7 @@ class VaultSession:
     def _login(self) -> None:
         assert self._client is not None
         try:
-            auth = self._client.auth.approle.login(role_id=self._role_id, secret_id=self._secret_id,
-                                                   use_token=True)["auth"]
+            auth = self._client.approle_login(self._role_id, self._secret_id)
         except (hx.InvalidRequest, hx.Forbidden, hx.Unauthorized, hx.InvalidPath):
             raise VaultLoginFailed(f"Vault at {self.addr} refused the AppRole login of identity "
                                    f"{self.identity!r}; provision Vault again") from None
@@ -156,7 +166,7 @@ class VaultSession:
         """Renew the token; log in again if it is gone or renewal no longer grants the full TTL (max cap)."""
         assert self._client is not None
         try:
-            auth = self._client.auth.token.renew_self()["auth"]
+            auth = self._client.renew_self()
         except (hx.Forbidden, hx.Unauthorized, hx.InvalidRequest):
             self._login()
             return

@@ -9,9 +9,8 @@ from __future__ import annotations
 import base64
 import secrets as _random
 
-import hvac
-from hvac import exceptions as hx
-
+from workers.vault import api as hx
+from workers.vault.api import VaultAPI
 from workers.vault.client import _SEGMENT, VaultSession
 
 #: Prefix of a Standard Webhooks secret; the rest is the base64 of the HMAC key.
@@ -42,19 +41,18 @@ class WebhookSecretWriter:
     def write(self, workspace: str, endpoint_id: str, secret: str) -> None:
         """Store ``secret`` for the endpoint."""
         path, mount = secret_path(workspace, endpoint_id), self.session.mount
-        self.session.call(lambda c: c.secrets.kv.v2.create_or_update_secret(
-            path, secret={"secret": secret}, mount_point=mount), path=path)
+        self.session.call(lambda c: c.kv_write(mount, path, {"secret": secret}), path=path)
 
     def delete(self, workspace: str, endpoint_id: str) -> None:
         """Delete every version of the endpoint's secret (nothing there is fine)."""
         path, mount = secret_path(workspace, endpoint_id), self.session.mount
 
-        def _delete(client: hvac.Client) -> None:
+        def _delete(client: VaultAPI) -> None:
             try:
-                client.secrets.kv.v2.read_secret_metadata(path, mount_point=mount)
+                client.kv_metadata(mount, path)
             except hx.InvalidPath:
                 return
-            client.secrets.kv.v2.delete_metadata_and_all_versions(path, mount_point=mount)
+            client.kv_delete_all(mount, path)
 
         self.session.call(_delete, path=path)
 
@@ -68,6 +66,5 @@ class WebhookSecretReader:
     def read(self, workspace: str, endpoint_id: str) -> str:
         """The endpoint's secret; ``CredentialsUnavailable`` when none is stored."""
         path, mount = secret_path(workspace, endpoint_id), self.session.mount
-        data = self.session.call(lambda c: c.secrets.kv.v2.read_secret_version(
-            path, mount_point=mount, raise_on_deleted_version=True), path=path)
+        data = self.session.call(lambda c: c.kv_read(mount, path), path=path)
         return str(data["data"]["data"]["secret"])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import hvac
-from hvac import exceptions as hx
-
+from workers.vault import api as hx
+from workers.vault.api import VaultAPI
 from workers.vault.client import VaultSession, credential_path
 
 
@@ -22,8 +21,8 @@ class CredentialWriter:
         secret = _strings(values)
         kv_mount = self.session.mount
 
-        def _write(client: hvac.Client) -> int:
-            resp = client.secrets.kv.v2.create_or_update_secret(path, secret=secret, mount_point=kv_mount)
+        def _write(client: VaultAPI) -> int:
+            resp = client.kv_write(kv_mount, path, secret)
             return int(resp["data"]["version"])
 
         return self.session.call(_write, path=path)
@@ -33,12 +32,12 @@ class CredentialWriter:
         path = credential_path(workspace, agent, integration)
         kv_mount = self.session.mount
 
-        def _delete(client: hvac.Client) -> bool:
+        def _delete(client: VaultAPI) -> bool:
             try:
-                client.secrets.kv.v2.read_secret_metadata(path, mount_point=kv_mount)
+                client.kv_metadata(kv_mount, path)
             except hx.InvalidPath:
                 return False
-            client.secrets.kv.v2.delete_metadata_and_all_versions(path, mount_point=kv_mount)
+            client.kv_delete_all(kv_mount, path)
             return True
 
         return self.session.call(_delete, path=path)
