@@ -152,6 +152,10 @@ def test_finish_many_writes_what_finish_writes(pg_fresh_url: str) -> None:
             {k: getattr(jb, k) for k in Job.model_fields if k not in skip}
         ea, eb = (s.exec(select(Event).where(Event.job_id == j, Event.type == "job.failed")).one() for j in (a, b))
         assert (ea.at, ea.data) == (eb.at, eb.data)
+        raw = text("SELECT result IS NULL, result::text, error::text, attempt_log::text, progress IS NULL FROM jobs "
+                   "WHERE id = :id")  # a None is JSON null, as the one-job statement writes it, not SQL NULL
+        rows = [s.connection().execute(raw, {"id": j}).one() for j in (a, b)]
+        assert rows[0] == rows[1] and rows[0][:2] == (False, "null")
 
 
 def test_an_outcome_with_other_columns_is_left_to_its_own_statement() -> None:
