@@ -25,6 +25,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, Generic, NamedTuple, TypeVar, cast
 
+import structlog
 from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.engine import Connection
 
@@ -37,6 +38,7 @@ EVENTS = Event.__table__  # type: ignore[attr-defined]
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
 A = TypeVar("A")
 R = TypeVar("R")
+log = structlog.get_logger("sintra.worker")
 
 #: The integration state's columns the runner reads (prefixed ``state_`` in the start statement's row).
 STATE_COLUMNS = ("status", "vault_version", "message", "disconnected_at")
@@ -395,8 +397,8 @@ class GroupCommit(Generic[A, R]):
         answers: list[Any] | None = None
         try:
             answers = list(self._run_many([s.item for s in batch]))
-        except Exception:  # noqa: BLE001 - each member runs alone and meets the error itself
-            pass
+        except Exception as exc:  # noqa: BLE001 - each member runs alone and meets the error itself
+            log.warning("db.group_commit_failed", members=len(batch), error=type(exc).__name__)
         finally:  # also when this leader is killed mid-batch: no member waits forever
             self._hand_on()
             if answers is None or len(answers) != len(batch):
