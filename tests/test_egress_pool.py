@@ -25,6 +25,28 @@ def test_a_cookie_one_call_received_is_not_sent_on_the_next() -> None:
     assert seen == [None, None]
 
 
+def test_kept_merged_urls_join_the_current_base_and_stay_bounded() -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200)
+
+    with ProviderHTTP(base_url="https://us21.api.example/3.0", transport=httpx.MockTransport(answer)) as client:
+        client.MERGED_URLS = 3
+        client.get("/campaigns", params={"count": 10})
+        client.get("/campaigns", params={"count": 5})  # the kept path, its own query
+        client.get("https://other.example/abs")  # an absolute URL is not joined
+        for i in range(5):
+            client.get(f"/campaigns/c{i}")
+        client.base_url = httpx.URL("https://eu1.api.example/3.0")
+        client.get("/campaigns")  # a new base: not the old one's kept URL
+        assert len(client._merged) <= 3
+    assert seen == ["https://us21.api.example/3.0/campaigns?count=10", "https://us21.api.example/3.0/campaigns?count=5",
+                    "https://other.example/abs", *(f"https://us21.api.example/3.0/campaigns/c{i}" for i in range(5)),
+                    "https://eu1.api.example/3.0/campaigns"]
+
+
 def test_readable_sees_pending_data_and_a_closed_peer() -> None:
     a, b = socket.socketpair()
     try:

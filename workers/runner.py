@@ -24,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 import structlog
@@ -107,6 +107,34 @@ class WorkerContext:
     max_http_clients: int = 256
     #: Jobs this process runs at once (worker threads or greenlets): sizes the HTTP pools.
     concurrency: int = 8
+    #: Group commits of starts and outcomes (PostgreSQL; see :class:`workers.store.attempts.GroupCommit`).
+    _starts: attempts.GroupCommit[tuple[str, str], Any] | None = None
+    _finishes: attempts.GroupCommit[attempts.Outcome, Any] | None = None
+
+    def start_batched(self, job_id: str, workspace: str) -> Any:
+        """Start a job in the next group commit: ``(job, state, True)``, or :data:`~workers.store.attempts.ALONE`
+        (not started by the batch, or SQLite: the caller runs :func:`~workers.store.attempts.start` alone)."""
+        if self.engine.dialect.name != "postgresql":
+            return attempts.ALONE
+        if self._starts is None:
+            lease = timedelta(seconds=self.settings.lease_seconds)
+
+            def run(jobs: list[tuple[str, str]]) -> list[Any]:
+                now = utcnow()
+                return atomic(self.engine, lambda conn: attempts.start_many(
+                    conn, jobs, worker_id=self.worker_id, now=now, lease_until=now + lease))
+            self._starts = attempts.GroupCommit(run)
+        return self._starts((job_id, workspace))
+
+    def finish_batched(self, outcome: attempts.Outcome | None) -> Any:
+        """Record an outcome in the next group commit: whether the job was still ours, or
+        :data:`~workers.store.attempts.ALONE` (the caller runs :func:`~workers.store.attempts.finish` alone)."""
+        if outcome is None or self.engine.dialect.name != "postgresql":
+            return attempts.ALONE
+        if self._finishes is None:
+            self._finishes = attempts.GroupCommit(lambda outcomes: atomic(
+                self.engine, lambda conn: attempts.finish_many(conn, outcomes, worker_id=self.worker_id)))
+        return self._finishes(outcome)
 
     def credentials_for(self, job: Job, secret_fields: frozenset[str], version: int | None) -> Any:
         """Credentials from Vault, kept in this process for ``credential_cache_seconds`` (VAULT.md §2.7).
@@ -398,6 +426,9 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
     lease = timedelta(seconds=ctx.settings.lease_seconds)
 
     def start() -> tuple[Job | None, attempts.StateRow | None, bool]:
+        started = ctx.start_batched(msg.job_id, msg.workspace)  # with the other jobs starting meanwhile
+        if started is not attempts.ALONE:
+            return cast(tuple[Job | None, attempts.StateRow | None, bool], started)
         now = utcnow()  # one statement: the job, its integration's state, running, its event
         return atomic(ctx.engine, lambda conn: attempts.start(
             conn, job_id=msg.job_id, workspace=msg.workspace, worker_id=ctx.worker_id, now=now,
@@ -490,8 +521,18 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
                                values=values, event_type=f"job.{decision.status}", event_data=event_data,
                                audit=audit)
 
+    batched: attempts.Outcome | None = None
+    if not connection:  # serialised here, in this job: a value that cannot be written fails only this job
+        try:
+            batched = attempts.outcome(job_id=job.id, now=now, values=values, event_type=f"job.{decision.status}",
+                                       event_data=event_data, audit=audit)
+        except Exception:  # noqa: BLE001 - the one-job statement raises it as it always did
+            batched = None
+
     def record() -> tuple[bool, bool]:
-        owned = atomic(ctx.engine, write, single=not connection)
+        owned = ctx.finish_batched(batched)  # with the other jobs finishing meanwhile
+        if owned is attempts.ALONE:
+            owned = atomic(ctx.engine, write, single=not connection)
         claimed = False
         if owned and decision.terminal and job.parent_id:
             with Session(ctx.engine, expire_on_commit=False) as s:
