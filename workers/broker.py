@@ -8,6 +8,7 @@ found and sent again by the sweeper (:mod:`workers.dispatch`).
 
 from __future__ import annotations
 
+import sys
 import threading
 import uuid
 from typing import Any
@@ -195,9 +196,8 @@ class Enqueuer:
         jobs' pickup latency tail). The broker keeps one connection per thread, so the thread that
         sends must call this. Raises what connecting raises (the caller decides whether that matters).
         """
-        from dramatiq.brokers.rabbitmq import RabbitmqBroker
-
-        if isinstance(self.broker, RabbitmqBroker):
+        rabbitmq = sys.modules.get("dramatiq.brokers.rabbitmq")  # not imported: not RabbitMQ (and pika stays out)
+        if rabbitmq is not None and isinstance(self.broker, rabbitmq.RabbitmqBroker):
             for queue in sorted(self.broker.get_declared_queues()):
                 self.broker.declare_queue(queue, ensure=True)
             self.broker.channel  # noqa: B018 - opens the connection and channel when no queue was pending
