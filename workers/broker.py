@@ -8,6 +8,7 @@ found and sent again by the sweeper (:mod:`workers.dispatch`).
 
 from __future__ import annotations
 
+import sys
 import threading
 import uuid
 from typing import Any
@@ -184,6 +185,22 @@ class Enqueuer:
 
     def __init__(self, broker: dramatiq.Broker) -> None:
         self.broker = broker
+
+    def warm(self) -> None:
+        """Open the calling thread's RabbitMQ connection and channel and declare every queue now, so that
+        the first message sent from this thread does not (Redis: nothing to do, a pool connects in one
+        round trip).
+
+        Why: a RabbitMQ connection, a channel in confirm mode and the three declarations of each queue
+        are a dozen round trips; measured, the API's first enqueue took 44 ms instead of ~2 (the first
+        jobs' pickup latency tail). The broker keeps one connection per thread, so the thread that
+        sends must call this. Raises what connecting raises (the caller decides whether that matters).
+        """
+        rabbitmq = sys.modules.get("dramatiq.brokers.rabbitmq")  # not imported: not RabbitMQ (and pika stays out)
+        if rabbitmq is not None and isinstance(self.broker, rabbitmq.RabbitmqBroker):
+            for queue in sorted(self.broker.get_declared_queues()):
+                self.broker.declare_queue(queue, ensure=True)
+            self.broker.channel  # noqa: B018 - opens the connection and channel when no queue was pending
 
     def enqueue(self, msg: JobMessage, agent_id: str, *, message_id: str | None = None, front: bool = False) -> str:
         """Enqueue ``msg`` on ``agent_id``'s queue; return the id the broker keeps it under.

@@ -111,7 +111,7 @@ def boot(broker: Any, worker: Any = None) -> WorkerContext:
         maintenance.start()
         _threads[key] = [maintenance, heartbeat]
         if key in _owned:
-            warm_up(served)
+            warm_up(served, ctx)
             # A worker process: what exists now (modules, the catalog, pools) lives as long as it does, so
             # out of the collector's sight. Why: a full collection walks every tracked object, and under
             # gevent every job of the process stands still meanwhile; measured, 60-170 ms each, about one
@@ -123,17 +123,28 @@ def boot(broker: Any, worker: Any = None) -> WorkerContext:
         return ctx
 
 
-def warm_up(agent_id: str | None) -> None:
+def warm_up(agent_id: str | None, ctx: WorkerContext | None = None) -> None:
     """Import before the first job what it would otherwise import then: for a worker of one agent, its
     providers' client modules, and the Vault client's modules.
 
     Why: under gevent the first job's CPU stops every greenlet of the process; jobs picked up meanwhile
-    waited 50-110 ms (the pickup p99 tail after a worker starts). Measured, hvac's import was ~45 ms of it,
-    a provider module ~4 ms. (The HTTP pools were the larger part, a TLS context each; they share one now,
-    see :func:`workers.egress.tls_context`, so a pool is cheap to build on first use.) Only for one agent
-    (a worker of every agent would load every provider: memory). Best effort: what fails here, the job
-    meets and reports.
+    waited 50-110 ms (the pickup p99 tail after a worker starts). Measured, hvac's import was ~45 ms of it
+    (workers no longer load hvac), a provider module ~4 ms. The provider pools' one TLS context (:func:`workers.egress.tls_context`, the
+    CA bundle loaded: 35-90 ms of CPU, measured in the first job's profile on RabbitMQ) is built here for
+    every worker; the provider modules only for one agent (a worker of every agent would load every
+    provider: memory). Best effort: what fails here, the job meets and reports.
     """
+    try:
+        from workers.egress import tls_context
+
+        tls_context()
+    except Exception as exc:  # noqa: BLE001 - an optimisation only
+        log.warning("worker.warm_up_failed", error=type(exc).__name__)
+    if ctx is not None:
+        try:
+            _warm_statements(ctx)
+        except Exception as exc:  # noqa: BLE001 - an optimisation only
+            log.warning("worker.warm_up_failed", error=type(exc).__name__)
     if not agent_id:
         return
     try:
@@ -146,6 +157,25 @@ def warm_up(agent_id: str | None) -> None:
             client_class(spec.provider)
     except Exception as exc:  # noqa: BLE001 - an optimisation only
         log.warning("worker.warm_up_failed", error=type(exc).__name__)
+
+
+def _warm_statements(ctx: WorkerContext) -> None:
+    """Run a job's start statements (alone and batched) once for no job, so that SQLAlchemy compiles and
+    caches them now.
+
+    Why: its first compilation (a CTE of an UPDATE, an INSERT and a join) is ~6 ms of CPU in the first job,
+    during which every greenlet of the process stands still. Matching no row, it changes nothing.
+    """
+    from datetime import timedelta
+
+    from workers.store import attempts
+    from workers.store.db import atomic
+    from workers.store.models import utcnow
+
+    now = utcnow()
+    atomic(ctx.engine, lambda conn: attempts.start(conn, job_id="", workspace="", worker_id=ctx.worker_id,
+                                                   now=now, lease_until=now + timedelta(seconds=1)))
+    ctx.start_batched("", "")  # PostgreSQL's batched start (the usual path there), for no job too
 
 
 def shutdown(broker: Any) -> None:

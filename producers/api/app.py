@@ -62,7 +62,9 @@ class BindRequest:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Close the hot path's connections of this event loop when it stops serving."""
+    """Connect the dispatcher to the broker before the first submission; close the hot path's
+    connections of this event loop when it stops serving."""
+    app.state.hot.dispatcher.warm()
     yield
     await app.state.hot.close()
 

@@ -98,12 +98,20 @@ class Dispatcher:
         """:meth:`send` for a sync route (it blocks its thread until the batch is sent)."""
         return job_id in self._put([Pending(job_id, workspace, agent, entry)]).result(timeout=60)
 
-    def _put(self, jobs: list[Pending]) -> Future[set[str]]:
+    def warm(self) -> None:
+        """Start the thread now, and have it connect to the broker before it takes any job (see
+        :meth:`workers.broker.Enqueuer.warm`); returns at once."""
+        self._start()
+
+    def _start(self) -> None:
         if self.thread is None:
             with self.lock:
                 if self.thread is None:
                     self.thread = threading.Thread(target=self._loop, name="sintra-dispatch", daemon=True)
                     self.thread.start()
+
+    def _put(self, jobs: list[Pending]) -> Future[set[str]]:
+        self._start()
         parcel = Parcel(jobs)
         self.queue.put(parcel)
         return parcel.done
@@ -116,6 +124,10 @@ class Dispatcher:
             self.thread = None
 
     def _loop(self) -> None:
+        try:
+            self.enqueuer.warm()
+        except Exception as exc:  # noqa: BLE001 - broker down: the first send meets it and defers to a relay
+            log.warning("dispatch.warm_failed", error=type(exc).__name__)
         while True:
             first = self.queue.get()
             if first is None:

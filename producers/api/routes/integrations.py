@@ -112,7 +112,7 @@ async def connect(agent_id: str, integration_id: str, caller: CallerDep, session
 
     Async: a waiting connect holds no API thread and no connection; one poller per process reads every
     waiting connect's job in one query (:class:`JobWaiter`). That read and the start run on connect's own
-    few threads (:func:`_connect_threads`), so a burst of connects cannot take the thread pool from other
+    thread (:func:`_connect_threads`), so a burst of connects cannot take the thread pool from other
     requests.
     """
     job = await anyio.to_thread.run_sync(_start_connect, agent_id, integration_id, caller, session, enqueuer,
@@ -127,8 +127,13 @@ async def connect(agent_id: str, integration_id: str, caller: CallerDep, session
 
 #: How often the poller reads the waiting connects' jobs: one query per interval, however many wait.
 CONNECT_POLL_INTERVAL = 0.05
-#: Threads connect's database work (its start and its polls) may use at once, per event loop.
-CONNECT_THREADS = 4
+#: Threads connect's database work (its start and its polls) may use at once, per event loop. One: a
+#: connect's start is CPU under the GIL (ORM job, event, audit row, enqueue), so more threads start a burst
+#: no sooner, but each is one more thread contending for the GIL with every other request's thread and the
+#: event loop. Measured, 60 connects at once: with 4 threads another workspace's GET /api/jobs took
+#: p99 40-81 ms (max 44-212) while they started; with 1, p99 17-22 ms (max 20-45), and the connects
+#: started as fast (the last answered after 10.9-11.3 s both ways, 10 s of it the wait).
+CONNECT_THREADS = 1
 _connect_limiter: RunVar[CapacityLimiter] = RunVar("sintra_connect_limiter")
 
 
@@ -139,7 +144,8 @@ def _connect_threads() -> CapacityLimiter:
     sent at once (each a start, then a poll every 20 ms to 500 ms) queued every other request behind
     them, and 40 threads' worth of connects shared the GIL with it: another workspace's GET /api/jobs
     took 150-300 ms. A connect is a slow call by nature (it waits on the provider), so its own work
-    queuing behind a few threads costs it little, and the rest of the API keeps its pool.
+    queuing behind its one thread (:data:`CONNECT_THREADS`) costs it little, and the rest of the API keeps
+    its pool.
 
     Safe only because a connect waits for these tokens holding no database connection (``get_caller``
     ends its transaction; the start commits; each poll opens its own session). A connect queued here
