@@ -129,10 +129,11 @@ def warm_up(agent_id: str | None, ctx: WorkerContext | None = None) -> None:
 
     Why: under gevent the first job's CPU stops every greenlet of the process; jobs picked up meanwhile
     waited 50-110 ms (the pickup p99 tail after a worker starts). Measured, hvac's import was ~45 ms of it
-    (workers no longer load hvac), a provider module ~4 ms. The provider pools' one TLS context (:func:`workers.egress.tls_context`, the
-    CA bundle loaded: 35-90 ms of CPU, measured in the first job's profile on RabbitMQ) is built here for
-    every worker; the provider modules only for one agent (a worker of every agent would load every
-    provider: memory). Best effort: what fails here, the job meets and reports.
+    (workers no longer load hvac), a provider module ~4 ms. The provider pools' one TLS context
+    (:func:`workers.egress.tls_context`, the CA bundle loaded: 35-90 ms of CPU, measured in the first job's
+    profile on RabbitMQ) is built here for every worker; the provider modules only for one agent (a worker
+    of every agent would load every provider: memory). Best effort: what fails here, the job meets and
+    reports.
     """
     try:
         from workers.egress import tls_context
