@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
@@ -78,9 +80,43 @@ def build_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> En
             cur.close()
 
         return engine
-    # no pre-ping (a round trip per checkout); recycle instead, and a pool as large as a worker's threads
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,
-                         hide_parameters=True)
+    # no pre-ping on every checkout (a round trip each); recycle instead, ping only a connection that sat idle
+    # (:func:`_ping_after_idle`), and a pool as large as a worker's threads
+    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800,
+                           hide_parameters=True)
+    _ping_after_idle(engine)
+    return engine
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use when it sat idle for :data:`IDLE_PING_SECONDS`; a dead one is
+    replaced (SQLAlchemy's pessimistic disconnect handling, limited to idle connections).
+
+    Why: after a database outage the pool still holds connections the outage broke, and the first request
+    to take one failed (the API answered 503 to a configure made after PostgreSQL came back). Pinging on
+    every checkout would cost a round trip per statement on the hot paths, where connections are reused
+    within milliseconds; an idle one costs the ping once.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_since(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception:  # noqa: BLE001 - any failure (e.g. AdminShutdown, not taken for a disconnect) as dead
+            alive = False
+        if not alive:  # the pool closes it and takes a new one (a down database then fails to connect)
+            raise DisconnectionError("the pooled connection was closed while idle")
 
 
 def alembic_config(url: str):
