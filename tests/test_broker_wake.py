@@ -123,3 +123,61 @@ def test_an_enqueue_sends_the_message_and_one_wake_up_even_when_redis_lacks_the_
     # a token per send, the failed attempt's too (each consumer found its message at once, taking none)
     assert broker.client.llen(wake_key(broker.namespace, queue)) == 3
     broker.client.delete(*broker.client.keys(f"{broker.namespace}:*"))
+
+
+def _fetched(broker: WakingRedisBroker, queue: str, n: int) -> tuple[Any, list[Any]]:
+    for _ in range(n):
+        broker.enqueue(_message(queue))
+    consumer = broker.consume(queue, prefetch=n, timeout=TIMEOUT_MS)
+    got: list[Any] = []
+    while len(got) < n:
+        message = next(consumer)
+        if message is not None:
+            got.append(message)
+    return consumer, got
+
+
+def _unacked(broker: WakingRedisBroker, queue: str) -> tuple[int, int]:
+    """(messages in this broker's unacked set of ``queue``, messages still stored for ``queue``)."""
+    return (broker.client.scard(f"{broker.namespace}:__acks__.{broker.broker_id}.{queue}"),
+            broker.client.hlen(f"{broker.namespace}:{queue}.msgs"))
+
+
+def test_acks_that_arrive_while_one_is_on_its_way_share_the_next_round_trip() -> None:
+    broker, queue = _broker()
+    consumer, messages = _fetched(broker, queue, 20)
+    assert _unacked(broker, queue) == (20, 20)
+    batches: list[int] = []
+    run = consumer._acks._run_many
+
+    def first_one_slow(ids: list[str]) -> list[bool]:
+        batches.append(len(ids))
+        deadline = time.monotonic() + 5
+        while len(batches) == 1 and len(consumer._acks._queue) < 19 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the first ack is on its way until every other one has queued behind it
+        return run(ids)
+
+    consumer._acks._run_many = first_one_slow
+    threads = [threading.Thread(target=consumer.ack, args=(m,)) for m in messages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert batches == [1, 19]
+    assert _unacked(broker, queue) == (0, 0)
+    assert consumer.outstanding_message_count == 0
+    broker.client.delete(*broker.client.keys(f"{broker.namespace}:*"))
+
+
+def test_a_failed_ack_batch_leaves_each_message_to_be_acked_alone() -> None:
+    broker, queue = _broker()
+    consumer, messages = _fetched(broker, queue, 3)
+
+    def down(ids: list[str]) -> list[bool]:
+        raise redis.ConnectionError("Redis went away")
+
+    consumer._acks._run_many = down
+    for message in messages:
+        consumer.ack(message)
+    assert _unacked(broker, queue) == (0, 0)
+    broker.client.delete(*broker.client.keys(f"{broker.namespace}:*"))

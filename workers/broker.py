@@ -25,6 +25,7 @@ from redis.exceptions import NoScriptError
 from config.catalog import profile, profiles
 from config.messages import JobMessage
 from config.settings import Settings
+from workers.batching import ALONE, GroupCommit
 from workers.middleware.tracing import Tracing
 
 
@@ -85,12 +86,35 @@ class _WakingConsumer(_RedisConsumer):
         super().__init__(*args, **kwargs)
         self._slot = threading.Event()
         self._wake = wake_key(self.broker.namespace, self.queue_name)
+        self._acks: GroupCommit[str, bool] = GroupCommit(self._ack_many, name="ack")
 
     def ack(self, message: Any) -> None:
+        """Ack in a group commit: the jobs that finish while an ack is on its way share the next round trip.
+
+        Why: dramatiq acks each message with its own script call from the job's greenlet; at 256 in flight
+        that was ~8% of the worker's CPU (py-spy, issue 12). A batch is the same ``ack`` script call per
+        message, pipelined; a batch that fails leaves each member to ack alone (dramatiq's own call, which
+        raises ``ConnectionClosed`` for the worker to retry). Acking twice is harmless (the script's SREM).
+        """
         try:
-            super().ack(message)
+            if self._acks(message.options["redis_message_id"]) is ALONE:
+                super().ack(message)
         finally:
+            self.queued_message_ids.discard(message.message_id)
             self._slot.set()
+
+    def _ack_many(self, ids: list[str]) -> list[bool]:
+        broker, script = self.broker, self.broker.scripts["dispatch"]
+        with broker.client.pipeline(transaction=False) as pipe:
+            for rid in ids:  # dramatiq 2.2.1's ``_dispatch`` arguments (pinned)
+                pipe.evalsha(script.sha, 1, broker.namespace, "ack", current_millis(), self.queue_name,
+                             broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
+                             broker._should_do_maintenance("ack"), broker._max_unpack_size(), rid)
+            results = pipe.execute(raise_on_error=False)
+        for result in results:
+            if isinstance(result, Exception):  # e.g. NOSCRIPT after a Redis restart: each acks alone
+                raise result
+        return [True] * len(ids)
 
     def nack(self, message: Any) -> None:
         try:

@@ -148,6 +148,12 @@ def warm_up(agent_id: str | None, ctx: WorkerContext | None = None) -> None:
             log.warning("worker.warm_up_failed", error=type(exc).__name__)
     if not agent_id:
         return
+    warm = getattr(ctx.credentials if ctx is not None else None, "warm", None)
+    if warm is not None:  # its Vault login (a test's own credential source may have none)
+        try:
+            warm(agent_id)
+        except Exception as exc:  # noqa: BLE001 - the first job logs in then, and reports what fails
+            log.warning("worker.warm_up_failed", error=type(exc).__name__)
     try:
         from config.catalog import agent as agent_spec
         from workers.credentials.vault import VaultCredentialSource  # noqa: F401 - imported for its cost

@@ -123,7 +123,7 @@ class WorkerContext:
                 now = utcnow()
                 return atomic(self.engine, lambda conn: attempts.start_many(
                     conn, jobs, worker_id=self.worker_id, now=now, lease_until=now + lease))
-            self._starts = attempts.GroupCommit(run)
+            self._starts = attempts.GroupCommit(run, name="start")
         return self._starts((job_id, workspace))
 
     def finish_batched(self, outcome: attempts.Outcome | None) -> Any:
@@ -133,7 +133,8 @@ class WorkerContext:
             return attempts.ALONE
         if self._finishes is None:
             self._finishes = attempts.GroupCommit(lambda outcomes: atomic(
-                self.engine, lambda conn: attempts.finish_many(conn, outcomes, worker_id=self.worker_id)))
+                self.engine, lambda conn: attempts.finish_many(conn, outcomes, worker_id=self.worker_id)),
+                name="finish")
         return self._finishes(outcome)
 
     def credentials_for(self, job: Job, secret_fields: frozenset[str], version: int | None) -> Any:

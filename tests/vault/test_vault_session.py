@@ -159,3 +159,24 @@ def test_from_settings_prefers_role_and_secret_from_the_environment(vault: Vault
                         vault_secret_id=role.secret_id)  # type: ignore[arg-type]
     session = VaultSession.from_settings(settings, "buddy")
     assert _lookup(session)["policies"] == ["default", "sintra-agent-buddy"]
+
+
+def test_a_worker_of_one_agent_logs_in_at_boot_not_in_its_first_job(vault: Vault, tmp_path: Path) -> None:
+    import workers.context as context
+    from workers.credentials.routing import PerAgentCredentials
+
+    settings = Settings(state_dir=tmp_path, vault_addr=vault.server.addr, vault_role_id="")
+    settings.approle_dir.mkdir()
+    shutil.copy(vault.approle_dir / "emmie.json", settings.approle_dir / "emmie.json")
+    credentials = PerAgentCredentials(settings, only="emmie")
+
+    class Ctx:  # a context with only a credential source (warming statements fails without an engine: skipped)
+        def __init__(self) -> None:
+            self.credentials = credentials
+
+    context.warm_up("emmie", None)  # no context: nothing to log in with
+    assert credentials._sources == {}
+    context.warm_up("emmie", Ctx())  # type: ignore[arg-type]
+    session = credentials._source("emmie").session
+    assert session.token_accessor  # logged in
+    assert _lookup(session)["policies"] == ["default", "sintra-agent-emmie"]

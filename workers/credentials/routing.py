@@ -32,6 +32,14 @@ class PerAgentCredentials:
                 self._sources[agent] = src
             return src
 
+    def warm(self, agent: str) -> None:
+        """Log in as ``agent`` now (worker boot) rather than in its first job.
+
+        Why: under gevent the first job's login (and the jobs queued behind its session lock) held up the
+        process's first pickups (RabbitMQ idle pickup p99, issue 12). Same one login per process either way.
+        """
+        self._source(agent).session.call(lambda client: None)
+
     def get(self, *, workspace: str, agent: str, integration: str, secret_fields: frozenset[str]) -> Credentials:
         """Read with the agent's identity."""
         return self._source(agent).get(workspace=workspace, agent=agent, integration=integration,

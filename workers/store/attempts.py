@@ -19,25 +19,22 @@ errors and audit details are scrubbed of registered secrets exactly as an ORM wr
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from datetime import datetime
 from functools import cache
-from typing import Any, Generic, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, cast
 
 import structlog
 from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.engine import Connection
 
 from config.logging import scrub_secrets
+from workers.batching import ALONE, GroupCommit  # noqa: F401 - GroupCommit: the runner's batches
 from workers.store.models import AuditEvent, Event, IntegrationState, Job
 
 JOBS = Job.__table__  # type: ignore[attr-defined]
 STATES = IntegrationState.__table__  # type: ignore[attr-defined]
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
-A = TypeVar("A")
-R = TypeVar("R")
 log = structlog.get_logger("sintra.worker")
 
 #: The integration state's columns the runner reads (prefixed ``state_`` in the start statement's row).
@@ -227,8 +224,6 @@ def finish(conn: Connection, *, job_id: str, workspace: str, worker_id: str, now
 # PostgreSQL prepares it once), one round trip and one commit for the batch, each job answered only from
 # its own row. A batch that fails leaves every member to run its own statement (see :class:`GroupCommit`).
 
-#: What a batch answers for a member it did not handle: run the one-job statement instead.
-ALONE: Any = object()
 
 _JOB_LIST = ", ".join(f"jobs.{c.name}" for c in JOBS.c)
 _STATE_LIST = ", ".join(f"s.{c} AS state_{c}" for c in STATE_COLUMNS)
@@ -359,80 +354,3 @@ def finish_many(conn: Connection, outcomes: list[Outcome], *, worker_id: str) ->
               "audit": f"[{','.join(o.audit for o in batch if o.audit)}]", "w_id": worker_id}
     owned = {r[0] for r in conn.execute(_FINISH_MANY_PG, params)}
     return [(o.job_id in owned) if firsts[o.job_id] == i else ALONE for i, o in enumerate(outcomes)]
-
-
-class GroupCommit(Generic[A, R]):
-    """Calls that arrive while a batch is being written wait, and share the next one.
-
-    No timer: a lone call runs at once (a batch of one), so an idle worker adds no delay. One batch is in
-    flight at a time; when it is done, the first caller that arrived meanwhile leads the next one with
-    everything queued by then. ``run_many`` answers each item in order, or :data:`ALONE`; when it raises,
-    every member of that batch gets :data:`ALONE` and runs its own statement (so one bad row, or an
-    outage, is met exactly as without batching: the member's own statement raises in its own job).
-    Works with threads and with gevent's patched locks alike.
-    """
-
-    def __init__(self, run_many: Callable[[list[A]], list[R]]) -> None:
-        self._run_many = run_many
-        self._lock = threading.Lock()
-        self._queue: list[_Slot] = []
-        self._busy = False
-
-    def __call__(self, item: A) -> R:
-        """``item``'s answer from the batch it joined (or :data:`ALONE`)."""
-        slot = _Slot(item)
-        with self._lock:
-            self._queue.append(slot)
-            lead, self._busy = not self._busy, True
-        if not lead:
-            try:
-                slot.event.wait()
-            except BaseException:  # killed while waiting (a time limit): never strand the queue
-                self._abandon(slot)
-                raise
-            if not slot.lead:
-                return slot.answer
-        with self._lock:
-            batch, self._queue = self._queue, []
-        answers: list[Any] | None = None
-        try:
-            answers = list(self._run_many([s.item for s in batch]))
-        except Exception as exc:  # noqa: BLE001 - each member runs alone and meets the error itself
-            log.warning("db.group_commit_failed", members=len(batch), error=type(exc).__name__)
-        finally:  # also when this leader is killed mid-batch: no member waits forever
-            self._hand_on()
-            if answers is None or len(answers) != len(batch):
-                answers = [ALONE] * len(batch)
-            for s, answer in zip(batch, answers, strict=True):
-                s.answer = answer
-                s.event.set()
-        return slot.answer
-
-    def _hand_on(self) -> None:
-        """The batch is done (or its leader died): the next waiting caller leads, else no batch is busy."""
-        with self._lock:
-            if self._queue:
-                self._queue[0].lead = True
-                self._queue[0].event.set()
-            else:
-                self._busy = False
-
-    def _abandon(self, slot: _Slot) -> None:
-        with self._lock:
-            queued = slot in self._queue
-            if queued:
-                self._queue.remove(slot)
-        if slot.lead:  # it was handed the lead: pass it on
-            self._hand_on()
-
-
-class _Slot:
-    """One call waiting in a :class:`GroupCommit`."""
-
-    __slots__ = ("answer", "event", "item", "lead")
-
-    def __init__(self, item: Any) -> None:
-        self.item = item
-        self.answer: Any = ALONE
-        self.lead = False
-        self.event = threading.Event()
