@@ -174,7 +174,7 @@ class Dispatcher:
     def _mark(self, sent: list[tuple[Pending, str]]) -> bool:
         """Clear the sent jobs' outbox entries (compare-and-clear, as ``mark_dispatched``) in one transaction."""
         try:
-            if self.engine.dialect.name == "postgresql":  # one statement over arrays: no per-row execution
+            if self.engine.dialect.name == "postgresql":  # one statement over a JSON document: no per-row execution
                 atomic(self.engine, lambda conn: _mark_pg(conn, sent))
             else:
                 now, table = utcnow(), Job.__table__  # type: ignore[attr-defined]

@@ -23,7 +23,6 @@ from datetime import datetime
 from functools import cache
 from typing import Any, NamedTuple, cast
 
-import structlog
 from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.engine import Connection
 
@@ -35,7 +34,6 @@ JOBS = Job.__table__  # type: ignore[attr-defined]
 STATES = IntegrationState.__table__  # type: ignore[attr-defined]
 EVENTS = Event.__table__  # type: ignore[attr-defined]
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
-log = structlog.get_logger("sintra.worker")
 
 #: The integration state's columns the runner reads (prefixed ``state_`` in the start statement's row).
 STATE_COLUMNS = ("status", "vault_version", "message", "disconnected_at")
@@ -220,9 +218,10 @@ def finish(conn: Connection, *, job_id: str, workspace: str, worker_id: str, now
 # Under gevent a worker process has hundreds of jobs in flight: one statement per start and per outcome
 # cost 45 % of its CPU at 256 in flight (a pool checkout, SQLAlchemy's execution context and psycopg's
 # query conversion each time, and one PostgreSQL commit each). Jobs that arrive while a batch is being
-# written share the next one: plain SQL over arrays (one fixed text whatever the batch size, so
-# PostgreSQL prepares it once), one round trip and one commit for the batch, each job answered only from
-# its own row. A batch that fails leaves every member to run its own statement (see :class:`GroupCommit`).
+# written share the next one: plain SQL (starts over two arrays, outcomes over JSON documents; one fixed
+# text whatever the batch size, so PostgreSQL prepares it once), one round trip and one commit for the
+# batch, each job answered only from its own row. A batch that fails leaves every member to run its own
+# statement (see :class:`GroupCommit`).
 
 
 _JOB_LIST = ", ".join(f"jobs.{c.name}" for c in JOBS.c)
