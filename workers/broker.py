@@ -71,6 +71,14 @@ def queue_wakes(pipe: Any, namespace: str, queues: list[str]) -> None:
         pipe.ltrim(key, 0, WAKE_TOKENS - 1)
 
 
+def script_call(broker: RedisBroker, command: str, queue_name: str, *args: Any) -> list[Any]:
+    """EVALSHA arguments of dramatiq's ``dispatch`` script running ``command`` on ``queue_name``: the
+    arguments ``RedisBroker._dispatch`` builds (dramatiq 2.2.1, pinned), for a call queued on a pipeline."""
+    return [broker.scripts["dispatch"].sha, 1, broker.namespace, command, current_millis(), queue_name,
+            broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
+            broker._should_do_maintenance(command), broker._max_unpack_size(), *args]
+
+
 class _WakingConsumer(_RedisConsumer):
     """dramatiq's Redis consumer, woken by the enqueue instead of polling (pickup latency, idle CPU).
 
@@ -104,12 +112,9 @@ class _WakingConsumer(_RedisConsumer):
             self._slot.set()
 
     def _ack_many(self, ids: list[str]) -> list[bool]:
-        broker, script = self.broker, self.broker.scripts["dispatch"]
-        with broker.client.pipeline(transaction=False) as pipe:
-            for rid in ids:  # dramatiq 2.2.1's ``_dispatch`` arguments (pinned)
-                pipe.evalsha(script.sha, 1, broker.namespace, "ack", current_millis(), self.queue_name,
-                             broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
-                             broker._should_do_maintenance("ack"), broker._max_unpack_size(), rid)
+        with self.broker.client.pipeline(transaction=False) as pipe:
+            for rid in ids:
+                pipe.evalsha(*script_call(self.broker, "ack", self.queue_name, rid))
             results = pipe.execute(raise_on_error=False)
         for result in results:
             if isinstance(result, Exception):  # e.g. NOSCRIPT after a Redis restart: each acks alone
@@ -162,12 +167,10 @@ class WakingRedisBroker(RedisBroker):
         first on the same connection, so a woken consumer finds it.
         """
         script = self.scripts["dispatch"]
-        args = ["enqueue", current_millis(), queue_name, self.broker_id, self.heartbeat_timeout,
-                self.dead_message_ttl, self._should_do_maintenance("enqueue"), self._max_unpack_size(),
-                message_id, data]
+        args = script_call(self, "enqueue", queue_name, message_id, data)
         for attempt in (1, 2):
             with self.client.pipeline(transaction=False) as pipe:
-                pipe.evalsha(script.sha, 1, self.namespace, *args)
+                pipe.evalsha(*args)
                 queue_wakes(pipe, self.namespace, [queue_name])
                 result = pipe.execute(raise_on_error=False)[0]
             if isinstance(result, NoScriptError) and attempt == 1:

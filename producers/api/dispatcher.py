@@ -31,14 +31,13 @@ import dramatiq
 import redis.asyncio as aredis
 import structlog
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.common import current_millis
 from sqlalchemy import bindparam, update
 from sqlalchemy.engine import Connection, Engine
 
 from config.catalog import agent
 from config.messages import JobMessage
 from producers.api.aio import PerLoop
-from workers.broker import Enqueuer, new_message_id, queue_wakes
+from workers.broker import Enqueuer, new_message_id, queue_wakes, script_call
 from workers.store.db import atomic
 from workers.store.models import Job, utcnow
 from workers.store.submit import json_rows, timestamp
@@ -274,10 +273,8 @@ def redis_messages(broker: RedisBroker, batch: list[Pending]) -> list[tuple[Pend
 
 def _dispatch_args(broker: RedisBroker, message: dramatiq.Message[Any]) -> list[Any]:
     """EVALSHA arguments of dramatiq's ``dispatch`` script enqueueing ``message``."""
-    return [broker.scripts["dispatch"].sha, 1, broker.namespace, "enqueue", current_millis(), message.queue_name,
-            broker.broker_id, broker.heartbeat_timeout, broker.dead_message_ttl,
-            broker._should_do_maintenance("enqueue"), broker._max_unpack_size(),
-            message.options["redis_message_id"], message.encode()]
+    return script_call(broker, "enqueue", message.queue_name, message.options["redis_message_id"],
+                       message.encode())
 
 
 def _after_enqueue(broker: RedisBroker, messages: list[tuple[Pending, dramatiq.Message[Any]]],
