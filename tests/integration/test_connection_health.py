@@ -125,12 +125,33 @@ def test_the_health_check_fires_once_per_period_across_two_scheduler_loops(stack
         clock[0] = moment
         with ThreadPoolExecutor(2) as pool:  # both replicas tick at once
             list(pool.map(lambda loop: loop.tick(), loops))
-        clock[0] = moment  # (ticks read the clock once)
+        # Periods are a day apart: let the check finish before the next moment. While its worker writes the
+        # connection state it holds the row, and a tick skips a locked row until its next tick (SKIP LOCKED).
+        for job_id in _health_jobs(stack, workspace):
+            assert _wait(stack, key, job_id)["status"] == "succeeded"
     jobs = _health_jobs(stack, workspace)
     assert len(jobs) == 2, jobs  # one check per period, whichever replica ran it
-    for job_id in jobs:
-        assert _wait(stack, key, job_id)["status"] == "succeeded"
     assert _next_check(stack, workspace, "emmie") == due + 2 * PERIOD
+
+
+def test_a_check_skipped_while_its_row_is_held_is_enqueued_at_the_next_tick(stack: Stack) -> None:
+    """A worker writing the connection state holds the row: the tick skips it (SKIP LOCKED) and the next one
+    enqueues the check; nothing is lost and nothing doubles. PostgreSQL only: SQLite has no row locks."""
+    if stack.engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
+        return
+    workspace, key = _tenant(stack)
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP, key=key)
+    clock = [utcnow()]
+    check = _checker(stack, workspace, lambda: clock[0])
+    assert check.tick() == 0
+    clock[0] = _next_check(stack, workspace, "emmie")
+    with Session(stack.engine) as holder:  # type: ignore[arg-type]
+        holder.exec(select(IntegrationState).where(IntegrationState.workspace_id == workspace)
+                    .with_for_update()).one()
+        assert check.tick() == 0 and _health_jobs(stack, workspace) == []
+    assert check.tick() == 1 and check.tick() == 0
+    [job_id] = _health_jobs(stack, workspace)
+    assert _wait(stack, key, job_id)["status"] == "succeeded"
 
 
 def test_the_health_check_refreshes_a_grant_near_its_unused_expiry(stack: Stack, vault_server: Any) -> None:
