@@ -7,6 +7,10 @@ key or token is caught), in its raw form and in the forms it travels in: URL-enc
 so it is also found inside ``base64("user:" + secret)`` of a Basic header). Fragments made of letters
 only are not matched on their own: test and human-chosen secrets contain words ("sim-configured"),
 and hiding "configured" in every message would destroy the logs while revealing nothing about a key.
+A letters-only fragment that no word is written like is matched, though: one with a capital after its
+first character and a small letter ("CANARYbe", "odPipedr"; not "Configur" or "REDACTED"), so a
+partial echo of a key whose first characters after a capitalised prefix happen to be hex letters
+("CANARYbebbeff3") is still caught. Only an all-small-letters fragment of a key goes unmatched.
 Secrets of 4-7 characters are hidden only where they appear whole; shorter ones are not registered.
 A window of fewer than :data:`MIN_DISTINCT` different characters ("00000000", "5g000000") is not matched
 on its own either: it says nothing about a key, and record ids are full of such runs (a Salesforce id
@@ -117,7 +121,7 @@ class SecretIndex:
                     continue
                 long_set.add(form)
                 hashes_set.update(hash(w) for w in (form[i:i + WINDOW] for i in range(len(form) - WINDOW + 1))
-                                  if not w.isalpha() and len(set(w)) >= MIN_DISTINCT)
+                                  if _telling(w))
             hashes, short, long = tuple(hashes_set), tuple(short_set), tuple(long_set)
             self._windows.update(hashes)
             self._short.update(short)
@@ -244,6 +248,15 @@ class SecretIndex:
         if isinstance(value, (list, tuple)):
             return type(value)(self._scrub_each(v) for v in value)
         return value
+
+
+def _telling(window: str) -> bool:
+    """Whether a window of a secret is matched on its own: varied enough, and not written like a word."""
+    if len(set(window)) < MIN_DISTINCT:
+        return False
+    if not window.isalpha():
+        return True
+    return any(c.isupper() for c in window[1:]) and any(c.islower() for c in window)
 
 
 def _run_pattern(chars: set[str], shortest: int) -> re.Pattern[str]:

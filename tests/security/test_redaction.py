@@ -148,6 +148,19 @@ def test_words_inside_a_secret_are_not_hidden_everywhere_but_the_secret_is() -> 
     assert out == f"not configured; token {REDACTED}, password {REDACTED}, echo {REDACTED}"
 
 
+def test_a_partial_echo_made_only_of_letters_is_hidden_unless_it_is_written_like_a_word() -> None:
+    """A canary whose first 8 characters after its capitalised prefix are hex letters: every window of its
+    14-character head is letters-only (or has under 5 different characters), and it is still hidden."""
+    index = SecretIndex()
+    for key in ("CANARYbebbeff3e1d9a0c4d2b", "CANARYedbcdbac91f0e2d7c6", "sk_Configured_words_key"):
+        index.add(key)
+    out = index.scrub("key starting CANARYbebbeff3 is unknown; got CANARYedbcdbac; Configured words stay")
+    # what is left of each head is shorter than a window ("f3", "ac"): it tells nothing about the key
+    assert out.startswith(f"key starting {REDACTED}") and f"got {REDACTED}" in out, out
+    assert "CANARY" not in out and "ebbeff" not in out and "dbcdb" not in out, out
+    assert out.endswith("; Configured words stay"), out
+
+
 def test_low_variety_runs_inside_a_secret_do_not_cut_record_ids_but_the_secret_is_hidden() -> None:
     """A key with a run of zeros must not mask every id with such a run (a post id 7380000000000000001)."""
     index = SecretIndex()
