@@ -30,8 +30,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
+#: the fault suite in its own pytest process beside the rest (scripts/test.py says why); ARGS=... runs pytest ARGS
 test: lint browser
-	$(PY) -m pytest -q -p no:cacheprovider --durations=25
+	$(PY) scripts/test.py $(ARGS)
 
 bench: install
 	$(PY) bench/throughput.py
