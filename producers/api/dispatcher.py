@@ -290,7 +290,11 @@ class AmqpSender:
 
     async def call(self, p: Pending) -> bool:
         """Publish ``p``'s message and clear its entry; True once confirmed and cleared, False if deferred
-        to the relay (the entry stays)."""
+        to the relay (the entry stays). A caller cancelled meanwhile does not stop it (as the thread's
+        batch goes on): a message published is still confirmed and its entry cleared."""
+        return await asyncio.shield(asyncio.get_running_loop().create_task(self._send(p)))
+
+    async def _send(self, p: Pending) -> bool:
         try:
             message_id = await self.links.get().publish(p)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the outbox keeps the job
@@ -365,10 +369,11 @@ class _AmqpLink:
         ready = self.ready = loop.create_future()
         ready.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved even if no one awaits
 
-        def failed(exc: BaseException) -> None:
+        def failed(conn: Any, exc: BaseException) -> None:
             if not ready.done():
                 ready.set_exception(exc)
-            self._reset(exc)
+            if self.connection is conn or self.connection is None:  # not a newer connection's state
+                self._reset(exc)
 
         def declared(queues: list[str]) -> None:
             if not queues:
@@ -381,7 +386,7 @@ class _AmqpLink:
 
         def channel_open(channel: Any) -> None:
             self.channel = channel
-            channel.add_on_close_callback(lambda _ch, reason: self._close_connection(reason))
+            channel.add_on_close_callback(lambda ch, reason: self._close_connection(ch, reason))
             channel.add_on_return_callback(self._on_return)
             queues = [q for canonical in sorted(self.broker.get_declared_queues())
                       for q in _queue_names(canonical)]
@@ -391,9 +396,9 @@ class _AmqpLink:
         self.connection = AsyncioConnection(
             parameters=self.broker.parameters, custom_ioloop=loop,
             on_open_callback=lambda conn: conn.channel(on_open_callback=channel_open),
-            on_open_error_callback=lambda _conn, err: failed(
-                err if isinstance(err, BaseException) else ConnectionError(str(err))),
-            on_close_callback=lambda _conn, reason: failed(reason))
+            on_open_error_callback=lambda conn, err: failed(
+                conn, err if isinstance(err, BaseException) else ConnectionError(str(err))),
+            on_close_callback=failed)
 
     def _on_confirm(self, frame: Any) -> None:
         import pika
@@ -421,7 +426,10 @@ class _AmqpLink:
         except Exception:  # noqa: BLE001 - not one of ours: nothing waits for it
             pass
 
-    def _close_connection(self, reason: Any) -> None:
+    def _close_connection(self, channel: Any, reason: Any) -> None:
+        """The channel closed (e.g. a declaration refused): close its connection, whose close callback resets."""
+        if channel is not self.channel:
+            return
         if self.connection is not None and not (self.connection.is_closing or self.connection.is_closed):
             self.connection.close()
         else:

@@ -245,3 +245,32 @@ def test_the_loop_sender_reconnects_after_its_connection_dropped(rabbit_stack: S
 
     assert asyncio.run(send()) == (True, True)
     assert all(entry is None and mid for entry, mid in _entries(rabbit_stack, [p.job_id for p in jobs]))
+
+
+def test_a_send_whose_caller_is_cancelled_still_clears_its_entry_once_confirmed(rabbit_stack: Stack) -> None:
+    """As the dispatcher thread's batch goes on without its caller: the request gone, the published
+    message is still confirmed and its entry cleared (the relay does not send it a second time)."""
+    from producers.api.aio import TxRunner
+    from producers.api.dispatcher import AmqpSender
+
+    jobs, _ = _scheduled_entries(rabbit_stack, 1)
+    runner = TxRunner(rabbit_stack.engine)  # type: ignore[arg-type]
+
+    async def send() -> None:
+        sender = AmqpSender(rabbit_stack.broker, runner)
+        try:
+            await sender.links.get().publish(jobs[0])  # connected (a first message: the job is not due, ignored)
+            caller = asyncio.get_running_loop().create_task(sender.call(jobs[0]))
+            await asyncio.sleep(0)
+            caller.cancel()
+            deadline = time.monotonic() + 10
+            while _entries(rabbit_stack, [jobs[0].job_id])[0][0] is not None and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert caller.cancelled()
+        finally:
+            await sender.close()
+            await runner.close()
+
+    asyncio.run(send())
+    entry, mid = _entries(rabbit_stack, [jobs[0].job_id])[0]
+    assert entry is None and mid
