@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from config.settings import Settings
 from producers.api.aio import AsyncGate, Coalescer, GroupCommit, TxRunner
 from producers.api.deps import MAX_KEY_LENGTH, Caller, bearer, get_caller
-from producers.api.dispatcher import Dispatcher, LoopSender, Pending
+from producers.api.dispatcher import AmqpSender, Dispatcher, LoopSender, Pending
 from producers.api.errors import ApiError
 from producers.api.keycache import KeyCache, KnownKey
 from workers.broker import Enqueuer
@@ -40,11 +40,13 @@ class HotPath:
     dispatcher: Dispatcher
     #: On Redis and PostgreSQL the dispatcher's work is done on the event loop (no thread hand-over).
     loop_sender: LoopSender | None = None
-    #: The requests' committed jobs sent together: one batch, not one send per job.
-    sends: Coalescer = field(init=False)
+    #: On RabbitMQ and PostgreSQL each job's message is published on the event loop at once (no batch).
+    amqp_sender: AmqpSender | None = None
+    #: The requests' committed jobs sent together: one batch, not one send per job (RabbitMQ: each at once).
+    sends: Coalescer | AmqpSender = field(init=False)
 
     def __post_init__(self) -> None:
-        self.sends = Coalescer(self._send_many, self._send_one)
+        self.sends = self.amqp_sender or Coalescer(self._send_many, self._send_one)
 
     async def _send_many(self, items: list[tuple[Pending]]) -> list[bool]:
         jobs = [p for (p,) in items]
@@ -67,14 +69,17 @@ class HotPath:
         broker = enqueuer.broker
         sender = LoopSender(broker, settings.transport_url, runner) if (
             isinstance(broker, RedisBroker) and runner.native) else None
+        amqp = AmqpSender(broker, runner) if runner.native and AmqpSender.fits(broker) else None
         return cls(engine=engine, runner=runner, commits=GroupCommit(runner, submit_in_tx, submit_many_in_tx),
                    gate=AsyncGate(settings.redis_url), keys=KeyCache(), dispatcher=Dispatcher(engine, enqueuer),
-                   loop_sender=sender)
+                   loop_sender=sender, amqp_sender=amqp)
 
     async def close(self) -> None:
         """Close this event loop's connections and stop the dispatcher (it restarts on the next use)."""
         if self.loop_sender is not None:
             await self.loop_sender.close()
+        if self.amqp_sender is not None:
+            await self.amqp_sender.close()
         await self.runner.close()
         await self.gate.close()
         await run_in_threadpool(self.dispatcher.stop)

@@ -6,6 +6,7 @@ on that broker, the rest of the stack (OpenBao, simulator, PostgreSQL) shared wi
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -124,3 +125,152 @@ def test_replay_and_bulk_retry_on_rabbitmq(rabbit_stack: Stack) -> None:
                                  headers=rabbit_stack.headers()).json()
     assert done["count"] == 2
     assert all(wait_job(rabbit_stack, i)["status"] == "succeeded" for i in ids)
+
+
+def test_a_submission_on_rabbitmq_is_published_from_the_event_loop_and_its_entry_cleared(rabbit_stack: Stack) -> None:
+    """RabbitMQ and PostgreSQL: the hot path publishes on the event loop (AmqpSender), not through the
+    dispatcher thread; the job's entry is gone once it is answered (cleared, or its start already took it),
+    and it runs once."""
+    from sqlmodel import Session
+
+    from producers.api.dispatcher import AmqpSender
+    from workers.store.models import Job
+
+    hot = rabbit_stack.api.app.state.hot  # type: ignore[attr-defined]
+    assert isinstance(hot.sends, AmqpSender)
+    configure(rabbit_stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    sent = []
+    real = hot.dispatcher._send
+    hot.dispatcher._send = lambda batch: sent.append(batch) or real(batch)
+    try:
+        r = submit(rabbit_stack, "emmie", "mailchimp", "list_campaigns", {})
+        assert r.status_code == 202, r.text
+        with Session(rabbit_stack.engine) as s:  # type: ignore[arg-type]
+            job = s.get(Job, r.json()["id"])
+            assert job is not None and job.dispatch_at is None
+        done = wait_job(rabbit_stack, r.json()["id"])
+    finally:
+        hot.dispatcher._send = real
+    assert done["status"] == "succeeded" and done["attempts"] == 1
+    assert sent == []  # the thread sent nothing
+
+
+def _scheduled_entries(stack: Stack, n: int) -> tuple[list[Any], Any]:
+    """``n`` jobs committed an hour ahead, given an outbox entry not yet due (no relay sends them meanwhile)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from producers.api.dispatcher import Pending
+    from workers.store.models import Job, utcnow
+
+    configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
+    later = (utcnow() + timedelta(hours=1)).isoformat()
+    ids = [submit(stack, "emmie", "mailchimp", "list_campaigns", {}, run_at=later).json()["id"] for _ in range(n)]
+    entry = utcnow() + timedelta(hours=1)
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        s.execute(update(Job).where(Job.id.in_(ids)).values(dispatch_at=entry))  # type: ignore[attr-defined]
+        s.commit()
+    return [Pending(i, stack.workspace, "emmie", entry) for i in ids], entry
+
+
+def _entries(stack: Stack, ids: list[str]) -> list[tuple[Any, Any]]:
+    from sqlmodel import Session
+
+    from workers.store.models import Job
+
+    with Session(stack.engine) as s:  # type: ignore[arg-type]
+        return [((j := s.get(Job, i)) and j.dispatch_at, j and j.message_id) for i in ids]  # type: ignore[union-attr]
+
+
+def test_the_loop_sender_keeps_the_outbox_entries_when_rabbitmq_is_down_or_returns_the_message(
+        rabbit_stack: Stack) -> None:
+    """Broker unreachable, or the message returned unroutable (its queue does not exist): nothing is cleared,
+    the relay sends those jobs later. Broker reachable: all confirmed together, each entry cleared with its
+    message id; after the connection dropped, the next send opens a new one."""
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+    from producers.api.aio import TxRunner
+    from producers.api.dispatcher import AmqpSender
+
+    jobs, _ = _scheduled_entries(rabbit_stack, 3)
+    ids = [p.job_id for p in jobs]
+    runner = TxRunner(rabbit_stack.engine)  # type: ignore[arg-type]
+    empty = f"sintra-{uuid.uuid4().hex[:8]}"  # a vhost with no queue: every message is returned
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", empty], check=True, timeout=60)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", empty, "guest", ".*", ".*", ".*"], check=True,
+                   timeout=60)
+
+    async def send(broker: Any) -> list[bool]:
+        sender = AmqpSender(broker, runner)
+        assert AmqpSender.fits(broker)
+        try:
+            return list(await asyncio.gather(*(sender.call(p) for p in jobs)))
+        finally:
+            await sender.close()
+            await runner.close()
+
+    try:
+        assert asyncio.run(send(RabbitmqBroker(url="amqp://guest:guest@127.0.0.1:1/"))) == [False] * 3
+        assert all(entry is not None and not mid for entry, mid in _entries(rabbit_stack, ids))
+        assert asyncio.run(send(RabbitmqBroker(url=f"amqp://guest:guest@127.0.0.1:5672/{empty}"))) == [False] * 3
+        assert all(entry is not None and not mid for entry, mid in _entries(rabbit_stack, ids))
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", empty], check=False, timeout=60)
+    assert asyncio.run(send(rabbit_stack.broker)) == [True] * 3
+    cleared = _entries(rabbit_stack, ids)
+    assert all(entry is None and mid for entry, mid in cleared) and len({mid for _, mid in cleared}) == 3
+
+
+def test_the_loop_sender_reconnects_after_its_connection_dropped(rabbit_stack: Stack) -> None:
+    from producers.api.aio import TxRunner
+    from producers.api.dispatcher import AmqpSender
+
+    jobs, _ = _scheduled_entries(rabbit_stack, 2)
+    runner = TxRunner(rabbit_stack.engine)  # type: ignore[arg-type]
+
+    async def send() -> tuple[bool, bool]:
+        sender = AmqpSender(rabbit_stack.broker, runner)
+        try:
+            first = await sender.call(jobs[0])
+            link = sender.links.get()
+            link.connection.close()  # dropped: the next send opens a new connection
+            while link.connection is not None:
+                await asyncio.sleep(0.01)
+            return first, await sender.call(jobs[1])
+        finally:
+            await sender.close()
+            await runner.close()
+
+    assert asyncio.run(send()) == (True, True)
+    assert all(entry is None and mid for entry, mid in _entries(rabbit_stack, [p.job_id for p in jobs]))
+
+
+def test_a_send_whose_caller_is_cancelled_still_clears_its_entry_once_confirmed(rabbit_stack: Stack) -> None:
+    """As the dispatcher thread's batch goes on without its caller: the request gone, the published
+    message is still confirmed and its entry cleared (the relay does not send it a second time)."""
+    from producers.api.aio import TxRunner
+    from producers.api.dispatcher import AmqpSender
+
+    jobs, _ = _scheduled_entries(rabbit_stack, 1)
+    runner = TxRunner(rabbit_stack.engine)  # type: ignore[arg-type]
+
+    async def send() -> None:
+        sender = AmqpSender(rabbit_stack.broker, runner)
+        try:
+            await sender.links.get().publish(jobs[0])  # connected (a first message: the job is not due, ignored)
+            caller = asyncio.get_running_loop().create_task(sender.call(jobs[0]))
+            await asyncio.sleep(0)
+            caller.cancel()
+            deadline = time.monotonic() + 10
+            while _entries(rabbit_stack, [jobs[0].job_id])[0][0] is not None and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert caller.cancelled()
+        finally:
+            await sender.close()
+            await runner.close()
+
+    asyncio.run(send())
+    entry, mid = _entries(rabbit_stack, [jobs[0].job_id])[0]
+    assert entry is None and mid
