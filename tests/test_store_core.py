@@ -87,3 +87,12 @@ def test_hand_back_on_a_connection_requeues_the_workers_running_jobs_with_their_
         types = conn.execute(select(EVENTS.c.type).where(EVENTS.c.job_id == job_id).order_by(EVENTS.c.id)).scalars()
         assert (row.status, row.worker_id, row.attempt_log[-1]["kind"]) == ("retrying", None, "handed_back")
         assert list(types) == ["job.queued", "job.retrying"]
+
+
+def test_a_connection_scope_whose_block_fails_writes_nothing(engine: Any) -> None:
+    job_id = _job(engine)
+    with pytest.raises(RuntimeError), connection_scope(engine) as conn:
+        events.record(conn, workspace="a", type="job.progress", job_id=job_id, data={"step": "lost"})
+        raise RuntimeError("the block failed")
+    with connection_scope(engine) as conn:
+        assert list(conn.execute(select(EVENTS.c.type).where(EVENTS.c.job_id == job_id)).scalars()) == ["job.queued"]

@@ -166,14 +166,11 @@ def atomic(engine: Engine, fn: Callable[[Connection], T], *, single: bool = True
 @contextmanager
 def connection_scope(engine: Engine) -> Iterator[Connection]:
     """A connection committed on success and rolled back on error (Core statements; like
-    :func:`session_scope`, what it runs may commit on the way)."""
+    :func:`session_scope`, what it runs may commit on the way). On error the connection is closed without
+    a commit: the pool rolls it back (a lost connection is not asked to roll back first)."""
     with engine.connect() as conn:
-        try:
-            yield conn
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
+        yield conn
+        conn.commit()
 
 
 @contextmanager
