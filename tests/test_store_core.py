@@ -96,3 +96,31 @@ def test_a_connection_scope_whose_block_fails_writes_nothing(engine: Any) -> Non
         raise RuntimeError("the block failed")
     with connection_scope(engine) as conn:
         assert list(conn.execute(select(EVENTS.c.type).where(EVENTS.c.job_id == job_id)).scalars()) == ["job.queued"]
+
+
+def test_a_connection_test_and_a_revoked_grant_write_the_state_pause_schedules_and_record_events(engine: Any) -> None:
+    from types import SimpleNamespace
+
+    from workers.connection_state import record_connection
+    from workers.errors import GrantRevoked
+    from workers.store.integrations import get_state
+    from workers.store.schedules import create_schedule, get_schedule
+
+    with session_scope(engine) as s:
+        sched = create_schedule(session=s, workspace="a", next_fire_at=utcnow(), values={
+            "name": "n", "cron": "0 * * * *", "timezone": "UTC", "agent": "emmie", "integration": "hubspot",
+            "action": "list_contacts", "params": {}}).id
+    job = SimpleNamespace(workspace_id="a", agent="emmie", integration="hubspot")
+    with connection_scope(engine) as conn:  # no state row yet: created
+        assert record_connection(conn, job, error=None, outcome="succeeded", now=utcnow()) == "connected"
+    with connection_scope(engine) as conn:  # then updated
+        assert record_connection(conn, job, error=GrantRevoked("invalid_grant"), outcome="failed",
+                                 now=utcnow()) == "needs_reconnect"
+    with session_scope(engine) as s:
+        state = get_state(session=s, workspace="a", agent="emmie", integration="hubspot")
+        assert state is not None and state.fields_set == [] and state.connected_at is not None
+        assert (state.status, state.message) == ("needs_reconnect", "invalid_grant")
+        paused = get_schedule(session=s, workspace="a", schedule_id=sched)
+        assert paused is not None and paused.status == "paused" and "needs reconnecting" in (paused.paused_reason or "")
+        timeline = [(e.type, (e.data or {}).get("schedules_paused")) for e in events.since(s, workspace="a")]
+    assert timeline[-3:] == [("integration.connected", None), ("schedule.paused", None), ("integration.error", 1)]

@@ -42,6 +42,7 @@ from config.settings import Settings
 from config.providers.oauth import EXCHANGE_ACTION
 from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
+from workers.connection_state import record_connection
 from workers.credentials.refresh import StoredRefresher
 from workers.egress import ProviderHTTP, egress_transport
 from workers.errors import (
@@ -522,13 +523,7 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
 
     def write(conn: Connection) -> bool:
         if connection:
-            from sqlmodel import Session
-
-            from workers.connection_state import record_connection
-
-            with Session(bind=conn) as s:
-                record_connection(s, job, error=error, outcome=decision.status, now=now)
-                s.flush()
+            record_connection(conn, job, error=error, outcome=decision.status, now=now)
         return attempts.finish(conn, job_id=job.id, workspace=job.workspace_id, worker_id=ctx.worker_id, now=now,
                                values=values, event_type=f"job.{decision.status}", event_data=event_data,
                                audit=audit)

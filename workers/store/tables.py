@@ -116,3 +116,11 @@ AUDIT_EVENTS = Table(
     _s("path", 500, nullable=True), Column("status", Integer, nullable=True),
     Column("duration_ms", Float, nullable=True), _s("outcome", 32), Column("detail", ScrubbedJSON, nullable=True),
 )
+
+SCHEDULES = Table(
+    "schedules", METADATA,
+    _s("id", 64, primary_key=True), _s("workspace_id", 64), _s("name", 200), _s("cron", 200), _s("timezone", 64),
+    _s("agent", 32), _s("integration", 64), _s("action", 64), Column("params", JSON, nullable=False),
+    _s("misfire_policy", 16), _s("status", 16), _s("paused_reason", 500, nullable=True), _ts("next_fire_at"),
+    _ts("last_fired_at"), _ts("created_at", nullable=False), _ts("updated_at", nullable=False),
+)
