@@ -1,13 +1,24 @@
-"""Typed settings, read from ``SINTRA_*`` environment variables by :func:`get_settings`."""
+"""Typed settings, read from ``SINTRA_*`` environment variables by :func:`get_settings`.
+
+The environment is read here (:func:`environment`), not by pydantic-settings: that package loads every
+settings source it has (dotenv, secrets, TOML, YAML, AWS/Azure/GCP, command line), about 1 MB of every
+process, worker processes included (issue 12), for one source used. The rules are pydantic-settings' for
+these settings: ``SINTRA_<field>`` in any case; a list or dict field is JSON, and a dict field also takes
+one key per variable, ``SINTRA_<field>__<key>`` (merged over the JSON, keys lowercased); keyword
+arguments win over the environment (a dict merged key by key).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import typing
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from config.providers import root_base_path, root_token_path
 
@@ -19,10 +30,69 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_VAULT_ADDR = "http://127.0.0.1:18210"
 
 
-class Settings(BaseSettings):
-    """Every knob of Sintra; each field is ``SINTRA_<NAME>`` in the environment."""
+#: Environment variables of the settings: ``SINTRA_<field>``; ``SINTRA_<field>__<key>`` for a key of a dict field.
+ENV_PREFIX, NESTED = "sintra_", "__"
 
-    model_config = SettingsConfigDict(env_prefix="SINTRA_", env_nested_delimiter="__", extra="ignore")
+
+class SettingsError(ValueError):
+    """A settings variable that cannot be read (a list or dict field that is not JSON)."""
+
+
+def _complex(annotation: Any) -> bool:
+    """Whether a field's values come as JSON: a list or dict (also inside an optional)."""
+    origin = typing.get_origin(annotation)
+    if origin in (list, dict, set, tuple):
+        return True
+    return any(_complex(a) for a in typing.get_args(annotation)) if origin is not Literal else False
+
+
+def _merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated with ``over``, dicts merged key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (_merged(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), dict)
+                    else value)
+    return out
+
+
+def environment(fields: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The values of ``fields`` (name -> pydantic field info) set in ``environ`` (default: the process's)."""
+    env = {k.lower(): v for k, v in (os.environ if environ is None else environ).items()
+           if k.lower().startswith(ENV_PREFIX)}
+    values: dict[str, Any] = {}
+    for name, info in fields.items():
+        var = ENV_PREFIX + name
+        is_complex = _complex(info.annotation)
+        if var in env:
+            if is_complex:
+                try:
+                    values[name] = json.loads(env[var])
+                except ValueError:
+                    raise SettingsError(f'error parsing value for field "{name}" from the environment '
+                                        f"({var.upper()}: JSON expected)") from None
+            else:
+                values[name] = env[var]
+        if not is_complex:
+            continue
+        for key in sorted(k for k in env if k.startswith(var + NESTED)):
+            *path, last = key[len(var + NESTED):].split(NESTED)
+            if not last:
+                continue
+            target = values.setdefault(name, {})
+            for part in path:
+                target = target.setdefault(part, {}) if isinstance(target, dict) else {}
+            if isinstance(target, dict):
+                target[last] = env[key]
+    return values
+
+
+class Settings(BaseModel):
+    """Every knob of Sintra; each field is ``SINTRA_<NAME>`` in the environment (keyword arguments win)."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True, arbitrary_types_allowed=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**_merged(environment(type(self).model_fields), values))
 
     env: Literal["dev", "test", "prod"] = "dev"
     state_dir: Path = DEFAULT_STATE_DIR

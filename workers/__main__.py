@@ -40,9 +40,13 @@ UNUSED_OPTIONAL = ("rich", "pygments", "click")
 
 #: Modules that a package imports eagerly and a worker never uses. redis-py's ``__init__`` imports its asyncio
 #: client (and with it the asyncio cluster client, connections and sentinel), about 1.3 MB of each worker
-#: process, while a worker talks to Redis synchronously (under gevent). Each is registered as a placeholder
-#: that imports the real module on first use (any attribute), so code that does use it is unaffected.
-DEFERRED = ("redis.asyncio",)
+#: process, while a worker talks to Redis synchronously (under gevent). SQLAlchemy's PostgreSQL package imports
+#: the dialect of every PostgreSQL driver it knows (asyncpg, pg8000, psycopg2, psycopg2cffi), about 0.5 MB,
+#: while Sintra uses psycopg 3 only (its own dialect, the package's default, still imports normally). Each is
+#: registered as a placeholder that imports the real module on first use (any attribute), so code that does
+#: use it is unaffected.
+DEFERRED = ("redis.asyncio", *(f"sqlalchemy.dialects.postgresql.{driver}"
+                               for driver in ("asyncpg", "pg8000", "psycopg2", "psycopg2cffi")))
 
 
 class _Deferred(types.ModuleType):

@@ -177,7 +177,7 @@ def _warm_statements(ctx: WorkerContext) -> None:
 
     from workers.store import attempts
     from workers.store.db import atomic
-    from workers.store.models import utcnow
+    from workers.store.tables import utcnow
 
     now = utcnow()
     atomic(ctx.engine, lambda conn: attempts.start(conn, job_id="", workspace="", worker_id=ctx.worker_id,

@@ -22,20 +22,28 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import exists, select, update
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import aliased
-from sqlmodel import Session, col
+from sqlalchemy.engine import Connection, Engine
 
 from config.messages import TERMINAL_STATUSES, JobMessage
 from config.settings import Settings
 from workers.broker import Enqueuer
 from workers.store import events
 from workers.store import jobs as job_store
-from workers.store.models import Job, WorkerProcess, utcnow
+from workers.store.db import connection_scope
+from workers.store.tables import JOBS, WORKER_PROCESSES, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workers.store.models import Job
+
+#: The relay and the sweeper run Core statements on connections: every worker process runs them, and a
+#: worker process goes without the ORM (issue 12: its memory; :mod:`workers.store.tables`).
+J, W = JOBS.c, WORKER_PROCESSES.c
 
 log = structlog.get_logger("sintra.dispatch")
 
@@ -45,7 +53,7 @@ def _locked(stmt: Any, engine: Engine) -> Any:
     return stmt if engine.dialect.name == "sqlite" else stmt.with_for_update(skip_locked=True)
 
 
-def dispatch_now(session: Session, enqueuer: Enqueuer, job: Job) -> bool:
+def dispatch_now(session: Session | Connection, enqueuer: Enqueuer, job: Job | Any) -> bool:
     """Send a just-committed job's message and clear its outbox entry; False if the broker is down
     (the entry stays, and a relay sends it when the broker is back)."""
     entry = job.dispatch_at
@@ -63,15 +71,13 @@ def relay_once(engine: Engine, enqueuer: Enqueuer, *, batch: int = 200) -> int:
     """Send every due outbox entry once; return how many messages were sent."""
     now = utcnow()
     sent = 0
-    with Session(engine, expire_on_commit=False) as session:
-        stmt = (select(col(Job.id), col(Job.agent), col(Job.workspace_id), col(Job.status), col(Job.not_before),
-                       col(Job.message_id), col(Job.dispatch_at))
-                .where(col(Job.dispatch_at) <= now).order_by(col(Job.dispatch_at)).limit(batch))
+    with connection_scope(engine) as session:
+        stmt = (select(J.id, J.agent, J.workspace_id, J.status, J.not_before, J.message_id, J.dispatch_at)
+                .where(J.dispatch_at <= now).order_by(J.dispatch_at).limit(batch))
         rows = session.execute(_locked(stmt, engine)).all()
         for job_id, agent, workspace, status, not_before, previous, entry in rows:
             if status in TERMINAL_STATUSES or status in ("running", "scheduled"):
-                session.execute(update(Job).where(col(Job.id) == job_id, col(Job.dispatch_at) == entry)
-                                .values(dispatch_at=None))
+                session.execute(update(JOBS).where(J.id == job_id, J.dispatch_at == entry).values(dispatch_at=None))
                 continue
             try:
                 # sent before (its message was lost, or it was taken over or handed back): it had already
@@ -93,10 +99,10 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
     """Running jobs whose worker stopped renewing their lease: retry them (or fail a poison job)."""
     now = utcnow()
     moved = 0
-    with Session(engine, expire_on_commit=False) as session:
-        stmt = select(Job).where(col(Job.status) == "running", col(Job.lease_expires_at).is_not(None),
-                                 col(Job.lease_expires_at) < now).limit(batch)
-        for job in session.execute(_locked(stmt, engine)).scalars().all():
+    with connection_scope(engine) as session:
+        stmt = select(JOBS).where(J.status == "running", J.lease_expires_at.is_not(None),
+                                  J.lease_expires_at < now).limit(batch)
+        for job in session.execute(_locked(stmt, engine)).all():
             entry = {"attempt": job.attempts, "at": now.isoformat(), "kind": "worker_lost",
                      "message": f"worker {job.worker_id} stopped heartbeating; job taken over",
                      "worker": job.worker_id}
@@ -111,9 +117,9 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
             else:
                 values = {"status": "retrying", "dispatch_at": now, "not_before": None}
                 event, data = "job.retrying", {"reason": "worker_lost", "worker": job.worker_id}
-            res = session.exec(update(Job).where(col(Job.id) == job.id, col(Job.status) == "running",
-                                                 col(Job.worker_id) == job.worker_id)
-                               .values(**values, attempt_log=attempt_log, worker_id=None, lease_expires_at=None,
+            res = session.execute(update(JOBS).where(J.id == job.id, J.status == "running",
+                                                     J.worker_id == job.worker_id)
+                                  .values(**values, attempt_log=attempt_log, worker_id=None, lease_expires_at=None,
                                        updated_at=now))
             if res.rowcount:
                 events.record(session, workspace=job.workspace_id, type=event, job_id=job.id, data=data)
@@ -123,7 +129,7 @@ def take_over_expired(engine: Engine, *, max_losses: int, batch: int = 200) -> i
     return moved
 
 
-def _process_gone(proc: WorkerProcess) -> bool:
+def _process_gone(proc: Any) -> bool:
     """A worker process on this machine whose pid no longer exists (no need to wait for its lease)."""
     if proc.hostname != socket.gethostname():
         return False
@@ -146,25 +152,24 @@ def reap_dead_workers(engine: Engine, enqueuer: Enqueuer, *, after: float, batch
     processes were reaped.
     """
     now = utcnow()
-    with Session(engine) as session:
-        stmt = select(WorkerProcess).where(col(WorkerProcess.stopped_at).is_(None)).limit(1000)
-        procs = list(session.execute(stmt).scalars().all())
+    with connection_scope(engine) as session:
+        stmt = select(WORKER_PROCESSES).where(W.stopped_at.is_(None)).limit(1000)
+        procs = list(session.execute(stmt).all())
         dead = [p for p in procs if p.heartbeat_at < now - timedelta(seconds=after) or _process_gone(p)][:batch]
         for proc in dead:
-            claimed = session.exec(update(WorkerProcess).where(col(WorkerProcess.id) == proc.id,
-                                                               col(WorkerProcess.stopped_at).is_(None))
-                                   .values(stopped_at=now))
+            claimed = session.execute(update(WORKER_PROCESSES).where(W.id == proc.id, W.stopped_at.is_(None))
+                                      .values(stopped_at=now))
             if not claimed.rowcount:
                 continue  # another sweeper got it
-            session.execute(update(Job).where(col(Job.worker_id) == proc.id, col(Job.status) == "running")
+            session.execute(update(JOBS).where(J.worker_id == proc.id, J.status == "running")
                             .values(lease_expires_at=now - timedelta(seconds=1)))
             dropped = enqueuer.drop_dead(proc.broker_id, list(proc.queues)) if proc.broker_id else None
             resent = 0
             if dropped:
-                resent = session.exec(update(Job).where(col(Job.message_id).in_(dropped),
-                                                        col(Job.status).in_(("queued", "retrying")),
-                                                        col(Job.dispatch_at).is_(None))
-                                      .values(dispatch_at=now, updated_at=now)).rowcount
+                resent = session.execute(update(JOBS).where(J.message_id.in_(dropped),
+                                                            J.status.in_(("queued", "retrying")),
+                                                            J.dispatch_at.is_(None))
+                                         .values(dispatch_at=now, updated_at=now)).rowcount
             session.commit()
             log.warning("sweeper.reaped_worker", worker=proc.id, messages_dropped=len(dropped or []),
                         jobs_resent=resent)
@@ -178,11 +183,11 @@ UNKNOWN_STALE_SECONDS = 1800.0
 def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: float, batch: int = 500) -> int:
     """Waiting jobs whose message the broker no longer holds (or holds where no one will run it)."""
     now = utcnow()
-    with Session(engine) as session:
-        stmt = (select(col(Job.id), col(Job.agent), col(Job.message_id), col(Job.updated_at))
-                .where(col(Job.status).in_(("queued", "retrying")), col(Job.dispatch_at).is_(None),
-                       col(Job.updated_at) < now - timedelta(seconds=grace))
-                .order_by(col(Job.updated_at)).limit(batch))
+    with connection_scope(engine) as session:
+        stmt = (select(J.id, J.agent, J.message_id, J.updated_at)
+                .where(J.status.in_(("queued", "retrying")), J.dispatch_at.is_(None),
+                       J.updated_at < now - timedelta(seconds=grace))
+                .order_by(J.updated_at).limit(batch))
         rows = session.execute(stmt).all()
     lost: list[str] = []
     deep_checks = 50  # LPOS walks the queue: at most this many per sweep (the rest wait for the next)
@@ -205,9 +210,9 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
                 lost.append(job_id)
     if not lost:
         return 0
-    with Session(engine) as session:
-        session.execute(update(Job).where(col(Job.id).in_(lost), col(Job.status).in_(("queued", "retrying")),
-                                          col(Job.dispatch_at).is_(None))
+    with connection_scope(engine) as session:
+        session.execute(update(JOBS).where(J.id.in_(lost), J.status.in_(("queued", "retrying")),
+                                           J.dispatch_at.is_(None))
                         .values(dispatch_at=now, updated_at=now))
         session.commit()
     log.warning("sweeper.resend_lost", jobs=len(lost))
@@ -216,12 +221,12 @@ def resend_lost(engine: Engine, enqueuer: Enqueuer, *, grace: float, stale: floa
 
 def complete_workflows(engine: Engine, *, batch: int = 100) -> int:
     """Workflow jobs left ``running`` whose steps are all finished: queue their combine."""
-    step = aliased(Job)
-    unfinished = exists().where(col(step.parent_id) == col(Job.id), col(step.status).not_in(TERMINAL_STATUSES))
-    with Session(engine) as session:
-        ids = session.execute(select(col(Job.id)).where(
-            col(Job.kind) == "workflow", col(Job.status) == "running", col(Job.worker_id).is_(None), ~unfinished,
-            exists().where(col(step.parent_id) == col(Job.id))).limit(batch)).scalars().all()
+    step = JOBS.alias("step")
+    unfinished = exists().where(step.c.parent_id == J.id, step.c.status.not_in(TERMINAL_STATUSES))
+    with connection_scope(engine) as session:
+        ids = session.execute(select(J.id).where(
+            J.kind == "workflow", J.status == "running", J.worker_id.is_(None), ~unfinished,
+            exists().where(step.c.parent_id == J.id)).limit(batch)).scalars().all()
         done = 0
         for job_id in ids:
             done += job_store.claim_parent_for_combine(session=session, parent_id=job_id)

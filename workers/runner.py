@@ -24,16 +24,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
 import structlog
 from dramatiq.middleware import TimeLimitExceeded
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session, col, select
 
 from config.catalog import AgentSpec, CatalogError
 from config.catalog import agent as agent_spec
@@ -43,8 +42,8 @@ from config.settings import Settings
 from config.providers.oauth import EXCHANGE_ACTION
 from workers.broker import Enqueuer
 from workers.credentials.base import CredentialSource
-from workers.credentials.refresh import StoredRefresher
 from workers.connection_state import record_connection
+from workers.credentials.refresh import StoredRefresher
 from workers.egress import ProviderHTTP, egress_transport
 from workers.errors import (
     AgentError,
@@ -59,7 +58,6 @@ from workers.errors import (
     TimeLimitError,
     TransientError,
 )
-from workers.oauth_exchange import exchange
 from workers.lifecycle import Decision, RetryPolicy, next_rate_limited_since, retry_at
 from workers.providers import client_class
 from workers.providers.base import CallRecord, record_intent
@@ -67,10 +65,17 @@ from workers.providers.keepalive import DAY_S, keep_alive
 from workers.providers.oauth import OAuth2Client
 from workers.store import attempts, events
 from workers.store import jobs as job_store
-from workers.store.db import atomic, session_scope
-from workers.store.models import AuditEvent, Job, WorkerProcess, utcnow
-from workers.workflow_steps import dispatch_steps, start_next_stage
-from workers.workflows import combine
+from workers.store.db import atomic, connection_scope
+from workers.store.tables import AUDIT_EVENTS, JOBS, WORKER_PROCESSES, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workers.store.models import Job
+
+# A worker's own statements are Core (start, outcome, steps, progress, heartbeat): its process goes without the
+# ORM (issue 12: about 7 MB of each; :mod:`workers.store.tables`). The rare paths that work with ORM objects
+# (a workflow's stages, an OAuth connection, an integration's changed state) import it when they first run.
 
 log = structlog.get_logger("sintra.worker")
 T = TypeVar("T")
@@ -276,11 +281,12 @@ class Heartbeat:
 
     def start(self) -> None:
         now = utcnow()
-        with session_scope(self.ctx.engine) as s:
+        with connection_scope(self.ctx.engine) as conn:
             broker = getattr(self.ctx.enqueuer, "broker", None)
-            s.add(WorkerProcess(id=self.ctx.worker_id, agent=self.agent, hostname=socket.gethostname(),
-                                pid=os.getpid(), queues=self.queues, started_at=now, heartbeat_at=now,
-                                broker_id=getattr(broker, "broker_id", None)))
+            conn.execute(insert(WORKER_PROCESSES).values(
+                id=self.ctx.worker_id, agent=self.agent, hostname=socket.gethostname(), pid=os.getpid(),
+                queues=self.queues, started_at=now, heartbeat_at=now, in_flight=0, stopped_at=None,
+                broker_id=getattr(broker, "broker_id", None)))
         self._thread = threading.Thread(target=self._loop, name="sintra-heartbeat", daemon=True)
         self._thread.start()
 
@@ -288,16 +294,16 @@ class Heartbeat:
         """Renew this process's row and its running jobs' leases; learn of cancel requests."""
         ctx = self.ctx
         now = utcnow()
-        with session_scope(ctx.engine) as s:
-            s.execute(update(WorkerProcess).where(col(WorkerProcess.id) == ctx.worker_id)
+        with connection_scope(ctx.engine) as s:
+            s.execute(update(WORKER_PROCESSES).where(WORKER_PROCESSES.c.id == ctx.worker_id)
                       .values(heartbeat_at=now, in_flight=len(ctx.running)))
             running = list(ctx.running)  # only jobs a thread is really working on: a job whose thread
             if running:                  # died without recording its outcome loses its lease and is taken over
-                s.execute(update(Job).where(col(Job.id).in_(running), col(Job.worker_id) == ctx.worker_id,
-                                            col(Job.status) == "running")
+                s.execute(update(JOBS).where(JOBS.c.id.in_(running), JOBS.c.worker_id == ctx.worker_id,
+                                             JOBS.c.status == "running")
                           .values(lease_expires_at=now + timedelta(seconds=ctx.settings.lease_seconds)))
-                ctx.cancelled.update(s.exec(select(Job.id).where(col(Job.id).in_(running),
-                                                                 col(Job.cancel_requested_at).is_not(None))).all())
+                ctx.cancelled.update(s.execute(select(JOBS.c.id).where(
+                    JOBS.c.id.in_(running), JOBS.c.cancel_requested_at.is_not(None))).scalars().all())
 
     def _loop(self) -> None:
         while not self._stop.wait(self.ctx.settings.heartbeat_seconds):
@@ -313,9 +319,9 @@ class Heartbeat:
             self._thread.join(timeout=5)
         now = utcnow()
         try:
-            with session_scope(self.ctx.engine) as s:
+            with connection_scope(self.ctx.engine) as s:
                 handed = hand_back(s, self.ctx.worker_id, now)
-                s.execute(update(WorkerProcess).where(col(WorkerProcess.id) == self.ctx.worker_id)
+                s.execute(update(WORKER_PROCESSES).where(WORKER_PROCESSES.c.id == self.ctx.worker_id)
                           .values(stopped_at=now, heartbeat_at=now, in_flight=0))
             if handed:
                 log.warning("worker.handed_back", jobs=handed)
@@ -323,10 +329,10 @@ class Heartbeat:
             log.warning("worker.hand_back_failed", error=type(exc).__name__)
 
 
-def hand_back(session: Session, worker_id: str, now: Any) -> int:
+def hand_back(session: Session | Connection, worker_id: str, now: Any) -> int:
     """Jobs still running on a stopping worker -> retrying, sent again at once (no failure counted)."""
     n = 0
-    for job in session.exec(select(Job).where(Job.worker_id == worker_id, Job.status == "running")).all():
+    for job in session.execute(select(JOBS).where(JOBS.c.worker_id == worker_id, JOBS.c.status == "running")).all():
         entry = {"attempt": job.attempts, "at": now.isoformat(), "kind": "handed_back",
                  "message": "worker shut down before the attempt finished", "worker": worker_id}
         if job_store.finish_attempt(session=session, job_id=job.id, worker_id=worker_id,
@@ -370,19 +376,21 @@ class DbSteps:
         self.calls = []
         return rows
 
-    def flush(self, s: Session) -> None:
+    def flush(self, s: Session | Connection) -> None:
         """Write the buffered audit rows in ``s``'s transaction."""
-        s.add_all(AuditEvent(**row) for row in self.take_audit())
+        rows = self.take_audit()
+        if rows:
+            s.execute(insert(AUDIT_EVENTS), rows)
 
     def get(self, key: str) -> Any:
         def read() -> Any:
-            with session_scope(self.ctx.engine) as s:
+            with connection_scope(self.ctx.engine) as s:
                 return job_store.get_step(session=s, job_id=self.job_id, key=key)
         return self.ctx.db(read, "step.get")
 
     def put(self, key: str, value: Any) -> None:
         def write() -> None:
-            with Session(self.ctx.engine, expire_on_commit=False) as s:
+            with connection_scope(self.ctx.engine) as s:
                 self.flush(s)
                 job_store.put_step(session=s, job_id=self.job_id, key=key, value=value)  # commits
         self.ctx.db(write, "step.put")
@@ -393,7 +401,7 @@ class DbSteps:
 
     def progress(self, step: str, pct: float | None = None) -> None:
         def write() -> None:
-            with session_scope(self.ctx.engine) as s:
+            with connection_scope(self.ctx.engine) as s:
                 self.flush(s)
                 events.record(s, workspace=self.job.workspace_id, type="job.progress", job_id=self.job_id,
                               data={"step": step, "percent": pct})
@@ -429,7 +437,7 @@ def execute(payload: dict[str, Any], *, ctx: WorkerContext) -> Any:
     def start() -> tuple[Job | None, attempts.StateRow | None, bool]:
         started = ctx.start_batched(msg.job_id, msg.workspace)  # with the other jobs starting meanwhile
         if started is not attempts.ALONE:
-            return cast(tuple[Job | None, attempts.StateRow | None, bool], started)
+            return cast("tuple[Job | None, attempts.StateRow | None, bool]", started)
         now = utcnow()  # one statement: the job, its integration's state, running, its event
         return atomic(ctx.engine, lambda conn: attempts.start(
             conn, job_id=msg.job_id, workspace=msg.workspace, worker_id=ctx.worker_id, now=now,
@@ -515,9 +523,7 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
 
     def write(conn: Connection) -> bool:
         if connection:
-            with Session(bind=conn) as s:
-                record_connection(s, job, error=error, outcome=decision.status, now=now)
-                s.flush()
+            record_connection(conn, job, error=error, outcome=decision.status, now=now)
         return attempts.finish(conn, job_id=job.id, workspace=job.workspace_id, worker_id=ctx.worker_id, now=now,
                                values=values, event_type=f"job.{decision.status}", event_data=event_data,
                                audit=audit)
@@ -536,7 +542,7 @@ def _finish(ctx: WorkerContext, job: Job, steps: DbSteps, result: Any, error: Ag
             owned = atomic(ctx.engine, write, single=not connection)
         claimed = False
         if owned and decision.terminal and job.parent_id:
-            with Session(ctx.engine, expire_on_commit=False) as s:
+            with connection_scope(ctx.engine) as s:
                 claimed = job_store.claim_parent_for_combine(session=s, parent_id=job.parent_id)
         return owned, claimed
 
@@ -561,14 +567,20 @@ def _dispatch(ctx: WorkerContext, job_id: str | None) -> None:
     from workers.dispatch import dispatch_now
 
     assert ctx.enqueuer is not None and job_id is not None
-    with Session(ctx.engine, expire_on_commit=False) as s:
-        job = s.get(Job, job_id)
+    with connection_scope(ctx.engine) as s:
+        job = s.execute(select(JOBS).where(JOBS.c.id == job_id)).first()
         if job is not None and job.dispatch_at is not None:
             dispatch_now(s, ctx.enqueuer, job)
 
 
 def _combine(parent: Job, ctx: WorkerContext) -> Any:
     """Start a workflow job's next stage (:data:`WAITING`), or build its report from its finished steps."""
+    from sqlmodel import Session
+
+    from workers.store.db import session_scope
+    from workers.workflow_steps import dispatch_steps, start_next_stage
+    from workers.workflows import combine
+
     def advance() -> bool:
         with Session(ctx.engine, expire_on_commit=False) as s:
             created = start_next_stage(session=s, parent=parent, worker_id=ctx.worker_id)
@@ -597,7 +609,7 @@ def _fail_unparsed(ctx: WorkerContext, payload: dict[str, Any], exc: InvalidPayl
     job_id = payload.get("job_id") if isinstance(payload, dict) else None
     log.error("job.invalid_message", error=exc.message, job_id=job_id if isinstance(job_id, str) else None)
     if isinstance(job_id, str) and job_id:
-        with session_scope(ctx.engine) as s:
+        with connection_scope(ctx.engine) as s:
             job_store.mark_failed(session=s, job_id=job_id, error=exc.as_dict())
 
 
@@ -636,6 +648,8 @@ def _run(job: Job, ctx: WorkerContext, state: attempts.StateRow | None, steps: D
     if action is not None and action.restricted:
         raise IntegrationUnavailable(f"{spec.id}.{action.name} is restricted: {action.restricted}")
     if job.kind == "test_connection" and job.action == EXCHANGE_ACTION:  # "Connect with <provider>"
+        from workers.oauth_exchange import exchange
+
         creds = exchange(ctx, job, spec)
     else:
         creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)

@@ -21,19 +21,19 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cache
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import and_, bindparam, func, insert, literal, or_, select, text, union_all, update
 from sqlalchemy.engine import Connection
 
 from config.logging import scrub_secrets
 from workers.batching import ALONE, GroupCommit  # noqa: F401 - GroupCommit: the runner's batches
-from workers.store.models import AuditEvent, Event, IntegrationState, Job
+from workers.store.tables import AUDIT_EVENTS as AUDIT
+from workers.store.tables import EVENTS, JOBS
+from workers.store.tables import INTEGRATIONS as STATES
 
-JOBS = Job.__table__  # type: ignore[attr-defined]
-STATES = IntegrationState.__table__  # type: ignore[attr-defined]
-EVENTS = Event.__table__  # type: ignore[attr-defined]
-AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]
+if TYPE_CHECKING:
+    from workers.store.models import Job
 
 #: The integration state's columns the runner reads (prefixed ``state_`` in the start statement's row).
 STATE_COLUMNS = ("status", "vault_version", "message", "disconnected_at")
@@ -119,7 +119,7 @@ class JobRow:
 
 
 def _job(row: Any) -> Job:
-    return cast(Job, JobRow(row))
+    return cast("Job", JobRow(row))
 
 
 def _state(row: Any) -> StateRow | None:

@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 T = TypeVar("T")
@@ -162,8 +164,21 @@ def atomic(engine: Engine, fn: Callable[[Connection], T], *, single: bool = True
 
 
 @contextmanager
+def connection_scope(engine: Engine) -> Iterator[Connection]:
+    """A connection committed on success and rolled back on error (Core statements; like
+    :func:`session_scope`, what it runs may commit on the way). On error the connection is closed without
+    a commit: the pool rolls it back (a lost connection is not asked to roll back first)."""
+    with engine.connect() as conn:
+        yield conn
+        conn.commit()
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session committed on success and rolled back on error."""
+    """A session committed on success and rolled back on error (SQLModel's, imported here: a worker's own
+    statements are Core and its process goes without the ORM, see :mod:`workers.store.tables`)."""
+    from sqlmodel import Session
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -9,22 +9,42 @@ also ``reason``: the provider's words). ``data`` never holds a secret (messages 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
 
-from workers.store.models import Event, utcnow
+from workers.store.tables import EVENTS, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workers.store.models import Event
 
 
-def record(session: Session, *, workspace: str, type: str, job_id: str | None = None,
+def record(session: Session | Connection, *, workspace: str, type: str, job_id: str | None = None,
            data: dict[str, Any] | None = None) -> None:
-    """Append one event; the caller's transaction commits it with the change it describes."""
-    session.add(Event(at=utcnow(), workspace_id=workspace, type=type, job_id=job_id, data=data))
+    """Append one event; the caller's transaction commits it with the change it describes.
+
+    On a session, an ORM object flushed with the rest; on a connection (a worker's own statements, without
+    the ORM: :mod:`workers.store.tables`), a Core insert run at once.
+    """
+    values: dict[str, Any] = {"at": utcnow(), "workspace_id": workspace, "type": type, "job_id": job_id, "data": data}
+    if isinstance(session, Connection):
+        session.execute(insert(EVENTS).values(**values))
+        return
+    from workers.store.models import Event
+
+    session.add(Event(**values))
 
 
 def since(session: Session, *, workspace: str | None, after_id: int = 0, job_id: str | None = None,
           limit: int = 500) -> list[Event]:
     """Events after ``after_id``, oldest first (``workspace=None``: every workspace, for operators)."""
+    from sqlmodel import col, select
+
+    from workers.store.models import Event
+
     stmt = select(Event).where(col(Event.id) > after_id)
     if workspace is not None:
         stmt = stmt.where(Event.workspace_id == workspace)

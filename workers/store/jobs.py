@@ -1,18 +1,42 @@
-"""Job rows: create (idempotently), read, list and move through their states."""
+"""Job rows: create (idempotently), read, list and move through their states.
+
+The state changes and the step log are Core statements on :mod:`workers.store.tables`: they run on a session
+(the API) or on a connection (a worker, whose process goes without the ORM). What reads or creates ``Job``
+objects imports the models when it runs.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
 
 from config.messages import TERMINAL_STATUSES, JobCreate, JobMessage, JobPublic
 from workers.store import events
-from workers.store.models import Job, JobStep, utcnow
+from workers.store.tables import JOB_STEPS, JOBS, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from workers.store.models import Job
+
+    #: A session (the API) or a connection (a worker): the state changes below run on either.
+    Db = Session | Connection
+
+
+
+def _jobs(db: Any) -> tuple[Any, Any]:
+    """What a state change updates and its columns: on a connection, the Core table; on a session, the
+    model (an ORM-enabled statement, which also updates the session's loaded ``Job`` objects)."""
+    if isinstance(db, Connection):
+        return JOBS, JOBS.c
+    from workers.store.models import Job
+
+    return Job, Job
 
 #: Most jobs a list call returns.
 MAX_LIST = 500
@@ -25,6 +49,10 @@ def new_job_id() -> str:
 
 def find_by_idempotency_key(*, session: Session, workspace: str, key: str) -> Job | None:
     """The job created earlier in ``workspace`` with this idempotency key, if any."""
+    from sqlmodel import select
+
+    from workers.store.models import Job
+
     stmt = select(Job).where(Job.workspace_id == workspace, Job.idempotency_key == key)
     return session.exec(stmt).first()
 
@@ -42,6 +70,8 @@ def create_job(*, session: Session, workspace: str, req: JobCreate, kind: str = 
     after ``grace``. ``commit=False`` only flushes: the caller adds what belongs with the job (a
     workflow's first steps) and commits it all at once, so a crash never leaves the job alone.
     """
+    from workers.store.models import Job
+
     if req.idempotency_key:
         existing = find_by_idempotency_key(session=session, workspace=workspace, key=req.idempotency_key)
         if existing is not None:
@@ -70,6 +100,8 @@ def create_job(*, session: Session, workspace: str, req: JobCreate, kind: str = 
 
 def get_job(*, session: Session, job_id: str, workspace: str | None = None) -> Job | None:
     """The job ``job_id`` (restricted to ``workspace`` when given)."""
+    from workers.store.models import Job
+
     job = session.get(Job, job_id)
     if job is None or (workspace is not None and job.workspace_id != workspace):
         return None
@@ -79,6 +111,10 @@ def get_job(*, session: Session, job_id: str, workspace: str | None = None) -> J
 def list_jobs(*, session: Session, workspace: str, agent: str | None = None, integration: str | None = None,
               status: str | None = None, limit: int = 50) -> list[Job]:
     """Newest jobs first, filtered."""
+    from sqlmodel import col, select
+
+    from workers.store.models import Job
+
     stmt = select(Job).where(Job.workspace_id == workspace)
     if agent:
         stmt = stmt.where(Job.agent == agent)
@@ -94,6 +130,10 @@ def matching_finished(*, session: Session, workspace: str, status: str, agent: s
                       integration: str | None = None, action: str | None = None, error_type: str | None = None,
                       after: Any = None, before: Any = None, limit: int = 1000) -> list[Job]:
     """Finished jobs of a workspace matching a bulk-retry filter, oldest first."""
+    from sqlmodel import col, select
+
+    from workers.store.models import Job
+
     stmt = select(Job).where(Job.workspace_id == workspace, Job.status == status)
     for column, value in ((Job.agent, agent), (Job.integration, integration), (Job.action, action)):
         if value:
@@ -108,21 +148,22 @@ def matching_finished(*, session: Session, workspace: str, status: str, agent: s
     return rows
 
 
-def _transition(session: Session, job_id: str, values: dict[str, Any], *, only_from: frozenset[str] | None = None,
+def _transition(session: Db, job_id: str, values: dict[str, Any], *, only_from: frozenset[str] | None = None,
                 event: str | None = None, data: dict[str, Any] | None = None) -> bool:
     """Update a non-terminal job atomically and record ``event``; False when it was already terminal
     (or not in ``only_from``). Commits."""
-    stmt = update(Job).where(col(Job.id) == job_id, col(Job.status).not_in(TERMINAL_STATUSES))
+    T, C = _jobs(session)
+    stmt = update(T).where(C.id == job_id, C.status.not_in(TERMINAL_STATUSES))
     if only_from is not None:
-        stmt = stmt.where(col(Job.status).in_(only_from))
-    workspace = session.execute(stmt.values(**values, updated_at=utcnow()).returning(col(Job.workspace_id))).scalar()
+        stmt = stmt.where(C.status.in_(only_from))
+    workspace = session.execute(stmt.values(**values, updated_at=utcnow()).returning(C.workspace_id)).scalar()
     if workspace is not None and event:
         events.record(session, workspace=workspace, type=event, job_id=job_id, data=data)
     session.commit()
     return workspace is not None
 
 
-def mark_running(*, session: Session, job_id: str, worker_id: str, lease: timedelta) -> bool:
+def mark_running(*, session: Db, job_id: str, worker_id: str, lease: timedelta) -> bool:
     """queued/retrying -> running on ``worker_id``, counting the attempt (the caller commits).
 
     Only a job that is waiting and due starts: a message for a running, finished or not-yet-due job
@@ -130,42 +171,46 @@ def mark_running(*, session: Session, job_id: str, worker_id: str, lease: timede
     ignored, and the database's own schedule for the job stands. The lease is renewed by the worker's
     heartbeat; a job whose lease ran out is taken over by the sweeper, not here.
     """
+    T, C = _jobs(session)
     now = utcnow()
-    due = or_(col(Job.not_before).is_(None), col(Job.not_before) <= now)
-    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.status).in_(("queued", "retrying")),
+    due = or_(C.not_before.is_(None), C.not_before <= now)
+    result: Any = session.execute(update(T).where(C.id == job_id, C.status.in_(("queued", "retrying")),
                                             due)
-                          .values(status="running", attempts=Job.attempts + 1, started_at=now, updated_at=now,
+                          .values(status="running", attempts=C.attempts + 1, started_at=now, updated_at=now,
                                   worker_id=worker_id, lease_expires_at=now + lease, dispatch_at=None))
     return bool(result.rowcount)
 
 
-def finish_attempt(*, session: Session, job_id: str, worker_id: str, values: dict[str, Any]) -> bool:
+def finish_attempt(*, session: Db, job_id: str, worker_id: str, values: dict[str, Any]) -> bool:
     """Record an attempt's outcome on a job this worker still owns (the caller commits).
 
     False when the job was taken over meanwhile (its lease ran out): the outcome is then not ours to write.
     """
-    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
-                                            col(Job.worker_id) == worker_id)
+    T, C = _jobs(session)
+    result: Any = session.execute(update(T).where(C.id == job_id, C.status == "running",
+                                            C.worker_id == worker_id)
                           .values(**values, worker_id=None, lease_expires_at=None, updated_at=utcnow()))
     return bool(result.rowcount)
 
 
-def mark_dispatched(*, session: Session, job_id: str, message_id: str, entry: Any) -> bool:
+def mark_dispatched(*, session: Db, job_id: str, message_id: str, entry: Any) -> bool:
     """The message for outbox entry ``entry`` (the ``dispatch_at`` that was read) was sent: clear that entry.
 
     Compare-and-clear: if the job moved on meanwhile (its message was already taken, the attempt failed
     and a new retry entry was written), the newer entry stays. The caller commits.
     """
-    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.dispatch_at) == entry)
+    T, C = _jobs(session)
+    result: Any = session.execute(update(T).where(C.id == job_id, C.dispatch_at == entry)
                           .values(dispatch_at=None, message_id=message_id, updated_at=utcnow()))
     return bool(result.rowcount)
 
 
-def request_retry(*, session: Session, job: Job, reason: str, actor: str) -> bool:
+def request_retry(*, session: Db, job: Job, reason: str, actor: str) -> bool:
     """A finished (failed or cancelled) job -> queued again, same id, resuming from its step log."""
+    T, C = _jobs(session)
     now = utcnow()
     log_entry = {"attempt": job.attempts, "at": now.isoformat(), "kind": "replay", "message": reason}
-    result = session.exec(update(Job).where(col(Job.id) == job.id, col(Job.status).in_(("failed", "cancelled")))
+    result: Any = session.execute(update(T).where(C.id == job.id, C.status.in_(("failed", "cancelled")))
                           .values(status="queued", error=None, finished_at=None, not_before=None,
                                   rate_limited_since=None, cancel_requested_at=None, dispatch_at=now,
                                   attempt_log=[*(job.attempt_log or []), log_entry], updated_at=now))
@@ -175,13 +220,13 @@ def request_retry(*, session: Session, job: Job, reason: str, actor: str) -> boo
     return bool(result.rowcount)
 
 
-def mark_failed(*, session: Session, job_id: str, error: dict[str, Any]) -> bool:
+def mark_failed(*, session: Db, job_id: str, error: dict[str, Any]) -> bool:
     """Any non-terminal state -> failed with a typed error (jobs that never ran: disconnect, bad message)."""
     return _transition(session, job_id, {"status": "failed", "error": error, "finished_at": utcnow(),
                                          "dispatch_at": None}, event="job.failed", data={"error": error})
 
 
-def mark_cancelled(*, session: Session, job_id: str, reason: str) -> bool:
+def mark_cancelled(*, session: Db, job_id: str, reason: str) -> bool:
     """A job that has not started (scheduled, queued or waiting to retry) -> cancelled."""
     error = {"type": "cancelled", "message": reason}
     return _transition(session, job_id, {"status": "cancelled", "finished_at": utcnow(), "error": error,
@@ -190,30 +235,47 @@ def mark_cancelled(*, session: Session, job_id: str, reason: str) -> bool:
                        data={"error": error})
 
 
-def request_cancel(*, session: Session, job_id: str) -> bool:
+def request_cancel(*, session: Db, job_id: str) -> bool:
     """Ask a running job to stop: its worker checks between steps and before each provider call. Commits."""
-    result = session.exec(update(Job).where(col(Job.id) == job_id, col(Job.status) == "running",
-                                            col(Job.cancel_requested_at).is_(None))
+    T, C = _jobs(session)
+    result: Any = session.execute(update(T).where(C.id == job_id, C.status == "running",
+                                            C.cancel_requested_at.is_(None))
                           .values(cancel_requested_at=utcnow()))
     session.commit()
     return bool(result.rowcount)
 
 
-def set_progress(*, session: Session, job_id: str, step: str, pct: float | None) -> None:
+def set_progress(*, session: Db, job_id: str, step: str, pct: float | None) -> None:
     """Record where a running job is."""
-    session.execute(update(Job).where(col(Job.id) == job_id)
+    T, C = _jobs(session)
+    session.execute(update(T).where(C.id == job_id)
                     .values(progress={"step": step, "percent": pct}, updated_at=utcnow()))
     session.commit()
 
 
-def get_step(*, session: Session, job_id: str, key: str) -> Any:
+def get_step(*, session: Db, job_id: str, key: str) -> Any:
     """A value a previous attempt of this job stored."""
+    if isinstance(session, Connection):
+        return session.execute(select(JOB_STEPS.c.value).where(JOB_STEPS.c.job_id == job_id,
+                                                               JOB_STEPS.c.key == key)).scalar()
+    from workers.store.models import JobStep
+
     row = session.get(JobStep, (job_id, key))
     return None if row is None else row.value
 
 
-def put_step(*, session: Session, job_id: str, key: str, value: Any) -> None:
+def put_step(*, session: Db, job_id: str, key: str, value: Any) -> None:
     """Store (or replace) a step value durably."""
+    if isinstance(session, Connection):
+        where = (JOB_STEPS.c.job_id == job_id, JOB_STEPS.c.key == key)
+        if session.execute(select(JOB_STEPS.c.key).where(*where)).first() is None:
+            session.execute(insert(JOB_STEPS).values(job_id=job_id, key=key, value=value, created_at=utcnow()))
+        else:
+            session.execute(update(JOB_STEPS).where(*where).values(value=value))
+        session.commit()
+        return
+    from workers.store.models import JobStep
+
     row = session.get(JobStep, (job_id, key))
     if row is None:
         session.add(JobStep(job_id=job_id, key=key, value=value, created_at=utcnow()))
@@ -236,18 +298,23 @@ def to_public(job: Job) -> JobPublic:
 
 def children(*, session: Session, parent_id: str) -> list[Job]:
     """The step jobs of a workflow job, oldest first."""
+    from sqlmodel import col, select
+
+    from workers.store.models import Job
+
     stmt = select(Job).where(Job.parent_id == parent_id).order_by(col(Job.created_at), col(Job.id))
     return list(session.exec(stmt).all())
 
 
-def claim_parent_for_combine(*, session: Session, parent_id: str) -> bool:
+def claim_parent_for_combine(*, session: Db, parent_id: str) -> bool:
     """When no step is left unfinished, move the workflow job running -> queued exactly once."""
-    steps = children(session=session, parent_id=parent_id)
-    unfinished = [j for j in steps if j.status not in TERMINAL_STATUSES]
+    T, C = _jobs(session)
+    steps = session.execute(select(JOBS.c.status).where(JOBS.c.parent_id == parent_id)).scalars().all()
+    unfinished = [status for status in steps if status not in TERMINAL_STATUSES]
     done = len(steps) - len(unfinished)
     # only while the workflow waits for its steps: a late write must not land over the combine's own
-    session.execute(update(Job).where(col(Job.id) == parent_id, col(Job.status) == "running",
-                                      col(Job.worker_id).is_(None))
+    session.execute(update(T).where(C.id == parent_id, C.status == "running",
+                                      C.worker_id.is_(None))
                     .values(progress={"step": f"{done}/{len(steps)} steps done",
                                       "percent": round(100 * done / max(1, len(steps)), 1)}, updated_at=utcnow()))
     session.commit()

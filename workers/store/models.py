@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, UTC
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from config.logging import scrub_secrets
+# the column types and the clock are shared with the Core tables of the worker's own statements
+from workers.store.tables import ScrubbedJSON, UTCDateTime, utcnow
 
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timestamp stored in UTC and always read back timezone-aware (SQLite forgets the zone)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime stored: use timezone-aware UTC datetimes")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class ScrubbedJSON(TypeDecorator[Any]):
-    """JSON whose strings are scrubbed of this process's registered secrets on every write.
-
-    Bind processing runs for ORM flushes and Core ``update().values()`` alike, so job results, errors,
-    progress, steps and audit details cannot carry a secret a provider echoed, whoever writes them.
-    """
-
-    impl = JSON
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        return scrub_secrets(value)
+__all__ = ["ApiKey", "AuditEvent", "Event", "IntegrationState", "Job", "JobStep", "Schedule", "ScheduleFiring",
+           "ScrubbedJSON", "UTCDateTime", "WorkerProcess", "Workspace", "utcnow"]
 
 
 def _ts(nullable: bool = True, *, index: bool = False) -> Any:
