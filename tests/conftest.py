@@ -73,3 +73,17 @@ def fresh_pg_database(prefix: str) -> Iterator[str]:
 def pg_fresh_url(tmp_path: Path) -> Iterator[str]:
     """An empty PostgreSQL database, dropped afterwards."""
     yield from fresh_pg_database("sintra_t")
+
+
+@pytest.fixture
+def engine(fresh_url: str) -> Iterator[object]:
+    """A migrated database of each kind (an API key of workspace ``a`` in it), disposed afterwards."""
+    from workers.store.db import build_engine, migrate, session_scope
+    from workers.store.keys import create_key
+
+    migrate(fresh_url)
+    eng = build_engine(fresh_url)
+    with session_scope(eng) as s:
+        create_key(session=s, workspace="a")
+    yield eng
+    eng.dispose()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import update
 
 from config.messages import JobCreate
@@ -15,7 +14,7 @@ from workers.errors import AuthError, ProviderUnavailable, RateLimited
 from workers.lifecycle import RetryPolicy
 from workers.store import events
 from workers.store import jobs as job_store
-from workers.store.db import build_engine, migrate, session_scope
+from workers.store.db import session_scope
 from workers.store.models import Job, utcnow
 
 LEASE = timedelta(seconds=15)
@@ -33,18 +32,6 @@ class FakeEnqueuer:
             raise ConnectionError("broker down")
         self.sent.append(msg.job_id)
         return f"m{len(self.sent)}"
-
-
-@pytest.fixture
-def engine(fresh_url: str):  # type: ignore[no-untyped-def]
-    from workers.store.keys import create_key
-
-    migrate(fresh_url)
-    eng = build_engine(fresh_url)
-    with session_scope(eng) as s:
-        create_key(session=s, workspace="a")
-    yield eng
-    eng.dispose()
 
 
 def _job(engine: Any, **req: Any) -> Job:

@@ -17,20 +17,8 @@ from config.messages import JobCreate
 from workers.runner import hand_back
 from workers.store import events
 from workers.store import jobs as job_store
-from workers.store.db import build_engine, connection_scope, migrate, session_scope
+from workers.store.db import connection_scope, session_scope
 from workers.store.tables import EVENTS, JOBS, utcnow
-
-
-@pytest.fixture
-def engine(fresh_url: str):  # type: ignore[no-untyped-def]
-    from workers.store.keys import create_key
-
-    migrate(fresh_url)
-    eng = build_engine(fresh_url)
-    with session_scope(eng) as s:
-        create_key(session=s, workspace="a")
-    yield eng
-    eng.dispose()
 
 
 def _job(engine: Any) -> str:
