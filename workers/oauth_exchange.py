@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlmodel import Session
 
 from config.catalog import IntegrationSpec
 from config.logging import register_secret
@@ -33,8 +32,11 @@ from config.providers.oauth import flow_url, pending_integration
 from workers.credentials.base import Credentials
 from workers.errors import AuthError, InvalidPayload, MalformedResponse, ProviderUnavailable
 from workers.providers._definition import json_body, json_path
-from workers.store.integrations import upsert_state
-from workers.store.models import Job
+from workers.store.db import atomic
+from workers.store.integrations import write_state
+
+if TYPE_CHECKING:
+    from workers.store.models import Job
 
 #: Secret fields of the pending authorization.
 PENDING_SECRETS = frozenset({"code", "code_verifier"})
@@ -69,10 +71,10 @@ def exchange(ctx: Any, job: Job, spec: IntegrationSpec) -> Credentials:
     declared = {f.name for f in spec.credential_fields}
 
     def record() -> None:
-        with Session(ctx.engine) as s:
-            upsert_state(session=s, workspace=job.workspace_id, agent=job.agent, integration=job.integration,
-                         status="configured", message=f"authorized at {defn.name}; testing the connection",
-                         fields_set=sorted(k for k in values if k in declared), vault_version=version)
+        atomic(ctx.engine, lambda conn: write_state(
+            conn, workspace=job.workspace_id, agent=job.agent, integration=job.integration, status="configured",
+            message=f"authorized at {defn.name}; testing the connection",
+            fields_set=sorted(k for k in values if k in declared), vault_version=version), single=False)
     ctx.db(record, "oauth")
     return Credentials(values, secret_fields=spec.secret_fields, version=version)
 

@@ -23,7 +23,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import httpx
@@ -142,14 +142,17 @@ class WorkerContext:
                 name="finish")
         return self._finishes(outcome)
 
-    def credentials_for(self, job: Job, secret_fields: frozenset[str], version: int | None) -> Any:
+    def credentials_for(self, job: Job, secret_fields: frozenset[str], version: int | None,
+                        configured_at: datetime | None = None) -> Any:
         """Credentials from Vault, kept in this process for ``credential_cache_seconds`` (VAULT.md §2.7).
 
-        The key includes the version the API last wrote, so a re-configure is seen at once; the job's
-        integration state is checked in the database before every use, so a disconnect is too. The cache
-        is bounded (``credential_cache_size``, least recently used first) and drops expired entries.
+        The key includes the version the API last wrote and when it configured them, so a re-configure is
+        seen at once, after a disconnect too (a disconnect deletes the secret with its versions: the next
+        configure's version is 1 again); the job's integration state is checked in the database before every
+        use, so a disconnect is too. The cache is bounded (``credential_cache_size``, least recently used first)
+        and drops expired entries.
         """
-        key = (job.workspace_id, job.agent, job.integration, str(version))
+        key = (job.workspace_id, job.agent, job.integration, str(version), str(configured_at))
         ttl = self.settings.credential_cache_seconds
         now = time.monotonic()
         with self._lock:
@@ -652,7 +655,7 @@ def _run(job: Job, ctx: WorkerContext, state: attempts.StateRow | None, steps: D
 
         creds = exchange(ctx, job, spec)
     else:
-        creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version)
+        creds = ctx.credentials_for(job, spec.secret_fields, state.vault_version, state.configured_at)
     base_url = ctx.settings.provider_url(spec.provider) or cls.resolve_base_url(cls.definition().base_url, creds)
     extra: dict[str, Any] = {}
     if issubclass(cls, OAuth2Client):

@@ -80,6 +80,20 @@ def test_connect_before_configure_is_409(stack: Stack) -> None:
     assert "configure" in r.json()["error"]["message"]
 
 
+def test_credentials_configured_after_a_disconnect_are_used_not_the_deleted_ones(stack: Stack) -> None:
+    """A disconnect deletes the secret with its versions, so the next configures are versions 1, 2... again:
+    a worker that cached the deleted credentials under those versions must not use them."""
+    for _ in range(3):  # versions 1..3 of good credentials, each tested (so cached) by the worker
+        assert configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)["status"] == "connected"
+    r = stack.api.post("/api/integrations/emmie/mailchimp/disconnect", headers=stack.headers())
+    assert r.status_code == 200, r.text
+    for _ in range(2):
+        configure(stack, "emmie", "mailchimp", {"api_key": "bad-key-us21", "list_id": "leads"}, connect=False)
+        r = stack.api.post("/api/integrations/emmie/mailchimp/connect", headers=stack.headers())
+        assert r.json()["status"] == "auth_failed", r.json()
+    assert configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)["status"] == "connected"
+
+
 def test_connect_reports_connected_and_auth_failed_with_the_providers_message(stack: Stack) -> None:
     ok = configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
     assert ok["status"] == "connected", ok

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from workers.store.models import Job
 
 #: The integration state's columns the runner reads (prefixed ``state_`` in the start statement's row).
-STATE_COLUMNS = ("status", "vault_version", "message", "disconnected_at")
+STATE_COLUMNS = ("status", "vault_version", "message", "disconnected_at", "configured_at")
 #: Audit columns an attempt writes for each provider call.
 AUDIT_COLUMNS = ("at", "workspace_id", "actor", "kind", "job_id", "agent", "integration", "action", "method",
                  "path", "status", "duration_ms", "outcome", "detail")
@@ -102,6 +102,9 @@ class StateRow(NamedTuple):
     vault_version: int | None
     message: str | None
     disconnected_at: datetime | None
+    #: When the credentials were last configured: with ``vault_version``, which credentials these are (a
+    #: disconnect deletes the Vault secret with its versions, so the next configure's version is 1 again).
+    configured_at: datetime | None
 
 
 class JobRow:

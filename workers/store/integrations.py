@@ -8,41 +8,68 @@ database, not Redis, is their source of truth, so a Redis restart does not break
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session, select
+from sqlalchemy import insert, update
+from sqlalchemy.engine import Connection
 
-from config.catalog import IntegrationSpec
-from workers.store.models import IntegrationState, utcnow
+from workers.store.tables import INTEGRATIONS, utcnow
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from config.catalog import IntegrationSpec
+    from workers.store.models import IntegrationState
+
+# The ORM is imported where it is used: a worker process writes states with :func:`write_state` (Core, on its
+# connection) and goes without the ORM (issue 12; :mod:`workers.store.tables`).
 
 
-def get_state(*, session: Session, workspace: str, agent: str, integration: str) -> IntegrationState | None:
-    """The stored state, or None when never configured."""
+def get_state(*, session: Session, workspace: str, agent: str, integration: str,
+              fresh: bool = False) -> IntegrationState | None:
+    """The stored state, or None when never configured (``fresh``: reloaded, over what the session holds)."""
+    from sqlmodel import select
+
+    from workers.store.models import IntegrationState
+
     stmt = select(IntegrationState).where(IntegrationState.workspace_id == workspace,
                                           IntegrationState.agent == agent,
                                           IntegrationState.integration == integration)
-    return session.exec(stmt).first()
+    return session.exec(stmt.execution_options(populate_existing=fresh)).first()
 
 
 def states_for(*, session: Session, workspace: str) -> dict[tuple[str, str], IntegrationState]:
     """All states of a workspace keyed by (agent, integration)."""
+    from sqlmodel import select
+
+    from workers.store.models import IntegrationState
+
     stmt = select(IntegrationState).where(IntegrationState.workspace_id == workspace)
     return {(s.agent, s.integration): s for s in session.exec(stmt).all()}
 
 
+def write_state(conn: Connection, *, workspace: str, agent: str, integration: str, status: str,
+                message: str | None = None, **fields: Any) -> None:
+    """Update an integration's state row, or create it, in ``conn``'s transaction (the caller commits)."""
+    i = INTEGRATIONS.c
+    values = {"status": status, "message": message, "updated_at": utcnow(), **fields}
+    changed: Any = conn.execute(update(INTEGRATIONS).where(i.workspace_id == workspace, i.agent == agent,
+                                                           i.integration == integration).values(**values))
+    if not changed.rowcount:
+        conn.execute(insert(INTEGRATIONS).values(**{"fields_set": [], "app_fields": None, **values},
+                                                 workspace_id=workspace, agent=agent, integration=integration))
+
+
 def stage_state(*, session: Session, workspace: str, agent: str, integration: str, status: str,
                 message: str | None = None, **fields: object) -> IntegrationState:
-    """Create or update a state row in the session without committing (the caller commits)."""
-    now = utcnow()
-    state = get_state(session=session, workspace=workspace, agent=agent, integration=integration)
-    if state is None:
-        state = IntegrationState(workspace_id=workspace, agent=agent, integration=integration, status=status,
-                                 fields_set=[], updated_at=now)
-        session.add(state)
-    state.status = status
-    state.message = message
-    state.updated_at = now
-    for name, value in fields.items():
-        setattr(state, name, value)
+    """Create or update a state row in the session's transaction without committing (the caller commits);
+    return it, as written. The write is :func:`write_state`'s, after the session's pending changes."""
+    session.flush()
+    write_state(session.connection(), workspace=workspace, agent=agent, integration=integration, status=status,
+                message=message, **fields)
+    state = get_state(session=session, workspace=workspace, agent=agent, integration=integration, fresh=True)
+    if state is None:  # written just above, in this transaction
+        raise LookupError(f"{agent}/{integration}: the state row just written in workspace {workspace} is gone")
     return state
 
 

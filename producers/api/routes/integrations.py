@@ -284,7 +284,8 @@ def disconnect(agent_id: str, integration_id: str, caller: CallerDep, session: S
     failed_ids = list(result.scalars())
     for job_id in failed_ids:
         events.record(session, workspace=caller.workspace, type="job.failed", job_id=job_id, data={"error": reason})
-    paused = pause_for_integration(session=session, workspace=caller.workspace, agent=a.id, integration=spec.id,
+    session.flush()  # the job.failed events before the schedule.paused ones
+    paused = pause_for_integration(session.connection(), workspace=caller.workspace, agent=a.id, integration=spec.id,
                                    reason=f"integration {a.id}/{spec.id} was disconnected at "
                                           f"{now:%Y-%m-%d %H:%M:%S} UTC; resume it after reconnecting")
     events.record(session, workspace=caller.workspace, type="integration.disconnected",
