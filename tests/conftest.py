@@ -30,6 +30,23 @@ import pytest  # noqa: E402
 #: ``tests/integration`` and ``tests/security`` share one OpenBao, simulator, database and worker.
 pytest_plugins = ["tests.stack"]
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgresql_only: the test's subject exists on PostgreSQL only (row locks, "
+                            "the hot path's in-loop sender): it is collected for the PostgreSQL database alone")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the SQLite variants of ``postgresql_only`` tests: such a test is not run there (and not counted
+    as passed or skipped), rather than returning early without asserting anything."""
+    kept, dropped = [], []
+    for item in items:
+        sqlite = "[sqlite" in item.name or "-sqlite" in item.name
+        (dropped if sqlite and item.get_closest_marker("postgresql_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 #: How to start each local service (from the machine's notes), shown when one is down.
 SERVICES = {
     "Redis": (6379, "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no"),

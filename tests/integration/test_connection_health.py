@@ -3,6 +3,8 @@ period across replicas, and keeps grants that lapse when unused alive; everythin
 
 from __future__ import annotations
 
+import pytest
+
 import time
 import uuid
 from collections.abc import Callable
@@ -134,11 +136,11 @@ def test_the_health_check_fires_once_per_period_across_two_scheduler_loops(stack
     assert _next_check(stack, workspace, "emmie") == due + 2 * PERIOD
 
 
+@pytest.mark.postgresql_only
 def test_a_check_skipped_while_its_row_is_held_is_enqueued_at_the_next_tick(stack: Stack) -> None:
     """A worker writing the connection state holds the row: the tick skips it (SKIP LOCKED) and the next one
     enqueues the check; nothing is lost and nothing doubles. PostgreSQL only: SQLite has no row locks."""
-    if stack.engine.dialect.name != "postgresql":  # type: ignore[attr-defined]
-        return
+    assert stack.engine.dialect.name == "postgresql"  # type: ignore[attr-defined]
     workspace, key = _tenant(stack)
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP, key=key)
     clock = [utcnow()]
