@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
@@ -17,6 +18,17 @@ from tests.integration.oauth_racer import race
 from tests.providers.cases import all_cases
 
 CASES = [c for c in all_cases() if c.token_path and "refresh_token" in c.good]
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[object]:
+    """A simulator of this module's own: the test counts the token calls it receives, and the session's
+    simulator also serves the shared stack's worker (a health check or a retry may refresh a token there)."""
+    from simulator.server import start_in_thread
+
+    server = start_in_thread()
+    yield server
+    server.stop()
 
 
 def _agent_of(spec_id: str) -> str:
