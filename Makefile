@@ -9,6 +9,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# workers run as python -OO (workers/__main__.py): their .opt-2.pyc files, compiled once here, not at each start
+	$(PY) -OO -m compileall -q -j 0 $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') \
+	  config workers > /dev/null
 	touch $@
 
 #: Debian's Chromium for the browser tests (Playwright cannot download a browser here); as root, or with sudo.

@@ -15,7 +15,19 @@ then read from ``SINTRA_WORKER_AGENT``, or every agent's). Other dramatiq option
 
 from __future__ import annotations
 
-from gevent import monkey
+import os
+import sys
+
+#: Run as ``python -OO``: docstrings stay out of a worker process (about 4.5 MB of each, issue 12: a worker
+#: process's memory); a worker reads none, and its code makes no check with ``assert`` that must hold (those
+#: it has only narrow types). ``make install`` and the image compile the ``.opt-2.pyc`` files once, so a
+#: worker does not compile its modules at every start. The command re-runs itself with the flag (same process
+#: id, arguments and environment); dramatiq's worker processes are forks of it, so they have it too.
+#: ``SINTRA_WORKER_DOCSTRINGS=1`` keeps them (``-OO`` off).
+if __name__ == "__main__" and sys.flags.optimize < 2 and os.environ.get("SINTRA_WORKER_DOCSTRINGS") != "1":
+    os.execv(sys.executable, [sys.executable, "-OO", "-m", "workers", *sys.argv[1:]])
+
+from gevent import monkey  # noqa: E402
 
 monkey.patch_all()  # before anything imports socket, ssl, threading or time
 
@@ -23,8 +35,6 @@ import argparse  # noqa: E402
 import importlib  # noqa: E402
 import importlib.machinery  # noqa: E402
 import importlib.util  # noqa: E402
-import os  # noqa: E402
-import sys  # noqa: E402
 import types  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -91,6 +101,10 @@ def skip_unused_packages(tracing: str) -> None:
         defer(name)
 
 
+#: ``--help``'s description (not the module docstring: a worker runs with ``-OO``, which drops it).
+DESCRIPTION = "Run worker processes: dramatiq under gevent, for one agent's queue or every queue."
+
+
 def command(agent: str | None, processes: int, concurrency: int, extra: list[str]) -> list[str]:
     """dramatiq's own command line for these options."""
     from config.catalog import profile
@@ -104,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     from config.catalog import profiles
     from config.settings import get_settings
 
-    ap = argparse.ArgumentParser(prog="python -m workers", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m workers", description=DESCRIPTION)
     ap.add_argument("--agent", choices=[p.id for p in profiles()],
                     help="the agent whose queue and Vault identity this worker uses")
     ap.add_argument("--processes", type=int, default=1, help="worker processes (default 1)")

@@ -1,4 +1,5 @@
-"""A real worker process (``python -m workers``) runs jobs without the ORM, SQLModel or pydantic-settings.
+"""A real worker process (``python -m workers``) runs jobs as ``python -OO``, without the ORM, SQLModel or
+pydantic-settings.
 
 Issue 12: a worker process's memory. Its own statements are Core (:mod:`workers.store.tables`): importing the
 ORM and the SQLModel tables would cost about 7 MB of each worker process. Whether anything still imports them
@@ -25,7 +26,8 @@ import os, signal, sys
 
 def _dump(*_):
     with open(os.path.join(os.environ["MODULES_DUMP_DIR"], str(os.getpid())), "w") as f:
-        f.write("\\n".join(sorted(name for name, m in sys.modules.items() if m is not None)))
+        f.write("\\n".join([f"optimize={sys.flags.optimize}",
+                            *sorted(name for name, m in sys.modules.items() if m is not None)]))
 
 signal.signal(signal.SIGUSR2, _dump)
 """
@@ -34,7 +36,7 @@ signal.signal(signal.SIGUSR2, _dump)
 ABSENT = ("sqlalchemy.orm", "sqlmodel", "workers.store.models", "pydantic_settings", "dotenv")
 
 
-def test_a_worker_process_that_ran_jobs_imported_neither_the_orm_nor_pydantic_settings(
+def test_a_worker_process_that_ran_jobs_runs_optimized_without_the_orm_or_pydantic_settings(
         stack: Stack, tmp_path: Path) -> None:
     configure(stack, "emmie", "mailchimp", GOOD_MAILCHIMP)
     hook, dumps = tmp_path / "hook", tmp_path / "dumps"
@@ -76,4 +78,5 @@ def test_a_worker_process_that_ran_jobs_imported_neither_the_orm_nor_pydantic_se
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
     assert "workers.runner" in loaded and "sqlalchemy" in loaded  # the list is a worker's
+    assert "optimize=2" in loaded  # it runs as python -OO: no docstrings
     assert sorted(m for m in loaded if m.startswith(ABSENT)) == []
