@@ -51,6 +51,11 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory, vault_server: object) ->
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[object]:
     """The provider simulator on a free port."""
+    yield from serve_simulator()
+
+
+def serve_simulator() -> Iterator[object]:
+    """Serve a provider simulator on a free port until the generator is closed."""
     from simulator.server import start_in_thread
 
     server = start_in_thread()

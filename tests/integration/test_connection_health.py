@@ -3,8 +3,6 @@ period across replicas, and keeps grants that lapse when unused alive; everythin
 
 from __future__ import annotations
 
-import pytest
-
 import time
 import uuid
 from collections.abc import Callable
@@ -14,6 +12,7 @@ from typing import Any
 
 import hvac
 import httpx
+import pytest
 from sqlmodel import Session, col, select
 
 from producers.enqueue import Enqueuer

@@ -16,6 +16,7 @@ import pytest
 from config.catalog import agents
 from tests.integration.oauth_racer import race
 from tests.providers.cases import all_cases
+from tests.stack import serve_simulator
 
 CASES = [c for c in all_cases() if c.token_path and "refresh_token" in c.good]
 
@@ -23,12 +24,8 @@ CASES = [c for c in all_cases() if c.token_path and "refresh_token" in c.good]
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[object]:
     """A simulator of this module's own: the test counts the token calls it receives, and the session's
-    simulator also serves the shared stack's worker (a health check or a retry may refresh a token there)."""
-    from simulator.server import start_in_thread
-
-    server = start_in_thread()
-    yield server
-    server.stop()
+    simulator also serves the shared stack's in-process worker, whose jobs may refresh a token there."""
+    yield from serve_simulator()
 
 
 def _agent_of(spec_id: str) -> str:

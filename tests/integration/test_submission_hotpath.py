@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import asyncio
 import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import update
 from sqlmodel import Session, select
 
